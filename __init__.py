@@ -1,0 +1,1 @@
+"""standardiste: a terminal agent console for customer service."""

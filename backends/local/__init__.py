@@ -1,0 +1,6 @@
+"""The embedded local workspace: one SQLite file shared by every console on this machine."""
+
+from .backend import LocalBackend, default_agent
+from .workspace import Workspace, local_id, qualify
+
+__all__ = ["LocalBackend", "Workspace", "default_agent", "local_id", "qualify"]

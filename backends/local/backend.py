@@ -1,0 +1,267 @@
+"""The local workspace as a `Backend`: the async face of `Workspace`, for the console.
+
+All SQLite work runs in one worker thread owned by the adapter, so the event loop never blocks on the file.
+Events come from tailing the `changes` log every `poll_interval` seconds (0.2 s by default), which is how a
+change made by another process on the same file reaches this console within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ...console.model import (
+    Agent,
+    Attachment,
+    Channel,
+    Conversation,
+    CsatRecord,
+    Message,
+    Presence,
+    Seniority,
+    Skills,
+    WrapUpRecord,
+)
+from ..base import (
+    AgentUpdated,
+    Backend,
+    Capabilities,
+    Command,
+    CommandResult,
+    ConversationUpserted,
+    CsatRecorded,
+    CustomerUpdated,
+    Event,
+    MessageAdded,
+    NotFound,
+    Snapshot,
+    TypingChanged,
+    Unavailable,
+    WrappedUp,
+)
+from . import commands
+from .workspace import (
+    AGENT_COLUMNS,
+    BACKEND_NAME,
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    Change,
+    Workspace,
+    agent_from_row,
+    conversation_from_row,
+    customer_from_row,
+    local_id,
+    message_from_row,
+    qualify,
+)
+
+T = TypeVar("T")
+_CHUNK = 500
+
+
+def default_agent(agent_id: str, name: str | None = None) -> Agent:
+    """An agent with every channel and the common languages: what a lone user of the demo expects."""
+    return Agent(
+        id=agent_id,
+        name=name or agent_id,
+        skills=Skills(
+            channels={channel: 2 for channel in Channel},
+            languages=("en", "fr", "de", "es", "it", "nl"),
+            seniority=Seniority.SENIOR,
+        ),
+        presence=Presence.AVAILABLE,
+    )
+
+
+class LocalBackend(Backend):
+    name = BACKEND_NAME
+    capabilities = Capabilities(channels=frozenset(Channel), commands=commands.SUPPORTED)
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        agent_id: str | None = None,
+        agent: Agent | None = None,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self.path = Path(path)
+        self.agent_id = agent.id if agent else (agent_id or getpass.getuser())
+        self._agent = agent
+        self.poll_interval = poll_interval
+        self._executor: ThreadPoolExecutor | None = None
+        self._ws: Workspace | None = None
+        self._seq = 0
+        self._closed = asyncio.Event()
+
+    # ------------------------------------------------------------------------------------------ plumbing
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._executor is None:
+            raise Unavailable("the local workspace is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    @property
+    def ws(self) -> Workspace:
+        if self._ws is None:
+            raise Unavailable("the local workspace is not open")
+        return self._ws
+
+    async def connect(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-workspace")
+        try:
+            self._ws = await self._run(Workspace, self.path)
+        except Exception as error:  # a locked, unreadable or corrupt file
+            raise Unavailable(f"cannot open the workspace {self.path}: {error}") from error
+        await self._run(self._register_me)
+
+    def _register_me(self) -> None:
+        existing = self.ws.agent(self.agent_id)
+        if existing is None:
+            self.ws.upsert_agent(self._agent or default_agent(self.agent_id))
+        elif existing.presence is Presence.OFFLINE:
+            self.ws.set_presence(self.agent_id, Presence.AVAILABLE)
+
+    async def close(self) -> None:
+        self._closed.set()
+        if self._ws is not None:
+            ws = self._ws
+            with contextlib.suppress(Exception):
+                await self._run(ws.set_agent_activity, self.agent_id, viewing=None, typing_in=None)
+            await self._run(ws.close)
+            self._ws = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    # ------------------------------------------------------------------------------------------ contract
+
+    async def snapshot(self) -> Snapshot:
+        def read() -> Snapshot:
+            self._seq = self.ws.last_change()
+            return Snapshot(
+                conversations=self.ws.conversations(),
+                agents=self.ws.agents(),
+                customers=self.ws.customers(),
+                me=self.agent_id,
+            )
+
+        return await self._run(read)
+
+    async def events(self) -> AsyncIterator[Sequence[Event]]:
+        while not self._closed.is_set():
+            try:
+                batch = await self._run(self._read_changes)
+            except Unavailable:
+                return
+            if batch:
+                yield batch
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), self.poll_interval)
+
+    async def history(self, conversation_id: str) -> list[Message]:
+        return await self._run(self.ws.messages, conversation_id)
+
+    async def perform(self, command: Command) -> CommandResult:
+        self.require(command)
+        if not command.agent_id:
+            command = replace(command, agent_id=self.agent_id)
+        return await self._run(commands.perform, self.ws, command)
+
+    async def customer_history(self, customer_id: str) -> list[Conversation]:
+        return await self._run(self.ws.conversations_of_customer, customer_id)
+
+    async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
+        """Attachments of generated mail live in the raw MIME; `ref` is `<message row>/<part index>`."""
+        from email import message_from_bytes, policy
+
+        message_ref, _, index = attachment.ref.partition("/")
+        raw = await self._run(self.ws.raw_message, message_ref)
+        if raw is None:
+            raise NotFound(f"no stored content for {attachment.filename}")
+        parsed = message_from_bytes(raw, policy=policy.default)
+        parts = [p for p in parsed.walk() if not p.is_multipart()]
+        try:
+            payload = parts[int(index)].get_payload(decode=True)
+        except (IndexError, ValueError):
+            raise NotFound(f"no stored content for {attachment.filename}") from None
+        return payload if isinstance(payload, bytes) else b""
+
+    # ------------------------------------------------------------------------------------------ change feed
+
+    def _read_changes(self) -> list[Event]:
+        changes = self.ws.changes_since(self._seq)
+        if not changes:
+            return []
+        self._seq = changes[-1].seq
+        return self._events_for(changes)
+
+    def _events_for(self, changes: list[Change]) -> list[Event]:
+        refs: dict[str, dict[str, None]] = {}
+        for change in changes:
+            refs.setdefault(change.kind, {})[change.ref] = None  # ordered set
+        db = self.ws.db
+        events: list[Event] = []
+        for customer_row in _rows(
+            db,
+            "SELECT id, name, language, email, phone, social_handle, country FROM customers WHERE id IN ({})",
+            refs.get("customer", {}),
+        ):
+            events.append(CustomerUpdated(customer_from_row(customer_row)))
+        for row in _rows(
+            db,
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({{}})",
+            refs.get("conversation", {}),
+        ):
+            events.append(ConversationUpserted(conversation_from_row(row)))
+        for row in _rows(
+            db,
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{}}) ORDER BY id",
+            refs.get("message", {}),
+        ):
+            events.append(MessageAdded(message_from_row(row)))
+        for row in _rows(db, f"SELECT {AGENT_COLUMNS} FROM agents WHERE id IN ({{}})", refs.get("agent", {})):
+            events.append(AgentUpdated(agent_from_row(row)))
+        for row in _rows(
+            db,
+            "SELECT conversation_id, channel, score, comment, at, agent_id, customer_id "
+            "FROM csat WHERE id IN ({})",
+            refs.get("csat", {}),
+        ):
+            events.append(CsatRecorded(CsatRecord(qualify(row[0]), Channel(row[1]), *row[2:])))
+        for row in _rows(
+            db,
+            "SELECT conversation_id, agent_id, disposition, note, at, handle_seconds "
+            "FROM wrapups WHERE id IN ({})",
+            refs.get("wrapup", {}),
+        ):
+            events.append(WrappedUp(WrapUpRecord(qualify(row[0]), *row[1:])))
+        now = time.time()
+        for ref in refs.get("typing", {}):
+            conversation, _, who = ref.partition(" ")
+            row = db.execute(
+                "SELECT until FROM typing WHERE conversation_id = ? AND who = ?", (int(conversation), who)
+            ).fetchone()
+            events.append(TypingChanged(qualify(conversation), who, bool(row and row[0] > now)))
+        return events
+
+
+def _rows(db: Any, sql: str, ids: dict[str, None]) -> list[Sequence[Any]]:
+    keys = list(ids)
+    rows: list[Sequence[Any]] = []
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows.extend(db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+    return rows
+
+
+__all__ = ["LocalBackend", "default_agent", "local_id"]

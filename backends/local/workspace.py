@@ -1,0 +1,689 @@
+"""The workspace file: a synchronous data layer over one SQLite database in WAL mode.
+
+Several processes open the same file (agents' consoles, a supervisor, the simulator). Writers take the
+lock up front (`BEGIN IMMEDIATE`) so that a read-then-write can never deadlock on lock upgrade, and wait
+for it (`busy_timeout`) instead of failing. Claiming is a single conditional UPDATE, so exactly one process
+wins a race. Every write is logged to `changes` by triggers (schema.sql); readers tail that log.
+
+Blocking: every method here blocks. The async adapter (backend.py) runs them in its own worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from ...console.model import (
+    DEFAULT_CAPACITY,
+    INITIAL_STATE,
+    Agent,
+    Attachment,
+    Channel,
+    Conversation,
+    CsatRecord,
+    Customer,
+    Direction,
+    EmailHeaders,
+    Message,
+    Presence,
+    Priority,
+    Seniority,
+    Skills,
+    State,
+    WrapUpRecord,
+)
+
+BACKEND_NAME = "local"
+SCHEMA_VERSION = "1"
+
+CONVERSATION_COLUMNS = (
+    "id, channel, state, subject, customer_id, customer_name, language, queue, priority, tags, assignee, "
+    "created_at, updated_at, first_response_at, last_customer_at, answered_at, closed_at, sla_due_at, "
+    "snoozed_until, callback_number, callback_at, unread, muted, version"
+)
+# Conversations loaded into the console: everything open, and what closed in the last day (history, metrics).
+RECENT_SECONDS = 24 * 3600
+
+
+def qualify(row_id: int | str) -> str:
+    return f"{BACKEND_NAME}:{row_id}"
+
+
+def local_id(conversation_id: str | int) -> int:
+    """`local:42` -> 42. Raises ValueError on an id of another backend."""
+    if isinstance(conversation_id, int):
+        return conversation_id
+    backend, sep, rest = conversation_id.partition(":")
+    if not sep:
+        return int(backend)
+    if backend != BACKEND_NAME:
+        raise ValueError(f"not a local conversation: {conversation_id!r}")
+    return int(rest)
+
+
+def _tags_to_text(tags: Iterable[str]) -> str:
+    return ",".join(sorted({t.strip().lower() for t in tags if t.strip()}))
+
+
+def _tags_from_text(text: str) -> tuple[str, ...]:
+    return tuple(text.split(",")) if text else ()
+
+
+def conversation_from_row(row: Sequence[Any]) -> Conversation:
+    return Conversation(
+        id=qualify(row[0]),
+        channel=Channel(row[1]),
+        state=State(row[2]),
+        subject=row[3],
+        customer_id=row[4],
+        customer_name=row[5],
+        language=row[6],
+        queue=row[7],
+        priority=Priority(row[8]),
+        tags=_tags_from_text(row[9]),
+        assignee=row[10],
+        created_at=row[11],
+        updated_at=row[12],
+        first_response_at=row[13],
+        last_customer_at=row[14],
+        answered_at=row[15],
+        closed_at=row[16],
+        sla_due_at=row[17],
+        snoozed_until=row[18],
+        callback_number=row[19],
+        callback_at=row[20],
+        unread=row[21],
+        muted=bool(row[22]),
+        version=row[23],
+    )
+
+
+def _attachments_to_json(attachments: Iterable[Attachment]) -> str:
+    return json.dumps(
+        [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "ref": a.ref}
+            for a in attachments
+        ]
+    )
+
+
+def _email_to_json(email: EmailHeaders | None) -> str | None:
+    if email is None:
+        return None
+    return json.dumps(
+        {
+            "message_id": email.message_id,
+            "in_reply_to": email.in_reply_to,
+            "references": list(email.references),
+            "from_addr": email.from_addr,
+            "to": list(email.to),
+            "cc": list(email.cc),
+            "bcc": list(email.bcc),
+            "subject": email.subject,
+        }
+    )
+
+
+def message_from_row(row: Sequence[Any]) -> Message:
+    email = None
+    if row[7]:
+        data = json.loads(row[7])
+        email = EmailHeaders(
+            message_id=data.get("message_id", ""),
+            in_reply_to=data.get("in_reply_to", ""),
+            references=tuple(data.get("references", ())),
+            from_addr=data.get("from_addr", ""),
+            to=tuple(data.get("to", ())),
+            cc=tuple(data.get("cc", ())),
+            bcc=tuple(data.get("bcc", ())),
+            subject=data.get("subject", ""),
+        )
+    return Message(
+        id=qualify(row[0]),
+        conversation_id=qualify(row[1]),
+        direction=Direction(row[2]),
+        author=row[3],
+        body=row[4],
+        created_at=row[5],
+        attachments=tuple(Attachment(**a) for a in json.loads(row[6] or "[]")),
+        email=email,
+    )
+
+
+def skills_to_json(skills: Skills) -> str:
+    return json.dumps(
+        {
+            "channels": {c.value: level for c, level in skills.channels.items()},
+            "languages": list(skills.languages),
+            "seniority": int(skills.seniority),
+        }
+    )
+
+
+def skills_from_json(text: str) -> Skills:
+    data = json.loads(text or "{}")
+    return Skills(
+        channels={Channel(c): int(level) for c, level in data.get("channels", {}).items()},
+        languages=tuple(data.get("languages", ("en",))),
+        seniority=Seniority(int(data.get("seniority", Seniority.CONFIRMED))),
+    )
+
+
+def capacity_to_json(capacity: dict[Channel, int]) -> str:
+    return json.dumps({c.value: n for c, n in capacity.items()})
+
+
+def capacity_from_json(text: str) -> dict[Channel, int]:
+    data = json.loads(text or "{}")
+    return {Channel(c): int(n) for c, n in data.items()} or dict(DEFAULT_CAPACITY)
+
+
+def agent_from_row(row: Sequence[Any]) -> Agent:
+    return Agent(
+        id=row[0],
+        name=row[1],
+        skills=skills_from_json(row[2]),
+        capacity=capacity_from_json(row[3]),
+        presence=Presence(row[4]),
+        presence_reason=row[5],
+        presence_since=row[6],
+        viewing=qualify(row[7]) if row[7] is not None else None,
+        typing_in=qualify(row[8]) if row[8] is not None else None,
+        last_seen=row[9],
+        supervisor=bool(row[10]),
+    )
+
+
+AGENT_COLUMNS = (
+    "id, name, skills, capacity, presence, presence_reason, presence_since, viewing, typing_in, last_seen, "
+    "supervisor"
+)
+MESSAGE_COLUMNS = "id, conversation_id, direction, author, body, created_at, attachments, email"
+
+
+def customer_from_row(row: Sequence[Any]) -> Customer:
+    return Customer(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seq: int
+    kind: str
+    ref: str
+
+
+class WorkspaceError(Exception):
+    pass
+
+
+class OwnedByOther(WorkspaceError):
+    def __init__(self, conversation_id: int, owner: str | None) -> None:
+        super().__init__(f"conversation {qualify(conversation_id)} is owned by {owner}")
+        self.owner = owner
+
+
+class Workspace:
+    """One connection to the workspace file. Not thread-safe: one thread per instance."""
+
+    def __init__(self, path: str | Path, *, clock: Any = time.time) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout = 60000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._ensure_schema()
+
+    # ------------------------------------------------------------------------------------------ plumbing
+
+    def _ensure_schema(self) -> None:
+        with self.transaction():
+            script = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
+            for statement in _split_sql(script):
+                self.db.execute(statement)
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock at once (no upgrade deadlocks)."""
+        if self.db.in_transaction:  # nested: join the outer one
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def now(self) -> float:
+        return float(self.clock())
+
+    # ------------------------------------------------------------------------------------------ customers
+
+    def upsert_customer(self, customer: Customer) -> None:
+        self.db.execute(
+            "INSERT INTO customers (id, name, language, email, phone, social_handle, country) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+            "language = excluded.language, email = excluded.email, phone = excluded.phone, "
+            "social_handle = excluded.social_handle, country = excluded.country",
+            (
+                customer.id,
+                customer.name,
+                customer.language,
+                customer.email,
+                customer.phone,
+                customer.social_handle,
+                customer.country,
+            ),
+        )
+
+    def customer(self, customer_id: str) -> Customer | None:
+        row = self.db.execute(
+            "SELECT id, name, language, email, phone, social_handle, country FROM customers WHERE id = ?",
+            (customer_id,),
+        ).fetchone()
+        return customer_from_row(row) if row else None
+
+    def customers(self) -> list[Customer]:
+        rows = self.db.execute(
+            "SELECT id, name, language, email, phone, social_handle, country FROM customers"
+        ).fetchall()
+        return [customer_from_row(r) for r in rows]
+
+    # ------------------------------------------------------------------------------------------ conversations
+
+    def create_conversation(
+        self,
+        *,
+        channel: Channel,
+        customer: Customer,
+        subject: str,
+        created_at: float | None = None,
+        state: State | None = None,
+        queue: str = "general",
+        priority: Priority = Priority.NORMAL,
+        tags: Iterable[str] = (),
+        sla_due_at: float | None = None,
+        callback_number: str = "",
+        callback_at: float | None = None,
+        patience_until: float | None = None,
+        language: str | None = None,
+    ) -> int:
+        at = self.now() if created_at is None else created_at
+        with self.transaction():
+            self.upsert_customer(customer)
+            cursor = self.db.execute(
+                "INSERT INTO conversations (channel, state, subject, customer_id, customer_name, language, "
+                "queue, priority, tags, created_at, updated_at, last_customer_at, sla_due_at, "
+                "callback_number, callback_at, patience_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    channel.value,
+                    (state or INITIAL_STATE[channel]).value,
+                    subject,
+                    customer.id,
+                    customer.name,
+                    language or customer.language,
+                    queue,
+                    int(priority),
+                    _tags_to_text(tags),
+                    at,
+                    at,
+                    at,
+                    sla_due_at,
+                    callback_number,
+                    callback_at,
+                    patience_until,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def conversation(self, conversation_id: str | int) -> Conversation | None:
+        row = self.db.execute(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (local_id(conversation_id),)
+        ).fetchone()
+        return conversation_from_row(row) if row else None
+
+    def require(self, conversation_id: str | int) -> Conversation:
+        found = self.conversation(conversation_id)
+        if found is None:
+            raise KeyError(f"no conversation {conversation_id}")
+        return found
+
+    def conversations(self, *, since: float | None = None, limit: int | None = None) -> list[Conversation]:
+        """Open conversations, and those closed after `since` (default: the last day)."""
+        cutoff = self.now() - RECENT_SECONDS if since is None else since
+        sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE closed_at IS NULL OR closed_at >= ?"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [conversation_from_row(r) for r in self.db.execute(sql, (cutoff,))]
+
+    def conversations_of_customer(self, customer_id: str) -> list[Conversation]:
+        rows = self.db.execute(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer_id = ? ORDER BY created_at DESC",
+            (customer_id,),
+        )
+        return [conversation_from_row(r) for r in rows]
+
+    def update_conversation(self, conversation_id: str | int, **fields: Any) -> Conversation:
+        """Set columns and bump `version` and `updated_at`. Enum values and tag tuples are converted."""
+        row_id = local_id(conversation_id)
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name == "tags":
+                value = _tags_to_text(value)
+            elif isinstance(value, Channel | State | Presence):
+                value = value.value
+            elif isinstance(value, Priority):
+                value = int(value)
+            values[name] = value
+        values.setdefault("updated_at", self.now())
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self.transaction():
+            cursor = self.db.execute(
+                f"UPDATE conversations SET {assignments}, version = version + 1 WHERE id = ?",
+                (*values.values(), row_id),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(f"no conversation {qualify(row_id)}")
+            return self.require(row_id)
+
+    def claim(self, conversation_id: str | int, agent_id: str, *, force: bool = False) -> Conversation:
+        """Make `agent_id` the owner. Atomic: of many racing processes exactly one wins an unowned item."""
+        row_id = local_id(conversation_id)
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE conversations SET assignee = ?, version = version + 1, updated_at = ? "
+                "WHERE id = ? AND (assignee IS NULL OR assignee = ? OR ?)",
+                (agent_id, self.now(), row_id, agent_id, int(force)),
+            )
+            if cursor.rowcount == 0:
+                row = self.db.execute("SELECT assignee FROM conversations WHERE id = ?", (row_id,)).fetchone()
+                if row is None:
+                    raise KeyError(f"no conversation {qualify(row_id)}")
+                raise OwnedByOther(row_id, row[0])
+            self.db.execute("DELETE FROM offers WHERE conversation_id = ?", (row_id,))
+            return self.require(row_id)
+
+    # ------------------------------------------------------------------------------------------ messages
+
+    def add_message(
+        self,
+        conversation_id: str | int,
+        *,
+        direction: Direction,
+        body: str,
+        author: str = "",
+        created_at: float | None = None,
+        attachments: Iterable[Attachment] = (),
+        email: EmailHeaders | None = None,
+        raw: bytes | None = None,
+    ) -> Message:
+        row_id = local_id(conversation_id)
+        at = self.now() if created_at is None else created_at
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO messages (conversation_id, direction, author, body, created_at, attachments, "
+                "email, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row_id,
+                    direction.value,
+                    author,
+                    body,
+                    at,
+                    _attachments_to_json(attachments),
+                    _email_to_json(email),
+                    raw,
+                ),
+            )
+            if direction is Direction.INBOUND:
+                self.db.execute(
+                    "UPDATE conversations SET last_customer_at = ?, updated_at = ?, unread = unread + 1, "
+                    "version = version + 1 WHERE id = ?",
+                    (at, at, row_id),
+                )
+            elif direction is Direction.OUTBOUND:
+                self.db.execute(
+                    "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?), "
+                    "updated_at = ?, unread = 0, version = version + 1 WHERE id = ?",
+                    (at, at, row_id),
+                )
+            assert cursor.lastrowid is not None
+            return self.message(cursor.lastrowid)
+
+    def message(self, message_id: str | int) -> Message:
+        row = self.db.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (local_id(message_id),)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no message {message_id}")
+        return message_from_row(row)
+
+    def messages(self, conversation_id: str | int) -> list[Message]:
+        rows = self.db.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+            (local_id(conversation_id),),
+        )
+        return [message_from_row(r) for r in rows]
+
+    def raw_message(self, message_id: str | int) -> bytes | None:
+        row = self.db.execute("SELECT raw FROM messages WHERE id = ?", (local_id(message_id),)).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    # ------------------------------------------------------------------------------------------ agents
+
+    def upsert_agent(self, agent: Agent) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO agents (id, name, skills, capacity, presence, presence_reason, presence_since, "
+                "last_seen, supervisor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "name = excluded.name, skills = excluded.skills, capacity = excluded.capacity, "
+                "supervisor = excluded.supervisor",
+                (
+                    agent.id,
+                    agent.name,
+                    skills_to_json(agent.skills),
+                    capacity_to_json(agent.capacity),
+                    agent.presence.value,
+                    agent.presence_reason,
+                    agent.presence_since or self.now(),
+                    agent.last_seen or self.now(),
+                    int(agent.supervisor),
+                ),
+            )
+
+    def agent(self, agent_id: str) -> Agent | None:
+        row = self.db.execute(f"SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?", (agent_id,)).fetchone()
+        return agent_from_row(row) if row else None
+
+    def agents(self) -> list[Agent]:
+        return [agent_from_row(r) for r in self.db.execute(f"SELECT {AGENT_COLUMNS} FROM agents ORDER BY id")]
+
+    def set_presence(self, agent_id: str, presence: Presence, reason: str = "") -> Agent:
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE agents SET presence = ?, presence_reason = ?, presence_since = ?, last_seen = ? "
+                "WHERE id = ?",
+                (presence.value, reason, self.now(), self.now(), agent_id),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(f"no agent {agent_id}")
+        agent = self.agent(agent_id)
+        assert agent is not None
+        return agent
+
+    def set_skills(self, agent_id: str, skills: Skills, capacity: dict[Channel, int] | None = None) -> Agent:
+        with self.transaction():
+            self.db.execute("UPDATE agents SET skills = ? WHERE id = ?", (skills_to_json(skills), agent_id))
+            if capacity:
+                self.db.execute(
+                    "UPDATE agents SET capacity = ? WHERE id = ?", (capacity_to_json(capacity), agent_id)
+                )
+        agent = self.agent(agent_id)
+        if agent is None:
+            raise KeyError(f"no agent {agent_id}")
+        return agent
+
+    def set_agent_activity(
+        self, agent_id: str, *, viewing: str | bool | None = False, typing_in: str | bool | None = False
+    ) -> None:
+        """Record what the agent has open / is typing in (False leaves a field as it is)."""
+        sets, args = ["last_seen = ?"], [self.now()]
+        if viewing is not False:
+            sets.append("viewing = ?")
+            args.append(local_id(viewing) if isinstance(viewing, str) else None)
+        if typing_in is not False:
+            sets.append("typing_in = ?")
+            args.append(local_id(typing_in) if isinstance(typing_in, str) else None)
+        with self.transaction():
+            self.db.execute(f"UPDATE agents SET {', '.join(sets)} WHERE id = ?", (*args, agent_id))
+
+    # ------------------------------------------------------------------------------------------ typing
+
+    def set_typing(self, conversation_id: str | int, who: str, typing: bool, ttl: float = 6.0) -> None:
+        row_id = local_id(conversation_id)
+        with self.transaction():
+            if typing:
+                self.db.execute(
+                    "INSERT INTO typing (conversation_id, who, until) VALUES (?, ?, ?) "
+                    "ON CONFLICT (conversation_id, who) DO UPDATE SET until = excluded.until",
+                    (row_id, who, self.now() + ttl),
+                )
+            else:
+                self.db.execute("DELETE FROM typing WHERE conversation_id = ? AND who = ?", (row_id, who))
+
+    def typing(self, conversation_id: str | int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT who FROM typing WHERE conversation_id = ? AND until > ?",
+            (local_id(conversation_id), self.now()),
+        )
+        return [r[0] for r in rows]
+
+    # ------------------------------------------------------------------------------------------ records
+
+    def record_wrapup(self, record: WrapUpRecord) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO wrapups (conversation_id, agent_id, disposition, note, at, handle_seconds) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    local_id(record.conversation_id),
+                    record.agent_id,
+                    record.disposition,
+                    record.note,
+                    record.at,
+                    record.handle_seconds,
+                ),
+            )
+
+    def wrapups(self, since: float = 0.0) -> list[WrapUpRecord]:
+        rows = self.db.execute(
+            "SELECT conversation_id, agent_id, disposition, note, at, handle_seconds FROM wrapups "
+            "WHERE at >= ? ORDER BY id",
+            (since,),
+        )
+        return [WrapUpRecord(qualify(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def record_csat(self, record: CsatRecord) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO csat (conversation_id, channel, score, comment, at, agent_id, customer_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    local_id(record.conversation_id),
+                    record.channel.value,
+                    record.score,
+                    record.comment,
+                    record.at,
+                    record.agent_id,
+                    record.customer_id,
+                ),
+            )
+            self.db.execute(
+                "DELETE FROM csat_requests WHERE conversation_id = ?", (local_id(record.conversation_id),)
+            )
+
+    def csat(self, since: float = 0.0) -> list[CsatRecord]:
+        rows = self.db.execute(
+            "SELECT conversation_id, channel, score, comment, at, agent_id, customer_id FROM csat "
+            "WHERE at >= ? ORDER BY id",
+            (since,),
+        )
+        return [CsatRecord(qualify(r[0]), Channel(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    def request_csat(self, conversation_id: str | int) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO csat_requests (conversation_id, requested_at) VALUES (?, ?)",
+                (local_id(conversation_id), self.now()),
+            )
+
+    def pending_csat_requests(self) -> list[tuple[int, float]]:
+        return [tuple(r) for r in self.db.execute("SELECT conversation_id, requested_at FROM csat_requests")]
+
+    # ------------------------------------------------------------------------------------------ idempotency
+
+    def command_result(self, key: str) -> str | None:
+        row = self.db.execute("SELECT result FROM command_keys WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def remember_command(self, key: str, result: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO command_keys (key, result, at) VALUES (?, ?, ?)", (key, result, self.now())
+        )
+
+    # ------------------------------------------------------------------------------------------ change feed
+
+    def last_change(self) -> int:
+        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
+        return int(row[0])
+
+    def first_change(self) -> int:
+        row = self.db.execute("SELECT COALESCE(MIN(seq), 0) FROM changes").fetchone()
+        return int(row[0])
+
+    def changes_since(self, seq: int, limit: int = 20000) -> list[Change]:
+        rows = self.db.execute(
+            "SELECT seq, kind, ref FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        )
+        return [Change(*r) for r in rows]
+
+    def prune_changes(self, keep: int = 200_000) -> None:
+        """Forget old change rows; a reader that fell further behind reloads a snapshot."""
+        with self.transaction():
+            self.db.execute("DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - ?", (keep,))
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split schema.sql into statements; trigger bodies hold `;` so they end at `END;`."""
+    statements, current = [], []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        current.append(line)
+        joined = "\n".join(current)
+        if stripped.endswith(";") and (
+            not joined.lstrip().upper().startswith("CREATE TRIGGER") or stripped.upper().endswith("END;")
+        ):
+            statements.append(joined)
+            current = []
+    return statements
