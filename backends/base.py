@@ -29,11 +29,12 @@ How the real systems map onto it:
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from ..console.model import (
     Agent,
@@ -419,11 +420,27 @@ class Snapshot:
     me: str | None = None  # the agent id this console acts as on that backend
 
 
+@dataclass(frozen=True, slots=True)
+class BackendContext:
+    """What the console gives an adapter it builds from the config file."""
+
+    agent_id: str
+    data_dir: Path  # where an adapter may keep local tables (e.g. IMAP's assignee/notes)
+    # Looks up a secret stored by `standardiste login <workspace>`; raises AuthError with a plain message
+    # (no keyring service, nothing stored) instead of returning nothing.
+    secret: Callable[[str], str]
+
+
 class Backend(abc.ABC):
     """One adapter instance: one connection to one system, with a name used to qualify ids."""
 
     name: str
     capabilities: Capabilities
+
+    @classmethod
+    def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> Backend:
+        """Build from a `[workspaces.NAME]` table of the config file. `name` qualifies conversation ids."""
+        raise Invalid(f"{cls.__name__} cannot be configured from a file")
 
     @abc.abstractmethod
     async def connect(self) -> None:

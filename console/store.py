@@ -1,0 +1,164 @@
+"""The in-memory store: every conversation, agent and customer the console knows, kept current by events.
+
+The Hub applies backend events here in batches; `apply` returns what changed so that views and widgets
+update only what they must. Nothing here blocks or draws.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..backends.base import (
+    AgentUpdated,
+    BackendStatus,
+    ConversationRemoved,
+    ConversationUpserted,
+    CsatRecorded,
+    CustomerUpdated,
+    Event,
+    LinkState,
+    MessageAdded,
+    Snapshot,
+    TypingChanged,
+    WrappedUp,
+)
+from .model import Agent, Conversation, CsatRecord, Customer, Message, WrapUpRecord, intern_conversation
+
+# A typing indicator not refreshed for this long is stale (the customer closed the tab).
+TYPING_TTL = 6.0
+# Records kept for the wallboard (CSAT, wrap-ups) beyond which the oldest are dropped.
+MAX_RECORDS = 200_000
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one batch of events changed."""
+
+    conversations: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+    messages: list[Message] = field(default_factory=list)
+    typing: set[str] = field(default_factory=set)
+    records: bool = False
+    links: list[BackendStatus] = field(default_factory=list)
+    new_conversations: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.conversations
+            or self.removed
+            or self.agents
+            or self.messages
+            or self.typing
+            or self.records
+            or self.links
+        )
+
+
+class Store:
+    def __init__(self) -> None:
+        self.conversations: dict[str, Conversation] = {}
+        self.agents: dict[str, Agent] = {}
+        self.customers: dict[str, Customer] = {}
+        self.csat: list[CsatRecord] = []
+        self.wrapups: list[WrapUpRecord] = []
+        self.links: dict[str, BackendStatus] = {}
+        # conversation id -> who -> when the indicator lapses
+        self._typing: dict[str, dict[str, float]] = {}
+        self.version = 0
+
+    # ------------------------------------------------------------------------------------------ loading
+
+    def load(self, snapshot: Snapshot) -> Changes:
+        changes = Changes()
+        for conversation in snapshot.conversations:
+            self.conversations[conversation.id] = intern_conversation(conversation)
+            changes.conversations.add(conversation.id)
+        for agent in snapshot.agents:
+            self.agents[agent.id] = agent
+            changes.agents.add(agent.id)
+        for customer in snapshot.customers:
+            self.customers[customer.id] = customer
+        self.version += 1
+        return changes
+
+    def load_records(self, csat: Iterable[CsatRecord] = (), wrapups: Iterable[WrapUpRecord] = ()) -> None:
+        self.csat.extend(csat)
+        self.wrapups.extend(wrapups)
+        self.version += 1
+
+    # ------------------------------------------------------------------------------------------ events
+
+    def apply(self, events: Iterable[Event], now: float | None = None) -> Changes:
+        changes = Changes()
+        stamp = time.time() if now is None else now
+        for event in events:
+            match event:
+                case ConversationUpserted(conversation=conversation):
+                    previous = self.conversations.get(conversation.id)
+                    if previous is not None and previous.version > conversation.version > 0:
+                        continue  # an older state arriving late
+                    if previous is None:
+                        changes.new_conversations.append(conversation.id)
+                    self.conversations[conversation.id] = intern_conversation(conversation)
+                    changes.conversations.add(conversation.id)
+                case ConversationRemoved(conversation_id=conversation_id):
+                    if self.conversations.pop(conversation_id, None) is not None:
+                        changes.removed.add(conversation_id)
+                case MessageAdded(message=message):
+                    changes.messages.append(message)
+                case TypingChanged(conversation_id=conversation_id, who=who, typing=typing):
+                    people = self._typing.setdefault(conversation_id, {})
+                    if typing:
+                        people[who] = stamp + TYPING_TTL
+                    else:
+                        people.pop(who, None)
+                    changes.typing.add(conversation_id)
+                case AgentUpdated(agent=agent):
+                    self.agents[agent.id] = agent
+                    changes.agents.add(agent.id)
+                case CustomerUpdated(customer=customer):
+                    self.customers[customer.id] = customer
+                case CsatRecorded(record=record):
+                    self.csat.append(record)
+                    changes.records = True
+                case WrappedUp(record=record):
+                    self.wrapups.append(record)
+                    changes.records = True
+                case BackendStatus():
+                    self.links[event.backend] = event
+                    changes.links.append(event)
+        if len(self.csat) > MAX_RECORDS:
+            del self.csat[: len(self.csat) - MAX_RECORDS]
+        if len(self.wrapups) > MAX_RECORDS:
+            del self.wrapups[: len(self.wrapups) - MAX_RECORDS]
+        if changes:
+            self.version += 1
+        return changes
+
+    # ------------------------------------------------------------------------------------------ queries
+
+    def typing(self, conversation_id: str, now: float | None = None) -> list[str]:
+        people = self._typing.get(conversation_id)
+        if not people:
+            return []
+        stamp = time.time() if now is None else now
+        return [who for who, until in people.items() if until > stamp]
+
+    def link_down(self) -> list[BackendStatus]:
+        return [status for status in self.links.values() if status.state is not LinkState.CONNECTED]
+
+    def of_customer(self, customer_id: str) -> list[Conversation]:
+        found = [c for c in self.conversations.values() if c.customer_id == customer_id]
+        found.sort(key=lambda c: c.created_at, reverse=True)
+        return found
+
+    def viewers(self, conversation_id: str, *, besides: str | None = None) -> list[Agent]:
+        """Other agents who have this conversation open or are typing in it (collision warnings)."""
+        return [
+            agent
+            for agent in self.agents.values()
+            if agent.id != besides and conversation_id in (agent.viewing, agent.typing_in)
+        ]
