@@ -69,6 +69,13 @@ def perform(ws: Workspace, command: Command) -> CommandResult:
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise Unsupported(f"the local workspace has no {command.kind.value} command")
+    for ref in (command.conversation_id, getattr(command, "other_id", "")):
+        # An id of another backend, or garbage, names nothing here (and must not escape as ValueError).
+        try:
+            if ref:
+                local_id(ref)
+        except ValueError:
+            raise NotFound(f"no conversation {ref} in the local workspace") from None
     try:
         with ws.transaction():
             if command.key:
@@ -115,10 +122,18 @@ def _ensure_owner(ws: Workspace, conversation: Conversation, agent_id: str) -> C
     return ws.claim(conversation.id, agent_id)
 
 
+def _ensure_not_others(conversation: Conversation, agent_id: str) -> None:
+    """Acting on a live contact someone else handles (their caller, their chat) is a conflict."""
+    if agent_id and conversation.assignee not in (None, agent_id):
+        raise Conflict(f"{conversation.id} belongs to {conversation.assignee}", owner=conversation.assignee)
+
+
 def _reply(ws: Workspace, command: Reply) -> CommandResult:
     conversation = _ensure_owner(ws, _current(ws, command), command.agent_id)
     if not command.body.strip() and not command.attachments:
         raise Invalid("an empty reply is not sent")
+    if command.forward and not command.to:
+        raise Invalid("a forward needs a recipient")  # else it would go back to the customer
     email = None
     if conversation.channel in (Channel.EMAIL, Channel.FORM, Channel.SOCIAL):
         email = _reply_headers(ws, conversation, command)
@@ -206,6 +221,9 @@ def _transfer(ws: Workspace, command: Transfer) -> CommandResult:
     conversation = _current(ws, command)
     if not command.to_agent and not command.to_queue:
         raise Invalid("a transfer needs an agent or a queue")
+    if conversation.is_closed:
+        # A cold transfer would set an ended call ringing again, with its closed_at still set.
+        raise Invalid(f"{conversation.id} is closed ({conversation.state.value}): nothing to transfer")
     if command.to_agent and ws.agent(command.to_agent) is None:
         raise NotFound(f"no agent {command.to_agent}")
     target = command.to_agent or f"queue {command.to_queue}"
@@ -257,6 +275,7 @@ def _phone(ws: Workspace, command: Command, allowed: set[State]) -> Conversation
         raise Invalid(
             f"cannot {command.kind.value.replace('_', ' ')} a call that is {conversation.state.value}"
         )
+    _ensure_not_others(conversation, command.agent_id)
     return conversation
 
 
@@ -297,6 +316,9 @@ def _end_chat(ws: Workspace, command: EndChat) -> CommandResult:
     conversation = _current(ws, command)
     if conversation.channel is not Channel.CHAT:
         raise Invalid("only a chat can be ended this way")
+    if conversation.state in CLOSED_STATES or conversation.state is State.WRAP_UP:
+        raise Invalid(f"this chat has already ended ({conversation.state.value})")
+    _ensure_not_others(conversation, command.agent_id)
     ws.add_message(conversation.id, direction=Direction.SYSTEM, body="chat ended", author=command.agent_id)
     return CommandResult(
         True, ws.update_conversation(conversation.id, state=State.WRAP_UP, wrap_up_since=ws.now())
@@ -305,6 +327,16 @@ def _end_chat(ws: Workspace, command: EndChat) -> CommandResult:
 
 def _wrap_up(ws: Workspace, command: WrapUp) -> CommandResult:
     conversation = _current(ws, command)
+    # A second wrap-up would count the contact twice and reopen nothing; an unanswered call has no handling.
+    if conversation.is_closed:
+        raise Invalid(f"{conversation.id} is already closed ({conversation.state.value})")
+    if conversation.channel in LIVE_CLOSED and conversation.state in (
+        State.RINGING,
+        State.QUEUED,
+        State.WAITING,
+    ):
+        raise Invalid(f"nothing to wrap up: {conversation.id} was never answered")
+    _ensure_not_others(conversation, command.agent_id)
     now = ws.now()
     started = conversation.answered_at or conversation.created_at
     ws.record_wrapup(
@@ -380,6 +412,8 @@ def _place_callback(ws: Workspace, command: PlaceCallback) -> CommandResult:
     request = _current(ws, command)
     if request.channel is not Channel.CALLBACK or request.is_closed:
         raise Invalid("only an open callback request can be dialled")
+    if request.state is State.DIALLING:
+        raise Invalid("this callback is being dialled: give the outcome of that call first")
     request = _ensure_owner(ws, request, command.agent_id)
     customer = ws.customer(request.customer_id) or Customer(request.customer_id, request.customer_name)
     now = ws.now()
@@ -413,6 +447,8 @@ def _callback_outcome(ws: Workspace, command: CallbackOutcome) -> CommandResult:
     request = _current(ws, command)
     if request.channel is not Channel.CALLBACK:
         raise Invalid("only a callback has an outcome")
+    if request.state is not State.DIALLING:
+        raise Invalid(f"no callback is being dialled for {request.id} ({request.state.value})")
     attempts = ws.db.execute(
         "SELECT callback_attempts FROM conversations WHERE id = ?", (local_id(request.id),)
     ).fetchone()[0]
