@@ -1,1 +1,252 @@
-def main() -> None: ...
+"""Command line: `standardiste` opens the console; subcommands simulate, supervise, backends, login.
+
+Imports are lazy: `standardiste backends` must not import any adapter, and the console's first frame must
+not wait for modules it does not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+DESCRIPTION = """\
+standardiste: phone queue, chat sessions and email inbox in one keyboard-driven terminal workspace.
+
+Without a subcommand it opens the agent console on the workspaces of your config file, or on the
+embedded local workspace (one SQLite file shared by every console on this machine)."""
+
+EPILOG = """\
+subcommands:
+  simulate     feed a local workspace with realistic simulated traffic
+  supervise    open the supervisor wallboard (or print figures as JSON with --json)
+  backends     list the installed backend adapters
+  login        store the password or token of a configured workspace in the system keyring
+
+examples:
+  standardiste --demo                          a fresh workspace with live simulated traffic
+  standardiste --db team.db --agent alice      the console of agent alice on a shared workspace file
+  standardiste simulate --db team.db --rate 120 --profile christmas
+  standardiste supervise --db team.db
+  standardiste login mail
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="standardiste",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--db", type=Path, help="the local workspace file (default: in your user data directory)"
+    )
+    parser.add_argument("--agent", help="your agent id (default: from the config file, else your login name)")
+    parser.add_argument(
+        "--config", type=Path, help="the config file (default: in your user config directory)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="a fresh temporary workspace with simulated traffic"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=30.0, help="with --demo: contacts per minute (default 30)"
+    )
+    parser.add_argument("--seed", type=int, help="with --demo: make the simulated traffic reproducible")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="feed a local workspace with simulated traffic",
+        description="Feed a local workspace with realistic contacts.",
+    )
+    simulate.add_argument("--db", type=Path, help="the workspace file (default: in your user data directory)")
+    simulate.add_argument("--rate", type=float, default=30.0, help="contacts per minute (default 30)")
+    simulate.add_argument("--profile", choices=("normal", "christmas"), default="normal")
+    simulate.add_argument("--seed", type=int, help="the same seed gives the same traffic")
+    simulate.add_argument(
+        "--backfill",
+        type=int,
+        default=0,
+        metavar="N",
+        help="insert N contacts at once, spread over past hours, then go on",
+    )
+    simulate.add_argument("--scenario", type=Path, metavar="FILE.jsonl", help="replay a scenario file")
+    simulate.add_argument("--duration", type=float, help="stop after this many seconds")
+
+    supervise = sub.add_parser(
+        "supervise",
+        help="the supervisor wallboard",
+        description="Live wallboard of the queue, agents, service level and CSAT.",
+    )
+    supervise.add_argument(
+        "--db", type=Path, help="the workspace file (default: in your user data directory)"
+    )
+    supervise.add_argument(
+        "--json", action="store_true", help="print one JSON object of figures per interval"
+    )
+    supervise.add_argument("--interval", type=float, default=1.0, help="seconds between updates (default 1)")
+    supervise.add_argument("--count", type=int, help="with --json: stop after N objects")
+    supervise.add_argument("--act", action="store_true", help="allow acting (presence, skills, moves)")
+
+    sub.add_parser(
+        "backends",
+        help="list the installed backend adapters",
+        description="List the installed adapters (entry points), without importing them.",
+    )
+
+    login = sub.add_parser(
+        "login",
+        help="store a workspace's secret in the keyring",
+        description="Store the password or app token of a configured workspace.",
+    )
+    login.add_argument("workspace", help="the workspace name, as in [workspaces.NAME] of the config file")
+    login.add_argument("--stdin", action="store_true", help="read the secret from standard input")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "backends":
+        return _backends()
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command == "supervise":
+        return _supervise(args)
+    if args.command == "login":
+        from .console.secrets import login_command
+
+        return login_command(args.workspace, stdin_secret=args.stdin)
+    return _console(args)
+
+
+def _backends() -> int:
+    from .backends.base import available_backends
+
+    for name, entry_point in sorted(available_backends().items()):
+        dist = entry_point.dist.name if entry_point.dist else "?"
+        print(f"{name:12} {entry_point.value}  ({dist})")
+    return 0
+
+
+def _db(path: Path | None) -> Path:
+    from .console.config import default_db_path
+
+    return path.expanduser() if path else default_db_path()
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .backends.local.simulator import run_simulator
+
+    db = _db(args.db)
+    print(f"simulating into {db} (ctrl+c stops)", file=sys.stderr)
+    try:
+        run_simulator(
+            db,
+            rate=args.rate,
+            profile=args.profile,
+            seed=args.seed,
+            backfill=args.backfill,
+            scenario=args.scenario,
+            duration=args.duration,
+        )
+    except KeyboardInterrupt:
+        pass
+    except ValueError as error:  # a malformed scenario: say what and where
+        print(f"standardiste simulate: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    from .console import wallboard
+
+    db = _db(args.db)
+    if args.json:
+        return wallboard.print_json(db, interval=args.interval, count=args.count)
+    return wallboard.run_wallboard(db, read_only=not args.act)
+
+
+def _console(args: argparse.Namespace) -> int:
+    from .backends.base import BackendContext, BackendError, load_backend_class
+    from .backends.local import LocalBackend
+    from .console.app import StandardisteApp
+    from .console.config import ConfigError, data_dir, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"standardiste: bad config: {error}", file=sys.stderr)
+        return 2
+    if args.agent:
+        config.agent_id = config.agent_name = args.agent
+    stop = threading.Event()
+    simulator_thread: threading.Thread | None = None
+    temporary: tempfile.TemporaryDirectory[str] | None = None
+    backends = []
+    if args.demo:
+        temporary = tempfile.TemporaryDirectory(prefix="standardiste-demo-")
+        db = Path(temporary.name) / "demo.db"
+        config.supervisor = True
+        simulator_thread = _start_demo_simulator(db, args.rate, args.seed, stop)
+        backends.append(LocalBackend(db, agent_id=config.agent_id))
+    elif args.db or not config.workspaces:
+        backends.append(LocalBackend(_db(args.db), agent_id=config.agent_id))
+    if not args.demo and config.workspaces:
+        from .console.secrets import secret_for
+
+        context = BackendContext(agent_id=config.agent_id, data_dir=data_dir(), secret=secret_for)
+        for name, settings in config.workspaces.items():
+            kind = str(settings.get("backend", "local"))
+            try:
+                if kind == "local":
+                    backends.append(
+                        LocalBackend(
+                            _db(Path(settings["db"]) if "db" in settings else args.db),
+                            agent_id=config.agent_id,
+                        )
+                    )
+                else:
+                    backends.append(load_backend_class(kind).from_config(name, settings, context))
+            except (BackendError, KeyError, TypeError, ValueError) as error:
+                print(f"standardiste: workspace {name!r}: {error}", file=sys.stderr)
+                return 2
+    data = data_dir()
+    app = StandardisteApp(
+        config,
+        backends,
+        drafts_path=data / f"drafts-{config.agent_id}.db",
+        outbox_path=data / f"outbox-{config.agent_id}.db",
+    )
+    try:
+        app.run()
+    finally:
+        stop.set()
+        if simulator_thread is not None:
+            simulator_thread.join(timeout=5)
+        if temporary is not None:
+            temporary.cleanup()
+    return 0
+
+
+def _start_demo_simulator(db: Path, rate: float, seed: int | None, stop: threading.Event) -> threading.Thread:
+    from .backends.local.simulator import run_simulator
+
+    # Some history first, so the customer cards, the wallboard and the inbox are not empty.
+    ready = threading.Event()
+
+    def run() -> None:
+        run_simulator(
+            db, rate=rate, profile="normal", seed=seed, backfill=300, scenario=None, stop=stop, ready=ready
+        )
+
+    thread = threading.Thread(target=run, name="demo-simulator", daemon=True)
+    thread.start()
+    ready.wait(timeout=20)
+    return thread
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""The Textual application: owns the store, the hub and the outbox, and pumps events to the screen.
+
+Events from the backends are drained in batches at most 30 times a second (never one message per event),
+applied to the store, and handed to the active screen as one `Changes`. Clocks tick once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..backends.base import Backend, BackendError, Command, CommandResult
+from ..themes import SHORT_NAMES, THEMES
+from .actions import ACTIONS, BY_ID
+from .config import Config, save_setting
+from .help_screen import HelpScreen
+from .hub import Hub
+from .model import Channel, State
+from .store import Store
+from .workspace_screen import PRESENCE_CHOICES, VIEW_SCOPES, WorkspaceScreen
+
+FRAME = 1 / 30
+
+
+class StandardisteApp(App[None]):
+    TITLE = "standardiste"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False)]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        config: Config,
+        backends: list[Backend],
+        *,
+        clock: Callable[[], float] = time.time,
+        outbox_path: Path | None = None,
+        drafts_path: Path | None = None,
+        on_started: Callable[[StandardisteApp], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.clock = clock
+        self.store = Store()
+        self.hub = Hub(backends)
+        self.hub_ready = False
+        self.me = config.agent_id
+        self.outbox_path = outbox_path
+        self.drafts_path = drafts_path
+        self._drafts: Any = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self._pending_undo: list[tuple[asyncio.TimerHandle, str]] = []
+        self._on_started = on_started
+        self.workspace = WorkspaceScreen()
+
+    # ------------------------------------------------------------------------------------------ start & stop
+
+    async def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self.config.theme if self.config.theme in self.available_themes else THEMES[0].name
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        if self.drafts_path is not None:
+            from .drafts import Drafts
+
+            self._drafts = Drafts(self.drafts_path)
+        await self.push_screen(self.workspace)
+        await self.hub.start()
+        self.hub_ready = True
+        self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
+        self.set_interval(1.0, self._tick, name="clock")
+        if self._on_started is not None:
+            self._on_started(self)
+
+    async def on_unmount(self) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+        for handle, _ in self._pending_undo:
+            handle.cancel()
+        await self.hub.close()
+        if self._drafts is not None:
+            self._drafts.close()
+
+    async def _pump(self) -> None:
+        """Drain the hub's queue: one batch per frame at most, whatever the flood."""
+        queue = self.hub.queue
+        last = 0.0
+        while True:
+            first = await queue.get()
+            wait = last + FRAME - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            events = list(first) + self.hub.drain()
+            last = time.monotonic()
+            changes = self.store.apply(events, self.clock())
+            if changes:
+                self._announce(changes.new_conversations)
+                self.workspace.apply_changes(changes)
+                for screen in self.screen_stack:
+                    refresh = getattr(screen, "store_changed", None)
+                    if refresh is not None and screen is not self.workspace:
+                        refresh(changes)
+
+    def _announce(self, new_ids: Iterable[str]) -> None:
+        """A new ringing call rings the bell and says who is calling."""
+        if not self.hub_ready:
+            return
+        for cid in new_ids:
+            conversation = self.store.conversations.get(cid)
+            if (
+                conversation is not None
+                and conversation.channel is Channel.PHONE
+                and conversation.state is State.RINGING
+                and conversation.assignee in (None, self.me)
+                and conversation.created_at > self.clock() - 5
+            ):
+                if self.config.bell:
+                    self.bell()
+                from .sanitize import sanitize
+
+                self.notify(
+                    f"☎ {sanitize(conversation.customer_name, single_line=True)} is calling "
+                    f"({conversation.language.upper()}): press n or a",
+                    title="Incoming call",
+                    timeout=4,
+                )
+
+    def _tick(self) -> None:
+        self.workspace.tick()
+        for screen in self.screen_stack:
+            tick = getattr(screen, "tick", None)
+            if tick is not None and screen is not self.workspace:
+                tick()
+
+    # ------------------------------------------------------------------------------------------ commands
+
+    def send(self, command: Command, *, undo: bool = False, done: str = "") -> None:
+        """Send a command; with `undo`, hold it for `undo_seconds` first (ctrl+z cancels)."""
+        delay = self.config.undo_seconds if undo else 0.0
+        if delay <= 0:
+            self.run_worker(self._perform(command, done), group="commands")
+            return
+        loop = asyncio.get_running_loop()
+        handle = loop.call_later(
+            delay, lambda: self.run_worker(self._perform(command, done), group="commands")
+        )
+        self._pending_undo.append((handle, done or command.kind.value))
+        self.notify(f"{done or command.kind.value} in {delay:.0f}s — ctrl+z to undo", timeout=min(delay, 5))
+
+    def undo_last(self) -> None:
+        while self._pending_undo:
+            handle, what = self._pending_undo.pop()
+            if not handle.cancelled() and handle.when() > asyncio.get_running_loop().time():
+                handle.cancel()
+                self.notify(f"Undone: {what}")
+                return
+        self.notify("Nothing to undo.")
+
+    async def _perform(self, command: Command, done: str) -> CommandResult | None:
+        try:
+            result = await self.hub.perform(command)
+        except BackendError as error:
+            self.notify(f"{command.kind.value.replace('_', ' ')}: {error}", severity="error", timeout=6)
+            return None
+        if done:
+            self.notify(done, timeout=2)
+        return result
+
+    # ------------------------------------------------------------------------------------------ drafts
+
+    def load_draft(self, conversation_id: str) -> Any:
+        return self._drafts.load(conversation_id) if self._drafts is not None else None
+
+    def save_draft(self, conversation_id: str, outgoing: Any) -> None:
+        if self._drafts is None:
+            return
+        kind = "reply" if outgoing.kind == "reply_all" else outgoing.kind
+        self._drafts.save(
+            conversation_id, outgoing.body, kind=kind, to=outgoing.to, cc=outgoing.cc, bcc=outgoing.bcc
+        )
+
+    def discard_draft(self, conversation_id: str) -> None:
+        if self._drafts is not None:
+            self._drafts.discard(conversation_id)
+
+    def edit_externally(self, text: str) -> str | None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w+", suffix=".txt", delete=False, encoding="utf-8") as handle:
+            handle.write(text)
+            path = handle.name
+        try:
+            with self.suspend():
+                subprocess.run([*shlex.split(editor), path], check=False)
+            return Path(path).read_text(encoding="utf-8")
+        except (OSError, RuntimeError) as error:  # no editor, or no terminal to suspend (tests, web)
+            self.notify(f"Cannot open {editor}: {error}", severity="error")
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    # ------------------------------------------------------------------------------------------ themes, help, palette
+
+    def set_theme_named(self, name: str) -> None:
+        name = SHORT_NAMES.get(name.strip(), name.strip())
+        if name not in self.available_themes:
+            self.notify(f"No theme {name!r}: {', '.join(SHORT_NAMES)}", severity="warning")
+            return
+        self.theme = name
+
+    def watch_theme(self, theme: str) -> None:
+        if theme != self.config.theme and self.is_mounted(self.workspace):
+            self.config.theme = theme
+            with contextlib.suppress(OSError):
+                save_setting(self.config.path, "theme", theme)
+
+    def is_mounted(self, screen: Screen[Any]) -> bool:
+        return screen in self.screen_stack
+
+    def action_help(self) -> None:
+        screen = self.screen
+        rows: list[tuple[str, str, str, bool]] = []
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            binding_id = binding.id or binding.action
+            if binding_id in seen:
+                continue
+            seen.add(binding_id)
+            keys = ", ".join(
+                self.get_key_display(b.binding)
+                for b in screen.active_bindings.values()
+                if (b.binding.id or b.binding.action) == binding_id
+            )
+            rows.append((keys or key, binding_id, binding.description or binding.action, active.enabled))
+        unsupported = {
+            a.id
+            for a in ACTIONS
+            if a.command is not None and self.hub_ready and not self.hub.supports(a.command)
+        }
+        self.push_screen(HelpScreen(rows, unsupported))
+
+    def action_wallboard(self) -> None:
+        if not self.config.supervisor:
+            self.notify(
+                "The wallboard is for supervisors (supervisor = true in the config).", severity="warning"
+            )
+            return
+        try:
+            from .wallboard import WallboardScreen
+        except ImportError:
+            self.notify("The wallboard is not installed.", severity="error")
+            return
+        self.push_screen(WallboardScreen(self.store, now=self.clock))
+
+    def command_completions(self) -> list[str]:
+        names = [a.name for a in ACTIONS]
+        names += [f"view {name}" for name in VIEW_SCOPES]
+        names += [f"theme {name}" for name in SHORT_NAMES]
+        names += [f"presence {value.replace(':', ' ')}" for value, _ in PRESENCE_CHOICES]
+        names += [f"priority {p}" for p in ("low", "normal", "high", "urgent")]
+        names += [
+            "status pending",
+            "status open",
+            "status solved",
+            "snooze 1h",
+            "tag ",
+            "transfer ",
+            "filter ",
+        ]
+        return sorted(set(names))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, (title, _) in VIEW_SCOPES.items():
+            yield SystemCommand(
+                f"View: {title}",
+                f"Show the {title.lower()} list",
+                lambda n=name: self.workspace.action_view(n),
+            )
+        for short, full in SHORT_NAMES.items():
+            yield SystemCommand(
+                f"Theme: {short}", f"Switch to the {short} theme", lambda f=full: self.set_theme_named(f)
+            )
+        for action in ACTIONS:
+            if action.id.startswith(("view.", "app.quit")):
+                continue
+            target = action.action
+            yield SystemCommand(
+                action.title,
+                f"{action.help}  [{self.get_key_display(action.binding())}]",
+                lambda t=target: self._run_palette_action(t),
+            )
+
+    def _run_palette_action(self, action: str) -> None:
+        if action.startswith("app."):
+            self.run_action(action[4:])
+        else:
+            self.workspace.run_action(action)
+
+
+__all__ = ["BY_ID", "StandardisteApp"]

@@ -1,0 +1,104 @@
+"""Small modal dialogs: pick one of a list, type a line, confirm. Keyboard first: type to jump, enter, esc."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 64; max-width: 95%; height: auto; max-height: 80%;
+    border: thick $primary; background: $surface; padding: 0 1;
+}}
+{name} Label.-title {{ text-style: bold; padding-bottom: 1; }}
+{name} OptionList {{ height: auto; max-height: 16; border: none; }}
+"""
+
+
+class PickDialog(ModalScreen[str | None]):
+    """Choose one value; digits 1-9 pick directly."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PickDialog")
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]], *, note: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="-title")
+            if self.note:
+                yield Label(self.note)
+            yield OptionList(
+                *(
+                    Option(f"{i + 1 if i < 9 else ' '}  {label}", id=value)
+                    for i, (value, label) in enumerate(self.options)
+                )
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key.isdigit() and 1 <= int(key) <= min(9, len(self.options)):
+            self.dismiss(self.options[int(key) - 1][0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class TextDialog(ModalScreen[str | None]):
+    DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, title: str, *, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="-title")
+            yield Input(value=self.value, placeholder=self.placeholder)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="dialog.yes"),
+        Binding("n,escape", "answer(False)", "No", id="dialog.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, classes="-title")
+            yield Label("y yes · n no")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

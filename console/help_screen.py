@@ -1,0 +1,64 @@
+"""`?`: the keys active where you are, grouped, with their binding ids (what `[keys]` in the config remaps)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from .actions import BY_ID, GROUPS
+
+FILTER_HELP = (
+    "Filter (/): words match customer, subject, tag or id; fields: lang:de channel:chat state:ringing "
+    "tag:refund queue:orders owner:me|none|NAME prio:high sla:warning|breached customer:NAME"
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 100; max-width: 98%; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close", id="help.close")]
+
+    def __init__(self, active: list[tuple[str, str, str, bool]], unsupported: set[str]) -> None:
+        """`active`: (key display, action id, description, enabled) of the bindings active where `?` was hit."""
+        super().__init__()
+        self.active = active
+        self.unsupported = unsupported
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_header=True, header_style="bold")
+        table.add_column("Key", style="bold", no_wrap=True)
+        table.add_column("Does")
+        table.add_column("Binding id (remap in [keys])", style="dim", no_wrap=True)
+        by_group: dict[str, list[tuple[str, str, str, bool]]] = {}
+        for row in self.active:
+            group = BY_ID[row[1]].group if row[1] in BY_ID else "Here"
+            by_group.setdefault(group, []).append(row)
+        for group in (*GROUPS, "Here"):
+            rows = by_group.get(group)
+            if not rows:
+                continue
+            table.add_row(Text(group, style="bold underline"), "", "")
+            for key, binding_id, description, enabled in rows:
+                note = ""
+                if binding_id in self.unsupported:
+                    note = "  (not supported by this backend)"
+                elif not enabled:
+                    note = "  (not available here)"
+                table.add_row(key, Text(description + note, style="" if enabled else "dim"), binding_id)
+        with VerticalScroll():
+            yield Static(Text("Keys active here — esc closes", style="bold"))
+            yield Static(table)
+            yield Static(Text(FILTER_HELP, style="italic"))
+
+
+def describe(binding: Binding) -> str:
+    return binding.description or binding.action

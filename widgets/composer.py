@@ -1,0 +1,185 @@
+"""The composer: reply, note or forward, with CC/BCC for email. Drafts are saved as you type.
+
+In a chat, enter sends and alt+enter (or ctrl+j) starts a new line, as in chat apps; in an email, enter is
+a new line and ctrl+s sends, as in mail clients. ctrl+e opens the text in $EDITOR. esc leaves the composer
+and keeps the draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, TextArea
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    kind: str  # reply | reply_all | forward | note
+    body: str
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
+
+
+class ComposerText(TextArea):
+    """A TextArea where enter can mean send (chat) and alt+enter a new line."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="composer.send"),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="composer.editor"),
+        Binding("escape", "leave", "Leave (keep draft)", id="composer.leave"),
+    ]
+
+    enter_sends = False
+
+    class Send(Message):
+        pass
+
+    class Leave(Message):
+        pass
+
+    class ExternalEditor(Message):
+        pass
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter" and self.enter_sends:
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.Send())
+            return
+        if event.key in ("alt+enter", "ctrl+j"):
+            event.prevent_default()
+            event.stop()
+            self.insert("\n")
+            return
+        await super()._on_key(event)
+
+    def action_send(self) -> None:
+        self.post_message(self.Send())
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
+
+    def action_external_editor(self) -> None:
+        self.post_message(self.ExternalEditor())
+
+
+class Composer(Vertical):
+    DEFAULT_CSS = """
+    Composer { height: auto; max-height: 16; border: round $primary; padding: 0 1; display: none; }
+    Composer.-open { display: block; }
+    Composer.-note { border: round $warning; background: $warning 10%; }
+    Composer Input { height: 1; border: none; padding: 0; margin: 0; }
+    Composer .-email-only { display: none; }
+    Composer.-email .-email-only { display: block; }
+    Composer ComposerText { height: 8; border: none; padding: 0; }
+    Composer #composer-title { text-style: bold; }
+    """
+
+    class Submitted(Message):
+        def __init__(self, outgoing: Outgoing) -> None:
+            super().__init__()
+            self.outgoing = outgoing
+
+    class Edited(Message):
+        """The text changed: the screen saves the draft (debounced)."""
+
+        def __init__(self, outgoing: Outgoing) -> None:
+            super().__init__()
+            self.outgoing = outgoing
+
+    class Closed(Message):
+        pass
+
+    kind = "reply"
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="composer-title")
+        yield Input(placeholder="To (comma-separated)", id="composer-to", classes="-email-only")
+        yield Input(placeholder="Cc", id="composer-cc", classes="-email-only")
+        yield Input(placeholder="Bcc", id="composer-bcc", classes="-email-only")
+        yield ComposerText(id="composer-text", soft_wrap=True, show_line_numbers=False)
+
+    @property
+    def text_area(self) -> ComposerText:
+        return self.query_one(ComposerText)
+
+    def open(
+        self,
+        kind: str,
+        *,
+        email: bool,
+        body: str = "",
+        to: tuple[str, ...] = (),
+        cc: tuple[str, ...] = (),
+        bcc: tuple[str, ...] = (),
+    ) -> None:
+        self.kind = kind
+        titles = {
+            "reply": "Reply to the customer",
+            "reply_all": "Reply to all",
+            "forward": "Forward",
+            "note": "Internal note — only agents see it",
+        }
+        send_key = "ctrl+s" if email or kind == "note" else "enter"
+        newline = "enter" if send_key == "ctrl+s" else "alt+enter"
+        self.query_one("#composer-title", Label).update(
+            f"{titles[kind]}  ·  {send_key} send · {newline} new line · ctrl+e $EDITOR · esc leave (draft kept)"
+        )
+        self.set_class(kind == "note", "-note")
+        self.set_class(email and kind != "note", "-email")
+        self.query_one("#composer-to", Input).value = ", ".join(to)
+        self.query_one("#composer-cc", Input).value = ", ".join(cc)
+        self.query_one("#composer-bcc", Input).value = ", ".join(bcc)
+        area = self.text_area
+        area.enter_sends = send_key == "enter"
+        area.load_text(body)
+        area.move_cursor(area.document.end)
+        self.add_class("-open")
+        area.focus()
+
+    def close(self) -> None:
+        self.remove_class("-open")
+        self.text_area.load_text("")
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def outgoing(self) -> Outgoing:
+        return Outgoing(
+            kind=self.kind,
+            body=self.text_area.text,
+            to=_addresses(self.query_one("#composer-to", Input).value),
+            cc=_addresses(self.query_one("#composer-cc", Input).value),
+            bcc=_addresses(self.query_one("#composer-bcc", Input).value),
+        )
+
+    def on_composer_text_send(self, event: ComposerText.Send) -> None:
+        event.stop()
+        outgoing = self.outgoing()
+        if outgoing.body.strip():
+            self.post_message(self.Submitted(outgoing))
+
+    def on_composer_text_leave(self, event: ComposerText.Leave) -> None:
+        event.stop()
+        self.remove_class("-open")
+        self.post_message(self.Closed())
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.is_open:
+            self.post_message(self.Edited(self.outgoing()))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.is_open:
+            self.post_message(self.Edited(self.outgoing()))

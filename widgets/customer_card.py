@@ -1,0 +1,40 @@
+"""The customer card: identity, language, contact details and their history across channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from ..console.model import Conversation, Customer
+from ..console.sanitize import sanitize
+from .queue_list import CHANNEL_LABEL
+
+
+class CustomerCard(Static):
+    DEFAULT_CSS = """
+    CustomerCard { height: auto; max-height: 14; border: round $primary 60%; padding: 0 1; }
+    """
+
+    def show(self, customer: Customer | None, name: str, history: list[Conversation], current: str) -> None:
+        lines: list[Text] = []
+        title = Text(sanitize(customer.name if customer else name, single_line=True), style="bold")
+        if customer is not None:
+            title.append(f"  {customer.language.upper()}", style="bold")
+            if customer.country:
+                title.append(f" · {sanitize(customer.country, single_line=True)}")
+        lines.append(title)
+        if customer is not None:
+            for label, value in (("✉", customer.email), ("☎", customer.phone), ("#", customer.social_handle)):
+                if value:
+                    lines.append(Text(f"{label} {sanitize(value, single_line=True)}", style="dim"))
+        others = [c for c in history if c.id != current]
+        lines.append(Text(f"History: {len(others)} other contact(s)", style="bold"))
+        for past in others[:6]:
+            when = datetime.fromtimestamp(past.created_at).strftime("%d %b %H:%M")
+            line = Text(f"{when} {CHANNEL_LABEL[past.channel]} {past.state.value:8} ")
+            line.append(sanitize(past.subject, single_line=True)[:60])
+            lines.append(line)
+        self.update(Group(*lines))

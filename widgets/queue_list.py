@@ -1,0 +1,277 @@
+"""The queue: a Line-API list that draws only the rows on screen, over a `View` of any size.
+
+Like toolong's log view, it is a `ScrollView` whose virtual height is the number of rows; `render_line`
+formats the one row asked for. Nothing is built per conversation until it scrolls into sight, so 100,000
+rows cost what 40 do. When the view changes under it, the cursor stays on the same conversation and that
+row stays at the same place on screen (no jump, no flicker).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..console.model import Channel, Conversation, Priority, State
+from ..console.sanitize import sanitize
+from ..console.sla import SlaPolicy, SlaState, format_duration
+from ..console.store import Store
+from ..console.views import View
+
+# Channel labels carry meaning by text and shape, not by colour alone (colour-blind agents).
+CHANNEL_LABEL: dict[Channel, str] = {
+    Channel.PHONE: "☎ CALL",
+    Channel.CHAT: "◆ CHAT",
+    Channel.EMAIL: "✉ MAIL",
+    Channel.CALLBACK: "↺ CBCK",
+    Channel.FORM: "▤ FORM",
+    Channel.SOCIAL: "# SOCL",
+}
+STATE_LABEL: dict[State, str] = {
+    State.ON_HOLD: "on hold",
+    State.WRAP_UP: "wrap-up",
+}
+SLA_MARK: dict[SlaState, str] = {
+    SlaState.NONE: " ",
+    SlaState.OK: " ",
+    SlaState.WARNING: "▲",
+    SlaState.BREACHED: "✖",
+}
+PRIORITY_MARK: dict[Priority, str] = {
+    Priority.LOW: "↓",
+    Priority.NORMAL: " ",
+    Priority.HIGH: "↑",
+    Priority.URGENT: "‼",
+}
+
+
+def _fit(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.ljust(width)
+
+
+class QueueList(ScrollView, can_focus=True):
+    """Rows of conversations. Posts `Highlighted` when the cursor moves and `Selected` on enter."""
+
+    COMPONENT_CLASSES = {
+        "queue-list--cursor",
+        "queue-list--phone",
+        "queue-list--chat",
+        "queue-list--email",
+        "queue-list--callback",
+        "queue-list--warning",
+        "queue-list--breached",
+        "queue-list--mine",
+        "queue-list--unread",
+        "queue-list--dim",
+    }
+    DEFAULT_CSS = """
+    QueueList {
+        background: $surface;
+        height: 1fr;
+    }
+    QueueList > .queue-list--cursor { background: $accent 40%; text-style: bold; }
+    QueueList:focus > .queue-list--cursor { background: $accent 70%; }
+    QueueList > .queue-list--phone { color: $secondary; text-style: bold; }
+    QueueList > .queue-list--chat { color: $primary; text-style: bold; }
+    QueueList > .queue-list--email { color: $foreground 80%; }
+    QueueList > .queue-list--callback { color: $secondary; }
+    QueueList > .queue-list--warning { color: $warning; text-style: bold; }
+    QueueList > .queue-list--breached { color: $error; text-style: bold reverse; }
+    QueueList > .queue-list--mine { color: $success; text-style: bold; }
+    QueueList > .queue-list--unread { text-style: bold; }
+    QueueList > .queue-list--dim { color: $foreground 50%; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class Highlighted(Message):
+        def __init__(self, conversation_id: str | None) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class Selected(Message):
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def __init__(
+        self,
+        store: Store,
+        view: View,
+        *,
+        me: str | None,
+        sla: SlaPolicy,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.store = store
+        self.view = view
+        self.me = me
+        self.sla = sla
+        self.clock = clock
+        self._cursor_id: str | None = None
+        self._styles: dict[str, Style] = {}
+
+    # ------------------------------------------------------------------------------------------ data
+
+    @property
+    def cursor_id(self) -> str | None:
+        return self._cursor_id
+
+    def set_view(self, view: View) -> None:
+        self.view = view
+        self._cursor_id = view.id_at(0) if len(view) else None
+        self.scroll_to(y=0, animate=False)
+        self._resize()
+        self.cursor = 0
+
+    def rows_changed(self) -> None:
+        """The view changed: keep the cursor on its conversation and that row where it was on screen."""
+        old_index = self.cursor
+        index = self.view.index_of(self._cursor_id) if self._cursor_id else None
+        if index is None:
+            index = min(old_index, max(0, len(self.view) - 1))
+            self._cursor_id = self.view.id_at(index) if len(self.view) else None
+            self.post_message(self.Highlighted(self._cursor_id))
+        shift = index - old_index
+        self._resize()
+        if shift:
+            self.scroll_to(y=self.scroll_offset.y + shift, animate=False, immediate=True)
+        self.set_reactive(QueueList.cursor, index)
+        self.refresh()
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.view))
+
+    def on_resize(self) -> None:
+        self._resize()
+
+    def on_mount(self) -> None:
+        self._resize()
+        if len(self.view):
+            self._cursor_id = self.view.id_at(0)
+
+    # ------------------------------------------------------------------------------------------ cursor
+
+    def watch_cursor(self, index: int) -> None:
+        self._cursor_id = self.view.id_at(index) if 0 <= index < len(self.view) else None
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.Highlighted(self._cursor_id))
+
+    def validate_cursor(self, index: int) -> int:
+        return max(0, min(index, len(self.view) - 1)) if len(self.view) else 0
+
+    def _scroll_cursor_into_view(self) -> None:
+        top = self.scroll_offset.y
+        height = max(1, self.scrollable_content_region.height)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def move(self, delta: int) -> None:
+        self.cursor = self.cursor + delta
+
+    def page(self, direction: int) -> None:
+        self.cursor = self.cursor + direction * max(1, self.scrollable_content_region.height - 1)
+
+    def go(self, index: int) -> None:
+        self.cursor = index
+
+    def select_id(self, conversation_id: str) -> bool:
+        index = self.view.index_of(conversation_id)
+        if index is None:
+            return False
+        self.cursor = index
+        return True
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", None)
+        if y is None:
+            return
+        index = self.scroll_offset.y + int(y)
+        if 0 <= index < len(self.view):
+            if index == self.cursor and getattr(event, "chain", 1) >= 2:
+                self.post_message(self.Selected(self.view.id_at(index)))
+            self.cursor = index
+
+    # ------------------------------------------------------------------------------------------ drawing
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"queue-list--{name}", partial=True)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if not 0 <= index < len(self.view):
+            return Strip.blank(width, base)
+        conversation = self.store.conversations.get(self.view.id_at(index))
+        if conversation is None:
+            return Strip.blank(width, base)
+        segments = self._row(conversation, width, self.clock())
+        strip = Strip(segments).adjust_cell_length(width).apply_style(base)
+        if index == self.cursor:
+            strip = strip.apply_style(self._style("cursor"))
+        return strip
+
+    def _row(self, c: Conversation, width: int, now: float) -> list[Segment]:
+        channel_style = self._style(
+            {Channel.PHONE: "phone", Channel.CHAT: "chat", Channel.CALLBACK: "callback"}.get(
+                c.channel, "email"
+            )
+        )
+        sla_state = self.sla.state(c, now)
+        deadline = self.sla.deadline(c)
+        if sla_state is SlaState.BREACHED and deadline is not None:
+            sla_text, sla_style = "+" + format_duration(now - deadline), self._style("breached")
+        elif sla_state is not SlaState.NONE and deadline is not None:
+            sla_text = format_duration(deadline - now)
+            sla_style = self._style("warning") if sla_state is SlaState.WARNING else Style()
+        else:
+            sla_text, sla_style = "", self._style("dim")
+        waited = format_duration(c.waited(now)) if not c.is_closed else "done"
+        owner = "me" if c.assignee and c.assignee == self.me else (c.assignee or "")
+        owner_style = self._style("mine") if owner == "me" else self._style("dim")
+        name_style = self._style("unread") if c.unread else Style()
+        state = STATE_LABEL.get(c.state, c.state.value)
+        fixed = 7 + 1 + 9 + 7 + 1 + 7 + 1 + 3 + 2 + 9
+        rest = max(10, width - fixed)
+        name_width = min(22, max(10, rest // 3))
+        subject_width = max(0, rest - name_width)
+        tags = (" [" + ",".join(c.tags) + "]") if c.tags and subject_width > 30 else ""
+        typing = "…" if self.store.typing(c.id, now) else ""
+        return [
+            Segment(_fit(CHANNEL_LABEL[c.channel], 7) + " ", channel_style),
+            Segment(_fit(state, 9), self._style("dim") if c.is_closed else Style()),
+            Segment(waited.rjust(6) + " "),
+            Segment(SLA_MARK[sla_state], sla_style),
+            Segment(_fit(sla_text, 6) + " ", sla_style),
+            Segment(_fit(c.language.upper(), 3), self._style("dim")),
+            Segment(PRIORITY_MARK[c.priority] + " "),
+            Segment(_fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 1) + " ", name_style),
+            Segment(_fit(sanitize(c.subject, single_line=True) + tags, subject_width)),
+            Segment(" " + _fit(owner, 8), owner_style),
+        ]

@@ -1,0 +1,161 @@
+"""A conversation's messages as a Line-API view: chat bubbles, call events, email thread with headers.
+
+Messages are laid out into lines once per (messages, width) and only the visible lines are drawn, so a
+thread of thousands of messages scrolls as fast as a short one. Quoted email text (`> ...` and the
+"On ... wrote:" tail) is folded into one line until the agent unfolds it; huge bodies are cut for display.
+Everything the customer wrote goes through `sanitize` and is drawn as plain text, never markup.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..console.model import Channel, Direction, Message
+from ..console.sanitize import sanitize
+
+# The display of one message stops here: a 20 MB body must not freeze the console.
+MAX_DISPLAY_CHARS = 20_000
+_QUOTE_HEADER = re.compile(
+    r"^(On .+ wrote:|Le .+ a écrit ?:|Am .+ schrieb .+:|-----Original Message-----)\s*$"
+)
+
+
+def split_quoted(body: str) -> tuple[list[str], list[str]]:
+    """The new text of an email and its quoted tail (quote lines and the attribution line before them)."""
+    lines = body.splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(">") or _QUOTE_HEADER.match(stripped):
+            rest = lines[index:]
+            if all(
+                not x.strip() or x.lstrip().startswith(">") or _QUOTE_HEADER.match(x.strip()) for x in rest
+            ):
+                return lines[:index], rest
+    return lines, []
+
+
+class Transcript(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "transcript--inbound",
+        "transcript--outbound",
+        "transcript--note",
+        "transcript--system",
+        "transcript--meta",
+        "transcript--quote",
+    }
+    DEFAULT_CSS = """
+    Transcript { height: 1fr; background: $surface; padding: 0 1; }
+    Transcript > .transcript--inbound { color: $foreground; }
+    Transcript > .transcript--outbound { color: $primary; }
+    Transcript > .transcript--note { color: $warning; background: $warning 15%; }
+    Transcript > .transcript--system { color: $foreground 55%; text-style: italic; }
+    Transcript > .transcript--meta { color: $secondary; text-style: bold; }
+    Transcript > .transcript--quote { color: $foreground 45%; }
+    """
+
+    unfolded: reactive[bool] = reactive(False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.messages: list[Message] = []
+        self.channel: Channel = Channel.CHAT
+        self._lines: list[tuple[str, str]] = []  # (text, component name)
+        self._width = 0
+
+    def show(self, messages: list[Message], channel: Channel, *, follow: bool = True) -> None:
+        self.messages = list(messages)
+        self.channel = channel
+        self._layout()
+        if follow:
+            self.scroll_end(animate=False, immediate=True)
+
+    def add(self, message: Message) -> None:
+        at_end = self.scroll_offset.y >= self.max_scroll_y - 1
+        self.messages.append(message)
+        self._layout()
+        if at_end:
+            self.scroll_end(animate=False, immediate=True)
+
+    def watch_unfolded(self) -> None:
+        self._layout()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        width = max(20, self.scrollable_content_region.width or 80)
+        self._width = width
+        lines: list[tuple[str, str]] = []
+        for message in self.messages:
+            lines.extend(self._message_lines(message, width))
+            lines.append(("", "inbound"))
+        self._lines = lines
+        self.virtual_size = Size(width, len(lines))
+        self.refresh()
+
+    def _message_lines(self, message: Message, width: int) -> list[tuple[str, str]]:
+        when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
+        author = sanitize(message.author or "", single_line=True)
+        kind = {
+            Direction.INBOUND: "inbound",
+            Direction.OUTBOUND: "outbound",
+            Direction.NOTE: "note",
+            Direction.SYSTEM: "system",
+        }[message.direction]
+        body = message.body
+        cut = len(body) > MAX_DISPLAY_CHARS
+        body = sanitize(body[:MAX_DISPLAY_CHARS])
+        if message.direction is Direction.SYSTEM:
+            return [(f"{when}  · {body}", "system")]
+        label = {
+            "inbound": author or "customer",
+            "outbound": f"{author or 'agent'} → customer",
+            "note": f"INTERNAL NOTE by {author or 'agent'} (the customer does not see it)",
+        }[kind]
+        out: list[tuple[str, str]] = [(f"{when}  {label}", "meta")]
+        if message.email is not None:
+            headers = message.email
+            if headers.from_addr:
+                out.append((f"From: {sanitize(headers.from_addr, single_line=True)}", "system"))
+            if headers.to:
+                out.append((f"To: {sanitize(', '.join(headers.to), single_line=True)}", "system"))
+            if headers.cc:
+                out.append((f"Cc: {sanitize(', '.join(headers.cc), single_line=True)}", "system"))
+            if headers.subject:
+                out.append((f"Subject: {sanitize(headers.subject, single_line=True)}", "system"))
+        new, quoted = split_quoted(body)
+        for paragraph in new:
+            wrapped = textwrap.wrap(paragraph, width - 2, replace_whitespace=False, drop_whitespace=True) or [
+                ""
+            ]
+            out.extend(("  " + line, kind) for line in wrapped)
+        if quoted:
+            if self.unfolded:
+                out.extend(("  " + line[: width - 2], "quote") for line in quoted)
+            else:
+                out.append((f"  [… {len(quoted)} quoted lines folded — press o to unfold]", "quote"))
+        if cut:
+            out.append((f"  [message cut for display at {MAX_DISPLAY_CHARS:,} characters]", "system"))
+        for attachment in message.attachments:
+            size = f"{attachment.size / 1024:.0f} KB" if attachment.size else "?"
+            name = sanitize(attachment.filename, single_line=True)
+            out.append((f"  📎 {name}  ({attachment.content_type}, {size})", "meta"))
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if not 0 <= index < len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        text, kind = self._lines[index]
+        style: Style = self.get_component_rich_style(f"transcript--{kind}", partial=True)
+        return Strip([Segment(text, style)]).adjust_cell_length(width).apply_style(self.rich_style)
