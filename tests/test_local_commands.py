@@ -308,7 +308,7 @@ async def test_email_reply_threads_on_the_last_inbound_email_and_waits_for_the_c
     # and keeps the whole chain (including our own reply's id, which the customer's client referenced).
     chain = ("<m1@example.org>", headers.message_id)
     inbound_email(ws, mail, "<m2@example.org>", references=chain)
-    ws.update_conversation(mail, state=State.OPEN)
+    assert ws.require(mail).state is State.OPEN  # the customer's answer needs us again
     second = await alice.perform(
         Reply(conversation_id=mail, body="Tracking: 1Z999", cc=("boss@example.org",))
     )

@@ -455,9 +455,14 @@ class Workspace:
                 ),
             )
             if direction is Direction.INBOUND:
+                # The customer answered a thread that waited on them (pending) or was solved: it needs an
+                # agent again, or it would sit unseen behind the "waiting for customer" filter.
                 self.db.execute(
                     "UPDATE conversations SET last_customer_at = ?, updated_at = ?, unread = unread + 1, "
-                    "version = version + 1 WHERE id = ?",
+                    "version = version + 1, "
+                    "closed_at = CASE WHEN state = 'solved' THEN NULL ELSE closed_at END, "
+                    "state = CASE WHEN state IN ('pending', 'solved') THEN 'open' ELSE state END "
+                    "WHERE id = ?",
                     (at, at, row_id),
                 )
             elif direction is Direction.OUTBOUND:
