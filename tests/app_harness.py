@@ -1,0 +1,103 @@
+"""Building the console over a real local workspace file for Pilot tests, with a fixed clock if asked."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from standardiste.backends.local import LocalBackend, Workspace
+from standardiste.console.app import StandardisteApp
+from standardiste.console.config import load_config
+from standardiste.console.model import Channel, Customer, Direction, Priority
+from standardiste.console.sla import SlaPolicy
+
+T0 = 1_764_000_000.0  # a fixed "now" for screens that must look the same on every run
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    channel: Channel
+    name: str
+    language: str
+    subject: str
+    body: str = "Hello, where is my parcel?"
+    age: float = 60.0
+    priority: Priority = Priority.NORMAL
+    tags: tuple[str, ...] = ()
+
+
+DEFAULT_CONTACTS: tuple[Contact, ...] = (
+    Contact(Channel.PHONE, "Anna Müller", "de", "Paket nicht angekommen", age=40),
+    Contact(Channel.CHAT, "Jean Dupont", "fr", "Où est mon colis ?", age=25),
+    Contact(Channel.CHAT, "Emma de Vries", "nl", "Bestelling wijzigen", age=12),
+    Contact(Channel.CALLBACK, "Luca Rossi", "it", "Richiamata: rimborso", age=300),
+    Contact(Channel.EMAIL, "John Smith", "en", "Refund for order 1042", age=4000, tags=("refund",)),
+    Contact(Channel.EMAIL, "María García", "es", "Devolución del pedido", age=7000),
+    Contact(Channel.FORM, "Sven Larsson", "sv", "Betalning säkerhet", age=900),
+    Contact(Channel.SOCIAL, "Ola Nordmann", "nb", "Hvor er pakken min?", age=1800),
+)
+
+
+def seed(path: Path, contacts: Iterable[Contact] = DEFAULT_CONTACTS, *, now: float = T0) -> list[str]:
+    ws = Workspace(path, clock=lambda: now)
+    sla = SlaPolicy()
+    ids = []
+    for index, contact in enumerate(contacts):
+        created = now - contact.age
+        customer = Customer(
+            f"cust-{index}",
+            contact.name,
+            contact.language,
+            email=f"customer{index}@example.com",
+            phone=f"+33 6 00 00 00 {index:02d}",
+        )
+        cid = ws.create_conversation(
+            channel=contact.channel,
+            customer=customer,
+            subject=contact.subject,
+            created_at=created,
+            priority=contact.priority,
+            tags=contact.tags,
+            sla_due_at=sla.due_at(contact.channel, created, contact.priority),
+            callback_number=customer.phone if contact.channel is Channel.CALLBACK else "",
+        )
+        ws.add_message(
+            cid, direction=Direction.INBOUND, body=contact.body, author=contact.name, created_at=created
+        )
+        ids.append(f"local:{cid}")
+    ws.close()
+    return ids
+
+
+def make_app(
+    tmp_path: Path,
+    *,
+    config_text: str = 'agent = "alice"\nname = "Alice"\nundo_seconds = 0\nbell = false\n',
+    clock: Callable[[], float] | None = None,
+    backend: object | None = None,
+) -> StandardisteApp:
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(config_text, encoding="utf-8")
+    config = load_config(config_path)
+    backends = (
+        [backend]
+        if backend is not None
+        else [LocalBackend(tmp_path / "workspace.db", agent_id=config.agent_id)]
+    )
+    kwargs = {"clock": clock} if clock is not None else {}
+    return StandardisteApp(config, backends, drafts_path=tmp_path / "drafts.db", **kwargs)  # type: ignore[arg-type]
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, pilot: object | None = None) -> None:
+    """Poll until `condition()` holds (the local backend polls its file every 0.2 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        if pilot is not None:
+            await pilot.pause(0.05)  # type: ignore[attr-defined]
+        else:
+            await asyncio.sleep(0.05)
