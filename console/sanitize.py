@@ -18,20 +18,19 @@ import re
 
 from rich.text import Text
 
-# ESC-introduced sequences. String sequences (OSC, DCS, SOS, PM, APC) end at BEL or ST (ESC \\ or 0x9c);
-# an unterminated one swallows the rest of the string, as a terminal would.
-_ESC_SEQUENCE = re.compile(
+# ESC-introduced sequences, and the same introduced by 8-bit C1 bytes. String sequences (OSC, DCS, SOS,
+# PM, APC) end at BEL or ST (ESC \\ or 0x9c); an unterminated one swallows the rest of the string, as a
+# terminal would. One pattern, scanned once from the left: with one pass per kind, the ESC pass would take
+# the ESC \\ that ends an 8-bit OSC, and the C1 pass would then swallow the text after it.
+_SEQUENCE = re.compile(
     r"""
     \x1b\[[0-?]*[ -/]*[@-~]?                 # CSI ... final byte
   | \x1b[\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)    # OSC, DCS, SOS, PM, APC ... BEL or ST
   | \x1b[ -/]*[0-~]?                         # nF / Fp / Fe / Fs escapes (ESC c, ESC 7, ESC (B ...)
+  | \x9b[0-?]*[ -/]*[@-~]?                   # 8-bit CSI
+  | [\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x9c|\x1b\\|$)  # 8-bit DCS, SOS, OSC, PM, APC
     """,
     re.VERBOSE | re.DOTALL,
-)
-# The same sequences introduced by 8-bit C1 bytes.
-_C1_SEQUENCE = re.compile(
-    r"\x9b[0-?]*[ -/]*[@-~]?|[\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x9c|\x1b\\|$)",
-    re.DOTALL,
 )
 # C0 but \t and \n, DEL, and C1. \r is dropped too: it rewinds the line and hides what came before.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -47,8 +46,7 @@ def sanitize(text: str, *, single_line: bool = False) -> str:
         return ""
     if text.isascii() and text.isprintable():
         return text  # the common case costs one scan
-    cleaned = _ESC_SEQUENCE.sub("", text)
-    cleaned = _C1_SEQUENCE.sub("", cleaned)
+    cleaned = _SEQUENCE.sub("", text)
     cleaned = cleaned.replace("\r\n", "\n")
     cleaned = _CONTROL.sub("", cleaned)
     cleaned = _BIDI.sub(BIDI_MARKER, cleaned)
@@ -62,9 +60,24 @@ def safe_text(text: str, style: str = "", *, single_line: bool = False) -> Text:
     return Text(sanitize(text, single_line=single_line), style=style, end="")
 
 
+# A directory entry holds at most 255 bytes on the usual file systems (ext4, xfs, btrfs, tmpfs); keep a
+# margin for a "(2)" that a caller may add to avoid overwriting.
+_NAME_MAX_BYTES = 240
+_SUFFIX_MAX_CHARS = 16
+
+
 def safe_filename(name: str, fallback: str = "attachment") -> str:
     """A customer-provided attachment name reduced to one safe path component."""
     cleaned = sanitize(name, single_line=True)
     cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = re.sub(r"[\x00-\x1f<>:\"|?*\ufffd]", "_", cleaned).strip().strip(".")
-    return cleaned[:180] or fallback
+    if len(cleaned.encode()) > _NAME_MAX_BYTES:
+        # Cut the stem, not the extension: "report.pdf" must still open as a PDF. Bytes, not characters:
+        # 180 emoji are 720 bytes, which the file system refuses.
+        stem, dot, suffix = cleaned.rpartition(".")
+        if not dot or not stem or len(suffix) > _SUFFIX_MAX_CHARS:
+            stem, dot, suffix = cleaned, "", ""
+        budget = _NAME_MAX_BYTES - len((dot + suffix).encode())
+        stem = stem.encode()[:budget].decode(errors="ignore").rstrip(" .")
+        cleaned = stem + dot + suffix if stem else ""
+    return cleaned or fallback
