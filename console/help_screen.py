@@ -37,7 +37,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
         table.add_column("Key", style="bold", no_wrap=True)
         table.add_column("Does")
-        table.add_column("Binding id (remap in [keys])", style="dim", no_wrap=True)
+        table.add_column(Text("Binding id (remap in [keys])"), style="dim", no_wrap=True)
         by_group: dict[str, list[tuple[str, str, str, bool]]] = {}
         for row in self.active:
             group = BY_ID[row[1]].group if row[1] in BY_ID else "Here"

@@ -121,6 +121,9 @@ class WorkspaceScreen(Screen[None]):
     WorkspaceScreen #empty { padding: 1 2; color: $foreground 60%; display: none; }
     WorkspaceScreen.-empty #empty { display: block; }
     WorkspaceScreen #nothing-open { padding: 1 2; color: $foreground 60%; }
+    WorkspaceScreen.-narrow CustomerCard { max-height: 5; }
+    WorkspaceScreen.-composing CustomerCard { display: none; }
+    WorkspaceScreen.-narrow.-composing CallPanel { display: none; }
     WorkspaceScreen CallPanel { display: none; }
     WorkspaceScreen.-call CallPanel { display: block; }
     """
@@ -277,6 +280,7 @@ class WorkspaceScreen(Screen[None]):
         composer = self.query_one(Composer)
         if composer.is_open:
             composer.remove_class("-open")
+            self.remove_class("-composing")
             self.queue.focus()
         elif self.has_class("-detail-open"):
             self.remove_class("-detail-open")
@@ -600,6 +604,7 @@ class WorkspaceScreen(Screen[None]):
         composer = self.query_one(Composer)
         if composer.is_open:
             composer.remove_class("-open")
+            self.remove_class("-composing")
         draft = self.main.load_draft(cid)
         if draft is not None:
             self.notify(f"A draft {draft.kind} is waiting: press r to continue it.", timeout=3)

@@ -81,7 +81,7 @@ class Composer(Vertical):
     Composer Input { height: 1; border: none; padding: 0; margin: 0; }
     Composer .-email-only { display: none; }
     Composer.-email .-email-only { display: block; }
-    Composer ComposerText { height: 8; border: none; padding: 0; }
+    Composer ComposerText, Composer ComposerText:focus { height: 8; border: none; padding: 0; }
     Composer #composer-title { text-style: bold; }
     """
 
@@ -145,10 +145,12 @@ class Composer(Vertical):
         area.load_text(body)
         area.move_cursor(area.document.end)
         self.add_class("-open")
+        self.screen.set_class(True, "-composing")  # the screen gives the composer room on small terminals
         area.focus()
 
     def close(self) -> None:
         self.remove_class("-open")
+        self.screen.set_class(False, "-composing")
         self.text_area.load_text("")
 
     @property
@@ -173,6 +175,7 @@ class Composer(Vertical):
     def on_composer_text_leave(self, event: ComposerText.Leave) -> None:
         event.stop()
         self.remove_class("-open")
+        self.screen.set_class(False, "-composing")
         self.post_message(self.Closed())
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:

@@ -60,8 +60,12 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width)
 
 
-class QueueList(ScrollView, can_focus=True):
-    """Rows of conversations. Posts `Highlighted` when the cursor moves and `Selected` on enter."""
+class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
+    """Rows of conversations. Posts `Highlighted` when the cursor moves and `Selected` on enter.
+
+    It declares no keys of its own (the scroll view's arrows would scroll without moving the cursor): the
+    screen's remappable actions drive it.
+    """
 
     COMPONENT_CLASSES = {
         "queue-list--cursor",
@@ -271,7 +275,9 @@ class QueueList(ScrollView, can_focus=True):
             Segment(_fit(sla_text, 6) + " ", sla_style),
             Segment(_fit(c.language.upper(), 3), self._style("dim")),
             Segment(PRIORITY_MARK[c.priority] + " "),
-            Segment(_fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 1) + " ", name_style),
+            Segment(
+                _fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 1) + " ", name_style
+            ),
             Segment(_fit(sanitize(c.subject, single_line=True) + tags, subject_width)),
             Segment(" " + _fit(owner, 8), owner_style),
         ]

@@ -52,7 +52,7 @@ class StatusBar(Static):
         text.append("  │ ")
         for channel in Channel:
             text.append(f"{SHORT[channel]} {counts[channel]}  ", style="bold" if counts[channel] else "dim")
-        text.append("│ longest live wait ")
+        text.append("│ max wait ")
         text.append(format_duration(longest), style="bold reverse" if longest > 60 else "bold")
         trouble = [s for s in store.links.values() if s.state is not LinkState.CONNECTED]
         for status in trouble:
