@@ -1,0 +1,679 @@
+"""The outbox: every write that matters is journalled before it is sent, retried until confirmed, sent once.
+
+One journal per console user, in its own SQLite file (WAL, `synchronous = FULL`). The life of an entry:
+
+    submit --> SCHEDULED --(due: now + delay)--> SENDING --> DONE
+                  |                                 |  \\--> RETRYING --(backoff)--> SENDING ...
+                  |                                 \\----> FAILED --(dismiss)--> DISMISSED
+                  \\--(cancel, the undo window)--> CANCELLED                \\--(retry)--> RETRYING
+
+- `submit` gives the command a stable idempotency key (uuid4 hex; a key the caller already set is kept, and
+  submitting that key again returns the first entry) and commits it to the journal before returning.
+- Before each attempt the journal records it (SENDING, attempts + 1); only then is `send` called. A process
+  that dies anywhere after that leaves the entry SENDING, and the next `start` resends it with the SAME key:
+  a backend that dedupes by key (the contract asks it to) applies it once whether the first attempt reached
+  it or not. The journal is what makes it "never lost"; the key is what makes it "never twice".
+- Retryable errors (`error.retryable`: Unavailable, RateLimited; and OSError/TimeoutError from plumbing that
+  did not wrap them) are retried with exponential backoff and "equal jitter" (half the ceiling fixed, half
+  random, so consoles that lost the same server do not come back in step), capped at `max_delay`;
+  RateLimited waits at least its `retry_after`. Other errors mark the entry FAILED with the error text: it
+  stays in `pending()` until `dismiss`ed (or `retry`ed), so nothing disappears silently.
+- Undo: an entry submitted with `delay` is SCHEDULED until `due_at` (wall-clock, so it survives a restart:
+  after a crash inside the window it is still scheduled and goes out when its time comes). `cancel` succeeds
+  only while the entry is SCHEDULED, i.e. before any attempt: once an attempt started the backend may
+  already have applied it.
+- Order: entries of one conversation (or, without one, of one agent: presence changes) are sent one at a
+  time in (due time, submission) order; a reply held 10 s for undo does not hold back a note written after
+  it, but a wrap-up submitted after that reply with the same delay waits for it. Different conversations go
+  in parallel, up to `max_concurrent`.
+
+Threads: the app's event loop never touches SQLite. All journal work runs on one worker thread owned by the
+outbox (a single-thread executor, so writes are applied in the order they were issued). `cancel` is
+synchronous for the app's convenience: it decides in memory (the dispatcher runs on the same loop, so there
+is no race with an attempt starting) and queues the journal write; a crash in the ~1 ms before that write
+commits would forget the cancellation. `pending()` and `get()` read memory only.
+
+Two consoles must not drive the same journal: `start` takes an exclusive `flock` on `<journal>.lock` (freed
+by the kernel when the process dies, even by SIGKILL) and raises `OutboxBusy` if another process holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import logging
+import math
+import os
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..backends.base import BackendError, Command, CommandKind, CommandResult
+from . import command_codec
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks here; one console per user is then the user's business.
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Send = Callable[[Command], Awaitable[CommandResult]]
+Outcome = CommandResult | BaseException
+OnOutcome = Callable[["OutboxEntry", Outcome], Any]
+OnChange = Callable[["OutboxEntry"], Any]
+
+
+class EntryState(StrEnum):
+    SCHEDULED = "scheduled"  # journalled, never attempted: cancellable until due
+    SENDING = "sending"  # an attempt started (or was under way when the process died)
+    RETRYING = "retrying"  # a retryable error: waiting for `next_attempt_at`
+    DONE = "done"
+    FAILED = "failed"  # permanent error, kept and listed until dismissed
+    CANCELLED = "cancelled"
+    DISMISSED = "dismissed"
+
+
+OPEN_STATES = frozenset({EntryState.SCHEDULED, EntryState.SENDING, EntryState.RETRYING})
+# What `pending()` lists: still to send, or failed and waiting for the agent to look at it.
+LISTED_STATES = OPEN_STATES | {EntryState.FAILED}
+
+
+class OutboxBusy(RuntimeError):
+    """Another process has this journal open."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    command: Command  # carries its idempotency key
+    state: EntryState
+    created_at: float
+    due_at: float  # wall-clock time it may first be sent (end of the undo window)
+    attempts: int = 0
+    next_attempt_at: float = 0.0  # wall-clock time of the next retry, when RETRYING
+    error: str = ""  # the last error, "Unavailable: connection refused"
+    detail: str = ""  # the backend's confirmation detail, when DONE
+
+    @property
+    def key(self) -> str:
+        return self.command.key
+
+    @property
+    def kind(self) -> CommandKind:
+        return self.command.kind
+
+    @property
+    def conversation_id(self) -> str:
+        return self.command.conversation_id
+
+    @property
+    def cancellable(self) -> bool:
+        return self.state is EntryState.SCHEDULED
+
+    @property
+    def ready_at(self) -> float:
+        return max(self.due_at, self.next_attempt_at)
+
+
+def _group(command: Command) -> str:
+    return command.conversation_id or f"agent:{command.agent_id}"
+
+
+def describe_error(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def is_retryable(error: BaseException) -> bool:
+    if isinstance(error, BackendError):
+        return type(error).retryable
+    # Plumbing that let a socket error or a timeout through: the network, not the request, is at fault.
+    return isinstance(error, OSError | TimeoutError)
+
+
+# ---------------------------------------------------------------------------------------------- journal
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    key             TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    command         TEXT NOT NULL,   -- command_codec JSON, key included
+    state           TEXT NOT NULL,
+    created_at      REAL NOT NULL,
+    due_at          REAL NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    error           TEXT NOT NULL DEFAULT '',
+    detail          TEXT NOT NULL DEFAULT '',
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_state ON entries (state);
+"""
+_COLUMNS = "id, command, state, created_at, due_at, attempts, next_attempt_at, error, detail"
+
+
+class _Journal:
+    """The SQLite side. Blocking; used only from the outbox's own worker thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = self._take_lock(path.with_name(path.name + ".lock"))
+        try:
+            self.db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            # FULL: an entry committed before `send` must still be there after a power cut, not only a kill.
+            self.db.execute("PRAGMA synchronous = FULL")
+            self.db.executescript(_SCHEMA)
+        except BaseException:
+            self._release_lock()
+            raise
+
+    @staticmethod
+    def _take_lock(lock_path: Path) -> int | None:
+        if fcntl is None:
+            return None
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutboxBusy(f"the outbox {lock_path.with_suffix('')} is in use by another console") from None
+        return fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor drops the flock
+            self._lock_fd = None
+
+    def close(self) -> None:
+        self.db.close()
+        self._release_lock()
+
+    def insert(self, command: Command, text: str, now: float, due_at: float) -> tuple[int, bool]:
+        """(entry id, inserted). A key already journalled gives the existing entry, not a second one."""
+        cursor = self.db.execute(
+            "INSERT INTO entries (key, kind, conversation_id, command, state, created_at, due_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (
+                command.key,
+                command.kind.value,
+                command.conversation_id,
+                text,
+                EntryState.SCHEDULED,
+                now,
+                due_at,
+                now,
+            ),
+        )
+        if cursor.rowcount:
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid, True
+        row = self.db.execute("SELECT id FROM entries WHERE key = ?", (command.key,)).fetchone()
+        return int(row[0]), False
+
+    def update(self, entry: OutboxEntry, now: float, *, only_from: EntryState | None = None) -> bool:
+        sql = (
+            "UPDATE entries SET state = ?, attempts = ?, next_attempt_at = ?, error = ?, detail = ?, "
+            "updated_at = ? WHERE id = ?"
+        )
+        args: tuple[Any, ...] = (
+            entry.state.value,
+            entry.attempts,
+            entry.next_attempt_at,
+            entry.error,
+            entry.detail,
+            now,
+            entry.id,
+        )
+        if only_from is not None:
+            sql += " AND state = ?"
+            args += (only_from.value,)
+        return self.db.execute(sql, args).rowcount > 0
+
+    def load_listed(self) -> tuple[list[OutboxEntry], list[tuple[int, str]]]:
+        """Entries to carry on with, and (id, why) of rows this version cannot read (marked failed)."""
+        states = ",".join(f"'{s.value}'" for s in LISTED_STATES)
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE state IN ({states}) ORDER BY id"
+        ).fetchall()
+        entries: list[OutboxEntry] = []
+        unreadable: list[tuple[int, str]] = []
+        for row in rows:
+            try:
+                entries.append(_entry_from_row(row))
+            except (command_codec.CodecError, ValueError) as error:
+                why = f"cannot be read by this version: {error}"
+                unreadable.append((row[0], why))
+                self.db.execute(
+                    "UPDATE entries SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+                    (EntryState.FAILED.value, why, time.time(), row[0]),
+                )
+        return entries, unreadable
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return _entry_from_row(row) if row else None
+
+    def prune(self, before: float) -> int:
+        return self.db.execute(
+            "DELETE FROM entries WHERE state IN (?, ?, ?) AND updated_at < ?",
+            (EntryState.DONE.value, EntryState.CANCELLED.value, EntryState.DISMISSED.value, before),
+        ).rowcount
+
+
+def _entry_from_row(row: tuple[Any, ...]) -> OutboxEntry:
+    entry_id, text, state, created_at, due_at, attempts, next_attempt_at, error, detail = row
+    return OutboxEntry(
+        id=entry_id,
+        command=command_codec.loads(text),
+        state=EntryState(state),
+        created_at=created_at,
+        due_at=due_at,
+        attempts=attempts,
+        next_attempt_at=next_attempt_at,
+        error=error,
+        detail=detail,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- outbox
+
+
+class Outbox:
+    """The durable outbox of one console user. Create, `await start()`, `await submit(...)`, `await close()`.
+
+    `send` is the console's way to a backend (the hub's `perform`). `on_outcome(entry, result_or_error)` is
+    called once per entry when it ends: DONE with the `CommandResult`, FAILED with the error. `on_change(entry)`
+    is called on every state change (for the outbox list). Both may be plain functions or coroutines; they
+    run on the event loop, and an exception in them is logged, never lost in the outbox's own work.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        send: Send,
+        *,
+        on_outcome: OnOutcome | None = None,
+        on_change: OnChange | None = None,
+        base_delay: float = 0.5,
+        max_delay: float = 60.0,
+        max_attempts: int | None = None,
+        max_concurrent: int = 4,
+        keep_seconds: float = 7 * 24 * 3600.0,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._send = send
+        self.on_outcome = on_outcome
+        self.on_change = on_change
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_attempts = max_attempts
+        self.max_concurrent = max_concurrent
+        self.keep_seconds = keep_seconds
+        self.clock = clock
+        self._rng = rng or random.Random()
+        self._entries: dict[int, OutboxEntry] = {}
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._waiters: dict[int, list[asyncio.Future[OutboxEntry]]] = {}
+        self._writes: set[asyncio.Future[Any]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._journal: _Journal | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._closing = False
+        # Rows of the journal this version could not decode: marked failed there, reported here.
+        self.unreadable: list[tuple[int, str]] = []
+
+    # ------------------------------------------------------------------------------------------ plumbing
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._executor is None:
+            raise RuntimeError("the outbox is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _write_later(self, fn: Callable[..., Any], *args: Any) -> None:
+        """A journal write nobody waits for (from sync code); `close` waits for all of them."""
+        assert self._executor is not None
+        self._background(asyncio.get_running_loop().run_in_executor(self._executor, fn, *args))
+
+    def _background(self, future: asyncio.Future[Any]) -> None:
+        """Keep a reference (a bare task may be garbage-collected), log its failure, let `close` wait for it."""
+        self._writes.add(future)
+        future.add_done_callback(self._background_done)
+
+    def _background_done(self, future: asyncio.Future[Any]) -> None:
+        self._writes.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("outbox background work failed: %s", future.exception())
+
+    @property
+    def journal(self) -> _Journal:
+        if self._journal is None:
+            raise RuntimeError("the outbox is not started")
+        return self._journal
+
+    @property
+    def running(self) -> bool:
+        return self._dispatcher is not None and not self._closing
+
+    # ------------------------------------------------------------------------------------------ life
+
+    async def start(self) -> None:
+        """Open the journal, take the lock, and resume every unfinished entry (same keys as before)."""
+        if self._executor is not None:
+            raise RuntimeError("the outbox is already started")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+        try:
+            self._journal = await self._db(_Journal, self.path)
+            await self._db(self.journal.prune, self.clock() - self.keep_seconds)
+            entries, self.unreadable = await self._db(self.journal.load_listed)
+        except BaseException:
+            if self._journal is not None:
+                await self._db(self._journal.close)
+                self._journal = None
+            self._executor.shutdown(wait=False)
+            self._executor = None
+            raise
+        self._entries = {entry.id: entry for entry in entries}
+        self._closing = False
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatcher")
+
+    async def close(self, grace: float = 2.0) -> None:
+        """Stop sending. Attempts under way get `grace` seconds, then are cancelled: they stay SENDING in
+        the journal and the next `start` resends them with the same key."""
+        if self._executor is None or self._closing:
+            return
+        self._closing = True
+        self._wake.set()
+        if self._dispatcher is not None:
+            await self._dispatcher
+        tasks = list(self._inflight.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        for waiters in self._waiters.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.cancel()
+        self._waiters.clear()
+        if self._journal is not None:
+            await self._db(self._journal.close)
+            self._journal = None
+        self._executor.shutdown(wait=True)
+        self._executor = None
+        self._dispatcher = None
+
+    async def __aenter__(self) -> Outbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------------------------------ the app's API
+
+    async def submit(self, command: Command, *, delay: float = 0.0) -> int:
+        """Journal `command` (with its idempotency key) and queue it to be sent in `delay` seconds.
+
+        Returns the entry id once the entry is committed to disk. Raises `CodecError` for a command that
+        cannot be journalled (nothing is queued then), ValueError for a negative or infinite delay.
+        """
+        if not self.running:
+            raise RuntimeError("the outbox is not running")
+        if not (math.isfinite(delay) and delay >= 0):
+            raise ValueError(f"a delay is a number of seconds >= 0, not {delay!r}")
+        command = replace(command, key=command.key or uuid.uuid4().hex)
+        text = command_codec.dumps(command)
+        now = self.clock()
+        entry_id, inserted = await self._db(self.journal.insert, command, text, now, now + delay)
+        if not inserted:
+            return entry_id
+        entry = OutboxEntry(entry_id, command, EntryState.SCHEDULED, created_at=now, due_at=now + delay)
+        self._entries[entry_id] = entry
+        self._changed(entry)
+        self._wake.set()
+        return entry_id
+
+    def cancel(self, entry_id: int) -> bool:
+        """Undo: True if the entry was still in its undo window (never attempted); it will not be sent."""
+        entry = self._entries.get(entry_id)
+        if entry is None or entry.state is not EntryState.SCHEDULED or entry_id in self._inflight:
+            return False
+        if self._journal is None:
+            return False
+        cancelled = replace(entry, state=EntryState.CANCELLED)
+        del self._entries[entry_id]
+        write = functools.partial(self._journal.update, only_from=EntryState.SCHEDULED)
+        self._write_later(write, cancelled, self.clock())
+        self._changed(cancelled)
+        self._settle(cancelled)
+        self._wake.set()
+        return True
+
+    async def dismiss(self, entry_id: int) -> bool:
+        """The agent has seen a failed entry: stop listing it (it stays in the journal for a while)."""
+        entry = self._entries.get(entry_id)
+        if entry is None or entry.state is not EntryState.FAILED:
+            return False
+        dismissed = replace(entry, state=EntryState.DISMISSED)
+        await self._db(self.journal.update, dismissed, self.clock())
+        self._entries.pop(entry_id, None)
+        self._changed(dismissed)
+        return True
+
+    async def retry(self, entry_id: int) -> bool:
+        """Send a failed entry again, with the same key (the backend did not apply it: it refused it)."""
+        entry = self._entries.get(entry_id)
+        if entry is None or entry.state is not EntryState.FAILED:
+            return False
+        again = replace(entry, state=EntryState.RETRYING, next_attempt_at=self.clock())
+        await self._db(self.journal.update, again, self.clock())
+        self._entries[entry_id] = again
+        self._changed(again)
+        self._wake.set()
+        return True
+
+    def pending(self) -> list[OutboxEntry]:
+        """Everything not yet confirmed, and failed entries not yet dismissed, oldest first."""
+        return sorted(self._entries.values(), key=lambda e: e.id)
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        """A listed entry, from memory (None once done, cancelled or dismissed: see `entry`)."""
+        return self._entries.get(entry_id)
+
+    async def entry(self, entry_id: int) -> OutboxEntry | None:
+        """Any entry still in the journal, whatever its state."""
+        listed = self._entries.get(entry_id)
+        if listed is not None:
+            return listed
+        return await self._db(self.journal.get, entry_id)
+
+    async def wait(self, entry_id: int, timeout: float | None = None) -> OutboxEntry:
+        """Wait until the entry is DONE, FAILED or CANCELLED and return it (TimeoutError after `timeout`)."""
+        current = await self.entry(entry_id)
+        if current is None:
+            raise KeyError(f"no outbox entry {entry_id}")
+        if current.state not in OPEN_STATES:
+            return current
+        future: asyncio.Future[OutboxEntry] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(entry_id, []).append(future)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            waiters = self._waiters.get(entry_id, [])
+            if future in waiters:
+                waiters.remove(future)
+
+    # ------------------------------------------------------------------------------------------ sending
+
+    async def _dispatch(self) -> None:
+        while not self._closing:
+            self._wake.clear()
+            try:
+                next_at = self._start_ready(self.clock())
+            except Exception:
+                # A bug here must not stop every later send: log it and look again shortly.
+                log.exception("outbox dispatcher failed")
+                next_at = self.clock() + 1.0
+            timeout = None if next_at is None else max(0.0, next_at - self.clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _start_ready(self, now: float) -> float | None:
+        """Start every entry that may go now; return when the next one becomes ready (None: nothing waits)."""
+        heads: dict[str, OutboxEntry] = {}
+        for entry in sorted(self._entries.values(), key=lambda e: (e.due_at, e.id)):
+            if entry.state in OPEN_STATES:
+                heads.setdefault(_group(entry.command), entry)
+        next_at: float | None = None
+        for entry in sorted(heads.values(), key=lambda e: (e.ready_at, e.id)):
+            if entry.id in self._inflight:
+                continue
+            if entry.ready_at > now:
+                next_at = entry.ready_at if next_at is None else min(next_at, entry.ready_at)
+                continue
+            if len(self._inflight) >= self.max_concurrent:
+                break  # a finishing attempt wakes the dispatcher
+            attempt = replace(entry, state=EntryState.SENDING, attempts=entry.attempts + 1)
+            self._entries[entry.id] = attempt
+            self._inflight[entry.id] = asyncio.create_task(self._deliver(attempt), name=f"outbox-{entry.id}")
+        return next_at
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            try:
+                # The attempt is on disk before the backend hears of it: a crash from here on resends.
+                await self._db(self.journal.update, entry, self.clock())
+            except Exception as error:
+                log.error("outbox journal write failed: %s", error)
+                await self._after_retryable(replace(entry, attempts=entry.attempts - 1), error)
+                return
+            self._changed(entry)
+            try:
+                result = await self._send(entry.command)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if is_retryable(error):
+                    await self._after_retryable(entry, error)
+                else:
+                    await self._finish(
+                        replace(entry, state=EntryState.FAILED, error=describe_error(error)), error
+                    )
+                return
+            if not result.ok:
+                failure = result.detail or "the backend did not carry it out"
+                await self._finish(replace(entry, state=EntryState.FAILED, error=failure), result)
+                return
+            await self._finish(replace(entry, state=EntryState.DONE, error="", detail=result.detail), result)
+        finally:
+            self._inflight.pop(entry.id, None)
+            self._wake.set()
+
+    async def _after_retryable(self, entry: OutboxEntry, error: BaseException) -> None:
+        # Runs inside the delivery task, so the entry counts as in flight until its new state is set.
+        if self.max_attempts is not None and entry.attempts >= self.max_attempts:
+            failed = replace(
+                entry,
+                state=EntryState.FAILED,
+                error=f"gave up after {entry.attempts} attempts: {describe_error(error)}",
+            )
+            await self._finish(failed, error)
+            return
+        delay = self.backoff(entry.attempts, error)
+        retrying = replace(
+            entry,
+            state=EntryState.RETRYING,
+            next_attempt_at=self.clock() + delay,
+            error=describe_error(error),
+        )
+        self._entries[entry.id] = retrying
+        self._changed(retrying)
+        try:
+            await self._db(self.journal.update, retrying, self.clock())
+        except Exception as write_error:
+            # On disk it stays SENDING: resent at the next start, which is what RETRYING means anyway.
+            log.error("outbox journal write failed: %s", write_error)
+
+    def backoff(self, attempts: int, error: BaseException | None = None) -> float:
+        """Seconds before attempt `attempts + 1`: exponential, capped, with equal jitter."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float) and retry_after > 0:
+            # The server said when: never earlier, and a little later at random so consoles do not collide.
+            delay = max(delay, retry_after * (1 + self._rng.uniform(0, 0.1)))
+        return delay
+
+    async def _finish(self, entry: OutboxEntry, outcome: Outcome) -> None:
+        try:
+            await self._db(self.journal.update, entry, self.clock())
+        except Exception as error:
+            # DONE not recorded: the entry stays SENDING on disk and is resent (same key) next start.
+            log.error("outbox journal write failed: %s", error)
+        if entry.state is EntryState.FAILED:
+            self._entries[entry.id] = entry
+        else:
+            self._entries.pop(entry.id, None)
+        self._changed(entry)
+        self._settle(entry)
+        await self._call(self.on_outcome, entry, outcome)
+
+    # ------------------------------------------------------------------------------------------ callbacks
+
+    def _changed(self, entry: OutboxEntry) -> None:
+        if self.on_change is None:
+            return
+        try:
+            result = self.on_change(entry)
+        except Exception:
+            log.exception("outbox on_change callback failed")
+            return
+        if inspect.isawaitable(result):
+            self._background(asyncio.ensure_future(result))
+
+    async def _call(self, callback: Callable[..., Any] | None, *args: Any) -> None:
+        if callback is None:
+            return
+        try:
+            result = callback(*args)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("outbox callback failed")
+
+    def _settle(self, entry: OutboxEntry) -> None:
+        for waiter in self._waiters.pop(entry.id, []):
+            if not waiter.done():
+                waiter.set_result(entry)
+
+
+__all__ = [
+    "EntryState",
+    "Outbox",
+    "OutboxBusy",
+    "OutboxEntry",
+    "describe_error",
+    "is_retryable",
+]
