@@ -235,11 +235,11 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         conversation = self.store.conversations.get(self.view.id_at(index))
         if conversation is None:
             return Strip.blank(width, base)
-        segments = self._row(conversation, width, self.clock())
-        strip = Strip(segments).adjust_cell_length(width).apply_style(base)
+        strip = Strip(self._row(conversation, width, self.clock())).adjust_cell_length(width)
         if index == self.cursor:
+            # Inner styles win over outer ones: the cursor goes on before the widget's own background.
             strip = strip.apply_style(self._style("cursor"))
-        return strip
+        return strip.apply_style(base)
 
     def _row(self, c: Conversation, width: int, now: float) -> list[Segment]:
         channel_style = self._style(
