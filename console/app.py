@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..backends.base import Backend, BackendError, Command, CommandResult
+from ..backends.base import Backend, BackendError, Command, CommandKind, CommandResult
 from ..themes import SHORT_NAMES, THEMES
 from .actions import ACTIONS, BY_ID
 from .config import Config, save_setting
 from .help_screen import HelpScreen
 from .hub import Hub
 from .model import Channel, State
+from .outbox import Outbox, OutboxBusy, OutboxEntry, describe_error
 from .store import Store
 from .workspace_screen import PRESENCE_CHOICES, VIEW_SCOPES, WorkspaceScreen
 
@@ -60,7 +62,10 @@ class StandardisteApp(App[None]):
         self.drafts_path = drafts_path
         self._drafts: Any = None
         self._pump_task: asyncio.Task[None] | None = None
-        self._pending_undo: list[tuple[asyncio.TimerHandle, str]] = []
+        self.outbox: Outbox | None = None
+        self._undoable: list[tuple[int, str]] = []
+        self._done_texts: dict[int, str] = {}
+        self._draft_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
         self._on_started = on_started
         self.workspace = WorkspaceScreen()
 
@@ -78,6 +83,17 @@ class StandardisteApp(App[None]):
             self._drafts = Drafts(self.drafts_path)
         await self.push_screen(self.workspace)
         await self.hub.start()
+        if self.outbox_path is not None:
+            self.outbox = Outbox(self.outbox_path, self.hub.perform, on_outcome=self._outcome)
+            try:
+                await self.outbox.start()
+            except OutboxBusy:
+                self.outbox = None
+                self.notify(
+                    "Another console of yours is running: sends here are not journalled.",
+                    severity="warning",
+                    timeout=10,
+                )
         self.hub_ready = True
         self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
         self.set_interval(1.0, self._tick, name="clock")
@@ -87,9 +103,10 @@ class StandardisteApp(App[None]):
     async def on_unmount(self) -> None:
         if self._pump_task is not None:
             self._pump_task.cancel()
-        for handle, _ in self._pending_undo:
-            handle.cancel()
+        if self.outbox is not None:
+            await self.outbox.close()
         await self.hub.close()
+        self._draft_writer.shutdown(wait=True)
         if self._drafts is not None:
             self._drafts.close()
 
@@ -147,23 +164,42 @@ class StandardisteApp(App[None]):
     # ------------------------------------------------------------------------------------------ commands
 
     def send(self, command: Command, *, undo: bool = False, done: str = "") -> None:
-        """Send a command; with `undo`, hold it for `undo_seconds` first (ctrl+z cancels)."""
+        """Send a command through the outbox (journalled first); with `undo`, hold it `undo_seconds` first."""
         delay = self.config.undo_seconds if undo else 0.0
-        if delay <= 0:
+        if self.outbox is None or command.kind in (CommandKind.TYPING, CommandKind.VIEWING):
             self.run_worker(self._perform(command, done), group="commands")
             return
-        loop = asyncio.get_running_loop()
-        handle = loop.call_later(
-            delay, lambda: self.run_worker(self._perform(command, done), group="commands")
-        )
-        self._pending_undo.append((handle, done or command.kind.value))
-        self.notify(f"{done or command.kind.value} in {delay:.0f}s — ctrl+z to undo", timeout=min(delay, 5))
+        self.run_worker(self._submit(command, delay, done), group="commands")
+
+    async def _submit(self, command: Command, delay: float, done: str) -> None:
+        assert self.outbox is not None
+        try:
+            entry_id = await self.outbox.submit(command, delay=delay)
+        except Exception as error:  # the journal itself failed (disk full, codec): say so, send nothing
+            self.notify(f"Not sent, could not journal it: {error}", severity="error", timeout=8)
+            return
+        self._done_texts[entry_id] = done
+        if delay > 0:
+            self._undoable.append((entry_id, done or command.kind.value))
+            self.notify(
+                f"{done or command.kind.value} in {delay:.0f}s — ctrl+z to undo", timeout=min(delay, 5)
+            )
+
+    def _outcome(self, entry: OutboxEntry, outcome: CommandResult | BaseException) -> None:
+        done = self._done_texts.pop(entry.id, "")
+        if isinstance(outcome, BaseException):
+            what = entry.kind.value.replace("_", " ")
+            self.notify(
+                f"{what} failed: {describe_error(outcome)} (kept in the outbox)", severity="error", timeout=8
+            )
+        elif done:
+            self.notify(done, timeout=2)
 
     def undo_last(self) -> None:
-        while self._pending_undo:
-            handle, what = self._pending_undo.pop()
-            if not handle.cancelled() and handle.when() > asyncio.get_running_loop().time():
-                handle.cancel()
+        while self._undoable:
+            entry_id, what = self._undoable.pop()
+            if self.outbox is not None and self.outbox.cancel(entry_id):
+                self._done_texts.pop(entry_id, None)
                 self.notify(f"Undone: {what}")
                 return
         self.notify("Nothing to undo.")

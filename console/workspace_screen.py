@@ -710,6 +710,13 @@ class WorkspaceScreen(Screen[None]):
         if conversation is None:
             return
         cid = conversation.id
+        if conversation.state in (State.RINGING, State.QUEUED, State.WAITING):
+            self.notify(
+                "Not answered yet: a accepts it, t transfers it"
+                + (", H declines it" if conversation.channel is Channel.PHONE else "."),
+                severity="warning",
+            )
+            return
         if conversation.channel is Channel.PHONE and conversation.state in (State.CONNECTED, State.ON_HOLD):
             self._send(HangUp(conversation_id=cid))
             self._ask_disposition(cid)
@@ -737,7 +744,6 @@ class WorkspaceScreen(Screen[None]):
             if self._guard(conversation, CommandKind.SET_STATUS):
                 self._send(SetStatus(conversation_id=cid, state=final), undo=True, done="Solved: survey sent")
         else:
-            self._send(EndChat(conversation_id=cid)) if conversation.channel is Channel.CHAT else None
             self._ask_disposition(cid)
 
     def _ask_disposition(self, cid: str) -> None:

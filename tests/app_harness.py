@@ -87,7 +87,9 @@ def make_app(
         else [LocalBackend(tmp_path / "workspace.db", agent_id=config.agent_id)]
     )
     kwargs = {"clock": clock} if clock is not None else {}
-    return StandardisteApp(config, backends, drafts_path=tmp_path / "drafts.db", **kwargs)  # type: ignore[arg-type]
+    return StandardisteApp(
+        config, backends, drafts_path=tmp_path / "drafts.db", outbox_path=tmp_path / "outbox.db", **kwargs
+    )  # type: ignore[arg-type]
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, pilot: object | None = None) -> None:

@@ -144,6 +144,9 @@ CREATE TRIGGER IF NOT EXISTS conversations_upd AFTER UPDATE ON conversations
 BEGIN INSERT INTO changes (kind, ref) VALUES ('conversation', NEW.id); END;
 CREATE TRIGGER IF NOT EXISTS messages_ins AFTER INSERT ON messages
 BEGIN INSERT INTO changes (kind, ref) VALUES ('message', NEW.id); END;
+-- A merge moves messages to another conversation: other consoles must hear of it.
+CREATE TRIGGER IF NOT EXISTS messages_upd AFTER UPDATE OF conversation_id ON messages
+BEGIN INSERT INTO changes (kind, ref) VALUES ('message', NEW.id); END;
 CREATE TRIGGER IF NOT EXISTS agents_ins AFTER INSERT ON agents
 BEGIN INSERT INTO changes (kind, ref) VALUES ('agent', NEW.id); END;
 CREATE TRIGGER IF NOT EXISTS agents_upd AFTER UPDATE ON agents

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -73,7 +74,11 @@ def _tags_to_text(tags: Iterable[str]) -> str:
 
 
 def _tags_from_text(text: str) -> tuple[str, ...]:
-    return tuple(text.split(",")) if text else ()
+    return tuple(sys.intern(t) for t in text.split(",")) if text else ()
+
+
+def _interned(text: str | None) -> str | None:
+    return sys.intern(text) if text else text
 
 
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
@@ -84,11 +89,11 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
         subject=row[3],
         customer_id=row[4],
         customer_name=row[5],
-        language=row[6],
-        queue=row[7],
+        language=sys.intern(row[6]),
+        queue=sys.intern(row[7]),
         priority=Priority(row[8]),
         tags=_tags_from_text(row[9]),
-        assignee=row[10],
+        assignee=_interned(row[10]),
         created_at=row[11],
         updated_at=row[12],
         first_response_at=row[13],
