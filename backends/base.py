@@ -32,9 +32,11 @@ import abc
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 from ..console.model import (
     Agent,
@@ -87,7 +89,7 @@ class CommandKind(StrEnum):
     MERGE = "merge"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Command:
     """A request to the backend. `key` makes it idempotent: the outbox retries with the same key."""
 
@@ -97,7 +99,7 @@ class Command:
     key: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Reply(Command):
     kind: ClassVar[CommandKind] = CommandKind.REPLY
     body: str
@@ -109,13 +111,13 @@ class Reply(Command):
     forward: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Note(Command):
     kind: ClassVar[CommandKind] = CommandKind.NOTE
     body: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Claim(Command):
     """Take an unowned conversation; fails with `Conflict` if someone owns it (unless `force`)."""
 
@@ -123,18 +125,18 @@ class Claim(Command):
     force: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Assign(Command):
     kind: ClassVar[CommandKind] = CommandKind.ASSIGN
     assignee: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Release(Command):
     kind: ClassVar[CommandKind] = CommandKind.RELEASE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Transfer(Command):
     kind: ClassVar[CommandKind] = CommandKind.TRANSFER
     to_agent: str | None = None
@@ -142,99 +144,99 @@ class Transfer(Command):
     warm: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Accept(Command):
     """Answer a ringing call or a waiting chat (claims it as well)."""
 
     kind: ClassVar[CommandKind] = CommandKind.ACCEPT
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Hold(Command):
     kind: ClassVar[CommandKind] = CommandKind.HOLD
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Resume(Command):
     kind: ClassVar[CommandKind] = CommandKind.RESUME
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Mute(Command):
     kind: ClassVar[CommandKind] = CommandKind.MUTE
     muted: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class HangUp(Command):
     kind: ClassVar[CommandKind] = CommandKind.HANG_UP
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class EndChat(Command):
     kind: ClassVar[CommandKind] = CommandKind.END_CHAT
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class WrapUp(Command):
     kind: ClassVar[CommandKind] = CommandKind.WRAP_UP
     disposition: str
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SetStatus(Command):
     kind: ClassVar[CommandKind] = CommandKind.SET_STATUS
     state: State
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SetPriority(Command):
     kind: ClassVar[CommandKind] = CommandKind.SET_PRIORITY
     priority: Priority
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Tags(Command):
     kind: ClassVar[CommandKind] = CommandKind.TAGS
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Snooze(Command):
     kind: ClassVar[CommandKind] = CommandKind.SNOOZE
     until: float | None  # None wakes it
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SetPresence(Command):
     kind: ClassVar[CommandKind] = CommandKind.PRESENCE
     presence: Presence
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SetSkills(Command):
     kind: ClassVar[CommandKind] = CommandKind.SET_SKILLS
     skills: Skills
     capacity: dict[Channel, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class ScheduleCallback(Command):
     kind: ClassVar[CommandKind] = CommandKind.SCHEDULE_CALLBACK
     at: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class PlaceCallback(Command):
     """Dial a callback: the backend creates a phone conversation linked to it."""
 
     kind: ClassVar[CommandKind] = CommandKind.PLACE_CALLBACK
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class CallbackOutcome(Command):
     kind: ClassVar[CommandKind] = CommandKind.CALLBACK_OUTCOME
     reached: bool
@@ -242,34 +244,34 @@ class CallbackOutcome(Command):
     retry_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordCsat(Command):
     kind: ClassVar[CommandKind] = CommandKind.CSAT
     score: int
     comment: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RequestCsat(Command):
     """Send the satisfaction survey to the customer (the answer comes back as `CsatRecorded`)."""
 
     kind: ClassVar[CommandKind] = CommandKind.REQUEST_CSAT
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Typing(Command):
     kind: ClassVar[CommandKind] = CommandKind.TYPING
     typing: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Viewing(Command):
     """Say which conversation this agent has open (None: none), for collision warnings."""
 
     kind: ClassVar[CommandKind] = CommandKind.VIEWING
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Merge(Command):
     """Fold `other_id` into `conversation_id` (same customer)."""
 
@@ -480,6 +482,8 @@ class Backend(abc.ABC):
 
 def available_backends() -> dict[str, EntryPoint]:
     """Installed adapters by name, from entry points, without importing any of them."""
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 

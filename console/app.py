@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shlex
 import subprocess
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -26,14 +28,42 @@ from ..backends.base import Backend, BackendError, Command, CommandKind, Command
 from ..themes import SHORT_NAMES, THEMES
 from .actions import ACTIONS, BY_ID
 from .config import Config, save_setting
-from .help_screen import HelpScreen
 from .hub import Hub
 from .model import Channel, State
-from .outbox import Outbox, OutboxBusy, OutboxEntry, describe_error
 from .store import Store
 from .workspace_screen import PRESENCE_CHOICES, VIEW_SCOPES, WorkspaceScreen
 
+if TYPE_CHECKING:
+    from .outbox import Outbox, OutboxEntry
+
 FRAME = 1 / 30
+
+
+class PumpStats:
+    """How many events the console applied and how long it took; written at exit when
+    `STANDARDISTE_STATS=FILE` is set (the benchmarks read it)."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.batches = 0
+        self.busy_seconds = 0.0
+        self.longest_batch_seconds = 0.0
+        self.timeline: deque[tuple[float, int]] = deque(maxlen=20_000)  # (wall clock, events) per batch
+
+    def record(self, events: int, seconds: float) -> None:
+        self.timeline.append((time.time(), events))
+        self.events += events
+        self.batches += 1
+        self.busy_seconds += seconds
+        self.longest_batch_seconds = max(self.longest_batch_seconds, seconds)
+
+    def write_if_asked(self) -> None:
+        path = os.environ.get("STANDARDISTE_STATS")
+        if path:
+            with contextlib.suppress(OSError):
+                Path(path).write_text(
+                    json.dumps({**vars(self), "timeline": list(self.timeline)}), encoding="utf-8"
+                )
 
 
 class StandardisteApp(App[None]):
@@ -66,6 +96,7 @@ class StandardisteApp(App[None]):
         self._undoable: list[tuple[int, str]] = []
         self._done_texts: dict[int, str] = {}
         self._draft_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
+        self.stats = PumpStats()
         self._on_started = on_started
         self.workspace = WorkspaceScreen()
 
@@ -82,8 +113,14 @@ class StandardisteApp(App[None]):
 
             self._drafts = Drafts(self.drafts_path)
         await self.push_screen(self.workspace)
+        # Paint first, connect after: the agent sees the console at once, and the data arrives into it.
+        self.call_after_refresh(self._start_backends)
+
+    async def _start_backends(self) -> None:
         await self.hub.start()
         if self.outbox_path is not None:
+            from .outbox import Outbox, OutboxBusy
+
             self.outbox = Outbox(self.outbox_path, self.hub.perform, on_outcome=self._outcome)
             try:
                 await self.outbox.start()
@@ -109,6 +146,7 @@ class StandardisteApp(App[None]):
         self._draft_writer.shutdown(wait=True)
         if self._drafts is not None:
             self._drafts.close()
+        self.stats.write_if_asked()
 
     async def _pump(self) -> None:
         """Drain the hub's queue: one batch per frame at most, whatever the flood."""
@@ -121,6 +159,7 @@ class StandardisteApp(App[None]):
                 await asyncio.sleep(wait)
             events = list(first) + self.hub.drain()
             last = time.monotonic()
+            started = time.perf_counter()
             changes = self.store.apply(events, self.clock())
             if changes:
                 self._announce(changes.new_conversations)
@@ -129,6 +168,7 @@ class StandardisteApp(App[None]):
                     refresh = getattr(screen, "store_changed", None)
                     if refresh is not None and screen is not self.workspace:
                         refresh(changes)
+            self.stats.record(len(events), time.perf_counter() - started)
 
     def _announce(self, new_ids: Iterable[str]) -> None:
         """A new ringing call rings the bell and says who is calling."""
@@ -186,6 +226,8 @@ class StandardisteApp(App[None]):
             )
 
     def _outcome(self, entry: OutboxEntry, outcome: CommandResult | BaseException) -> None:
+        from .outbox import describe_error
+
         done = self._done_texts.pop(entry.id, "")
         if isinstance(outcome, BaseException):
             what = entry.kind.value.replace("_", " ")
@@ -281,6 +323,8 @@ class StandardisteApp(App[None]):
                 if (b.binding.id or b.binding.action) == binding_id
             )
             rows.append((keys or key, binding_id, binding.description or binding.action, active.enabled))
+        from .help_screen import HelpScreen
+
         unsupported = {
             a.id
             for a in ACTIONS

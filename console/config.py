@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomlkit
 
 from .sla import SlaPolicy, parse_duration
 
@@ -107,6 +106,8 @@ def _keys_value(value: object, name: object) -> str:
 
 def save_setting(path: Path, key: str, value: str | int | float | bool) -> None:
     """Set one top-level key in the config file, keeping everything else as the user wrote it."""
+    import tomlkit  # only when writing: not on the start-up path
+
     document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     document[key] = value
     path.parent.mkdir(parents=True, exist_ok=True)

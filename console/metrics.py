@@ -40,6 +40,8 @@ from typing import Any
 
 from . import erlang
 from .model import LIVE_CHANNELS, Agent, Channel, Conversation, CsatRecord, Presence, State, WrapUpRecord
+from .presence import effective_presence
+from .routing import Load, RoutingRules, capacity
 from .sanitize import sanitize
 from .sla import SlaPolicy
 
@@ -157,13 +159,19 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class AgentStatus:
+    """An agent as the board shows them. `presence` is the effective one (`presence.effective_presence`: an
+    available agent on a live contact is busy, in its wrap-up is wrap-up); `declared` is what they set."""
+
     id: str
     name: str
     presence: Presence
+    declared: Presence
     reason: str
-    since: float  # seconds in this presence
+    since: float  # seconds since they set `declared`
     activities: tuple[Activity, ...]
-    load: Mapping[Channel, tuple[int, int]]  # channel -> (open contacts, capacity)
+    # channel -> (contacts in hand, capacity); parked ones (pending on the customer, scheduled) do not
+    # count, as in routing
+    load: Mapping[Channel, tuple[int, int]]
     handled_today: int
     aht_today: float | None
     supervisor: bool
@@ -214,7 +222,7 @@ class Staffing:
     arrivals_per_hour: float
     aht: float | None
     target: float
-    servers: int  # agents (phone) or chat slots (chat) logged in with the skill
+    servers: int  # agents (phone) or chat slots (chat) in the routing pool with the skill
     estimates: tuple[erlang.Estimate, ...]  # servers + 0, +1, ... +WHAT_IF_EXTRA
     needed: int | None  # servers for `goal`; None without AHT or beyond reach
     goal: float
@@ -251,9 +259,11 @@ def compute(
     policy: SlaPolicy | None = None,
     day_start: float | None = None,
     goal: float = 0.8,
+    routing: RoutingRules | None = None,
 ) -> Figures:
     """Every figure of the wallboard at `now`. `goal` is the service level the staffing estimate aims at."""
     policy = policy or SlaPolicy()
+    rules = routing or RoutingRules()
     start = local_day_start(now) if day_start is None else day_start
     recent_start = now - RECENT_SECONDS
     arrival_start = now - ARRIVAL_SECONDS
@@ -341,7 +351,9 @@ def compute(
         _merge(languages.get(language) or languages.setdefault(language, Slice("language", language)), cell)
 
     agent_list = list(agents)
-    statuses = [_agent_status(a, owned.get(a.id, []), agent_handled.get(a.id), now) for a in agent_list]
+    statuses = [
+        _agent_status(a, owned.get(a.id, []), agent_handled.get(a.id), now, rules) for a in agent_list
+    ]
     statuses.sort(key=_agent_order)
     presence_counts = {p: 0 for p in Presence}
     for status in statuses:
@@ -430,25 +442,27 @@ def _agent_order(status: AgentStatus) -> tuple[int, str]:
 
 
 def _agent_status(
-    agent: Agent, open_items: list[Conversation], handled: Period | None, now: float
+    agent: Agent, open_items: list[Conversation], handled: Period | None, now: float, rules: RoutingRules
 ) -> AgentStatus:
     activities = []
-    counts: dict[Channel, int] = {}
+    in_hand = Load.of(open_items, agent.id)
     for c in open_items:
-        counts[c.channel] = counts.get(c.channel, 0) + 1
         started = first_answer(c) or c.created_at
         activities.append(Activity(c.id, c.channel, c.state, c.subject, max(0.0, now - started)))
     # The live contact the agent is talking in comes first; then the oldest work.
     activities.sort(key=lambda a: (a.channel not in LIVE_CHANNELS, _CHANNEL_ORDER[a.channel], -a.seconds))
-    channels = set(counts) | {ch for ch, level in agent.skills.channels.items() if level > 0}
+    channels = {c.channel for c in open_items} | {
+        ch for ch, level in agent.skills.channels.items() if level > 0
+    }
     load = {
-        ch: (counts.get(ch, 0), agent.capacity.get(ch, 0))
+        ch: (in_hand.in_hand(ch, rules), capacity(agent, ch))
         for ch in sorted(channels, key=_CHANNEL_ORDER.__getitem__)
     }
     return AgentStatus(
         id=agent.id,
         name=agent.name,
-        presence=agent.presence,
+        presence=effective_presence(agent, in_hand, rules),
+        declared=agent.presence,
         reason=agent.presence_reason,
         since=max(0.0, now - agent.presence_since) if agent.presence_since else 0.0,
         activities=tuple(activities),
@@ -487,17 +501,18 @@ def _csat(
 def _staffing(
     channels: Mapping[Channel, Slice], agents: list[Agent], policy: SlaPolicy, goal: float
 ) -> dict[Channel, Staffing]:
-    """Erlang C for phone and chat. Servers are the agents logged in (available, busy or in wrap-up) with
-    the channel skill; for chat each agent brings its chat capacity (concurrent chats), the usual way to
-    fit a multi-session channel into M/M/N. A multi-skilled agent counts on every channel they have."""
+    """Erlang C for phone and chat. Servers are the routing pool: agents who declared themselves available
+    (on a contact or not) or are in wrap-up, with the channel skill; a "do not disturb" busy, away or
+    offline agent takes nothing new. For chat each agent brings its chat capacity (concurrent chats), the
+    usual way to fit a multi-session channel into M/M/N. A multi-skilled agent counts on every channel."""
     result: dict[Channel, Staffing] = {}
-    logged_in = (Presence.AVAILABLE, Presence.BUSY, Presence.WRAP_UP)
+    logged_in = (Presence.AVAILABLE, Presence.WRAP_UP)
     for channel in (Channel.PHONE, Channel.CHAT):
         s = channels.get(channel)
         if s is None:
             continue
         servers = sum(
-            (a.capacity.get(channel, 1) if channel is Channel.CHAT else 1)
+            (capacity(a, channel) if channel is Channel.CHAT else 1)
             for a in agents
             if a.presence in logged_in and a.skills.channels.get(channel, 0) > 0
         )
@@ -570,6 +585,7 @@ def as_json(figures: Figures, *, comments: int = 20) -> dict[str, Any]:
                 "id": a.id,
                 "name": sanitize(a.name, single_line=True),
                 "presence": a.presence.value,
+                "declared": a.declared.value,
                 "reason": sanitize(a.reason, single_line=True),
                 "since_seconds": a.since,
                 "handled_today": a.handled_today,

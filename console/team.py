@@ -203,11 +203,16 @@ def _offer_from_row(row: tuple[int, str, float, float]) -> Offer:
     return Offer(qualify(row[0]), row[1], row[2], row[3])
 
 
+def _stamp(ws: Workspace, now: float | None) -> float:
+    """The time of a push-mode step, read once the write lock is held: so offer times follow lock order."""
+    return ws.now() if now is None else now
+
+
 def expire_offers(ws: Workspace, now: float | None = None) -> list[Offer]:
     """Drop offers past their time, remembering each as refused by its agent (so it moves on)."""
     _ensure_tables(ws)
-    at = ws.now() if now is None else now
     with ws.transaction():
+        at = _stamp(ws, now)
         rows = ws.db.execute(
             "SELECT conversation_id, agent_id, offered_at, expires_at FROM offers WHERE expires_at <= ?",
             (at,),
@@ -227,10 +232,10 @@ def _refuse(ws: Workspace, row_id: int, agent_id: str, at: float, reason: str) -
 
 
 def current_offer(ws: Workspace, agent_id: str, now: float | None = None) -> Offer | None:
-    at = ws.now() if now is None else now
+    """The agent's standing offer, for the console to show (accept / decline, with its countdown)."""
     row = ws.db.execute(
         "SELECT conversation_id, agent_id, offered_at, expires_at FROM offers WHERE agent_id = ? AND expires_at > ?",
-        (agent_id, at),
+        (agent_id, _stamp(ws, now)),
     ).fetchone()
     return _offer_from_row(row) if row else None
 
@@ -240,13 +245,14 @@ def offer_next(
 ) -> Offer | None:
     """The item offered to `agent_id`: their standing offer, or a new one for the best item nobody holds.
 
-    An agent holds at most one offer, an item is offered to at most one agent. Call it on each poll.
+    An agent holds at most one offer, an item is offered to at most one agent. Call it on each poll; it
+    also expires everyone's stale offers, so no central dispatcher is needed.
     """
     rules = rules or RoutingRules()
     _ensure_tables(ws)
-    at = ws.now() if now is None else now
-    expire_offers(ws, at)
     with ws.transaction():
+        expire_offers(ws, now)
+        at = _stamp(ws, now)
         standing = current_offer(ws, agent_id, at)
         if standing is not None:
             return standing
@@ -265,11 +271,14 @@ def offer_next(
 def accept_offer(
     ws: Workspace, agent_id: str, conversation_id: str, now: float | None = None
 ) -> Conversation:
-    """Take the offered item (a call still rings: the UI then sends `Accept`). Raises OfferGone."""
+    """Take the offered item (a call still rings: the UI then sends `Accept`). Raises OfferGone.
+
+    The returned conversation's `updated_at` is the moment of acceptance.
+    """
     _ensure_tables(ws)
-    at = ws.now() if now is None else now
     row_id = local_id(conversation_id)
     with ws.transaction():
+        at = _stamp(ws, now)
         row = ws.db.execute(
             "SELECT 1 FROM offers WHERE conversation_id = ? AND agent_id = ? AND expires_at > ?",
             (row_id, agent_id, at),
@@ -287,15 +296,19 @@ def accept_offer(
 
 def decline_offer(
     ws: Workspace, agent_id: str, conversation_id: str, now: float | None = None, reason: str = "declined"
-) -> None:
-    """Give the item back: it goes to the next agent; this one is not offered it again for a while."""
+) -> float:
+    """Give the item back: it goes to the next agent; this one is not offered it again for a while.
+
+    Returns the moment of the decline. Raises OfferGone when the agent holds no offer of it any more.
+    """
     _ensure_tables(ws)
-    at = ws.now() if now is None else now
     row_id = local_id(conversation_id)
     with ws.transaction():
+        at = _stamp(ws, now)
         cursor = ws.db.execute(
             "DELETE FROM offers WHERE conversation_id = ? AND agent_id = ?", (row_id, agent_id)
         )
         if cursor.rowcount == 0:
             raise OfferGone(f"no offer of {qualify(row_id)} to {agent_id}")
         _refuse(ws, row_id, agent_id, at, reason)
+    return at

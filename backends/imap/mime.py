@@ -1,0 +1,411 @@
+"""Incoming MIME to what the console shows: headers, one readable body, attachment metadata.
+
+Mail is written by every client ever made, so nothing here trusts a header to be well formed or a charset
+label to be true: each header is decoded on its own and a failure costs that header, not the message;
+ISO-8859-1 is read as Windows-1252 (what senders mean by it, as browsers do); unknown or missing charsets fall
+back to UTF-8, then Windows-1252. HTML-only mail becomes text with html2text, images become their alt text and
+nothing remote is ever fetched. A body longer than `max_chars` is cut with a visible notice, and HTML larger
+than a few times that is cut before conversion, so a huge message costs bounded time.
+
+The leaves of a message (parts that are not multipart; an attached message/rfc822 counts as one leaf) are
+numbered in order; an attachment's `index` is its leaf number, which is how `part_payload` finds it again.
+"""
+
+from __future__ import annotations
+
+import codecs
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.header import decode_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+import html2text
+
+from .threads import normalize_id, parse_references
+
+TRUNCATED_NOTICE = "\n\n[… message cut here for display: {hidden} more characters are on the server]"
+PARTIAL_NOTICE = "\n\n[… this message is larger than what was downloaded; the rest is on the server]"
+MAX_ATTACHMENTS = 500
+_WHITESPACE = re.compile(r"\s+")
+# Labels that senders use for Windows-1252 text (the WHATWG encoding standard reads them so).
+_CP1252_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii", "l1", "cp819"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedHeaders:
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    from_addr: str = ""
+    from_name: str = ""
+    reply_to: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    date: float | None = None
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    filename: str
+    content_type: str
+    size: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMail:
+    headers: ParsedHeaders
+    body: str
+    attachments: tuple[PartInfo, ...] = ()
+    truncated: bool = False
+
+
+# ---------------------------------------------------------------------------------------------- headers
+
+
+def _parse(raw: bytes) -> Message:
+    # compat32 never raises while parsing; each header is decoded by hand below, one failure at a time.
+    return message_from_bytes(raw, policy=policy.compat32)
+
+
+def decode_words(value: object) -> str:
+    """A header value with RFC 2047 encoded words decoded; raw 8-bit headers read as UTF-8 or Windows-1252."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+        if any("\udc80" <= ch <= "\udcff" for ch in text):
+            text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+    else:
+        # compat32 hands back a Header object when the raw header held 8-bit bytes (no charset known).
+        try:
+            text = "".join(
+                chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)
+                for chunk, charset in decode_header(value)  # type: ignore[arg-type]
+            )
+        except Exception:
+            text = str(value)
+    if "=?" not in text:
+        return text
+    try:
+        parts = decode_header(text)
+    except Exception:
+        return text
+    decoded = [chunk if isinstance(chunk, str) else decode_bytes(chunk, charset) for chunk, charset in parts]
+    # decode_header drops the whitespace between an encoded word and plain text; rejoin what it split.
+    return _join_decoded(parts, decoded)
+
+
+def _join_decoded(parts: list[tuple[bytes | str, str | None]], decoded: list[str]) -> str:
+    out = ""
+    for index, text in enumerate(decoded):
+        if index and parts[index - 1][1] is None and parts[index][1] is not None and not out.endswith(" "):
+            out += " "
+        elif (
+            index and parts[index - 1][1] is not None and parts[index][1] is None and not text.startswith(" ")
+        ):
+            text = " " + text
+        out += text
+    return out
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Bytes in a declared (possibly wrong, possibly unknown) charset to text, never raising."""
+    label = (charset or "").strip().strip('"').lower()
+    if label in _CP1252_LABELS:
+        label = "windows-1252" if not data.isascii() else "ascii"
+    if label:
+        try:
+            codec = codecs.lookup(label).name
+        except LookupError:
+            codec = ""
+        if codec:
+            try:
+                return data.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                if codec not in ("utf-8", "cp1252"):
+                    return data.decode(codec, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("windows-1252", "replace")
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        values = message.get_all(name) or []
+    except Exception:
+        return ""
+    if not values:
+        return ""
+    try:
+        return decode_words(values[0])
+    except Exception:
+        return ""
+
+
+_ENCODED_RUN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:\s+=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*")
+
+
+def _quote_encoded_words(value: str) -> str:
+    """Encoded words as quoted strings, so that a comma or bracket inside one cannot split an address list."""
+
+    def quoted(match: re.Match[str]) -> str:
+        text = decode_words(match.group(0))
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return _ENCODED_RUN.sub(quoted, value)
+
+
+def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs of an address header, never raising."""
+    try:
+        values = [
+            _quote_encoded_words(v) if isinstance(v, str) else decode_words(v)
+            for v in message.get_all(name) or []
+        ]
+        pairs = getaddresses(values)
+    except Exception:
+        return []
+    found: list[tuple[str, str]] = []
+    for display, address in pairs:
+        address = address.strip()
+        if address and "@" in address and " " not in address:
+            found.append((single_line(display), address))
+    return found
+
+
+def single_line(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _date(message: Message) -> float | None:
+    value = _header(message, "Date")
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        return None  # "-0000" or no zone: the moment is unknown, the server's INTERNALDATE is better
+    try:
+        return parsed.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def headers_of(message: Message) -> ParsedHeaders:
+    sender = _addresses(message, "From") or _addresses(message, "Sender")
+    from_name, from_addr = sender[0] if sender else ("", "")
+    if not from_addr:
+        from_name = single_line(_header(message, "From"))[:200]
+    language = _header(message, "Content-Language").split(",")[0].strip().lower()
+    in_reply_to = parse_references(_header(message, "In-Reply-To"))
+    return ParsedHeaders(
+        message_id=normalize_id(_header(message, "Message-ID")),
+        in_reply_to=in_reply_to[-1] if in_reply_to else "",
+        references=parse_references(_header(message, "References")),
+        subject=single_line(_header(message, "Subject")),
+        from_addr=from_addr,
+        from_name=from_name,
+        reply_to=tuple(a for _, a in _addresses(message, "Reply-To")),
+        to=tuple(a for _, a in _addresses(message, "To")),
+        cc=tuple(a for _, a in _addresses(message, "Cc")),
+        date=_date(message),
+        language=language.split("-")[0][:8] if language.replace("-", "").isalnum() else "",
+    )
+
+
+def parse_headers(raw: bytes) -> ParsedHeaders:
+    return headers_of(_parse(raw))
+
+
+# ---------------------------------------------------------------------------------------------- body
+
+
+def leaves(message: Message) -> Iterator[Message]:
+    """Non-multipart parts in order; an attached message is one leaf (its insides are not the body)."""
+    if message.get_content_maintype() == "message" and message.get_content_subtype() == "rfc822":
+        yield message
+        return
+    if message.is_multipart():
+        payload = message.get_payload()
+        if isinstance(payload, list):
+            for part in payload:
+                if isinstance(part, Message):
+                    yield from leaves(part)
+        return
+    yield message
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        disposition = (part.get_content_disposition() or "").lower()
+    except Exception:
+        disposition = ""
+    if disposition == "attachment":
+        return True
+    if part.get_content_maintype() != "text":
+        return True
+    if part.get_content_subtype() not in ("plain", "html"):
+        return True
+    return bool(_filename(part)) and disposition != "inline"
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or part.get_param("name") or ""
+    except Exception:
+        return ""
+    if isinstance(name, tuple):  # an RFC 2231 value compat32 could not collapse
+        try:
+            name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])
+        except Exception:
+            name = str(name[2])
+    return single_line(decode_words(name))[:255]
+
+
+def _text_of(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if not isinstance(payload, bytes):
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return decode_bytes(payload, charset)
+
+
+def html_to_text(html: str, max_chars: int) -> str:
+    """Readable text from HTML. Images become their alt text; links stay as text; nothing is fetched."""
+    html = html[: max_chars * 4]
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.images_to_alt = True
+    converter.ignore_images = False
+    converter.ignore_emphasis = True
+    converter.unicode_snob = True
+    try:
+        return converter.handle(html).strip("\n")
+    except Exception:
+        return re.sub(r"<[^>]*>", " ", html)
+
+
+def _choose_alternative(parts: list[Message]) -> Message | None:
+    """In multipart/alternative the last part is the richest; prefer plain text that says something."""
+    for wanted in ("plain", "html"):
+        for part in reversed(parts):
+            if part.get_content_type() == f"text/{wanted}" and _text_of(part).strip():
+                return part
+    for part in reversed(parts):
+        if part.is_multipart():
+            return part
+    return parts[-1] if parts else None
+
+
+def _body_parts(message: Message) -> Iterator[Message]:
+    if message.get_content_type() == "message/rfc822":
+        return
+    if message.is_multipart():
+        payload = [p for p in message.get_payload() if isinstance(p, Message)]  # type: ignore[union-attr]
+        if message.get_content_subtype() == "alternative":
+            chosen = _choose_alternative(payload)
+            if chosen is not None:
+                yield from _body_parts(chosen)
+            return
+        for part in payload:
+            yield from _body_parts(part)
+        return
+    if not _is_attachment(message):
+        yield message
+
+
+def _guess_name(part: Message, index: int) -> str:
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            subject = single_line(_header(inner[0], "Subject"))
+            if subject:
+                return f"{subject[:80]}.eml"
+        return f"message-{index + 1}.eml"
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    return f"attachment-{index + 1}{extension}"
+
+
+def _leaf_bytes(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            try:
+                return inner[0].as_bytes(policy=policy.compat32)
+            except Exception:
+                return str(inner[0]).encode("utf-8", "replace")
+        return b""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+
+
+def parse_message(raw: bytes, *, max_chars: int = 200_000, partial: bool = False) -> ParsedMail:
+    """Parse a whole message (or, if `partial`, the first bytes of one) for display."""
+    message = _parse(raw)
+    headers = headers_of(message)
+    body_parts = {id(p) for p in _body_parts(message)}
+    texts: list[str] = []
+    attachments: list[PartInfo] = []
+    budget = max_chars
+    for index, part in enumerate(leaves(message)):
+        if id(part) in body_parts:
+            if budget <= 0:
+                texts.append("")
+                continue
+            text = _text_of(part)
+            if part.get_content_subtype() == "html":
+                text = html_to_text(text, budget)
+            texts.append(text)
+            budget -= len(text)
+        elif len(attachments) < MAX_ATTACHMENTS:
+            data = _leaf_bytes(part)
+            attachments.append(
+                PartInfo(
+                    filename=_filename(part) or _guess_name(part, index),
+                    content_type=part.get_content_type(),
+                    size=len(data),
+                    index=index,
+                )
+            )
+    body = "\n\n".join(t.strip("\n") for t in texts if t.strip())
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    truncated = partial
+    if len(body) > max_chars:
+        hidden = len(body) - max_chars
+        body = body[:max_chars] + TRUNCATED_NOTICE.format(hidden=f"{hidden:,}")
+        truncated = True
+    if partial:
+        body += PARTIAL_NOTICE
+    return ParsedMail(headers=headers, body=body, attachments=tuple(attachments), truncated=truncated)
+
+
+def part_payload(raw: bytes, index: int) -> bytes | None:
+    """The decoded content of leaf `index` (an attachment's `index`), or None when there is no such part."""
+    for position, part in enumerate(leaves(_parse(raw))):
+        if position == index:
+            return _leaf_bytes(part)
+    return None

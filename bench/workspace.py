@@ -1,0 +1,314 @@
+"""Workspace benchmark, in a real pseudo-terminal, against a minimal Textual app as the baseline.
+
+    .venv/bin/python bench/workspace.py [--count 100000] [--rate 5000] [--smoke]
+
+Measures, in one run:
+1. process start to first painted frame, for a minimal Textual app and for the console (median of 3);
+2. keystroke-to-frame latency (p50, p95, max) while moving through the queue with `j`/`k`: the time from
+   writing the key to the pty to the first byte of the repaint. Keys are sent between the console's
+   once-a-second clock repaints so that a tick is never taken for an answer;
+3. events per second applied while another process writes changes into the workspace file at `--rate`,
+   and the keystroke latency meanwhile, measured with `/` (it opens the filter prompt, whose placeholder
+   text appears only in answer to that key, so the flood's repaints cannot be mistaken for it);
+4. peak RSS of the console process with `--count` conversations.
+Targets (issue "The agent workspace"): first frame within 1.5× the minimal app's; keystroke p95 ≤ 16 ms;
+≥ 5,000 events/s applied with keystroke p95 ≤ 16 ms; peak RSS ≤ 150 MB at 100k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import random
+import select
+import signal
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS, ROWS = 160, 45
+
+
+class PtyProcess:
+    """A child on a real pseudo-terminal; every byte it writes is kept with its arrival time."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+        )
+        os.close(slave)
+        self.master = master
+        self.chunks: list[tuple[float, bytes]] = []
+        self.lock = threading.Lock()
+        self.peak_rss = 0
+        self._stop = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _read(self) -> None:
+        while not self._stop:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.chunks.append((time.perf_counter(), data))
+
+    def _sample(self) -> None:
+        try:
+            process = psutil.Process(self.process.pid)
+            while not self._stop and self.process.poll() is None:
+                self.peak_rss = max(self.peak_rss, process.memory_info().rss)
+                time.sleep(0.05)
+        except psutil.Error:
+            return
+
+    def output_since(self, index: int) -> tuple[int, bytes]:
+        with self.lock:
+            return len(self.chunks), b"".join(data for _, data in self.chunks[index:])
+
+    def wait_for(self, marker: bytes, timeout: float = 60.0, since: int = 0) -> float:
+        """The arrival time of the chunk that completed `marker` in the output after chunk `since`."""
+        deadline = time.perf_counter() + timeout
+        seen = b""
+        index = since
+        while time.perf_counter() < deadline:
+            with self.lock:
+                fresh = self.chunks[index:]
+            for when, data in fresh:
+                seen = seen[-len(marker) - 4096 :] + data
+                index += 1
+                if marker in seen:
+                    return when
+            time.sleep(0.002)
+        raise TimeoutError(f"{marker!r} did not appear in {timeout} s")
+
+    def send(self, keys: bytes) -> tuple[float, int]:
+        with self.lock:
+            index = len(self.chunks)
+        sent = time.perf_counter()
+        os.write(self.master, keys)
+        return sent, index
+
+    def first_output_after(self, index: int, timeout: float = 2.0) -> float | None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                if len(self.chunks) > index:
+                    return self.chunks[index][0]
+            time.sleep(0.0005)
+        return None
+
+    def quiet_for(self, seconds: float, timeout: float = 5.0) -> float:
+        """Wait until no output came for `seconds`; returns the time of the last chunk."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                last = self.chunks[-1][0] if self.chunks else 0.0
+            if time.perf_counter() - last >= seconds:
+                return last
+            time.sleep(0.005)
+        return last
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.write(self.master, b"\x11")  # ctrl+q: a clean exit writes the stats file
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._stop = True
+        self._reader.join(timeout=1)
+        os.close(self.master)
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TERM="xterm-256color",
+        COLUMNS=str(COLUMNS),
+        LINES=str(ROWS),
+        STANDARDISTE_CONFIG=str(tmp / "config.toml"),
+        STANDARDISTE_DATA=str(tmp / "data"),
+        STANDARDISTE_STATS=str(tmp / "stats.json"),
+    )
+    (tmp / "config.toml").write_text('agent = "bench"\nbell = false\n', encoding="utf-8")
+    return env
+
+
+def first_frame(argv: list[str], marker: bytes, env: dict[str, str], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        child = PtyProcess(argv, env)
+        try:
+            times.append(child.wait_for(marker, timeout=120) - child.started)
+        finally:
+            child.stop()
+    return statistics.median(times)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def move_latencies(child: PtyProcess, keys: int) -> list[float]:
+    """`j`/`k` answered between clock ticks: send each key ~0.2-0.7 s after the last repaint burst."""
+    latencies: list[float] = []
+    direction = b"j"
+    while len(latencies) < keys:
+        child.quiet_for(0.15)
+        for _ in range(3):
+            sent, index = child.send(direction)
+            answered = child.first_output_after(index)
+            if answered is not None:
+                latencies.append(answered - sent)
+            direction = b"k" if direction == b"j" else b"j"
+            time.sleep(0.08)
+    return latencies[:keys]
+
+
+def prompt_latencies(child: PtyProcess, keys: int, stop_at: float) -> list[float]:
+    """`/` under a flood: the filter's placeholder appears only in answer to it."""
+    latencies = []
+    while len(latencies) < keys and time.perf_counter() < stop_at:
+        sent, index = child.send(b"/")
+        try:
+            answered = child.wait_for(b"lter: words, or lang", timeout=3, since=index)
+            latencies.append(answered - sent)
+        except TimeoutError:
+            latencies.append(3.0)
+        child.send(b"\x1b")
+        time.sleep(0.15)
+    return latencies
+
+
+def flood(db: Path, rate: int, seconds: float, count: int, done: dict[str, float]) -> None:
+    """Another process's writes: `rate` conversation updates per second, in batches every 20 ms."""
+    connection = sqlite3.connect(db, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA busy_timeout = 30000")
+    rng = random.Random(7)
+    written = 0
+    started = time.perf_counter()
+    done["wall_start"] = time.time()
+    tick = 0.02
+    while (elapsed := time.perf_counter() - started) < seconds:
+        due = int(rate * elapsed) - written
+        if due > 0:
+            ids = [(time.time(), rng.randrange(1, count + 1)) for _ in range(due)]
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(
+                "UPDATE conversations SET updated_at = ?, unread = unread + 1, "
+                "version = version + 1 WHERE id = ?",
+                ids,
+            )
+            connection.execute("COMMIT")
+            written += due
+        time.sleep(tick)
+    done["written"] = written
+    done["seconds"] = time.perf_counter() - started
+    done["wall_end"] = time.time()
+    connection.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=5000, help="changes per second written during the flood")
+    parser.add_argument("--keys", type=int, default=60)
+    parser.add_argument("--flood-seconds", type=float, default=12.0)
+    parser.add_argument("--smoke", action="store_true", help="a quick run for CI: 2,000 rows, few keys")
+    args = parser.parse_args()
+    if args.smoke:
+        args.count, args.keys, args.flood_seconds, args.rate = 2000, 6, 3.0, 500
+    from _data import make_workspace
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        env = _env(tmp)
+        db = make_workspace(tmp / "bench.db", args.count)
+        python = sys.executable
+        minimal = first_frame([python, str(ROOT / "bench" / "minimal_app.py")], b"minimal ready", env)
+        console_argv = [python, "-m", "standardiste", "--db", str(db), "--agent", "bench"]
+        console = first_frame(console_argv, b"max wait", env)
+        print(
+            f"first frame: minimal app {minimal * 1000:.0f} ms, console {console * 1000:.0f} ms "
+            f"({console / minimal:.2f}x; target ≤ 1.5x)"
+        )
+
+        child = PtyProcess(console_argv, env)
+        try:
+            child.wait_for(f"All {args.count}".encode(), timeout=180)
+            loaded = time.perf_counter() - child.started
+            print(f"{args.count:,} conversations on screen {loaded:.1f} s after start")
+            moves = move_latencies(child, args.keys)
+            print(
+                f"keystroke to frame, moving through {args.count:,} (j/k, {len(moves)} keys): "
+                f"p50 {percentile(moves, 0.5) * 1000:.1f} ms, p95 {percentile(moves, 0.95) * 1000:.1f} ms, "
+                f"max {max(moves) * 1000:.1f} ms (target p95 ≤ 16 ms)"
+            )
+            done: dict[str, float] = {}
+            writer = threading.Thread(
+                target=flood, args=(db, args.rate, args.flood_seconds, args.count, done)
+            )
+            events_start = time.perf_counter()
+            writer.start()
+            time.sleep(1.0)
+            under_flood = prompt_latencies(child, args.keys, events_start + args.flood_seconds - 0.5)
+            writer.join()
+            time.sleep(1.0)  # let the console drain what is left
+        finally:
+            child.stop()
+        stats = json.loads((tmp / "stats.json").read_text())
+        window = (done["wall_start"], done["wall_end"] + 1.0)
+        in_window = [(at, n) for at, n in stats["timeline"] if window[0] <= at <= window[1]]
+        applied = sum(n for _, n in in_window)
+        span = max(1e-9, (in_window[-1][0] - window[0]) if in_window else 1.0)
+        print(
+            f"flood: {done['written']:,} changes written in {done['seconds']:.1f} s "
+            f"({done['written'] / done['seconds']:,.0f}/s) by another process; the console applied "
+            f"{applied:,} of them as events in {span:.1f} s ({applied / span:,.0f}/s) in "
+            f"{len(in_window)} batches, longest batch {stats['longest_batch_seconds'] * 1000:.0f} ms "
+            f"(target ≥ 5,000/s)"
+        )
+        if under_flood:
+            print(
+                f"keystroke to frame under the flood (/, {len(under_flood)} keys): "
+                f"p50 {percentile(under_flood, 0.5) * 1000:.1f} ms, "
+                f"p95 {percentile(under_flood, 0.95) * 1000:.1f} ms, max {max(under_flood) * 1000:.1f} ms"
+            )
+        print(
+            f"peak RSS of the console with {args.count:,} conversations: {child.peak_rss / 2**20:.0f} MB "
+            f"(target ≤ 150 MB)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

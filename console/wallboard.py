@@ -1,0 +1,724 @@
+"""The supervisor wallboard: a Textual `Screen` over the console's `Store`, a standalone app over a local
+workspace file (`standardiste supervise`), and a JSON printer for other tools (`supervise --json`).
+
+The screen recomputes every figure once a second (`metrics.compute`) from copies of the store's lists, in
+a thread worker so that a 100k-contact day never stalls the keyboard; one computation runs at a time and a
+tick that finds one still running is skipped. Alerts ring the bell once when they rise.
+
+Acting (presence, skills, moving a contact) builds a `backends.base` command and hands it to `on_command`
+(the app's `send`), or posts `WallboardScreen.CommandRequested` when no callback is given. In read-only mode,
+or when the backend lacks the command, the keys say so instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from ..backends.base import (
+    Assign,
+    BackendStatus,
+    Command,
+    CommandKind,
+    CsatRecorded,
+    Event,
+    LinkState,
+    SetPresence,
+    SetSkills,
+    Transfer,
+    WrappedUp,
+)
+from ..backends.local import LocalBackend
+from ..widgets.wallboard_tiles import (
+    GLYPH,
+    PRESENCE_LABEL,
+    AgentTable,
+    AlertBar,
+    BreakdownTable,
+    ChannelTile,
+    CommentList,
+    CsatTable,
+    StaffingTable,
+    TrendPanel,
+    WaitingTable,
+    pct,
+)
+from .alerts import Alert, AlertConfig, AlertTracker, evaluate
+from .config import Config, load_config
+from .dialogs import PickDialog, TextDialog
+from .metrics import WEEK_SECONDS, Figures, as_json, compute, local_day_start
+from .model import LIVE_CHANNELS, Agent, Channel, Conversation, CsatRecord, Presence, Skills, WrapUpRecord
+from .presence import PresenceRules, choices
+from .routing import RoutingRules
+from .sla import SlaPolicy
+from .store import Store
+from .trends import TOTAL, Trends
+
+Supports = Callable[[CommandKind, Conversation | None], bool]
+ALWAYS_SHOWN = (Channel.PHONE, Channel.CHAT, Channel.EMAIL)
+
+
+# ---------------------------------------------------------------------------------------------- skills text
+
+
+def format_skills(agent: Agent) -> str:
+    """The line the skills dialog starts from: `phone=2 chat=1 languages=en,fr capacity.chat=3`."""
+    parts = [f"{ch.value}={level}" for ch, level in agent.skills.channels.items() if level > 0]
+    parts.append("languages=" + ",".join(agent.skills.languages))
+    parts += [f"capacity.{ch.value}={n}" for ch, n in agent.capacity.items()]
+    return " ".join(parts)
+
+
+def parse_skills(text: str, agent: Agent) -> tuple[Skills, dict[Channel, int]]:
+    """Apply `channel=level` (0-3, 0 removes), `languages=a,b` and `capacity.channel=n` to the agent's
+    current skills and capacity; anything not named stays. Raises ValueError saying which word is wrong."""
+    levels = dict(agent.skills.channels)
+    languages = agent.skills.languages
+    capacity = dict(agent.capacity)
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        key = key.strip().lower()
+        try:
+            if not sep:
+                raise ValueError
+            if key == "languages":
+                languages = tuple(dict.fromkeys(x.strip().lower() for x in value.split(",") if x.strip()))
+                if not languages:
+                    raise ValueError
+            elif key.startswith("capacity."):
+                amount = int(value)
+                if amount < 0:
+                    raise ValueError
+                capacity[Channel(key.removeprefix("capacity."))] = amount
+            else:
+                level = int(value)
+                if not 0 <= level <= 3:
+                    raise ValueError
+                levels[Channel(key)] = level
+        except ValueError:
+            raise ValueError(
+                f"cannot read {word!r}: use phone=2, languages=en,fr or capacity.chat=3"
+            ) from None
+    skills = Skills(
+        channels={ch: n for ch, n in levels.items() if n > 0},
+        languages=languages,
+        seniority=agent.skills.seniority,
+    )
+    return skills, capacity
+
+
+# ---------------------------------------------------------------------------------------------- the screen
+
+
+@dataclass(frozen=True, slots=True)
+class _Data:
+    conversations: list[Conversation]
+    agents: list[Agent]
+    wrapups: list[WrapUpRecord]
+    csat: list[CsatRecord]
+
+
+class WallboardScreen(Screen[None]):
+    """The live wallboard. Reads `store.conversations`, `.agents`, `.wrapups` and `.csat` every `interval`."""
+
+    class CommandRequested(Message):
+        """A supervisor's command for the app to send (posted only when no `on_command` is given)."""
+
+        def __init__(self, command: Command, done: str) -> None:
+            super().__init__()
+            self.command = command
+            self.done = done
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("p", "presence", "Presence", id="wallboard.presence"),
+        Binding("s", "skills", "Skills", id="wallboard.skills"),
+        Binding("m", "move", "Move contact", id="wallboard.move"),
+        Binding("a", "focus_table('wb-agents')", "Agents", id="wallboard.agents", show=False),
+        Binding("w", "focus_table('wb-waiting')", "Waiting", id="wallboard.waiting", show=False),
+        Binding("escape,q", "close", "Close", id="wallboard.close"),
+    ]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (140, "-wide")]
+    DEFAULT_CSS = """
+    WallboardScreen { layout: vertical; }
+    WallboardScreen #wb-top { height: 1; background: $panel; padding: 0 1; }
+    WallboardScreen #wb-body { height: 1fr; }
+    WallboardScreen #wb-tiles { layout: grid; grid-size: 3; height: auto; }
+    WallboardScreen #wb-main { height: auto; layout: vertical; }
+    WallboardScreen #wb-left, WallboardScreen #wb-right { height: auto; }
+    WallboardScreen .wb-section { text-style: bold; color: $secondary; padding: 0 1; margin-top: 1; }
+    WallboardScreen ChannelTile.-idle { display: none; }
+    /* A large screen shows everything at once: two columns, the long tables take the height left. */
+    WallboardScreen.-wide #wb-main { layout: horizontal; height: 1fr; }
+    WallboardScreen.-wide #wb-left { width: 3fr; height: 100%; }
+    WallboardScreen.-wide #wb-right { width: 2fr; height: 100%; }
+    WallboardScreen.-wide #wb-agents { height: 1fr; max-height: 100%; }
+    WallboardScreen.-wide #wb-waiting { height: 1fr; max-height: 100%; }
+    WallboardScreen.-wide #wb-csat { height: 1fr; max-height: 100%; }
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        now: Callable[[], float] = time.time,
+        policy: SlaPolicy | None = None,
+        alerts: AlertConfig | None = None,
+        routing: RoutingRules | None = None,
+        presence_rules: PresenceRules | None = None,
+        read_only: bool = True,
+        on_command: Callable[[Command], object] | None = None,
+        supports: Supports | None = None,
+        tz: tzinfo | None = None,
+        interval: float = 1.0,
+        bell: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.store = store
+        self.clock = now
+        self.policy = policy or SlaPolicy()
+        self.alert_config = alerts or AlertConfig()
+        self.routing = routing or RoutingRules()
+        self.presence_rules = presence_rules or PresenceRules()
+        self.read_only = read_only
+        self.on_command = on_command
+        self.supports = supports
+        self.tz = tz
+        self.interval = interval
+        self.bell = bell
+        self.trends = Trends()
+        self.tracker = AlertTracker()
+        self.figures: Figures | None = None
+        self.alerts: list[Alert] = []
+        self._busy = False
+        self._closed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="wb-top")
+        with VerticalScroll(id="wb-body"):
+            with Grid(id="wb-tiles"):
+                for channel in Channel:
+                    yield ChannelTile(channel, id=f"tile-{channel.value}")
+            yield AlertBar(id="wb-alerts")
+            with Horizontal(id="wb-main"):
+                with Vertical(id="wb-left"):
+                    yield Label("Agents  (a)", classes="wb-section")
+                    yield AgentTable(id="wb-agents")
+                    yield Label("Waiting contacts, longest first  (w)", classes="wb-section")
+                    yield WaitingTable(id="wb-waiting")
+                    yield Label("Queues and languages", classes="wb-section")
+                    yield BreakdownTable(id="wb-breakdown")
+                with Vertical(id="wb-right"):
+                    yield Label("Trends", classes="wb-section")
+                    yield TrendPanel(id="wb-trends")
+                    yield Label(
+                        "Staffing what-if (Erlang C): SL and ASA with +k agents", classes="wb-section"
+                    )
+                    yield StaffingTable(id="wb-staffing")
+                    yield Label("CSAT: today and 7 days (weakest agents first)", classes="wb-section")
+                    yield CsatTable(id="wb-csat")
+                    yield CommentList(id="wb-comments")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "read-only" if self.read_only else ""
+        # The first figures are computed at once so the board never opens empty; then once a second.
+        data = self._copy()
+        now = self.clock()
+        self._show(*self._compute(data, now))
+        self.set_interval(self.interval, self._tick, name="wallboard")
+        self.query_one(AgentTable).focus()
+
+    # ------------------------------------------------------------------------------------------ refresh
+
+    def _copy(self) -> _Data:
+        """Copies taken on the event loop: the worker thread must not iterate dicts the loop is changing."""
+        return _Data(
+            list(self.store.conversations.values()),
+            list(self.store.agents.values()),
+            list(self.store.wrapups),
+            list(self.store.csat),
+        )
+
+    def _compute(self, data: _Data, now: float) -> tuple[Figures, list[Alert]]:
+        day_start = local_day_start(now, self.tz)
+        goal = self.alert_config.live.service_level or 0.8
+        figures = compute(
+            data.conversations,
+            data.agents,
+            data.wrapups,
+            data.csat,
+            now=now,
+            policy=self.policy,
+            day_start=day_start,
+            goal=goal,
+            routing=self.routing,
+        )
+        self.trends.update(data.conversations, self.policy, now=now, day_start=day_start)
+        return figures, evaluate(figures, self.alert_config)
+
+    def _tick(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        data, now = self._copy(), self.clock()
+        self.run_worker(lambda: self._work(data, now), thread=True, group="wallboard", exit_on_error=False)
+
+    def _work(self, data: _Data, now: float) -> None:
+        try:
+            figures, alerts = self._compute(data, now)
+        except Exception as error:  # a bad record must not freeze the board: say it and try next second
+            self.app.call_from_thread(self._failed, error)
+            return
+        self.app.call_from_thread(self._show, figures, alerts)
+
+    def _failed(self, error: Exception) -> None:
+        self._busy = False
+        self.notify(f"wallboard: {type(error).__name__}: {error}", severity="error", timeout=4)
+
+    def refresh_figures(self) -> None:
+        """Recompute and redraw now, on the event loop (tests, or after a command)."""
+        self._show(*self._compute(self._copy(), self.clock()))
+
+    def on_unmount(self) -> None:
+        self._closed = True
+
+    def _show(self, figures: Figures, alerts: list[Alert]) -> None:
+        self._busy = False
+        if self._closed:
+            return
+        self.figures, self.alerts = figures, alerts
+        if self.tracker.update(alerts) and self.bell:
+            self.app.bell()
+        alerting: dict[Channel, set[str]] = {}
+        for alert in alerts:
+            alerting.setdefault(alert.channel, set()).add(alert.metric)
+        visible = 0
+        for tile in self.query(ChannelTile):
+            idle = tile.channel not in figures.channels and tile.channel not in ALWAYS_SHOWN
+            visible += not idle
+            tile.set_class(idle, "-idle")
+            tile.show(figures.channels.get(tile.channel), alerting.get(tile.channel, set()))
+        # One row of tiles on a large screen; three per row (the rest scrolls) on a small one.
+        self.query_one("#wb-tiles").styles.grid_size_columns = visible if self.has_class("-wide") else 3
+        self._top(figures, alerts)
+        self.query_one(AlertBar).show(alerts)
+        names = {a.id: a.name for a in figures.agents}
+        self.query_one(AgentTable).show(figures.agents, figures.csat_agents)
+        self.query_one(WaitingTable).show(figures.waiting, figures.now)
+        self.query_one(BreakdownTable).show(figures)
+        keys = [TOTAL, *(ch.value for ch in figures.channels)]
+        self.query_one(TrendPanel).show(self.trends, keys)
+        self.query_one(StaffingTable).show(figures.staffing)
+        self.query_one(CsatTable).show(figures, names)
+        self.query_one(CommentList).show(figures.comments, names)
+
+    def _top(self, figures: Figures, alerts: Sequence[Alert]) -> None:
+        clock = datetime.fromtimestamp(figures.now, self.tz).strftime("%H:%M:%S")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Wallboard ", style="bold").append(clock)
+        if self.read_only:
+            text.append("  read-only", style="dim")
+        if alerts:
+            text.append(f"  ✖ {len(alerts)} alert{'s' if len(alerts) > 1 else ''}", style="bold reverse")
+        total = figures.total
+        text.append(f"  │ waiting {total.waiting}", style="bold")
+        text.append(f"  │ SL 15m {pct(total.recent.service_level)} day {pct(total.today.service_level)}")
+        counts = figures.presence
+        text.append(
+            f"  │ ●{counts[Presence.AVAILABLE]} ◐{counts[Presence.BUSY]} ◑{counts[Presence.WRAP_UP]}"
+            f" ○{counts[Presence.AWAY]}"
+        )
+        down = [s for s in self.store.links.values() if s.state is not LinkState.CONNECTED]
+        if down:
+            text.append(f"  │ ⚠ {', '.join(s.backend for s in down)}", style="bold")
+        self.query_one("#wb-top", Static).update(text)
+
+    # ------------------------------------------------------------------------------------------ acting
+
+    def _refusal(self, kind: CommandKind, conversation: Conversation | None = None) -> str | None:
+        what = kind.value.replace("_", " ")
+        if self.read_only:
+            return f"read-only: {what} is off (start with --act, as a supervisor)"
+        if self.supports is not None and not self.supports(kind, conversation):
+            where = conversation.backend if conversation else "this workspace"
+            return f"{where} cannot {what}"
+        return None
+
+    def _allowed(self, kind: CommandKind, conversation: Conversation | None = None) -> bool:
+        refusal = self._refusal(kind, conversation)
+        if refusal:
+            self.notify(refusal, severity="warning", timeout=3)
+        return refusal is None
+
+    def _send(self, command: Command, done: str) -> None:
+        if self.on_command is not None:
+            self.on_command(command)
+        else:
+            self.post_message(self.CommandRequested(command, done))
+        self.notify(done, timeout=2)
+
+    def _selected_agent(self) -> Agent | None:
+        key = self.query_one(AgentTable).selected_key
+        agent = self.store.agents.get(key) if key else None
+        if agent is None:
+            self.notify("Select an agent first (a).", severity="warning", timeout=3)
+        return agent
+
+    def action_presence(self) -> None:
+        if not self._allowed(CommandKind.PRESENCE):
+            return
+        agent = self._selected_agent()
+        if agent is None:
+            return
+        options = [(f"{c.presence.value}:{c.reason}", c.label) for c in choices(self.presence_rules)]
+
+        def chosen(value: str | None) -> None:
+            if not value:
+                return
+            name, _, reason = value.partition(":")
+            presence = Presence(name)
+            label = f"{presence.value} ({reason})" if reason else presence.value
+            self._send(
+                SetPresence(agent_id=agent.id, presence=presence, reason=reason), f"{agent.name}: {label}"
+            )
+
+        self.app.push_screen(PickDialog(f"Presence of {agent.name}", options), chosen)
+
+    def action_skills(self) -> None:
+        if not self._allowed(CommandKind.SET_SKILLS):
+            return
+        agent = self._selected_agent()
+        if agent is None:
+            return
+
+        def entered(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                skills, capacity = parse_skills(text, agent)
+            except ValueError as error:
+                self.notify(str(error), severity="error", timeout=5)
+                return
+            self._send(
+                SetSkills(agent_id=agent.id, skills=skills, capacity=capacity),
+                f"{agent.name}: skills changed",
+            )
+
+        dialog = TextDialog(
+            f"Skills of {agent.name}", value=format_skills(agent), placeholder="phone=2 languages=en,fr"
+        )
+        self.app.push_screen(dialog, entered)
+
+    def action_move(self) -> None:
+        key = self.query_one(WaitingTable).selected_key
+        conversation = self.store.conversations.get(key) if key else None
+        if conversation is None:
+            if not self._allowed(CommandKind.TRANSFER):
+                return
+            self.notify("Select a waiting contact first (w).", severity="warning", timeout=3)
+            return
+        kind = CommandKind.ASSIGN if _assign_only(conversation) else CommandKind.TRANSFER
+        if not self._allowed(kind, conversation):
+            return
+        options = _move_options(self.figures, conversation)
+
+        def chosen(value: str | None) -> None:
+            if not value:
+                return
+            target_kind, _, target = value.partition(":")
+            if target_kind == "agent" and kind is CommandKind.ASSIGN:
+                command: Command = Assign(conversation_id=conversation.id, assignee=target)
+            elif target_kind == "agent":
+                command = Transfer(conversation_id=conversation.id, to_agent=target)
+            else:
+                if not self._allowed(CommandKind.TRANSFER, conversation):
+                    return
+                command = Transfer(conversation_id=conversation.id, to_queue=target)
+            self._send(command, f"{conversation.id} → {target}")
+
+        self.app.push_screen(PickDialog(f"Move {conversation.id} to", options), chosen)
+
+    def action_focus_table(self, table_id: str) -> None:
+        self.query_one(f"#{table_id}").focus()
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 1 and self.app.screen_stack[0] is not self:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+
+def _assign_only(conversation: Conversation) -> bool:
+    """An unowned inbox contact is simply given to someone; anything live, or owned, is transferred (a
+    call rings for its new owner)."""
+    return conversation.assignee is None and conversation.channel not in LIVE_CHANNELS
+
+
+def _move_options(figures: Figures | None, conversation: Conversation) -> list[tuple[str, str]]:
+    options: list[tuple[str, str]] = []
+    if figures is not None:
+        for status in figures.agents:
+            if status.presence is Presence.OFFLINE or status.id == conversation.assignee:
+                continue
+            load = " ".join(f"{GLYPH[ch]}{n}/{cap}" for ch, (n, cap) in status.load.items())
+            options.append(
+                (f"agent:{status.id}", f"{status.name}  {PRESENCE_LABEL[status.presence]}  {load}")
+            )
+        for queue in figures.queues:
+            if queue != conversation.queue:
+                options.append((f"queue:{queue}", f"queue {queue}"))
+    return options
+
+
+# ---------------------------------------------------------------------------------------------- standalone
+
+
+class SupervisorBackend(LocalBackend):
+    """The local workspace seen by a supervisor: it watches (and may act) without joining the routing pool
+    as an agent, which connecting as a `LocalBackend` would do."""
+
+    def _register_me(self) -> None:
+        return None
+
+
+class WallboardApp(App[None]):
+    """`standardiste supervise`: the wallboard alone over a local workspace file."""
+
+    TITLE = "standardiste wallboard"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = True,
+        agent_id: str | None = None,
+        policy: SlaPolicy | None = None,
+        alerts: AlertConfig | None = None,
+        routing: RoutingRules | None = None,
+        clock: Callable[[], float] = time.time,
+        tz: tzinfo | None = None,
+        bell: bool = True,
+        theme: str | None = None,
+        interval: float = 1.0,
+        poll_interval: float = 0.2,
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.clock = clock
+        self.store = Store()
+        self.backend = SupervisorBackend(self.path, agent_id=agent_id, poll_interval=poll_interval)
+        self.read_only = read_only
+        self._screen_options: dict[str, Any] = {
+            "policy": policy,
+            "alerts": alerts,
+            "routing": routing,
+            "tz": tz,
+            "bell": bell,
+            "interval": interval,
+        }
+        self._theme_name = theme
+        self._loaded: set[CsatRecord | WrapUpRecord] = set()
+        self._records_requested = False
+
+    async def on_mount(self) -> None:
+        from ..themes import THEMES
+
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self._theme_name if self._theme_name in self.available_themes else THEMES[0].name
+        from .hub import Hub
+
+        self.hub = Hub([self.backend])
+        await self.hub.start()
+        self.run_worker(self._pump(), group="pump", exit_on_error=False)
+        screen = WallboardScreen(
+            self.store,
+            now=self.clock,
+            read_only=self.read_only,
+            on_command=self._send,
+            supports=self.hub.supports,
+            **self._screen_options,
+        )
+        await self.push_screen(screen)
+
+    async def on_unmount(self) -> None:
+        await self.hub.close()
+
+    async def _pump(self) -> None:
+        while True:
+            first = await self.hub.queue.get()
+            events = [e for e in [*first, *self.hub.drain()] if not self._seen(e)]
+            self.store.apply(events, self.clock())
+            connected = any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events)
+            if connected and not self._records_requested:
+                # After the snapshot: a record is then either read here or arrives as an event (or both,
+                # which `_seen` and `_merge` sort out), never neither.
+                self._records_requested = True
+                self.run_worker(self._read_records, thread=True, group="records", exit_on_error=False)
+
+    def _seen(self, event: Event) -> bool:
+        return isinstance(event, CsatRecorded | WrappedUp) and event.record in self._loaded
+
+    def _read_records(self) -> None:
+        from ..backends.local import Workspace
+
+        now = self.clock()
+        ws = Workspace(self.path)
+        try:
+            csat = ws.csat(since=now - WEEK_SECONDS)
+            wrapups = ws.wrapups(since=min(local_day_start(now), now - 3600))
+        finally:
+            ws.close()
+        self.call_from_thread(self._merge, csat, wrapups)
+
+    def _merge(self, csat: list[CsatRecord], wrapups: list[WrapUpRecord]) -> None:
+        have_csat, have_wrapups = set(self.store.csat), set(self.store.wrapups)
+        self._loaded = set(csat) | set(wrapups)
+        self.store.load_records(
+            [r for r in csat if r not in have_csat], [r for r in wrapups if r not in have_wrapups]
+        )
+
+    def _send(self, command: Command) -> None:
+        self.run_worker(self._perform(command), group="commands", exit_on_error=False)
+
+    async def _perform(self, command: Command) -> None:
+        from ..backends.base import BackendError
+
+        try:
+            await self.hub.perform(command)
+        except BackendError as error:
+            self.notify(f"{command.kind.value.replace('_', ' ')}: {error}", severity="error", timeout=6)
+
+
+def figure_settings(config: Config | None = None) -> dict[str, Any]:
+    """What the figures take from the user's config: `[sla]`, `[alerts]` and `[routing]` (None: load it)."""
+    config = config or load_config()
+    return {
+        "policy": config.sla,
+        "alerts": AlertConfig.from_config(config.section("alerts")),
+        "routing": RoutingRules.from_config(config.section("routing")),
+    }
+
+
+def run_wallboard(path: str | Path, *, read_only: bool = True, config: Config | None = None) -> int:
+    """`standardiste supervise [--act]`: run the wallboard app until the supervisor quits."""
+    if not Path(path).exists():
+        print(f"standardiste supervise: no workspace at {path}", file=sys.stderr)
+        return 2
+    config = config or load_config()
+    app = WallboardApp(
+        path,
+        read_only=read_only,
+        agent_id=config.agent_id,
+        bell=config.bell,
+        theme=config.theme,
+        **figure_settings(config),
+    )
+    app.run()
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- JSON
+
+
+def read_figures(
+    workspace: Any,
+    *,
+    now: float,
+    policy: SlaPolicy | None = None,
+    alerts: AlertConfig | None = None,
+    routing: RoutingRules | None = None,
+    tz: tzinfo | None = None,
+) -> dict[str, Any]:
+    """One JSON-ready object of figures from an open `Workspace`, at `now`."""
+    day_start = local_day_start(now, tz)
+    since = min(day_start, now - 3600)
+    config = alerts or AlertConfig()
+    figures = compute(
+        workspace.conversations(since=since),
+        workspace.agents(),
+        workspace.wrapups(since=since),
+        workspace.csat(since=now - WEEK_SECONDS),
+        now=now,
+        policy=policy,
+        day_start=day_start,
+        goal=config.live.service_level or 0.8,
+        routing=routing,
+    )
+    data = as_json(figures)
+    data["alerts"] = [
+        {
+            "channel": a.channel.value,
+            "metric": a.metric,
+            "value": a.value,
+            "threshold": a.threshold,
+            "message": a.message,
+        }
+        for a in evaluate(figures, config)
+    ]
+    return data
+
+
+def iter_figures(
+    path: str | Path,
+    *,
+    interval: float = 1.0,
+    count: int | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    **options: Any,
+) -> Iterator[dict[str, Any]]:
+    """Open the workspace file, then yield figures every `interval` seconds (`count` times, or for ever)."""
+    from ..backends.local import Workspace
+
+    workspace = Workspace(path)
+    try:
+        produced = 0
+        while count is None or produced < count:
+            started = time.monotonic()
+            yield read_figures(workspace, now=clock(), **options)
+            produced += 1
+            if count is None or produced < count:
+                sleep(max(0.0, interval - (time.monotonic() - started)))
+    finally:
+        workspace.close()
+
+
+def print_json(
+    path: str | Path,
+    *,
+    interval: float = 1.0,
+    count: int | None = None,
+    out: IO[str] | None = None,
+    config: Config | None = None,
+    clock: Callable[[], float] = time.time,
+    tz: tzinfo | None = None,
+) -> int:
+    """`standardiste supervise --json`: one JSON object per line per interval, on stdout (JSON Lines)."""
+    if not Path(path).exists():
+        print(f"standardiste supervise: no workspace at {path}", file=sys.stderr)
+        return 2
+    stream = out or sys.stdout
+    settings = figure_settings(config)
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
+        for figures in iter_figures(path, interval=interval, count=count, clock=clock, tz=tz, **settings):
+            stream.write(json.dumps(figures, ensure_ascii=False, allow_nan=False) + "\n")
+            stream.flush()
+    return 0
