@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 class PromptLine(Input):
     DEFAULT_CSS = """
-    PromptLine { dock: bottom; height: 1; border: none; padding: 0 1; display: none; background: $panel; }
+    PromptLine, PromptLine:focus { height: 1; border: none; padding: 0 1; display: none; background: $panel; }
     PromptLine.-open { display: block; }
     """
     BINDINGS = [
