@@ -113,7 +113,7 @@ def _candidates(
         sql = (
             f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE closed_at IS NULL AND channel = :channel "
             f"AND state IN ({', '.join(f':w{n}' for n in range(len(_WAITING)))}) "
-            "AND (assignee IS NULL OR assignee = :me) "
+            "AND assignee IS NULL "
             f"AND lower(language) IN ({', '.join(f':l{n}' for n in range(len(languages)))}) "
             "AND (snoozed_until IS NULL OR snoozed_until <= :now) "
             "AND (channel != 'callback' OR callback_at IS NULL OR callback_at <= :now) "
@@ -143,9 +143,9 @@ def _try_claim(ws: Workspace, conversation_id: str, agent_id: str, now: float) -
         cursor = ws.db.execute(
             "UPDATE conversations SET assignee = ?, state = CASE WHEN state = 'new' THEN 'open' ELSE state END, "
             "version = version + 1, updated_at = ? "
-            f"WHERE id = ? AND closed_at IS NULL AND (assignee IS NULL OR assignee = ?) AND state IN {_IN_WAITING} "
+            f"WHERE id = ? AND closed_at IS NULL AND assignee IS NULL AND state IN {_IN_WAITING} "
             "AND NOT EXISTS (SELECT 1 FROM offers WHERE conversation_id = ? AND agent_id != ? AND expires_at > ?)",
-            (agent_id, now, row_id, agent_id, *_WAITING, row_id, agent_id, now),
+            (agent_id, now, row_id, *_WAITING, row_id, agent_id, now),
         )
         if cursor.rowcount == 0:
             return None
@@ -158,6 +158,7 @@ def next_best(
 ) -> Conversation | None:
     """Pick AND claim the best item for `agent_id` now (the `n` key); None when there is nothing for them.
 
+    Only unowned items are taken: what is already mine (a call transferred to me) is in my queue already.
     The returned conversation is owned by the agent; a call still rings (the UI sends `Accept` to answer),
     an email is OPEN. `explain` says why nothing came.
     """
