@@ -50,6 +50,7 @@ from ..widgets.wallboard_tiles import (
     AgentTable,
     AlertBar,
     BreakdownTable,
+    ChannelLine,
     ChannelTile,
     CommentList,
     CsatTable,
@@ -71,6 +72,8 @@ from .trends import TOTAL, Trends
 
 Supports = Callable[[CommandKind, Conversation | None], bool]
 ALWAYS_SHOWN = (Channel.PHONE, Channel.CHAT, Channel.EMAIL)
+# From this many columns the board shows everything side by side instead of one scrolling column.
+WIDE = 140
 
 
 # ---------------------------------------------------------------------------------------------- skills text
@@ -152,7 +155,7 @@ class WallboardScreen(Screen[None]):
         Binding("w", "focus_table('wb-waiting')", "Waiting", id="wallboard.waiting", show=False),
         Binding("escape,q", "close", "Close", id="wallboard.close"),
     ]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (140, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (WIDE, "-wide")]
     DEFAULT_CSS = """
     WallboardScreen { layout: vertical; }
     WallboardScreen #wb-top { height: 1; background: $panel; padding: 0 1; }
@@ -162,6 +165,9 @@ class WallboardScreen(Screen[None]):
     WallboardScreen #wb-left, WallboardScreen #wb-right { height: auto; }
     WallboardScreen .wb-section { text-style: bold; color: $secondary; padding: 0 1; margin-top: 1; }
     WallboardScreen ChannelTile.-idle { display: none; }
+    /* A small screen keeps a tile for phone, chat and email; the other channels fold into one line. */
+    WallboardScreen.-narrow ChannelTile.-minor { display: none; }
+    WallboardScreen.-wide #wb-minor, WallboardScreen #wb-minor.-empty { display: none; }
     /* A large screen shows everything at once: two columns, the long tables take the height left. */
     WallboardScreen.-wide #wb-main { layout: horizontal; height: 1fr; }
     WallboardScreen.-wide #wb-left { width: 3fr; height: 100%; }
@@ -215,6 +221,7 @@ class WallboardScreen(Screen[None]):
             with Grid(id="wb-tiles"):
                 for channel in Channel:
                     yield ChannelTile(channel, id=f"tile-{channel.value}")
+            yield ChannelLine(id="wb-minor")
             yield AlertBar(id="wb-alerts")
             with Horizontal(id="wb-main"):
                 with Vertical(id="wb-left"):
@@ -243,7 +250,21 @@ class WallboardScreen(Screen[None]):
         now = self.clock()
         self._show(*self._compute(data, now))
         self.set_interval(self.interval, self._tick, name="wallboard")
-        self.query_one(AgentTable).focus()
+        # The board itself takes the keys (scrolling); focusing a table would scroll the tiles away.
+        self.query_one("#wb-body").focus()
+
+    def on_resize(self) -> None:
+        self._fit_tiles()
+
+    def _fit_tiles(self) -> None:
+        """One row of tiles on a large screen: as many columns as tiles shown."""
+        wide = (self.size.width or self.app.size.width) >= WIDE
+        shown = [
+            t
+            for t in self.query(ChannelTile)
+            if not t.has_class("-idle") and (wide or not t.has_class("-minor"))
+        ]
+        self.query_one("#wb-tiles").styles.grid_size_columns = max(1, len(shown))
 
     # ------------------------------------------------------------------------------------------ refresh
 
@@ -309,14 +330,16 @@ class WallboardScreen(Screen[None]):
         alerting: dict[Channel, set[str]] = {}
         for alert in alerts:
             alerting.setdefault(alert.channel, set()).add(alert.metric)
-        visible = 0
         for tile in self.query(ChannelTile):
             idle = tile.channel not in figures.channels and tile.channel not in ALWAYS_SHOWN
-            visible += not idle
             tile.set_class(idle, "-idle")
+            tile.set_class(tile.channel not in ALWAYS_SHOWN, "-minor")
             tile.show(figures.channels.get(tile.channel), alerting.get(tile.channel, set()))
-        # One row of tiles on a large screen; three per row (the rest scrolls) on a small one.
-        self.query_one("#wb-tiles").styles.grid_size_columns = visible if self.has_class("-wide") else 3
+        minor = {ch: s for ch, s in figures.channels.items() if ch not in ALWAYS_SHOWN}
+        line = self.query_one(ChannelLine)
+        line.set_class(not minor, "-empty")
+        line.show(minor, alerting)
+        self._fit_tiles()
         self._top(figures, alerts)
         self.query_one(AlertBar).show(alerts)
         names = {a.id: a.name for a in figures.agents}

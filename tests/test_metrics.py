@@ -115,11 +115,14 @@ CSAT = [
 
 PHONE_EMAIL = Skills(channels={P: 1, E: 1}, languages=("en", "fr"))
 AGENTS = [
-    Agent("ana", "Ana", PHONE_EMAIL, Presence.BUSY, presence_since=NOW - 650),
+    # ana declared herself available; being on a call makes her busy on the board
+    Agent("ana", "Ana", PHONE_EMAIL, Presence.AVAILABLE, presence_since=NOW - 650),
     Agent("bob", "Bob", PHONE_EMAIL, Presence.AWAY, "lunch", NOW - 1200),
     Agent("cy", "Cy", Skills(channels={P: 2, Channel.CHAT: 2}), Presence.AVAILABLE, presence_since=NOW - 60),
     Agent("dee", "Dee", Skills(channels={P: 1}), Presence.WRAP_UP, presence_since=NOW - 30),
     Agent("eve", "Eve", Skills(channels={P: 1}), Presence.OFFLINE, presence_since=NOW - 9 * H),
+    # do not disturb: logged in, but routing offers her nothing, so she is no server for Erlang C
+    Agent("fay", "Fay", Skills(channels={P: 1}), Presence.BUSY, "do not disturb", NOW - 100),
 ]
 
 
@@ -192,20 +195,22 @@ def test_waiting_list_longest_first(figures) -> None:  # type: ignore[no-untyped
 
 
 def test_agents(figures) -> None:  # type: ignore[no-untyped-def]
-    assert [a.id for a in figures.agents] == ["ana", "dee", "cy", "bob", "eve"]  # busy, wrap-up, available...
+    # busy, wrap-up, available, away, offline
+    assert [a.id for a in figures.agents] == ["ana", "fay", "dee", "cy", "bob", "eve"]
     ana = figures.agents[0]
+    assert (ana.presence, ana.declared) == (Presence.BUSY, Presence.AVAILABLE)
     assert [a.conversation_id for a in ana.activities] == ["local:2", "local:12"]  # the call first
     assert ana.activities[0].seconds == 650  # on the call since it was answered
     assert ana.load == {P: (1, 1), E: (1, 10)}
     assert ana.utilisation == 1.0
     assert ana.handled_today == 2  # local:1 and local:999
     assert ana.aht_today == 145.0
-    bob = figures.agents[3]
+    bob = figures.agents[4]
     assert (bob.presence, bob.reason, bob.since) == (Presence.AWAY, "lunch", 1200)
-    assert figures.agents[1].in_wrap_up
+    assert figures.agents[2].in_wrap_up
     assert figures.presence == {
         Presence.AVAILABLE: 1,
-        Presence.BUSY: 1,
+        Presence.BUSY: 2,
         Presence.AWAY: 1,
         Presence.WRAP_UP: 1,
         Presence.OFFLINE: 1,
