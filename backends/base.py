@@ -339,6 +339,14 @@ class WrappedUp(Event):
     record: WrapUpRecord
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotLoaded(Event):
+    """A backend's whole current state, after (re)connecting: one event, not one per conversation."""
+
+    backend: str
+    snapshot: Snapshot
+
+
 class LinkState(StrEnum):
     CONNECTED = "connected"
     CONNECTING = "connecting"

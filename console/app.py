@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .outbox import Outbox, OutboxEntry
 
 FRAME = 1 / 30
+# Events applied between two yields to the event loop (a few ms of work at most).
+SLICE = 500
 
 
 class PumpStats:
@@ -149,7 +151,11 @@ class StandardisteApp(App[None]):
         self.stats.write_if_asked()
 
     async def _pump(self) -> None:
-        """Drain the hub's queue: one batch per frame at most, whatever the flood."""
+        """Drain the hub's queue: one repaint per frame at most, whatever the flood.
+
+        A flood is applied in slices with a yield to the event loop between them, so that a key pressed
+        meanwhile is answered within a slice, not after the whole batch.
+        """
         queue = self.hub.queue
         last = 0.0
         while True:
@@ -159,16 +165,21 @@ class StandardisteApp(App[None]):
                 await asyncio.sleep(wait)
             events = list(first) + self.hub.drain()
             last = time.monotonic()
-            started = time.perf_counter()
-            changes = self.store.apply(events, self.clock())
-            if changes:
-                self._announce(changes.new_conversations)
-                self.workspace.apply_changes(changes)
-                for screen in self.screen_stack:
-                    refresh = getattr(screen, "store_changed", None)
-                    if refresh is not None and screen is not self.workspace:
-                        refresh(changes)
-            self.stats.record(len(events), time.perf_counter() - started)
+            for start in range(0, len(events), SLICE):
+                chunk = events[start : start + SLICE]
+                started = time.perf_counter()
+                changes = self.store.apply(chunk, self.clock())
+                if changes:
+                    self._announce(changes.new_conversations)
+                    self.workspace.apply_changes(changes, draw=False)
+                    for screen in self.screen_stack:
+                        refresh = getattr(screen, "store_changed", None)
+                        if refresh is not None and screen is not self.workspace:
+                            refresh(changes)
+                self.stats.record(len(chunk), time.perf_counter() - started)
+                if start + SLICE < len(events):
+                    await asyncio.sleep(0)
+            self.workspace.draw()
 
     def _announce(self, new_ids: Iterable[str]) -> None:
         """A new ringing call rings the bell and says who is calling."""

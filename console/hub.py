@@ -14,18 +14,16 @@ import logging
 from collections.abc import Sequence
 
 from ..backends.base import (
-    AgentUpdated,
     Backend,
     BackendError,
     BackendStatus,
     Command,
     CommandKind,
     CommandResult,
-    ConversationUpserted,
-    CustomerUpdated,
     Event,
     Invalid,
     LinkState,
+    SnapshotLoaded,
     Unsupported,
 )
 from ..backends.retry import Backoff
@@ -80,10 +78,10 @@ class Hub:
                 snapshot = await backend.snapshot()
                 if snapshot.me:
                     self.me[backend.name] = snapshot.me
-                batch: list[Event] = [CustomerUpdated(c) for c in snapshot.customers]
-                batch += [AgentUpdated(a) for a in snapshot.agents]
-                batch += [ConversationUpserted(c) for c in snapshot.conversations]
-                batch.append(BackendStatus(backend.name, LinkState.CONNECTED))
+                batch: list[Event] = [
+                    SnapshotLoaded(backend.name, snapshot),
+                    BackendStatus(backend.name, LinkState.CONNECTED),
+                ]
                 self.queue.put_nowait(batch)
                 backoff.reset()
                 async for events in backend.events():

@@ -21,6 +21,7 @@ from ..backends.base import (
     LinkState,
     MessageAdded,
     Snapshot,
+    SnapshotLoaded,
     TypingChanged,
     WrappedUp,
 )
@@ -44,6 +45,7 @@ class Changes:
     records: bool = False
     links: list[BackendStatus] = field(default_factory=list)
     new_conversations: list[str] = field(default_factory=list)
+    reloaded: bool = False  # a whole snapshot arrived: views rebuild rather than update
 
     def __bool__(self) -> bool:
         return bool(
@@ -54,6 +56,7 @@ class Changes:
             or self.typing
             or self.records
             or self.links
+            or self.reloaded
         )
 
 
@@ -96,6 +99,11 @@ class Store:
         stamp = time.time() if now is None else now
         for event in events:
             match event:
+                case SnapshotLoaded(snapshot=snapshot):
+                    loaded = self.load(snapshot)
+                    changes.conversations |= loaded.conversations
+                    changes.agents |= loaded.agents
+                    changes.reloaded = True
                 case ConversationUpserted(conversation=conversation):
                     previous = self.conversations.get(conversation.id)
                     if previous is not None and previous.version > conversation.version > 0:

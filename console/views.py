@@ -1,7 +1,7 @@
 """Views over the store: which conversations a list shows, in which order, updated incrementally.
 
-A view keeps a sorted list of `(key, id)`. A batch of events touching k conversations costs k bisections
-and k list moves (memmove of pointers), not a re-sort of 100,000 rows; only a new filter re-sorts.
+Views keep sorted ids; one sort key per conversation is shared by every view. A batch of events touching k
+conversations costs k·views O(log n) moves, not a re-sort of 100,000 rows; only a new filter re-sorts.
 
 Queue order (the unified queue, DESIGN.md and the seeds): ringing calls first, then live chats, then
 callbacks, then email, forms and social; within a channel, the closest SLA deadline first (breached items
@@ -10,10 +10,11 @@ have the earliest deadline, so they rise), then priority, then age.
 
 from __future__ import annotations
 
-import bisect
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+
+from sortedcontainers import SortedKeyList
 
 from .model import Channel, Conversation, Priority, State
 from .sla import SlaPolicy, SlaState
@@ -37,28 +38,21 @@ STATE_RANK: dict[State, int] = {
 }
 FAR_FUTURE = 1e12
 
-SortKey = tuple[float, ...]
+SortKey = tuple[float | int, ...]
 
 
 def queue_key(conversation: Conversation) -> SortKey:
-    due = conversation.sla_due_at if conversation.sla_due_at is not None else FAR_FUTURE
+    """The unified queue's order. Built from the conversation's own objects (no new floats) to stay small."""
     if conversation.is_closed:
         # Closed items, if shown at all, come last, newest first.
-        return (9.0, 0.0, -(conversation.closed_at or conversation.updated_at), 0.0)
+        return (90, 0.0, 0, -(conversation.closed_at or conversation.updated_at))
+    due = conversation.sla_due_at
     return (
-        float(CHANNEL_RANK[conversation.channel]),
-        float(STATE_RANK.get(conversation.state, 2)),
-        due,
-        float(-conversation.priority),
+        CHANNEL_RANK[conversation.channel] * 10 + STATE_RANK.get(conversation.state, 2),
+        FAR_FUTURE if due is None else due,
+        -conversation.priority,
         conversation.created_at,
     )
-
-
-def newest_key(conversation: Conversation) -> SortKey:
-    return (-conversation.updated_at,)
-
-
-SORTS: dict[str, Callable[[Conversation], SortKey]] = {"queue": queue_key, "newest": newest_key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +142,8 @@ def matcher(flt: Filter, *, me: str | None, now: float, sla: SlaPolicy) -> Calla
 
 
 class View:
-    """An ordered, filtered list of conversation ids over a store's conversations."""
+    """An ordered, filtered list of conversation ids. Sort keys live in a `KeyCache` shared by all views,
+    so a view costs two pointers per row; `SortedKeyList` makes each insertion or removal O(log n)."""
 
     def __init__(
         self,
@@ -156,43 +151,43 @@ class View:
         scope: Scope,
         *,
         me: str | None,
+        keys: dict[str, SortKey] | None = None,
         sla: SlaPolicy | None = None,
-        sort: str = "queue",
     ) -> None:
         self.name = name
         self.scope = scope
         self.me = me
         self.sla = sla or SlaPolicy()
-        self.sort_name = sort
-        self._key = SORTS[sort]
+        self.keys: dict[str, SortKey] = {} if keys is None else keys
         self.filter = Filter()
-        self._rows: list[tuple[SortKey, str]] = []
-        self._keys: dict[str, SortKey] = {}
+        self._ids: SortedKeyList = SortedKeyList(key=self.keys.__getitem__)
         self._match: Callable[[Conversation], bool] = lambda c: True
         self.now = 0.0
         self.next_wake = FAR_FUTURE
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._ids)
+
+    def __contains__(self, conversation_id: str) -> bool:
+        return conversation_id in self.keys and conversation_id in self._ids
 
     def id_at(self, index: int) -> str:
-        return self._rows[index][1]
+        return self._ids[index]  # type: ignore[no-any-return]
 
     def ids(self) -> list[str]:
-        return [row[1] for row in self._rows]
+        return list(self._ids)
 
     def index_of(self, conversation_id: str) -> int | None:
-        key = self._keys.get(conversation_id)
-        if key is None:
+        if conversation_id not in self.keys:
             return None
-        index = bisect.bisect_left(self._rows, (key, conversation_id))
-        if index < len(self._rows) and self._rows[index][1] == conversation_id:
-            return index
-        return None
+        try:
+            return self._ids.index(conversation_id)  # type: ignore[no-any-return]
+        except ValueError:
+            return None
 
     # ------------------------------------------------------------------------------------------ membership
 
-    def _in_scope(self, c: Conversation) -> bool:
+    def accepts(self, c: Conversation) -> bool:
         scope = self.scope
         if c.channel not in scope.channels:
             return False
@@ -206,36 +201,74 @@ class View:
         return self._match(c)
 
     def rebuild(self, conversations: Iterable[Conversation], now: float) -> None:
+        """Refill from scratch (a new filter, a snapshot). The shared keys must be current."""
         self.now = now
         self.next_wake = FAR_FUTURE
         self._match = matcher(self.filter, me=self.me, now=now, sla=self.sla)
-        key = self._key
-        rows = [(key(c), c.id) for c in conversations if self._in_scope(c)]
-        rows.sort()
-        self._rows = rows
-        self._keys = {cid: k for k, cid in rows}
+        self._ids = SortedKeyList((c.id for c in conversations if self.accepts(c)), key=self.keys.__getitem__)
 
     def set_filter(self, text: str, conversations: Iterable[Conversation], now: float) -> Filter:
         self.filter = Filter.parse(text)
         self.rebuild(conversations, now)
         return self.filter
 
-    def update(self, changed: Iterable[str], lookup: dict[str, Conversation], now: float) -> bool:
-        """Re-place the changed conversations. Returns whether the list changed."""
-        self.now = now
-        touched = False
-        key_of = self._key
+    def discard(self, conversation_id: str) -> None:
+        """Remove a row; the shared cache must still hold the key it was placed by."""
+        self._ids.discard(conversation_id)
+
+    def offer(self, conversation: Conversation) -> None:
+        """Place a row if this view wants it; the shared cache must hold its new key."""
+        if self.accepts(conversation):
+            self._ids.add(conversation.id)
+
+
+class ViewSet:
+    """All of a screen's views over one store, kept current together, sharing one key per conversation."""
+
+    def __init__(self, scopes: dict[str, Scope], *, me: str | None, sla: SlaPolicy) -> None:
+        self.keys: dict[str, SortKey] = {}
+        self.me = me
+        self.views = {
+            name: View(name, scope, me=me, keys=self.keys, sla=sla) for name, scope in scopes.items()
+        }
+        # Live contacts waiting for anyone or for me: the status line's "longest wait" reads these.
+        self.live_waiting: dict[str, float] = {}
+
+    def __getitem__(self, name: str) -> View:
+        return self.views[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.views
+
+    def rebuild(self, conversations: Mapping[str, Conversation], now: float) -> None:
+        self.keys.clear()
+        self.keys.update((cid, queue_key(c)) for cid, c in conversations.items())
+        self.live_waiting = {cid: c.created_at for cid, c in conversations.items() if self._live_waiting(c)}
+        for view in self.views.values():
+            view.rebuild(conversations.values(), now)
+
+    def update(self, changed: Iterable[str], conversations: Mapping[str, Conversation], now: float) -> None:
+        """Re-place changed conversations in every view: O(views · log n) each."""
+        keys = self.keys
+        views = list(self.views.values())
+        for view in views:
+            view.now = now
         for cid in changed:
-            old = self._keys.pop(cid, None)
-            if old is not None:
-                index = bisect.bisect_left(self._rows, (old, cid))
-                if index < len(self._rows) and self._rows[index][1] == cid:
-                    del self._rows[index]
-                    touched = True
-            conversation = lookup.get(cid)
-            if conversation is not None and self._in_scope(conversation):
-                key = key_of(conversation)
-                bisect.insort(self._rows, (key, cid))
-                self._keys[cid] = key
-                touched = True
-        return touched
+            if cid in keys:
+                for view in views:
+                    view.discard(cid)
+            conversation = conversations.get(cid)
+            if conversation is None:
+                keys.pop(cid, None)
+                self.live_waiting.pop(cid, None)
+                continue
+            keys[cid] = queue_key(conversation)
+            for view in views:
+                view.offer(conversation)
+            if self._live_waiting(conversation):
+                self.live_waiting[cid] = conversation.created_at
+            else:
+                self.live_waiting.pop(cid, None)
+
+    def _live_waiting(self, c: Conversation) -> bool:
+        return c.channel.is_live and c.is_waiting and c.assignee in (None, self.me)

@@ -62,6 +62,7 @@ from ..widgets.wallboard_tiles import (
 from .alerts import Alert, AlertConfig, AlertTracker, evaluate
 from .config import Config, load_config
 from .dialogs import PickDialog, TextDialog
+from .hub import Hub
 from .metrics import WEEK_SECONDS, Figures, as_json, compute, local_day_start
 from .model import LIVE_CHANNELS, Agent, Channel, Conversation, CsatRecord, Presence, Skills, WrapUpRecord
 from .presence import PresenceRules, choices
@@ -482,10 +483,10 @@ class WallboardScreen(Screen[None]):
         self.query_one(f"#{table_id}").focus()
 
     def action_close(self) -> None:
-        if len(self.app.screen_stack) > 1 and self.app.screen_stack[0] is not self:
-            self.app.pop_screen()
-        else:
+        if self.app.screen_stack[0] is self:
             self.app.exit()
+        else:
+            self.app.pop_screen()
 
 
 def _assign_only(conversation: Conversation) -> bool:
@@ -547,6 +548,7 @@ class WallboardApp(App[None]):
         self.clock = clock
         self.store = Store()
         self.backend = SupervisorBackend(self.path, agent_id=agent_id, poll_interval=poll_interval)
+        self.hub = Hub([self.backend])
         self.read_only = read_only
         self._screen_options: dict[str, Any] = {
             "policy": policy,
@@ -566,12 +568,12 @@ class WallboardApp(App[None]):
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name if self._theme_name in self.available_themes else THEMES[0].name
-        from .hub import Hub
-
-        self.hub = Hub([self.backend])
         await self.hub.start()
         self.run_worker(self._pump(), group="pump", exit_on_error=False)
-        screen = WallboardScreen(
+
+    def get_default_screen(self) -> Screen[Any]:
+        # The board is the app's only screen, so closing it quits.
+        return WallboardScreen(
             self.store,
             now=self.clock,
             read_only=self.read_only,
@@ -579,7 +581,6 @@ class WallboardApp(App[None]):
             supports=self.hub.supports,
             **self._screen_options,
         )
-        await self.push_screen(screen)
 
     async def on_unmount(self) -> None:
         await self.hub.close()

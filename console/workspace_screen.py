@@ -58,7 +58,7 @@ from .next_best import next_best_candidates
 from .sanitize import sanitize
 from .sla import format_duration, parse_duration
 from .store import Changes
-from .views import Scope, View
+from .views import Scope, ViewSet
 
 if TYPE_CHECKING:
     from .app import StandardisteApp
@@ -130,12 +130,13 @@ class WorkspaceScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.views: dict[str, View] = {}
+        self.views: ViewSet
         self.current = "all"
         self.open_id: str | None = None
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._last_draft: Outgoing | None = None
+        self._header_stale = False
 
     @property
     def main(self) -> StandardisteApp:
@@ -145,8 +146,9 @@ class WorkspaceScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.main
-        for name, (_, scope) in VIEW_SCOPES.items():
-            self.views[name] = View(name, scope, me=app.me, sla=app.config.sla)
+        self.views = ViewSet(
+            {name: scope for name, (_, scope) in VIEW_SCOPES.items()}, me=app.me, sla=app.config.sla
+        )
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -187,32 +189,32 @@ class WorkspaceScreen(Screen[None]):
     # ------------------------------------------------------------------------------------------ live data
 
     def rebuild_views(self) -> None:
-        now = self.main.clock()
-        conversations = self.main.store.conversations.values()
-        for view in self.views.values():
-            view.rebuild(conversations, now)
+        self.views.rebuild(self.main.store.conversations, self.main.clock())
         self.queue.rows_changed()
         self.refresh_chrome()
 
-    def apply_changes(self, changes: Changes) -> None:
+    def apply_changes(self, changes: Changes, *, draw: bool = True) -> None:
         """A batch of events reached the store: update views in place, keep the cursor, refresh what shows."""
         store = self.main.store
-        now = self.main.clock()
-        if len(changes.conversations) > 20_000:  # a snapshot: one sort beats 20k insertions
-            self.rebuild_views()
+        if changes.reloaded or len(changes.conversations) > 20_000:  # one sort beats 20k insertions
+            self.views.rebuild(store.conversations, self.main.clock())
         else:
-            touched = changes.conversations | changes.removed
-            for view in self.views.values():
-                view.update(touched, store.conversations, now)
-            self.queue.rows_changed()
+            self.views.update(changes.conversations | changes.removed, store.conversations, self.main.clock())
         if self.open_id:
-            new = [m for m in changes.messages if m.conversation_id == self.open_id]
-            for message in new:
-                self.query_one(Transcript).add(message)
+            for message in changes.messages:
+                if message.conversation_id == self.open_id:
+                    self.query_one(Transcript).add(message)
             if self.open_id in changes.conversations or self.open_id in changes.typing or changes.agents:
-                self._show_header()
-        elif changes.typing:
-            self.queue.refresh()
+                self._header_stale = True
+        if draw:
+            self.draw()
+
+    def draw(self) -> None:
+        """Once a frame at most: the list, the chrome, and the open conversation's header if it changed."""
+        self.queue.rows_changed()
+        if self._header_stale:
+            self._header_stale = False
+            self._show_header()
         self.refresh_chrome()
 
     def tick(self) -> None:
@@ -229,7 +231,7 @@ class WorkspaceScreen(Screen[None]):
 
     def refresh_chrome(self) -> None:
         app = self.main
-        self.query_one(StatusBar).show(app.store, app.me, app.clock())
+        self.query_one(StatusBar).show(app.store, app.me, app.clock(), self.views)
         parts = []
         for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1):
             count = len(self.views[name])

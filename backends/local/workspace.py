@@ -82,22 +82,26 @@ def _interned(text: str | None) -> str | None:
 
 
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
+    # 100k rows stay small: one float object when timestamps are equal, shared customer strings.
+    created = row[11]
+    updated = created if row[12] == created else row[12]
+    last_customer = created if row[14] == created else row[14]
     return Conversation(
         id=qualify(row[0]),
         channel=Channel(row[1]),
         state=State(row[2]),
         subject=row[3],
-        customer_id=row[4],
-        customer_name=row[5],
+        customer_id=sys.intern(row[4]),
+        customer_name=sys.intern(row[5]),
         language=sys.intern(row[6]),
         queue=sys.intern(row[7]),
         priority=Priority(row[8]),
         tags=_tags_from_text(row[9]),
         assignee=_interned(row[10]),
-        created_at=row[11],
-        updated_at=row[12],
+        created_at=created,
+        updated_at=updated,
         first_response_at=row[13],
-        last_customer_at=row[14],
+        last_customer_at=last_customer,
         answered_at=row[15],
         closed_at=row[16],
         sla_due_at=row[17],
