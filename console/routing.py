@@ -11,7 +11,7 @@ Eligibility (why an item is *not* offered is a `Refusal`, so the UI can say it):
   because of work is derived from the load (`presence.effective_presence`) and does not stop routing;
 - the agent has the channel (level > 0) and speaks the language; a new hire only gets `new_hire_channels`;
 - the agent has room on that channel (`capacity`, counted from the items in hand), and no item in hand on a
-  channel that `blocks` it (a call in progress blocks phone, chat and callback).
+  channel that `blocks` it (a call in progress blocks phone, chat and callback; chats block nothing).
 
 Order, for the one "next best" key: channel tier (`order`), then the SLA deadline (closest first; items
 without one come after, oldest first), then priority, then age. A breached item rises `breach_rise` tiers,
@@ -56,8 +56,9 @@ DEFAULT_ORDER: tuple[tuple[Channel, ...], ...] = (
 DEFAULT_BLOCKS: dict[Channel, frozenset[Channel]] = {
     Channel.PHONE: frozenset({Channel.PHONE, Channel.CHAT, Channel.CALLBACK}),
     Channel.CALLBACK: frozenset({Channel.PHONE, Channel.CHAT, Channel.CALLBACK}),
-    # Typing in chats and talking on the phone at once is how customers get wrong answers.
-    Channel.CHAT: frozenset({Channel.PHONE, Channel.CALLBACK}),
+    # Chats are interruptible: a call may come while chats are open (their customers wait a little). Making
+    # chats block calls (`blocks.chat = ["phone", "callback"]`) cost a third of the phone service level in
+    # the simulated peak hour (docs/routing.md): agents sat on long chats while calls queued.
 }
 
 

@@ -99,7 +99,7 @@ ELIGIBILITY: list[tuple[str, dict[str, Any], dict[str, Any], Load, Refusal | Non
     ("call does not block email", {}, {"channel": E}, load((P, State.CONNECTED, 1)), None),
     ("two chats: a third fits", {}, {"channel": C}, load((C, State.ACTIVE, 2)), None),
     ("three chats: full", {}, {"channel": C}, load((C, State.ACTIVE, 3)), Refusal.AT_CAPACITY),
-    ("chat blocks a call", {}, {}, load((C, State.ACTIVE, 1)), Refusal.BLOCKED),
+    ("chats are interruptible by a call", {}, {}, load((C, State.ACTIVE, 3)), None),
     ("dialling a callback blocks a call", {}, {}, load((CB, State.DIALLING, 1)), Refusal.BLOCKED),
     ("ten open emails: full", {}, {"channel": E}, load((E, State.OPEN, 10)), Refusal.AT_CAPACITY),
     ("pending emails are parked", {}, {"channel": E}, load((E, State.PENDING, 40)), None),
@@ -135,11 +135,14 @@ def test_eligibility(
 
 
 def test_new_hire_channels_and_blocks_come_from_config() -> None:
-    rules = RoutingRules.from_config({"new_hire_channels": ["email", "form"], "blocks": {"chat": []}})
+    rules = RoutingRules.from_config(
+        {"new_hire_channels": ["email", "form"], "blocks": {"chat": ["phone", "callback"], "callback": []}}
+    )
     hire = agent(seniority=Seniority.NEW_HIRE)
     assert refusal(hire, conv(channel=F), load(), NOW, rules) is None
-    assert refusal(agent(), conv(), load((C, State.ACTIVE, 1)), NOW, rules) is None
+    assert refusal(agent(), conv(), load((C, State.ACTIVE, 1)), NOW, rules) is Refusal.BLOCKED
     assert refusal(agent(), conv(channel=C), load((P, State.CONNECTED, 1)), NOW, rules) is Refusal.BLOCKED
+    assert refusal(agent(), conv(channel=C), load((CB, State.DIALLING, 1)), NOW, rules) is None
 
 
 # Each row: conversations (id, channel, fields) in any order, and the order the rules must give.
@@ -295,7 +298,9 @@ def test_load_of_store_items() -> None:
     held = Load.of(items, "me")
     assert held.in_hand(C, RULES) == 2
     assert held.in_hand(E, RULES) == 0
-    assert held.blocked(RULES) == {P, CB}
+    assert held.blocked(RULES) == set()
+    on_call = Load.of([*items, conv("p", P, state=State.ON_HOLD, assignee="me")], "me")
+    assert on_call.blocked(RULES) == {P, C, CB}
 
 
 @pytest.mark.parametrize(
@@ -531,3 +536,30 @@ def test_team_and_console_profile() -> None:
     assert profile_of({}) is None
     with pytest.raises(ValueError, match=r"team\.zoe"):
         team_from_config({"team": {"zoe": {"channels": {"phone": 9}}}})
+
+
+def test_collision_names_owner_viewers_and_typists() -> None:
+    from standardiste.backends.base import Snapshot, TypingChanged
+    from standardiste.console.store import Store
+
+    store = Store()
+    chat = conv("7", C, state=State.ACTIVE, assignee="bob")
+    store.load(
+        Snapshot(
+            conversations=[chat, conv("8", E)],
+            agents=[
+                agent(id="me", viewing=chat.id),
+                agent(id="bob", viewing=chat.id, typing_in=chat.id),
+                agent(id="zoe", viewing=chat.id),
+                agent(id="max", viewing="local:8"),
+            ],
+        )
+    )
+    store.apply([TypingChanged(chat.id, "zoe", True), TypingChanged(chat.id, "customer", True)], now=NOW)
+    found = pr.collision(store, chat.id, "me", now=NOW + 1)
+    assert found == pr.Collision(owner="bob", viewers=("bob", "zoe"), typing=("bob", "zoe"))
+    assert claim_check(chat, "me") is ClaimCheck.ASK
+    # The indicator lapses; an item of my own with nobody else on it is no collision.
+    later = pr.collision(store, chat.id, "me", now=NOW + 60)
+    assert later.typing == ("bob",)
+    assert not pr.collision(store, "local:9", "me", now=NOW)
