@@ -12,9 +12,12 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from standardiste.backends.base import Accept, Conflict, HangUp, Reply, WrapUp
 from standardiste.backends.local import commands
 from standardiste.backends.local.backend import LocalBackend
+from standardiste.backends.local.mime_factory import MailAttachment, Quote, build_mail
 from standardiste.backends.local.simulated_people import CHANNEL_SHARES, load_people
 from standardiste.backends.local.simulator import CSAT_RESPONSE_RATE, Simulator, csat_score, run_simulator
 from standardiste.backends.local.workspace import Workspace, qualify
@@ -237,6 +240,68 @@ def test_mail_customers_answer_agents_in_the_same_thread(tmp_path: Path, clock: 
     # About 45% answer; with this seed that is a stable number, but the test only needs "some, not all".
     assert 0 < answered < len(mails)
     agent.close()
+
+
+_CHARS = st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\u2028\u2029\x85")
+_LINE = st.text(_CHARS, min_size=1, max_size=80)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    subject=_LINE,
+    # A display name fits one encoded-word up to ~45 bytes; longer ones are split (see the next test).
+    name=_LINE.filter(lambda n: len(n.encode()) <= 45),
+    text=st.lists(st.text(_CHARS, max_size=90), min_size=1, max_size=5).map("\n".join),
+    filename=_LINE.filter(lambda f: f == f.strip()),
+    charset=st.sampled_from(["utf-8", "iso-8859-1", "windows-1252"]),
+    encoding=st.sampled_from("bq"),
+    naming=st.sampled_from(["rfc2231", "outlook"]),
+)
+def test_any_text_survives_the_mime_round_trip(
+    subject: str, name: str, text: str, filename: str, charset: str, encoding: str, naming: str
+) -> None:
+    mail = build_mail(
+        from_name=name,
+        from_addr="someone@mail.example",
+        to_name="Support",
+        to_addr="support@standardiste.local",
+        subject=subject,
+        text=text,
+        at=START,
+        message_id="<p@mail.example>",
+        quote=Quote("On 22/12, Support wrote:", text),
+        attachments=[MailAttachment(filename, "image/jpeg", b"\xff\xd8data\xff\xd9", naming)],
+        charset=charset,
+        encoding=encoding,
+    )
+    parsed = message_from_bytes(mail.raw, policy=policy.default)
+    assert not parsed.defects
+    assert str(parsed["Subject"]) == " ".join(subject.split())
+    assert parsed["From"].addresses[0].display_name == " ".join(name.split())
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == mail.body  # type: ignore[union-attr]
+    leaves = [p for p in parsed.walk() if not p.is_multipart()]
+    ((index, _),) = mail.parts
+    assert leaves[index].get_filename() == filename
+    assert leaves[index].get_payload(decode=True) == b"\xff\xd8data\xff\xd9"
+    assert all(len(line) <= 998 for line in mail.raw.split(b"\r\n"))
+
+
+def test_a_very_long_non_ascii_name_still_parses() -> None:
+    name = "Małgorzata Świętosława Grzegorzewska-Wąsowicz z Żółkiewskich"
+    mail = build_mail(
+        from_name=name,
+        from_addr="m@mail.example",
+        to_name="Support",
+        to_addr="s@standardiste.local",
+        subject="Zwrot",
+        text="Dzień dobry",
+        at=START,
+        message_id="<l@mail.example>",
+    )
+    parsed = message_from_bytes(mail.raw, policy=policy.default)
+    assert not parsed.defects and parsed["From"].addresses[0].addr_spec == "m@mail.example"
+    # Split across encoded-words: every letter survives; Python may add a space where a word was cut.
+    assert parsed["From"].addresses[0].display_name.replace(" ", "") == name.replace(" ", "")
 
 
 # ---------------------------------------------------------------------------------------------- phone

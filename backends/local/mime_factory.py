@@ -205,28 +205,40 @@ def address_tokens(name: str, addr: str, charset: str = "utf-8", encoding: str =
             return [*name.split(" "), f"<{addr}>"]
         escaped = name.replace("\\", "\\\\").replace('"', '\\"')
         return [f'"{escaped}"', f"<{addr}>"]
-    # One encoded-word when it fits: between two adjacent ones RFC 2047 drops the whitespace but Python's
-    # address parser turns it into a space, so a split name would read differently in different clients.
-    return [*_encoded_words(name, charset, encoding, 75), f"<{addr}>"]
+    # One encoded-word when it fits (B is denser than Q): between two adjacent ones RFC 2047 drops the
+    # whitespace but Python's address parser turns it into a space, so a name split in two reads differently
+    # in different clients. Only a name longer than one word (about 40 accented letters) is split.
+    words = _encoded_words(name, charset, encoding, 75)
+    if len(words) > 1 and encoding != "b":
+        words = _encoded_words(name, charset, "b", 75)
+    return [*words, f"<{addr}>"]
 
 
 def _encoded_words(text: str, charset: str, encoding: str, limit: int = 0) -> list[str]:
     """Split `text` into encoded-words, never inside a character. RFC 2047 allows 75 characters a word; 64
     keeps the first word on the header's own line within 78 columns."""
-    limit = limit or _WORD_MAX
+    room = (limit or _WORD_MAX) - len(charset) - 7  # =?charset?B?...?=
     words: list[str] = []
-    prefix = f"=?{charset}?{encoding.upper()}?"
-    current = ""
-    for ch in text:
-        candidate = current + ch
-        if len(prefix) + len(_encode_chunk(candidate, charset, encoding)) + 2 > limit and current:
-            words.append(f"{prefix}{_encode_chunk(current, charset, encoding)}?=")
-            current = ch
+    start, size = 0, 0  # bytes of the current chunk (B) or its encoded length (Q)
+    for index, ch in enumerate(text):
+        data = ch.encode(charset)
+        if encoding == "b":
+            grown = size + len(data)
+            fits = 4 * -(-grown // 3) <= room
         else:
-            current = candidate
-    if current:
-        words.append(f"{prefix}{_encode_chunk(current, charset, encoding)}?=")
+            grown = size + sum(1 if b == 0x20 or b in _Q_SAFE else 3 for b in data)
+            fits = grown <= room
+        if not fits and index > start:
+            words.append(_word(text[start:index], charset, encoding))
+            start, grown = index, len(data) if encoding == "b" else grown - size
+        size = grown
+    if start < len(text):
+        words.append(_word(text[start:], charset, encoding))
     return words
+
+
+def _word(text: str, charset: str, encoding: str) -> str:
+    return f"=?{charset}?{encoding.upper()}?{_encode_chunk(text, charset, encoding)}?="
 
 
 def _encode_chunk(text: str, charset: str, encoding: str) -> str:

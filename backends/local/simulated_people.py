@@ -12,8 +12,9 @@ import json
 import random
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
+from itertools import accumulate
 from typing import Any
 
 from ...console.model import Channel, Customer, Priority
@@ -123,7 +124,7 @@ class Language:
     attachments: dict[str, str]  # "invoice" | "photo" -> file name pattern
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: `cached_property` needs an instance dict
 class People:
     languages: dict[str, Language]
     countries: dict[str, Country]
@@ -133,12 +134,19 @@ class People:
         return tuple(self.languages)
 
     def pick_language(self, rng: random.Random) -> Language:
+        langs, weights = self._language_weights
+        return rng.choices(langs, cum_weights=weights)[0]
+
+    @cached_property
+    def _language_weights(self) -> tuple[list[Language], list[float]]:
         langs = list(self.languages.values())
-        return rng.choices(langs, [lang.weight for lang in langs])[0]
+        return langs, list(accumulate(lang.weight for lang in langs))
 
     def new_customer(self, rng: random.Random, language: str | None = None) -> Customer:
         lang = self.languages[language] if language else self.pick_language(rng)
-        country_code = rng.choices([c for c, _ in lang.countries], [w for _, w in lang.countries])[0]
+        country_code = lang.countries[0][0]
+        if len(lang.countries) > 1:
+            country_code = rng.choices([c for c, _ in lang.countries], [w for _, w in lang.countries])[0]
         country = self.countries[country_code]
         first, last = rng.choice(lang.first_names), rng.choice(lang.last_names)
         local = f"{ascii_fold(first)}.{ascii_fold(last)}".replace(" ", "").replace("'", "")
@@ -360,7 +368,9 @@ def ascii_fold(text: str) -> str:
 
 
 def _digits(rng: random.Random, pattern: str) -> str:
-    return "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in pattern)
+    count = pattern.count("#")
+    digits = iter(str(rng.randrange(10**count)).zfill(count))  # one draw for the whole number
+    return "".join(next(digits) if ch == "#" else ch for ch in pattern)
 
 
 @cache
