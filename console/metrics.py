@@ -570,7 +570,7 @@ def _csat_json(pair: CsatPair) -> dict[str, Any]:
     }
 
 
-def as_json(figures: Figures, *, comments: int = 20) -> dict[str, Any]:
+def as_json(figures: Figures, *, comments: int = 20, working_on: int = 5) -> dict[str, Any]:
     """Plain data for other tools. Customer text (CSAT comments) is sanitised: it may reach a terminal."""
     return {
         "now": figures.now,
@@ -591,6 +591,8 @@ def as_json(figures: Figures, *, comments: int = 20) -> dict[str, Any]:
                 "handled_today": a.handled_today,
                 "aht_today_seconds": a.aht_today,
                 "load": {ch.value: {"open": n, "capacity": cap} for ch, (n, cap) in a.load.items()},
+                "open_items": len(a.activities),
+                # the live contact first, then the oldest work; the full list can run to hundreds of mails
                 "working_on": [
                     {
                         "conversation": w.conversation_id,
@@ -598,7 +600,7 @@ def as_json(figures: Figures, *, comments: int = 20) -> dict[str, Any]:
                         "state": w.state.value,
                         "seconds": w.seconds,
                     }
-                    for w in a.activities
+                    for w in a.activities[:working_on]
                 ],
             }
             for a in figures.agents

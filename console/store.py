@@ -46,6 +46,8 @@ class Changes:
     links: list[BackendStatus] = field(default_factory=list)
     new_conversations: list[str] = field(default_factory=list)
     reloaded: bool = False  # a whole snapshot arrived: views rebuild rather than update
+    # The state each changed conversation had before this batch (absent: it is new).
+    previous: dict[str, Conversation] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
@@ -70,6 +72,8 @@ class Store:
         self.links: dict[str, BackendStatus] = {}
         # conversation id -> who -> when the indicator lapses
         self._typing: dict[str, dict[str, float]] = {}
+        # customer id -> their conversation ids: the customer card must not scan 100k rows per draw.
+        self._by_customer: dict[str, set[str]] = {}
         self.version = 0
 
     # ------------------------------------------------------------------------------------------ loading
@@ -77,7 +81,7 @@ class Store:
     def load(self, snapshot: Snapshot) -> Changes:
         changes = Changes()
         for conversation in snapshot.conversations:
-            self.conversations[conversation.id] = intern_conversation(conversation)
+            self._put(intern_conversation(conversation))
             changes.conversations.add(conversation.id)
         for agent in snapshot.agents:
             self.agents[agent.id] = agent
@@ -91,6 +95,13 @@ class Store:
         self.csat.extend(csat)
         self.wrapups.extend(wrapups)
         self.version += 1
+
+    def _put(self, conversation: Conversation) -> None:
+        previous = self.conversations.get(conversation.id)
+        if previous is not None and previous.customer_id != conversation.customer_id:
+            self._by_customer.get(previous.customer_id, set()).discard(conversation.id)
+        self.conversations[conversation.id] = conversation
+        self._by_customer.setdefault(conversation.customer_id, set()).add(conversation.id)
 
     # ------------------------------------------------------------------------------------------ events
 
@@ -110,10 +121,14 @@ class Store:
                         continue  # an older state arriving late
                     if previous is None:
                         changes.new_conversations.append(conversation.id)
-                    self.conversations[conversation.id] = intern_conversation(conversation)
+                    else:
+                        changes.previous.setdefault(conversation.id, previous)
+                    self._put(intern_conversation(conversation))
                     changes.conversations.add(conversation.id)
                 case ConversationRemoved(conversation_id=conversation_id):
-                    if self.conversations.pop(conversation_id, None) is not None:
+                    removed = self.conversations.pop(conversation_id, None)
+                    if removed is not None:
+                        self._by_customer.get(removed.customer_id, set()).discard(conversation_id)
                         changes.removed.add(conversation_id)
                 case MessageAdded(message=message):
                     changes.messages.append(message)
@@ -159,7 +174,8 @@ class Store:
         return [status for status in self.links.values() if status.state is not LinkState.CONNECTED]
 
     def of_customer(self, customer_id: str) -> list[Conversation]:
-        found = [c for c in self.conversations.values() if c.customer_id == customer_id]
+        ids = self._by_customer.get(customer_id, ())
+        found = [self.conversations[cid] for cid in ids if cid in self.conversations]
         found.sort(key=lambda c: c.created_at, reverse=True)
         return found
 

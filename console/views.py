@@ -141,6 +141,25 @@ def matcher(flt: Filter, *, me: str | None, now: float, sla: SlaPolicy) -> Calla
     return lambda c: all(test(c) for test in tests)
 
 
+def placement(c: Conversation) -> tuple[object, ...]:
+    """Everything that decides whether and where a conversation shows in any view (scope, filter, order)."""
+    return (
+        c.state,
+        c.channel,
+        c.assignee,
+        c.snoozed_until,
+        c.sla_due_at,
+        c.priority,
+        c.created_at,
+        c.closed_at,
+        c.tags,
+        c.language,
+        c.queue,
+        c.subject,
+        c.customer_name,
+    )
+
+
 class View:
     """An ordered, filtered list of conversation ids. Sort keys live in a `KeyCache` shared by all views,
     so a view costs two pointers per row; `SortedKeyList` makes each insertion or removal O(log n)."""
@@ -233,6 +252,7 @@ class ViewSet:
         }
         # Live contacts waiting for anyone or for me: the status line's "longest wait" reads these.
         self.live_waiting: dict[str, float] = {}
+        self._oldest: float | None = None
 
     def __getitem__(self, name: str) -> View:
         return self.views[name]
@@ -244,31 +264,61 @@ class ViewSet:
         self.keys.clear()
         self.keys.update((cid, queue_key(c)) for cid, c in conversations.items())
         self.live_waiting = {cid: c.created_at for cid, c in conversations.items() if self._live_waiting(c)}
+        self._oldest = None
         for view in self.views.values():
             view.rebuild(conversations.values(), now)
 
-    def update(self, changed: Iterable[str], conversations: Mapping[str, Conversation], now: float) -> None:
-        """Re-place changed conversations in every view: O(views · log n) each."""
+    def update(
+        self,
+        changed: Iterable[str],
+        conversations: Mapping[str, Conversation],
+        now: float,
+        previous: Mapping[str, Conversation] | None = None,
+    ) -> None:
+        """Re-place changed conversations in every view: O(views · log n) each, and nothing at all for a
+        change no view can see (a new unread count, a later `updated_at`): the bulk of a flood."""
         keys = self.keys
         views = list(self.views.values())
+        before = previous or {}
         for view in views:
             view.now = now
         for cid in changed:
+            old = before.get(cid)
+            new = conversations.get(cid)
+            if old is not None and new is not None and placement(old) == placement(new):
+                continue
             if cid in keys:
                 for view in views:
                     view.discard(cid)
-            conversation = conversations.get(cid)
+            conversation = new
             if conversation is None:
                 keys.pop(cid, None)
-                self.live_waiting.pop(cid, None)
+                self._wait_ends(cid)
                 continue
             keys[cid] = queue_key(conversation)
             for view in views:
                 view.offer(conversation)
             if self._live_waiting(conversation):
-                self.live_waiting[cid] = conversation.created_at
+                self._wait_starts(cid, conversation.created_at)
             else:
-                self.live_waiting.pop(cid, None)
+                self._wait_ends(cid)
+
+    def longest_live_wait(self, now: float) -> float:
+        """Seconds the longest-waiting live contact has waited. The oldest is kept as items come and go;
+        only when the oldest itself leaves is the minimum searched again."""
+        if self._oldest is None:
+            self._oldest = min(self.live_waiting.values(), default=None)
+        return 0.0 if self._oldest is None else max(0.0, now - self._oldest)
+
+    def _wait_starts(self, cid: str, created_at: float) -> None:
+        self.live_waiting[cid] = created_at
+        if self._oldest is not None and created_at < self._oldest:
+            self._oldest = created_at
+
+    def _wait_ends(self, cid: str) -> None:
+        created_at = self.live_waiting.pop(cid, None)
+        if created_at is not None and created_at == self._oldest:
+            self._oldest = None
 
     def _live_waiting(self, c: Conversation) -> bool:
         return c.channel.is_live and c.is_waiting and c.assignee in (None, self.me)

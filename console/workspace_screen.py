@@ -199,7 +199,12 @@ class WorkspaceScreen(Screen[None]):
         if changes.reloaded or len(changes.conversations) > 20_000:  # one sort beats 20k insertions
             self.views.rebuild(store.conversations, self.main.clock())
         else:
-            self.views.update(changes.conversations | changes.removed, store.conversations, self.main.clock())
+            self.views.update(
+                changes.conversations | changes.removed,
+                store.conversations,
+                self.main.clock(),
+                changes.previous,
+            )
         if self.open_id:
             for message in changes.messages:
                 if message.conversation_id == self.open_id:

@@ -52,6 +52,9 @@ PRIORITY_MARK: dict[Priority, str] = {
 }
 
 
+NO_STYLE = Style()
+
+
 def _fit(text: str, width: int) -> str:
     if width <= 0:
         return ""
@@ -220,6 +223,13 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         super().notify_style_update()
         self._styles.clear()
 
+    def _base_style(self) -> Style:
+        # `rich_style` builds a Style on every call; a 45-row repaint asked for it 45 times.
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
@@ -229,7 +239,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if not 0 <= index < len(self.view):
             return Strip.blank(width, base)
         conversation = self.store.conversations.get(self.view.id_at(index))
@@ -253,13 +263,13 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             sla_text, sla_style = "+" + format_duration(now - deadline), self._style("breached")
         elif sla_state is not SlaState.NONE and deadline is not None:
             sla_text = format_duration(deadline - now)
-            sla_style = self._style("warning") if sla_state is SlaState.WARNING else Style()
+            sla_style = self._style("warning") if sla_state is SlaState.WARNING else NO_STYLE
         else:
             sla_text, sla_style = "", self._style("dim")
         waited = format_duration(c.waited(now)) if not c.is_closed else "done"
         owner = "me" if c.assignee and c.assignee == self.me else (c.assignee or "")
         owner_style = self._style("mine") if owner == "me" else self._style("dim")
-        name_style = self._style("unread") if c.unread else Style()
+        name_style = self._style("unread") if c.unread else NO_STYLE
         state = STATE_LABEL.get(c.state, c.state.value)
         fixed = 7 + 1 + 9 + 7 + 1 + 7 + 1 + 3 + 2 + 9
         rest = max(10, width - fixed)
@@ -269,7 +279,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         typing = "…" if self.store.typing(c.id, now) else ""
         return [
             Segment(_fit(CHANNEL_LABEL[c.channel], 7) + " ", channel_style),
-            Segment(_fit(state, 9), self._style("dim") if c.is_closed else Style()),
+            Segment(_fit(state, 9), self._style("dim") if c.is_closed else NO_STYLE),
             Segment(waited.rjust(6) + " "),
             Segment(SLA_MARK[sla_state], sla_style),
             Segment(_fit(sla_text, 6) + " ", sla_style),

@@ -50,8 +50,7 @@ class StatusBar(Static):
         for name, mark in COUNTED_VIEWS:
             count = len(views[name])
             text.append(f"{mark} {count}  ", style="bold" if count else "dim")
-        oldest = min(views.live_waiting.values(), default=now)
-        longest = max(0.0, now - oldest)
+        longest = views.longest_live_wait(now)
         text.append("│ max wait ")
         text.append(format_duration(longest), style="bold reverse" if longest > 60 else "bold")
         trouble = [s for s in store.links.values() if s.state is not LinkState.CONNECTED]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.segment import Segment
@@ -151,11 +152,27 @@ class Transcript(ScrollView, can_focus=True):
             out.append((f"  📎 {name}  ({attachment.content_type}, {size})", "meta"))
         return out
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles: dict[str, Style] = {}
+
+    def _base_style(self) -> Style:
+        return self._cached_style("", lambda: self.rich_style)
+
+    def _cached_style(self, name: str, make: Callable[[], Style]) -> Style:
+        styles = self.__dict__.setdefault("_styles", {})
+        style = styles.get(name)
+        if style is None:
+            style = styles[name] = make()
+        return style
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         if not 0 <= index < len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         text, kind = self._lines[index]
-        style: Style = self.get_component_rich_style(f"transcript--{kind}", partial=True)
-        return Strip([Segment(text, style)]).adjust_cell_length(width).apply_style(self.rich_style)
+        style = self._cached_style(
+            kind, lambda: self.get_component_rich_style(f"transcript--{kind}", partial=True)
+        )
+        return Strip([Segment(text, style)]).adjust_cell_length(width).apply_style(self._base_style())

@@ -191,8 +191,11 @@ class TrendRow(Horizontal):
         yield Label("", classes="trend-value sl-value")
 
     def show(self, depth: list[float], service: list[float]) -> None:
-        self.query_one(".trend-depth", Sparkline).data = depth
-        self.query_one(".trend-sl", Sparkline).data = service
+        # The lines move once a minute; redrawing them every second would be wasted work.
+        for selector, data in ((".trend-depth", depth), (".trend-sl", service)):
+            line = self.query_one(selector, Sparkline)
+            if line.data != data:
+                line.data = data
         peak = f" ↑{max(depth):.0f}" if depth else ""
         self.query_one(".depth-value", Label).update(f"q {depth[-1]:.0f}{peak}" if depth else "q –")
         low = f" ↓{pct(min(service))}" if service else ""
@@ -250,9 +253,12 @@ class BoardTable(DataTable[Text | str]):
         keys = [key for key, _ in rows]
         current = [str(row.value) for row in self.rows]
         if keys == current:
+            # Any update re-renders the whole table (DataTable keys its caches on an update count), so
+            # only the cells that changed are written: a table whose figures stand still costs nothing.
             for key, cells in rows:
                 for label, cell in zip(self._columns, cells, strict=True):
-                    self.update_cell(key, label, cell)
+                    if self.get_cell(key, label) != cell:
+                        self.update_cell(key, label, cell)
             return
         selected = self.selected_key
         self.clear()
