@@ -325,13 +325,16 @@ def run_agent(path: str, agent_id: str, params: AgentParams, log: Log, stop: Pat
             if work.finished:
                 in_hand.remove(work)
                 log.write("done", t=time.time(), id=work.conversation_id)
-        if params.break_at is not None and params.break_until is not None:
-            wanted = params.break_at <= elapsed < params.break_until
-            if wanted != on_break and not in_hand:
-                presence, reason = (Presence.AWAY, "break") if wanted else (Presence.AVAILABLE, "")
-                ws.set_presence(agent_id, presence, reason)
-                log.write("presence", t=time.time(), presence=presence.value, reason=reason)
-                on_break, last_input = wanted, time.time()
+        # Before a break the agent stops taking work, finishes what is in hand, then goes away.
+        wants_break = params.break_at is not None and params.break_at <= elapsed < (params.break_until or 0.0)
+        if wants_break and not on_break and not in_hand:
+            ws.set_presence(agent_id, Presence.AWAY, "break")
+            log.write("presence", t=time.time(), presence="away", reason="break")
+            on_break, last_input = True, time.time()
+        elif on_break and not wants_break:
+            ws.set_presence(agent_id, Presence.AVAILABLE)
+            log.write("presence", t=time.time(), presence="available", reason="")
+            on_break, last_input = False, time.time()
         walked_away = params.walk_away_at is not None and elapsed >= params.walk_away_at
         agent = ws.agent(agent_id)
         assert agent is not None
@@ -345,7 +348,8 @@ def run_agent(path: str, agent_id: str, params: AgentParams, log: Log, stop: Pat
                 reason=change.reason,
                 last_input=last_input,
             )
-        if not walked_away:
+        # On break the agent still presses `n` now and then: routing must give them nothing.
+        if not walked_away and (on_break or not wants_break):
             _pick(ws, agent_id, rules, timing, rng, in_hand, log)
             last_input = time.time()  # pressing `n` is input
         time.sleep(params.poll)

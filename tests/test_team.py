@@ -239,7 +239,7 @@ def _params(agent_id: str) -> AgentParams:
     timing = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(FAST).items()}
     params = AgentParams(timing=timing, routing={}, presence={"idle_away": IDLE_AWAY}, poll=POLL, seed=7)
     if agent_id == "a03":
-        params.break_at, params.break_until = 5.0, 7.5
+        params.break_at, params.break_until = 4.0, 8.0
     if agent_id == "a10":
         params.walk_away_at = 6.0
     return params
@@ -296,8 +296,8 @@ def test_team_of_twelve_at_christmas_peak(tmp_path: Path) -> None:
     _check_capacity_and_blocking(intervals, profiles)
     windows, missed = _missed_items(logs, takes, fed, committed, intervals)
     assert missed == [], missed[:5]
-    # The check had something to check: agents free for live work while live items waited.
-    assert windows["picks_with_live_waiting"] > 50, windows
+    # The check looked where it matters: at least the pick that took each live item saw it waiting.
+    assert windows["picks_with_live_waiting"] >= sum(1 for c in fed.values() if c.channel.is_live), windows
 
     _check_sla_marks(logs, fed, policy)
     _check_break_and_idle(logs, ws_agents, takes)
@@ -436,12 +436,12 @@ def _check_break_and_idle(
         ("available", ""),
     ]
     away, back = changes[1]["t"], changes[2]["t"]
-    assert sum(1 for e in logs["a03"] if e["ev"] == "pick" and away < e["t0"] < back) >= 5
+    assert sum(1 for e in logs["a03"] if e["ev"] == "pick" and away < e["t0"] < back) >= 3
     assert not [cid for cid, (a, t0, _) in takes.items() if a == "a03" and away < t0 < back]
     idle = [e for e in logs["a10"] if e["ev"] == "presence" and e["reason"] == "idle"]
     assert len(idle) == 1
     # Never early; late by at most a poll or two (loaded machine: generous).
-    assert IDLE_AWAY <= idle[0]["t"] - idle[0]["last_input"] < IDLE_AWAY + 2.0
+    assert IDLE_AWAY <= idle[0]["t"] - idle[0]["last_input"] < IDLE_AWAY + 3.0
     assert (agents["a10"].presence, agents["a10"].presence_reason) == (Presence.AWAY, "idle")
     assert agents["a10"].presence_since >= idle[0]["last_input"] + IDLE_AWAY
     assert all(t0 < idle[0]["last_input"] for a, t0, _ in takes.values() if a == "a10")
@@ -453,7 +453,10 @@ def _report(
     logs: dict[str, Any],
     windows: dict[str, int],
 ) -> None:
-    lines = [f"\nteam run: {len(fed)} contacts, {windows['picks']} picks checked"]
+    lines = [
+        f"\nteam run: {len(fed)} contacts, {windows['picks']} picks checked, "
+        f"{windows['picks_with_live_waiting']} with a live item waiting for the picker"
+    ]
     for channel in Channel:
         mine = [c for c in fed.values() if c.channel is channel]
         if not mine:
