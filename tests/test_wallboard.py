@@ -263,6 +263,8 @@ async def test_read_only_keys_say_so_and_send_nothing() -> None:
         assert len(messages) == 3
         assert all(m.startswith("read-only") for m in messages)
         assert isinstance(app.screen, WallboardScreen)  # no dialog opened
+        await pilot.press("escape")  # inside another app, closing goes back to what was there
+        assert not isinstance(app.screen, WallboardScreen)
 
 
 async def test_set_presence_of_the_selected_agent() -> None:
@@ -411,8 +413,11 @@ async def test_standalone_app_over_a_workspace_file(tmp_path: Path) -> None:
         await wait_for(lambda: len(app.store.conversations) == 4 and len(app.store.csat) == 1, pilot=pilot)
         screen = app.screen
         assert isinstance(screen, WallboardScreen)
-        await wait_for(lambda: _waiting(screen, P) == 3, pilot=pilot)
-        assert screen.figures.csat.week.count == 1  # type: ignore[union-attr]
+        # figures follow the store at the next tick after the snapshot and the records have loaded
+        await wait_for(
+            lambda: _waiting(screen, P) == 3 and screen.figures.csat.week.count == 1,  # type: ignore[union-attr]
+            pilot=pilot,
+        )
         assert screen.figures.channels[C].today.aht == 290.0  # type: ignore[union-attr]
         # a CSAT answer recorded by someone else arrives once, whatever the load/event overlap
         other = Workspace(path)
@@ -433,6 +438,9 @@ async def test_standalone_app_over_a_workspace_file(tmp_path: Path) -> None:
         # the supervisor watched and acted without joining the agents
         assert [a.id for a in check.agents()] == ["ana"]
         check.close()
+        await pilot.press("q")  # the board is the app: closing it quits
+        await pilot.pause()
+    assert app.return_code == 0
 
 
 # ---------------------------------------------------------------------------------------------- JSON
