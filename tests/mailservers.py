@@ -45,12 +45,14 @@ __all__ = [
     "ImapServer",
     "ReceivedMail",
     "SmtpServer",
+    "TlsFiles",
     "free_port",
     "mail",
     "make_backend",
     "make_certificates",
     "running_imap",
     "running_smtp",
+    "settings_for",
 ]
 
 USER = "support@shop.test"
@@ -340,8 +342,8 @@ class SmtpServer:
             ok = auth_data.login.decode() == self.user and auth_data.password.decode() == self.password
             if ok:
                 self.logins.append(self.user)
-            return AuthResult(success=ok)
-        return AuthResult(success=False)
+            return AuthResult(success=ok, handled=False)
+        return AuthResult(success=False, handled=False)
 
     @property
     def received(self) -> list[ReceivedMail]:

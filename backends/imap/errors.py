@@ -39,14 +39,14 @@ def translate(error: BaseException, *, service: str, host: str, port: int, secre
     if isinstance(error, BackendError):
         return error
     if isinstance(error, ssl.SSLCertVerificationError):
-        detail = error.verify_message or _reason(error)
+        detail = getattr(error, "verify_message", None) or _reason(error)
         return TlsError(
             f"TLS with the {where} failed: its certificate could not be verified ({detail}). "
             "If the server uses a private CA, point ca_file at it."
         )
     if isinstance(error, ssl.SSLError):
         return TlsError(
-            f"TLS with the {where} failed ({error.reason or _reason(error)}): "
+            f"TLS with the {where} failed ({getattr(error, 'reason', None) or _reason(error)}): "
             "check that the port and the security setting (tls or starttls) match the server"
         )
     if isinstance(error, imap_errors.LoginError | smtplib.SMTPAuthenticationError):

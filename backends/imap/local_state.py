@@ -115,7 +115,7 @@ def marks_from_flags(messages: Iterable[tuple[int, frozenset[str]]]) -> Marks:
         if found_status:
             status = min(found_status, key=_STATUS_ORDER.index)
             status_uid = uid
-        for flag in flags:
+        for flag in sorted(flags):  # sets have no order; the same tags must always read the same
             lower = flag.lower()
             if lower.startswith(_AGENT):
                 claimants.add(decode_atom(flag[len(_AGENT) :]))

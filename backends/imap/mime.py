@@ -13,14 +13,17 @@ numbered in order; an attachment's `index` is its leaf number, which is how `par
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import mimetypes
+import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.header import decode_header
 from email.message import Message
+from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 import html2text
@@ -69,50 +72,52 @@ class ParsedMail:
 # ---------------------------------------------------------------------------------------------- headers
 
 
+class _LenientPolicy(Compat32):
+    """compat32 (it never raises while parsing) with raw 8-bit header bytes decoded as text.
+
+    compat32 turns such a header into a `Header` whose str() is replacement characters, which would lose a
+    raw UTF-8 or Latin-1 file name or display name; here they are read as UTF-8, else Windows-1252.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:  # type: ignore[override]
+        if any("\udc80" <= ch <= "\udcff" for ch in value):
+            return decode_bytes(value.encode("ascii", "surrogateescape"), None)
+        return value
+
+
+_POLICY = _LenientPolicy()
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)")
+
+
 def _parse(raw: bytes) -> Message:
-    # compat32 never raises while parsing; each header is decoded by hand below, one failure at a time.
-    return message_from_bytes(raw, policy=policy.compat32)
+    return message_from_bytes(raw, policy=_POLICY)
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
+    charset = charset.split("*", 1)[0]  # RFC 2231 language suffix: =?utf-8*en?q?...?=
+    try:
+        if encoding == "B":
+            data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        else:
+            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=False)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return match.group(0)  # not decodable: shown as written rather than dropped
+    return decode_bytes(data, charset)
 
 
 def decode_words(value: object) -> str:
-    """A header value with RFC 2047 encoded words decoded; raw 8-bit headers read as UTF-8 or Windows-1252."""
+    """A header value with RFC 2047 encoded words decoded, one word at a time: a broken word stays as it
+    was written and does not take its neighbours down with it."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        text = value
-        if any("\udc80" <= ch <= "\udcff" for ch in text):
-            text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
-    else:
-        # compat32 hands back a Header object when the raw header held 8-bit bytes (no charset known).
-        try:
-            text = "".join(
-                chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)
-                for chunk, charset in decode_header(value)  # type: ignore[arg-type]
-            )
-        except Exception:
-            text = str(value)
+    text = value if isinstance(value, str) else str(value)
     if "=?" not in text:
         return text
-    try:
-        parts = decode_header(text)
-    except Exception:
-        return text
-    decoded = [chunk if isinstance(chunk, str) else decode_bytes(chunk, charset) for chunk, charset in parts]
-    # decode_header drops the whitespace between an encoded word and plain text; rejoin what it split.
-    return _join_decoded(parts, decoded)
-
-
-def _join_decoded(parts: list[tuple[bytes | str, str | None]], decoded: list[str]) -> str:
-    out = ""
-    for index, text in enumerate(decoded):
-        if index and parts[index - 1][1] is None and parts[index][1] is not None and not out.endswith(" "):
-            out += " "
-        elif (
-            index and parts[index - 1][1] is not None and parts[index][1] is None and not text.startswith(" ")
-        ):
-            text = " " + text
-        out += text
-    return out
+    # Whitespace between two adjacent encoded words is not part of the text (RFC 2047 §6.2).
+    text = _BETWEEN_WORDS.sub(r"\1", text)
+    return _ENCODED_WORD.sub(_decode_word, text)
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
@@ -231,30 +236,36 @@ def parse_headers(raw: bytes) -> ParsedHeaders:
 
 
 def leaves(message: Message) -> Iterator[Message]:
-    """Non-multipart parts in order; an attached message is one leaf (its insides are not the body)."""
-    if message.get_content_maintype() == "message" and message.get_content_subtype() == "rfc822":
+    """Non-multipart parts in order. An attached message (any message/* part) is one leaf: its insides are
+    not the body. A multipart part without a boundary cannot be split: it is one leaf too."""
+    if message.get_content_maintype() == "message" or not message.is_multipart():
         yield message
         return
-    if message.is_multipart():
-        payload = message.get_payload()
-        if isinstance(payload, list):
-            for part in payload:
-                if isinstance(part, Message):
-                    yield from leaves(part)
-        return
-    yield message
+    payload = message.get_payload()
+    if isinstance(payload, list):
+        for part in payload:
+            if isinstance(part, Message):
+                yield from leaves(part)
+
+
+_READABLE = frozenset({"text/plain", "text/html"})
+# Other renditions of the text: in the branch of a multipart/alternative that is not shown, they are dropped
+# (a photo or an invitation there is kept as an attachment: it may exist nowhere else).
+_RENDITIONS = frozenset({"text/plain", "text/html", "text/enriched", "text/richtext", "text/watch-html"})
+
+
+def _unsplittable(part: Message) -> bool:
+    return part.get_content_maintype() == "multipart" and not part.is_multipart()
 
 
 def _is_attachment(part: Message) -> bool:
+    if _unsplittable(part):
+        return False  # no boundary: its raw text is the best there is to show
     try:
         disposition = (part.get_content_disposition() or "").lower()
     except Exception:
         disposition = ""
-    if disposition == "attachment":
-        return True
-    if part.get_content_maintype() != "text":
-        return True
-    if part.get_content_subtype() not in ("plain", "html"):
+    if disposition == "attachment" or part.get_content_type() not in _READABLE:
         return True
     return bool(_filename(part)) and disposition != "inline"
 
@@ -314,21 +325,22 @@ def _choose_alternative(parts: list[Message]) -> Message | None:
     return parts[-1] if parts else None
 
 
-def _body_parts(message: Message) -> Iterator[Message]:
-    if message.get_content_type() == "message/rfc822":
+def _classify(message: Message, body: list[Message], hidden: set[int], shown: bool = True) -> None:
+    """Collect the parts that make the body, and the other renditions that are not attachments."""
+    if message.get_content_maintype() == "message":
         return
     if message.is_multipart():
         payload = [p for p in message.get_payload() if isinstance(p, Message)]  # type: ignore[union-attr]
-        if message.get_content_subtype() == "alternative":
-            chosen = _choose_alternative(payload)
-            if chosen is not None:
-                yield from _body_parts(chosen)
-            return
+        chosen = _choose_alternative(payload) if message.get_content_subtype() == "alternative" else None
         for part in payload:
-            yield from _body_parts(part)
+            _classify(part, body, hidden, shown and (chosen is None or part is chosen))
+        return
+    if not shown:
+        if message.get_content_type() in _RENDITIONS and message.get_content_disposition() != "attachment":
+            hidden.add(id(message))
         return
     if not _is_attachment(message):
-        yield message
+        body.append(message)
 
 
 def _guess_name(part: Message, index: int) -> str:
@@ -340,19 +352,22 @@ def _guess_name(part: Message, index: int) -> str:
             if subject:
                 return f"{subject[:80]}.eml"
         return f"message-{index + 1}.eml"
-    extension = mimetypes.guess_extension(content_type) or ".bin"
+    extension = mimetypes.guess_extension(content_type)
+    if not extension:
+        extension = ".txt" if part.get_content_maintype() in ("text", "message") else ".bin"
     return f"attachment-{index + 1}{extension}"
 
 
 def _leaf_bytes(part: Message) -> bytes:
-    if part.get_content_type() == "message/rfc822":
-        inner = part.get_payload()
-        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+    inner = part.get_payload()
+    if isinstance(inner, list):  # message/rfc822, message/delivery-status...: the enclosed blocks as sent
+        blocks = []
+        for block in inner:
             try:
-                return inner[0].as_bytes(policy=policy.compat32)
+                blocks.append(block.as_bytes(policy=policy.compat32))
             except Exception:
-                return str(inner[0]).encode("utf-8", "replace")
-        return b""
+                blocks.append(str(block).encode("utf-8", "replace"))
+        return b"\n".join(blocks)
     try:
         payload = part.get_payload(decode=True)
     except Exception:
@@ -367,11 +382,16 @@ def parse_message(raw: bytes, *, max_chars: int = 200_000, partial: bool = False
     """Parse a whole message (or, if `partial`, the first bytes of one) for display."""
     message = _parse(raw)
     headers = headers_of(message)
-    body_parts = {id(p) for p in _body_parts(message)}
+    chosen: list[Message] = []
+    hidden: set[int] = set()
+    _classify(message, chosen, hidden)
+    body_parts = {id(p) for p in chosen}
     texts: list[str] = []
     attachments: list[PartInfo] = []
     budget = max_chars
     for index, part in enumerate(leaves(message)):
+        if id(part) in hidden:
+            continue
         if id(part) in body_parts:
             if budget <= 0:
                 texts.append("")
