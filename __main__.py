@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Feed a local workspace with realistic contacts.",
     )
     simulate.add_argument("--db", type=Path, help="the workspace file (default: in your user data directory)")
-    simulate.add_argument("--rate", type=float, default=30.0, help="contacts per minute (default 30)")
+    simulate.add_argument("--rate", type=float, default=2.0, help="contacts per minute (default 2)")
     simulate.add_argument("--profile", choices=("normal", "christmas"), default="normal")
     simulate.add_argument("--seed", type=int, help="the same seed gives the same traffic")
     simulate.add_argument(
@@ -232,19 +232,20 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _start_demo_simulator(db: Path, rate: float, seed: int | None, stop: threading.Event) -> threading.Thread:
-    from .backends.local.simulator import run_simulator
+    from .backends.local.simulator import Simulator
 
-    # Some history first, so the customer cards, the wallboard and the inbox are not empty.
-    ready = threading.Event()
+    simulator = Simulator(db, rate=rate, seed=seed)
+    # A few hours of history first, so customer cards, the wallboard and the inbox are not empty.
+    simulator.backfill(400, hours=6.0)
 
     def run() -> None:
-        run_simulator(
-            db, rate=rate, profile="normal", seed=seed, backfill=300, scenario=None, stop=stop, ready=ready
-        )
+        try:
+            simulator.run(stop)
+        finally:
+            simulator.close()
 
     thread = threading.Thread(target=run, name="demo-simulator", daemon=True)
     thread.start()
-    ready.wait(timeout=20)
     return thread
 
 
