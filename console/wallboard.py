@@ -26,6 +26,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -67,6 +68,7 @@ from .metrics import WEEK_SECONDS, Figures, as_json, compute, local_day_start
 from .model import LIVE_CHANNELS, Agent, Channel, Conversation, CsatRecord, Presence, Skills, WrapUpRecord
 from .presence import PresenceRules, choices
 from .routing import RoutingRules
+from .sanitize import sanitize
 from .sla import SlaPolicy
 from .store import Store
 from .trends import TOTAL, Trends
@@ -423,7 +425,7 @@ class WallboardScreen(Screen[None]):
                 SetPresence(agent_id=agent.id, presence=presence, reason=reason), f"{agent.name}: {label}"
             )
 
-        self.app.push_screen(PickDialog(f"Presence of {agent.name}", options), chosen)
+        self.app.push_screen(PickDialog(f"Presence of {_plain(agent.name)}", options), chosen)
 
     def action_skills(self) -> None:
         if not self._allowed(CommandKind.SET_SKILLS):
@@ -446,7 +448,9 @@ class WallboardScreen(Screen[None]):
             )
 
         dialog = TextDialog(
-            f"Skills of {agent.name}", value=format_skills(agent), placeholder="phone=2 languages=en,fr"
+            f"Skills of {_plain(agent.name)}",
+            value=format_skills(agent),
+            placeholder="phone=2 languages=en,fr",
         )
         self.app.push_screen(dialog, entered)
 
@@ -502,13 +506,17 @@ def _move_options(figures: Figures | None, conversation: Conversation) -> list[t
             if status.presence is Presence.OFFLINE or status.id == conversation.assignee:
                 continue
             load = " ".join(f"{GLYPH[ch]}{n}/{cap}" for ch, (n, cap) in status.load.items())
-            options.append(
-                (f"agent:{status.id}", f"{status.name}  {PRESENCE_LABEL[status.presence]}  {load}")
-            )
+            label = f"{_plain(status.name)}  {PRESENCE_LABEL[status.presence]}  {load}"
+            options.append((f"agent:{status.id}", label))
         for queue in figures.queues:
             if queue != conversation.queue:
-                options.append((f"queue:{queue}", f"queue {queue}"))
+                options.append((f"queue:{queue}", f"queue {_plain(queue)}"))
     return options
+
+
+def _plain(text: str) -> str:
+    """Names for the dialogs, which read their labels as markup: sanitised, then escaped."""
+    return escape(sanitize(text, single_line=True))
 
 
 # ---------------------------------------------------------------------------------------------- standalone
