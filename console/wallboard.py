@@ -61,7 +61,7 @@ from ..widgets.wallboard_tiles import (
     pct,
 )
 from .alerts import Alert, AlertConfig, AlertTracker, evaluate
-from .config import Config, load_config
+from .config import Config, ConfigError, load_config
 from .dialogs import PickDialog, TextDialog
 from .hub import Hub
 from .metrics import WEEK_SECONDS, Figures, as_json, compute, local_day_start
@@ -247,8 +247,8 @@ class WallboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "read-only" if self.read_only else ""
-        # The first figures are computed at once so the board never opens empty; then once a second.
+        # The first figures are computed at once so the board never opens empty (at 100k contacts this
+        # first pass, with the day's trend, blocks ~0.5 s); then once a second in a worker.
         data = self._copy()
         now = self.clock()
         self._show(*self._compute(data, now))
@@ -315,10 +315,6 @@ class WallboardScreen(Screen[None]):
     def _failed(self, error: Exception) -> None:
         self._busy = False
         self.notify(f"wallboard: {type(error).__name__}: {error}", severity="error", timeout=4)
-
-    def refresh_figures(self) -> None:
-        """Recompute and redraw now, on the event loop (tests, or after a command)."""
-        self._show(*self._compute(self._copy(), self.clock()))
 
     def on_unmount(self) -> None:
         self._closed = True
@@ -639,29 +635,45 @@ class WallboardApp(App[None]):
             self.notify(f"{command.kind.value.replace('_', ' ')}: {error}", severity="error", timeout=6)
 
 
-def figure_settings(config: Config | None = None) -> dict[str, Any]:
-    """What the figures take from the user's config: `[sla]`, `[alerts]` and `[routing]` (None: load it)."""
-    config = config or load_config()
-    return {
-        "policy": config.sla,
-        "alerts": AlertConfig.from_config(config.section("alerts")),
-        "routing": RoutingRules.from_config(config.section("routing")),
-    }
+def figure_settings(config: Config) -> dict[str, Any]:
+    """What the figures take from the user's config: `[sla]`, `[alerts]` and `[routing]`.
+    Raises ConfigError naming the bad key."""
+    try:
+        return {
+            "policy": config.sla,
+            "alerts": AlertConfig.from_config(config.section("alerts")),
+            "routing": RoutingRules.from_config(config.section("routing")),
+        }
+    except ValueError as error:
+        raise ConfigError(f"{config.path}: {error}") from None
+
+
+def _prepare(path: str | Path, config: Config | None) -> tuple[Config, dict[str, Any]] | None:
+    """The config and figure settings, or None after saying on stderr what is wrong."""
+    if not Path(path).exists():
+        print(f"standardiste supervise: no workspace at {path}", file=sys.stderr)
+        return None
+    try:
+        config = config or load_config()
+        return config, figure_settings(config)
+    except ConfigError as error:
+        print(f"standardiste supervise: bad config: {error}", file=sys.stderr)
+        return None
 
 
 def run_wallboard(path: str | Path, *, read_only: bool = True, config: Config | None = None) -> int:
     """`standardiste supervise [--act]`: run the wallboard app until the supervisor quits."""
-    if not Path(path).exists():
-        print(f"standardiste supervise: no workspace at {path}", file=sys.stderr)
+    prepared = _prepare(path, config)
+    if prepared is None:
         return 2
-    config = config or load_config()
+    config, settings = prepared
     app = WallboardApp(
         path,
         read_only=read_only,
         agent_id=config.agent_id,
         bell=config.bell,
         theme=config.theme,
-        **figure_settings(config),
+        **settings,
     )
     app.run()
     return 0
@@ -744,11 +756,11 @@ def print_json(
     tz: tzinfo | None = None,
 ) -> int:
     """`standardiste supervise --json`: one JSON object per line per interval, on stdout (JSON Lines)."""
-    if not Path(path).exists():
-        print(f"standardiste supervise: no workspace at {path}", file=sys.stderr)
+    prepared = _prepare(path, config)
+    if prepared is None:
         return 2
+    _, settings = prepared
     stream = out or sys.stdout
-    settings = figure_settings(config)
     with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
         for figures in iter_figures(path, interval=interval, count=count, clock=clock, tz=tz, **settings):
             stream.write(json.dumps(figures, ensure_ascii=False, allow_nan=False) + "\n")

@@ -507,6 +507,8 @@ def test_json_lines_from_a_workspace_file(tmp_path: Path) -> None:
     assert data["staffing"]["phone"]["servers"] == 1
     assert json.loads(lines[1])["now"] == NOW
     assert wallboard.print_json(tmp_path / "missing.db", count=1, out=out, config=config) == 2
+    bad = _json_config(tmp_path, {"longest_wiat": 60})
+    assert wallboard.print_json(path, count=1, out=out, config=bad) == 2
 
 
 def test_supervise_json_command_line(tmp_path: Path) -> None:
