@@ -428,6 +428,9 @@ class Snapshot:
     agents: Sequence[Agent] = ()
     customers: Sequence[Customer] = ()
     me: str | None = None  # the agent id this console acts as on that backend
+    # Recent records, so that figures computed in the console (AHT, CSAT) do not start from zero.
+    csat: Sequence[CsatRecord] = ()
+    wrapups: Sequence[WrapUpRecord] = ()
 
 
 @dataclass(frozen=True, slots=True)

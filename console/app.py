@@ -20,18 +20,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..backends.base import Backend, BackendError, Command, CommandKind, CommandResult
+from ..backends.base import Backend, BackendError, Command, CommandKind, CommandResult, SetPresence
 from ..themes import SHORT_NAMES, THEMES
 from .actions import ACTIONS, BY_ID
 from .config import Config, save_setting
 from .hub import Hub
 from .model import Channel, State
+from .presence import choices as presence_choices
+from .presence import idle_change, input_change
+from .routing import Load
 from .store import Store
-from .workspace_screen import PRESENCE_CHOICES, VIEW_SCOPES, WorkspaceScreen
+from .workspace_screen import VIEW_SCOPES, WorkspaceScreen
 
 if TYPE_CHECKING:
     from .outbox import Outbox, OutboxEntry
@@ -99,6 +103,8 @@ class StandardisteApp(App[None]):
         self._done_texts: dict[int, str] = {}
         self._draft_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
         self.stats = PumpStats()
+        self._last_input = time.time()
+        self._idle_away = False
         self._on_started = on_started
         self.workspace = WorkspaceScreen()
 
@@ -136,6 +142,7 @@ class StandardisteApp(App[None]):
         self.hub_ready = True
         self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
         self.set_interval(1.0, self._tick, name="clock")
+        self.set_interval(5.0, self._check_idle, name="idle")
         if self._on_started is not None:
             self._on_started(self)
 
@@ -204,6 +211,36 @@ class StandardisteApp(App[None]):
                     title="Incoming call",
                     timeout=4,
                 )
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key or click is input, whichever widget takes it: the idle rule needs to know.
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_input = time.time()
+            if self._idle_away:
+                self._idle_away = False
+                self._presence_change(input_change)
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if not self._idle_away and self._presence_change(idle_change, self._last_input, time.time()):
+            self._idle_away = True
+
+    def _presence_change(self, rule: Callable[..., Any], *args: Any) -> bool:
+        me = self.store.agents.get(self.me)
+        if me is None or not self.hub_ready:
+            return False
+        if rule is idle_change:
+            load = Load.of(self.store.conversations.values(), self.me)
+            change = idle_change(me, load, *args, self.config.presence, self.config.routing)
+        else:
+            change = input_change(me, self.config.presence)
+        if change is None:
+            return False
+        self.send(
+            SetPresence(presence=change.presence, reason=change.reason),
+            done=f"You are {change.presence.value} {change.reason}".strip(),
+        )
+        return True
 
     def _tick(self) -> None:
         self.workspace.tick()
@@ -349,18 +386,36 @@ class StandardisteApp(App[None]):
                 "The wallboard is for supervisors (supervisor = true in the config).", severity="warning"
             )
             return
+        from .alerts import AlertConfig
+        from .wallboard import WallboardScreen
+
         try:
-            from .wallboard import WallboardScreen
-        except ImportError:
-            self.notify("The wallboard is not installed.", severity="error")
+            alerts = AlertConfig.from_config(self.config.section("alerts"))
+        except ValueError as error:
+            self.notify(f"[alerts] in the config: {error}", severity="error")
             return
-        self.push_screen(WallboardScreen(self.store, now=self.clock))
+        self.push_screen(
+            WallboardScreen(
+                self.store,
+                now=self.clock,
+                policy=self.config.sla,
+                alerts=alerts,
+                routing=self.config.routing,
+                presence_rules=self.config.presence,
+                read_only=False,
+                on_command=self.send,
+                supports=self.hub.supports,
+                bell=self.config.bell,
+            )
+        )
 
     def command_completions(self) -> list[str]:
         names = [a.name for a in ACTIONS]
         names += [f"view {name}" for name in VIEW_SCOPES]
         names += [f"theme {name}" for name in SHORT_NAMES]
-        names += [f"presence {value.replace(':', ' ')}" for value, _ in PRESENCE_CHOICES]
+        names += [
+            f"presence {c.presence.value} {c.reason}".strip() for c in presence_choices(self.config.presence)
+        ]
         names += [f"priority {p}" for p in ("low", "normal", "high", "urgent")]
         names += [
             "status pending",

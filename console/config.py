@@ -17,6 +17,8 @@ from typing import Any
 
 import platformdirs
 
+from .presence import PresenceRules
+from .routing import RoutingRules
 from .sla import SlaPolicy, parse_duration
 
 APP_NAME = "standardiste"
@@ -56,6 +58,8 @@ class Config:
     bell: bool = True
     supervisor: bool = False
     sla: SlaPolicy = field(default_factory=SlaPolicy)
+    routing: RoutingRules = field(default_factory=RoutingRules)
+    presence: PresenceRules = field(default_factory=PresenceRules)
     workspaces: dict[str, dict[str, Any]] = field(default_factory=dict)
     dispositions: list[tuple[str, str]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +92,8 @@ def load_config(path: Path | None = None) -> Config:
             bell=bool(raw.get("bell", True)),
             supervisor=bool(raw.get("supervisor", False)),
             sla=SlaPolicy.from_config(dict(raw.get("sla", {}))),
+            routing=RoutingRules.from_config(dict(raw.get("routing", {}))),
+            presence=PresenceRules.from_config(dict(raw.get("presence", {}))),
             workspaces=workspaces,
             dispositions=dispositions,
             raw=raw,

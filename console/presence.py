@@ -38,13 +38,14 @@ class PresenceRules:
     @classmethod
     def from_config(cls, data: Mapping[str, Any]) -> PresenceRules:
         """`[presence]`: `idle_away = "10m"` (0 or false: never), `reasons = [...]`, `return_on_input`."""
-        idle: float | None = cls.idle_away
+        defaults = cls()  # (slots: class attributes are descriptors, not the defaults)
+        idle: float | None = defaults.idle_away
         if "idle_away" in data:
             raw = data["idle_away"]
             idle = None if raw is False or raw == 0 or raw == "0" else parse_duration(raw)
             if idle is not None and idle < 0:
                 raise ValueError("presence.idle_away must not be negative")
-        reasons = cls.reasons
+        reasons = defaults.reasons
         if "reasons" in data:
             value = data["reasons"]
             if not isinstance(value, list) or not all(isinstance(r, str) and r.strip() for r in value):

@@ -88,6 +88,13 @@ class Store:
             changes.agents.add(agent.id)
         for customer in snapshot.customers:
             self.customers[customer.id] = customer
+        if snapshot.csat or snapshot.wrapups:
+            # A reconnect resends what was already there: keep each record once.
+            seen_csat = {(r.conversation_id, r.at) for r in self.csat}
+            seen_wrap = {(r.conversation_id, r.at) for r in self.wrapups}
+            self.csat.extend(r for r in snapshot.csat if (r.conversation_id, r.at) not in seen_csat)
+            self.wrapups.extend(r for r in snapshot.wrapups if (r.conversation_id, r.at) not in seen_wrap)
+            changes.records = True
         self.version += 1
         return changes
 

@@ -518,12 +518,9 @@ def _plain(text: str) -> str:
 # ---------------------------------------------------------------------------------------------- standalone
 
 
-class SupervisorBackend(LocalBackend):
-    """The local workspace seen by a supervisor: it watches (and may act) without joining the routing pool
-    as an agent, which connecting as a `LocalBackend` would do."""
-
-    def _register_me(self) -> None:
-        return None
+def SupervisorBackend(path: str | Path, **kwargs: Any) -> LocalBackend:
+    """The local workspace seen by a supervisor: it watches (and may act) without joining the routing pool."""
+    return LocalBackend(path, register=False, **kwargs)
 
 
 class WallboardApp(App[None]):

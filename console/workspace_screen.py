@@ -54,7 +54,9 @@ from ..widgets.transcript import Transcript
 from .actions import ACTIONS, BY_NAME
 from .dialogs import ConfirmDialog, PickDialog, TextDialog
 from .model import DEFAULT_DISPOSITIONS, Channel, Conversation, Message, Presence, Priority, State
-from .next_best import next_best_candidates
+from .presence import choices as presence_choices
+from .presence import validate_change
+from .routing import ClaimCheck, Load, best_for, claim_check
 from .sanitize import sanitize
 from .sla import format_duration, parse_duration
 from .store import Changes
@@ -72,14 +74,6 @@ VIEW_SCOPES: dict[str, tuple[str, Scope]] = {
     "callbacks": ("Callbacks", Scope(channels=frozenset({Channel.CALLBACK}))),
     "everyone": ("Everyone", Scope(owners="all")),
 }
-PRESENCE_CHOICES: list[tuple[str, str]] = [
-    ("available", "Available"),
-    ("busy", "Busy"),
-    ("away:break", "Away: break"),
-    ("away:lunch", "Away: lunch"),
-    ("away:training", "Away: training"),
-    ("offline", "Offline"),
-]
 SNOOZE_CHOICES: list[tuple[str, str]] = [
     ("15m", "15 minutes"),
     ("1h", "1 hour"),
@@ -536,7 +530,7 @@ class WorkspaceScreen(Screen[None]):
     ) -> None:
         """Working on someone else's conversation asks first (collision), then takes it."""
         owner = conversation.assignee
-        if owner and owner != self.main.me:
+        if claim_check(conversation, self.main.me) is ClaimCheck.ASK:
 
             def answer(yes: bool | None) -> None:
                 if yes:
@@ -557,11 +551,21 @@ class WorkspaceScreen(Screen[None]):
     def action_next_best(self) -> None:
         app = self.main
         me = app.store.agents.get(app.me or "")
-        candidates = next_best_candidates(app.store, me, app.clock(), app.config.sla)
-        if not candidates:
-            self.notify("Nothing waiting that you can take. ✔")
+        if me is None:
+            self.notify("Not connected yet.", severity="warning")
             return
-        self._take_next(candidates)
+        now = app.clock()
+        rules = app.config.routing
+        load = Load.of(app.store.conversations.values(), me.id)
+        candidates = best_for(me, app.store.conversations.values(), load, now, rules)
+        if candidates:
+            self._take_next(candidates)
+        elif me.presence is not Presence.AVAILABLE:
+            self.notify(
+                f"You are {me.presence.value}: P sets you available to take work.", severity="warning"
+            )
+        else:
+            self.notify("Nothing waiting that you can take now (skills, languages, capacity). ✔")
 
     @work(group="next")
     async def _take_next(self, candidates: list[Conversation]) -> None:
@@ -888,7 +892,11 @@ class WorkspaceScreen(Screen[None]):
         self._send(Snooze(conversation_id=conversation.id, until=until), done=f"Snoozed {span}")
 
     def action_presence(self) -> None:
-        self.app.push_screen(PickDialog("Your presence", PRESENCE_CHOICES), lambda v: v and self._presence(v))
+        options = [
+            (f"{choice.presence.value}:{choice.reason}", f"{choice.key}  {choice.label}")
+            for choice in presence_choices(self.main.config.presence)
+        ]
+        self.app.push_screen(PickDialog("Your presence", options), lambda v: v and self._presence(v))
 
     def _presence_from_words(self, words: list[str]) -> None:
         self._presence(":".join(words[:2]) if words else "available")
@@ -900,4 +908,10 @@ class WorkspaceScreen(Screen[None]):
         except ValueError:
             self.notify("presence: available, busy, away REASON, offline", severity="warning")
             return
+        app = self.main
+        warning = validate_change(
+            Load.of(app.store.conversations.values(), app.me), presence, app.config.routing
+        )
+        if warning:
+            self.notify(warning, severity="warning", timeout=6)
         self._send(SetPresence(presence=presence, reason=reason), done=f"You are {name} {reason}".strip())

@@ -63,6 +63,8 @@ from .workspace import (
 )
 
 T = TypeVar("T")
+# CSAT and wrap-ups sent with a snapshot: the wallboard's "last 7 days".
+RECORDS_SECONDS = 7 * 24 * 3600.0
 _CHUNK = 500
 
 
@@ -91,11 +93,14 @@ class LocalBackend(Backend):
         agent_id: str | None = None,
         agent: Agent | None = None,
         poll_interval: float = 0.2,
+        register: bool = True,
     ) -> None:
         self.path = Path(path)
         self.agent_id = agent.id if agent else (agent_id or getpass.getuser())
         self._agent = agent
         self.poll_interval = poll_interval
+        # A supervisor watches without joining the routing pool as an available agent.
+        self.register = register
         self._executor: ThreadPoolExecutor | None = None
         self._ws: Workspace | None = None
         self._seq = 0
@@ -121,7 +126,8 @@ class LocalBackend(Backend):
             self._ws = await self._run(Workspace, self.path)
         except Exception as error:  # a locked, unreadable or corrupt file
             raise Unavailable(f"cannot open the workspace {self.path}: {error}") from error
-        await self._run(self._register_me)
+        if self.register:
+            await self._run(self._register_me)
 
     def _register_me(self) -> None:
         existing = self.ws.agent(self.agent_id)
@@ -142,6 +148,10 @@ class LocalBackend(Backend):
             self._executor.shutdown(wait=False)
             self._executor = None
 
+    async def run_in_workspace(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(workspace, *args)` on the adapter's own thread and connection (routing, offers)."""
+        return await self._run(fn, self.ws, *args)
+
     # ------------------------------------------------------------------------------------------ contract
 
     async def snapshot(self) -> Snapshot:
@@ -152,6 +162,8 @@ class LocalBackend(Backend):
                 agents=self.ws.agents(),
                 customers=self.ws.customers(),
                 me=self.agent_id,
+                csat=self.ws.csat(since=time.time() - RECORDS_SECONDS),
+                wrapups=self.ws.wrapups(since=time.time() - RECORDS_SECONDS),
             )
 
         return await self._run(read)

@@ -125,6 +125,15 @@ CREATE TABLE IF NOT EXISTS offers (
     expires_at      REAL NOT NULL
 );
 
+-- A declined or expired push offer keeps the item away from that agent for a cool-down (console/team.py).
+CREATE TABLE IF NOT EXISTS routing_refusals (
+    conversation_id INTEGER NOT NULL,
+    agent_id        TEXT NOT NULL,
+    at              REAL NOT NULL,
+    reason          TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, agent_id)
+);
+
 -- Idempotency: a command key seen once is never applied twice (the outbox may retry after a crash).
 CREATE TABLE IF NOT EXISTS command_keys (
     key    TEXT PRIMARY KEY,
@@ -159,6 +168,11 @@ CREATE TRIGGER IF NOT EXISTS csat_ins AFTER INSERT ON csat
 BEGIN INSERT INTO changes (kind, ref) VALUES ('csat', NEW.id); END;
 CREATE TRIGGER IF NOT EXISTS wrapups_ins AFTER INSERT ON wrapups
 BEGIN INSERT INTO changes (kind, ref) VALUES ('wrapup', NEW.id); END;
+-- Offers reach the other consoles through the change feed, as everything else does.
+CREATE TRIGGER IF NOT EXISTS offers_ins AFTER INSERT ON offers
+BEGIN INSERT INTO changes (kind, ref) VALUES ('offer', NEW.conversation_id); END;
+CREATE TRIGGER IF NOT EXISTS offers_del AFTER DELETE ON offers
+BEGIN INSERT INTO changes (kind, ref) VALUES ('offer', OLD.conversation_id); END;
 CREATE TRIGGER IF NOT EXISTS typing_ins AFTER INSERT ON typing
 BEGIN INSERT INTO changes (kind, ref) VALUES ('typing', NEW.conversation_id || ' ' || NEW.who); END;
 CREATE TRIGGER IF NOT EXISTS typing_upd AFTER UPDATE ON typing
