@@ -189,4 +189,4 @@ ACTIONS: tuple[ConsoleAction, ...] = (
 
 BY_ID: dict[str, ConsoleAction] = {action.id: action for action in ACTIONS}
 BY_NAME: dict[str, ConsoleAction] = {action.name: action for action in ACTIONS}
-GROUPS: tuple[str, ...] = ("Move", "Views", "Work", "Call", "You")
+GROUPS: tuple[str, ...] = ("Move", "Views", "Work", "Call", "Chat", "You")

@@ -118,3 +118,21 @@ def format_duration(seconds: float) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
     return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
+
+
+def parse_when(text: str, now: float) -> float | None:
+    """`14:30` (today, or tomorrow if past), `+30m`, `+2h` -> a timestamp; None if it is not a time."""
+    from datetime import datetime, timedelta
+
+    text = text.strip().lower()
+    try:
+        if text.startswith("+"):
+            return now + parse_duration(text[1:])
+        hours, _, minutes = text.partition(":")
+        base = datetime.fromtimestamp(now)
+        when = base.replace(hour=int(hours), minute=int(minutes or 0), second=0, microsecond=0)
+    except ValueError:
+        return None
+    if when.timestamp() <= now:
+        when += timedelta(days=1)
+    return when.timestamp()

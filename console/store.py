@@ -68,6 +68,7 @@ class Store:
         self.agents: dict[str, Agent] = {}
         self.customers: dict[str, Customer] = {}
         self.csat: list[CsatRecord] = []
+        self.csat_by_conversation: dict[str, CsatRecord] = {}
         self.wrapups: list[WrapUpRecord] = []
         self.links: dict[str, BackendStatus] = {}
         # conversation id -> who -> when the indicator lapses
@@ -93,6 +94,7 @@ class Store:
             seen_csat = {(r.conversation_id, r.at) for r in self.csat}
             seen_wrap = {(r.conversation_id, r.at) for r in self.wrapups}
             self.csat.extend(r for r in snapshot.csat if (r.conversation_id, r.at) not in seen_csat)
+            self.csat_by_conversation.update((r.conversation_id, r) for r in snapshot.csat)
             self.wrapups.extend(r for r in snapshot.wrapups if (r.conversation_id, r.at) not in seen_wrap)
             changes.records = True
         self.version += 1
@@ -153,6 +155,7 @@ class Store:
                     self.customers[customer.id] = customer
                 case CsatRecorded(record=record):
                     self.csat.append(record)
+                    self.csat_by_conversation[record.conversation_id] = record
                     changes.records = True
                 case WrappedUp(record=record):
                     self.wrapups.append(record)

@@ -63,6 +63,8 @@ class Scope:
     include_closed: bool = False
     # "mine": assigned to me or waiting for anyone; "all": everyone's.
     owners: str = "mine"
+    # Only these states (None: any).
+    states: frozenset[State] | None = None
 
 
 @dataclass(slots=True)
@@ -211,6 +213,8 @@ class View:
         if c.channel not in scope.channels:
             return False
         if c.is_closed and not scope.include_closed:
+            return False
+        if scope.states is not None and c.state not in scope.states:
             return False
         if scope.owners == "mine" and c.assignee not in (None, self.me):
             return False

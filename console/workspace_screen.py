@@ -6,8 +6,11 @@ back). Everything is reachable from the keyboard; every key is an action of `act
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -29,12 +32,14 @@ from ..backends.base import (
     EndChat,
     HangUp,
     Hold,
+    Merge,
     Mute,
     Note,
     PlaceCallback,
     Release,
     Reply,
     Resume,
+    ScheduleCallback,
     SetPresence,
     SetPriority,
     SetStatus,
@@ -44,6 +49,7 @@ from ..backends.base import (
     Viewing,
     WrapUp,
 )
+from ..backends.base import Typing as TypingCommand
 from ..widgets.call_panel import CallPanel
 from ..widgets.composer import Composer, Outgoing
 from ..widgets.customer_card import CustomerCard
@@ -52,13 +58,14 @@ from ..widgets.queue_list import CHANNEL_LABEL, QueueList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
 from .actions import ACTIONS, BY_NAME
+from .attachments import save_attachment
 from .dialogs import ConfirmDialog, PickDialog, TextDialog
-from .model import DEFAULT_DISPOSITIONS, Channel, Conversation, Message, Presence, Priority, State
+from .model import DEFAULT_DISPOSITIONS, Attachment, Channel, Conversation, Message, Presence, Priority, State
 from .presence import choices as presence_choices
 from .presence import validate_change
 from .routing import ClaimCheck, Load, best_for, claim_check
 from .sanitize import sanitize
-from .sla import format_duration, parse_duration
+from .sla import format_duration, parse_duration, parse_when
 from .store import Changes
 from .views import Scope, ViewSet
 
@@ -73,6 +80,15 @@ VIEW_SCOPES: dict[str, tuple[str, Scope]] = {
     "email": ("Email", Scope(channels=EMAIL_LIKE)),
     "callbacks": ("Callbacks", Scope(channels=frozenset({Channel.CALLBACK}))),
     "everyone": ("Everyone", Scope(owners="all")),
+    "missed": (
+        "Missed",
+        Scope(
+            channels=frozenset({Channel.PHONE, Channel.CHAT}),
+            include_closed=True,
+            owners="all",
+            states=frozenset({State.ABANDONED}),
+        ),
+    ),
 }
 SNOOZE_CHOICES: list[tuple[str, str]] = [
     ("15m", "15 minutes"),
@@ -106,8 +122,8 @@ class WorkspaceScreen(Screen[None]):
     ]
     DEFAULT_CSS = """
     WorkspaceScreen #main { height: 1fr; }
-    WorkspaceScreen #left { width: 1fr; min-width: 60; }
-    WorkspaceScreen #detail { width: 1fr; border-left: vkey $primary 50%; }
+    WorkspaceScreen #left { width: 3fr; min-width: 60; }
+    WorkspaceScreen #detail { width: 2fr; border-left: vkey $primary 50%; }
     WorkspaceScreen.-narrow #left { min-width: 0; }
     WorkspaceScreen.-narrow #detail { display: none; border-left: none; }
     WorkspaceScreen.-narrow.-detail-open #detail { display: block; }
@@ -132,6 +148,7 @@ class WorkspaceScreen(Screen[None]):
         self._last_draft: Outgoing | None = None
         self._header_stale = False
         self._filter_timer: Timer | None = None
+        self._typing_said = 0.0
 
     @property
     def main(self) -> StandardisteApp:
@@ -603,6 +620,11 @@ class WorkspaceScreen(Screen[None]):
 
     def _open_composer(self, kind: str) -> None:
         conversation = self._target()
+        if conversation is not None and conversation.channel is Channel.PHONE and kind != "note":
+            self.notify(
+                "This is a call: speak to the customer; N writes an internal note.", severity="warning"
+            )
+            return
         needed = CommandKind.NOTE if kind == "note" else CommandKind.REPLY
         if conversation is None or not self._guard(conversation, needed):
             return
@@ -637,13 +659,27 @@ class WorkspaceScreen(Screen[None]):
 
     def on_composer_edited(self, message: Composer.Edited) -> None:
         self._last_draft = message.outgoing
+        self._say_typing(True)
         if self._draft_timer is not None:
             self._draft_timer.stop()
         cid = self.open_id
         if cid:
             self._draft_timer = self.set_timer(0.3, lambda: self.main.save_draft(cid, message.outgoing))
 
+    def _say_typing(self, typing: bool) -> None:
+        """Tell other agents (collision warning) and the chat customer that I am typing, at most every 3 s."""
+        cid = self.open_id
+        conversation = self.main.store.conversations.get(cid or "")
+        if conversation is None or not self.main.hub.supports(CommandKind.TYPING, conversation):
+            return
+        now = self.main.clock()
+        if typing and now - self._typing_said < 3.0:
+            return
+        self._typing_said = now if typing else 0.0
+        self.main.send(TypingCommand(conversation_id=conversation.id, typing=typing))
+
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        self._say_typing(False)
         conversation = self.current_conversation()
         if conversation is None:
             return
@@ -675,6 +711,7 @@ class WorkspaceScreen(Screen[None]):
             self.queue.focus()
 
     def on_composer_closed(self, message: Composer.Closed) -> None:
+        self._say_typing(False)
         self.queue.focus()
 
     def on_composer_text_external_editor(self, message: object) -> None:
@@ -728,6 +765,92 @@ class WorkspaceScreen(Screen[None]):
                 PlaceCallback(conversation_id=conversation.id),
                 done=f"Dialling {conversation.callback_number}",
             )
+
+    def action_schedule(self) -> None:
+        conversation = self._target()
+        if conversation is None or conversation.channel is not Channel.CALLBACK:
+            self.notify("Scheduling is for callback requests.", severity="warning")
+            return
+        self.app.push_screen(
+            TextDialog("Call back at (HH:MM today, or in +30m / +2h)", placeholder="14:30"),
+            lambda text: text and self._schedule_at(conversation.id, text),
+        )
+
+    def _schedule_at(self, cid: str, text: str) -> None:
+        at = parse_when(text, self.main.clock())
+        if at is None:
+            self.notify(f"Not a time: {text!r} (14:30, +30m, +2h)", severity="warning")
+            return
+        self._send(
+            ScheduleCallback(conversation_id=cid, at=at),
+            done="Callback scheduled for " + datetime.fromtimestamp(at).strftime("%a %H:%M"),
+        )
+
+    def action_chat_session(self, number: int) -> None:
+        """alt+N: my Nth open chat (oldest first), wherever the list is."""
+        store = self.main.store
+        mine = sorted(
+            (
+                c
+                for c in store.conversations.values()
+                if c.channel is Channel.CHAT and c.assignee == self.main.me and not c.is_closed
+            ),
+            key=lambda c: c.created_at,
+        )
+        if not 1 <= number <= len(mine):
+            self.notify(f"You have {len(mine)} chat session(s).")
+            return
+        chat = mine[number - 1]
+        self.open_conversation(chat.id)
+        self.add_class("-detail-open")
+        self.queue.select_id(chat.id)
+
+    def action_save_attachments(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        attachments = [a for m in self.query_one(Transcript).messages for a in m.attachments]
+        if not attachments or conversation.id != self.open_id:
+            self.notify("No attachment in the open conversation.", severity="warning")
+            return
+        default = str(Path("~/Downloads").expanduser())
+        self.app.push_screen(
+            TextDialog(f"Save {len(attachments)} attachment(s) to folder", value=default),
+            lambda folder: folder and self._save_attachments(conversation.id, attachments, Path(folder)),
+        )
+
+    @work(group="attachments")
+    async def _save_attachments(self, cid: str, attachments: list[Attachment], folder: Path) -> None:
+        saved = []
+        for attachment in attachments:
+            try:
+                content = await self.main.hub.attachment(cid, attachment)
+                path = await asyncio.to_thread(save_attachment, folder, attachment.filename, content)
+            except (BackendError, OSError, ValueError) as error:
+                self.notify(f"{sanitize(attachment.filename, single_line=True)}: {error}", severity="error")
+                continue
+            saved.append(path.name)
+        if saved:
+            self.notify(f"Saved in {folder}: " + ", ".join(saved), timeout=6)
+
+    def action_merge(self) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.MERGE):
+            return
+        others = [
+            (c.id, f"{c.channel.value} · {c.state.value} · {sanitize(c.subject, single_line=True)[:50]}")
+            for c in self.main.store.of_customer(conversation.customer_id)
+            if c.id != conversation.id and c.backend == conversation.backend
+        ]
+        if not others:
+            self.notify("This customer has no other conversation here.")
+            return
+        self.app.push_screen(
+            PickDialog("Merge into this conversation", others),
+            lambda other: (
+                other and self._send(Merge(conversation_id=conversation.id, other_id=other), done="Merged")
+            ),
+        )
 
     # ------------------------------------------------------------------------------------------ closing
 

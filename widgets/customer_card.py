@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from ..console.model import Conversation, Customer
+from ..console.model import Conversation, CsatRecord, Customer
 from ..console.sanitize import sanitize
 from .queue_list import CHANNEL_LABEL
 
@@ -18,7 +19,14 @@ class CustomerCard(Static):
     CustomerCard { height: auto; max-height: 14; border: round $primary 60%; padding: 0 1; }
     """
 
-    def show(self, customer: Customer | None, name: str, history: list[Conversation], current: str) -> None:
+    def show(
+        self,
+        customer: Customer | None,
+        name: str,
+        history: list[Conversation],
+        current: str,
+        csat: Mapping[str, CsatRecord] | None = None,
+    ) -> None:
         lines: list[Text] = []
         title = Text(sanitize(customer.name if customer else name, single_line=True), style="bold")
         if customer is not None:
@@ -30,11 +38,19 @@ class CustomerCard(Static):
             for label, value in (("✉", customer.email), ("☎", customer.phone), ("#", customer.social_handle)):
                 if value:
                     lines.append(Text(f"{label} {sanitize(value, single_line=True)}", style="dim"))
+        survey = (csat or {}).get(current)
+        if survey is not None:
+            text = Text(f"This contact's survey: {survey.score}/5 ", style="bold")
+            text.append(sanitize(survey.comment, single_line=True)[:80], style="italic")
+            lines.append(text)
         others = [c for c in history if c.id != current]
         lines.append(Text(f"History: {len(others)} other contact(s)", style="bold"))
         for past in others[:6]:
             when = datetime.fromtimestamp(past.created_at).strftime("%d %b %H:%M")
             line = Text(f"{when} {CHANNEL_LABEL[past.channel]} {past.state.value:8} ")
             line.append(sanitize(past.subject, single_line=True)[:60])
+            survey = (csat or {}).get(past.id)
+            if survey is not None:
+                line.append(f"  CSAT {survey.score}/5", style="bold")
             lines.append(line)
         self.update(Group(*lines))

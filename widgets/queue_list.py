@@ -285,8 +285,9 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_fit(sla_text, 6) + " ", sla_style),
             Segment(_fit(c.language.upper(), 3), self._style("dim")),
             Segment(PRIORITY_MARK[c.priority] + " "),
+            Segment("●" if c.unread else " ", self._style("unread")),
             Segment(
-                _fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 1) + " ", name_style
+                _fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 2) + " ", name_style
             ),
             Segment(_fit(sanitize(c.subject, single_line=True) + tags, subject_width)),
             Segment(" " + _fit(owner, 8), owner_style),
