@@ -16,12 +16,16 @@ import asyncio
 import base64
 import contextlib
 import datetime
+import grp
 import hashlib
 import os
+import pwd
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,14 +46,17 @@ __all__ = [
     "PASSWORD",
     "USER",
     "Collector",
+    "DovecotServer",
     "ImapServer",
     "ReceivedMail",
     "SmtpServer",
     "TlsFiles",
+    "dovecot_binary",
     "free_port",
     "mail",
     "make_backend",
     "make_certificates",
+    "running_dovecot",
     "running_imap",
     "running_smtp",
     "settings_for",
@@ -161,8 +168,67 @@ def make_certificates(directory: Path, host: str = "127.0.0.1") -> TlsFiles:
     return files
 
 
+class _ClientSide:
+    """What a test does to a server as another mail client would."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    tls: TlsFiles | None
+
+    def client(self) -> IMAPClient:
+        """Another mail client on the same mailbox (a colleague's, or the MTA delivering)."""
+        client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
+        if self.tls is not None:
+            client.starttls(ssl.create_default_context(cafile=str(self.tls.ca)))
+        client.login(self.user, self.password)
+        return client
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[IMAPClient]:
+        client = self.client()
+        try:
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                client.logout()
+
+    def deliver(self, raw: bytes | str, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> int:
+        """APPEND a message as a delivery would; returns its UID."""
+        data = raw.encode() if isinstance(raw, str) else raw
+        with self.session() as client:
+            response = client.append(folder, data, flags=flags)
+        text = response.decode() if isinstance(response, bytes) else str(response)
+        return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
+
+    def create_folder(self, folder: str) -> None:
+        with self.session() as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+
+    def messages(self, folder: str) -> list[EmailMessage]:
+        with self.session() as client:
+            client.select_folder(folder, readonly=True)
+            uids = client.search(["ALL"])
+            fetched = client.fetch(uids, [b"BODY.PEEK[]"]) if uids else {}
+        found = []
+        for uid in sorted(fetched):
+            parsed = message_from_bytes(fetched[uid][b"BODY[]"], policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            found.append(parsed)
+        return found
+
+    def flags(self, folder: str = "INBOX") -> dict[int, set[str]]:
+        with self.session() as client:
+            client.select_folder(folder, readonly=True)
+            uids = client.search(["ALL"])
+            fetched = client.fetch(uids, [b"FLAGS"]) if uids else {}
+        return {uid: {f.decode() for f in data[b"FLAGS"]} for uid, data in fetched.items()}
+
+
 @dataclass
-class ImapServer:
+class ImapServer(_ClientSide):
     """pymap with a maildir in `base`; `start()`/`stop()` as often as needed, on the same port."""
 
     base: Path
@@ -233,54 +299,153 @@ class ImapServer:
             process.kill()
             process.wait(5)
 
-    def client(self) -> IMAPClient:
-        """Another mail client on the same mailbox (a colleague's, or the MTA delivering)."""
-        client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
-        if self.tls is not None:
-            client.starttls(ssl.create_default_context(cafile=str(self.tls.ca)))
-        client.login(self.user, self.password)
-        return client
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[IMAPClient]:
-        client = self.client()
+_DOVECOT_CONF = """
+base_dir = {base}/run
+state_dir = {base}/state
+instance_name = standardiste-test-{port}
+log_path = {base}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = sdbox:~/mail
+first_valid_uid = 1
+default_internal_user = {internal_user}
+default_login_user = {login_user}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user} gid={mail_group} home={base}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+namespace inbox {{
+  inbox = yes
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = create
+  }}
+}}
+"""
+
+
+def dovecot_binary() -> str | None:
+    return shutil.which("dovecot") or next(
+        (p for p in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if os.access(p, os.X_OK)), None
+    )
+
+
+@dataclass
+class DovecotServer(_ClientSide):
+    """Dovecot (Debian's dovecot-imapd) in `base`: PERMANENTFLAGS \\*, CONDSTORE, QRESYNC, IDLE, UIDPLUS.
+
+    As root it runs its processes as dovecot/dovenull and the mail as nobody; otherwise as the current user.
+    """
+
+    base: Path
+    user: str = USER
+    password: str = PASSWORD
+    host: str = "127.0.0.1"
+    port: int = field(default_factory=free_port)
+    tls: TlsFiles | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        binary = dovecot_binary()
+        if binary is None:
+            raise RuntimeError("dovecot is not installed (Debian: apt-get install dovecot-imapd)")
+        self.binary = binary
+        for sub in ("run", "state", "home"):
+            (self.base / sub).mkdir(parents=True, exist_ok=True)
+        self.base.chmod(0o755)
+        (self.base / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        if os.geteuid() == 0:
+            internal, login, mail_user, mail_group = "dovecot", "dovenull", "nobody", "nogroup"
+            os.chown(self.base / "home", pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid)
+        else:
+            me = pwd.getpwuid(os.getuid()).pw_name
+            internal = login = mail_user = me
+            mail_group = grp.getgrgid(os.getgid()).gr_name
+        self.config = self.base / "dovecot.conf"
+        self.config.write_text(
+            _DOVECOT_CONF.format(
+                base=self.base,
+                port=self.port,
+                internal_user=internal,
+                login_user=login,
+                mail_user=mail_user,
+                mail_group=mail_group,
+            )
+        )
+
+    def start(self, timeout: float = 15.0) -> None:
+        with (self.base / "stdout.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-F", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dovecot exited: {(self.base / 'stdout.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection((self.host, self.port), 0.2) as sock:
+                    sock.settimeout(2.0)
+                    if sock.recv(100).startswith(b"* OK"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"dovecot did not start on port {self.port}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
         try:
-            yield client
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def kick(self) -> None:
+        """Drop every connection of the user (an admin's `doveadm kick`, or a failover)."""
+        doveadm = shutil.which("doveadm") or str(Path(self.binary).with_name("doveadm"))
+        subprocess.run([doveadm, "-c", str(self.config), "kick", self.user], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def running_dovecot() -> Iterator[DovecotServer]:
+    """A started Dovecot in a fresh directory of its own, removed on exit.
+
+    Not under pytest's tmp_path: that is private to the test user (0700), and Dovecot's own processes run as
+    other users that must read the password file and write the mail.
+    """
+    base = Path(tempfile.mkdtemp(prefix="standardiste-dovecot-"))
+    try:
+        server = DovecotServer(base)
+        server.start()
+        try:
+            yield server
         finally:
-            with contextlib.suppress(Exception):
-                client.logout()
-
-    def deliver(self, raw: bytes | str, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> int:
-        """APPEND a message as a delivery would; returns its UID."""
-        data = raw.encode() if isinstance(raw, str) else raw
-        with self.session() as client:
-            response = client.append(folder, data, flags=flags)
-        text = response.decode() if isinstance(response, bytes) else str(response)
-        return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
-
-    def create_folder(self, folder: str) -> None:
-        with self.session() as client:
-            if not client.folder_exists(folder):
-                client.create_folder(folder)
-
-    def messages(self, folder: str) -> list[EmailMessage]:
-        with self.session() as client:
-            client.select_folder(folder, readonly=True)
-            uids = client.search(["ALL"])
-            fetched = client.fetch(uids, [b"BODY.PEEK[]"]) if uids else {}
-        found = []
-        for uid in sorted(fetched):
-            parsed = message_from_bytes(fetched[uid][b"BODY[]"], policy=policy.default)
-            assert isinstance(parsed, EmailMessage)
-            found.append(parsed)
-        return found
-
-    def flags(self, folder: str = "INBOX") -> dict[int, set[str]]:
-        with self.session() as client:
-            client.select_folder(folder, readonly=True)
-            uids = client.search(["ALL"])
-            fetched = client.fetch(uids, [b"FLAGS"]) if uids else {}
-        return {uid: {f.decode() for f in data[b"FLAGS"]} for uid, data in fetched.items()}
+            server.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass
@@ -388,7 +553,7 @@ def running_smtp(**options: Any) -> Iterator[SmtpServer]:
 E = TypeVar("E", bound=Event)
 
 
-def settings_for(imap: ImapServer, smtp: SmtpServer | None, **extra: Any) -> dict[str, Any]:
+def settings_for(imap: ImapServer | DovecotServer, smtp: SmtpServer | None, **extra: Any) -> dict[str, Any]:
     table: dict[str, Any] = {
         "backend": "imap",
         "host": imap.host,
@@ -408,7 +573,7 @@ def settings_for(imap: ImapServer, smtp: SmtpServer | None, **extra: Any) -> dic
 
 
 def make_backend(
-    imap: ImapServer,
+    imap: ImapServer | DovecotServer,
     smtp: SmtpServer | None,
     data_dir: Path,
     *,

@@ -186,6 +186,7 @@ class ImapBackend(Backend):
 
     async def connect(self) -> None:
         self._closed.clear()
+        self._queue = asyncio.Queue()  # a reconnect after close() must not find close()'s end marker
         if self._db is None:
             self._db = Worker(f"imap-db-{self.name}")
             path = self.data_dir / f"imap-{self.name}.sqlite3"

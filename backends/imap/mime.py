@@ -158,6 +158,9 @@ def _header(message: Message, name: str) -> str:
 _ENCODED_RUN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:\s+=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*")
 
 
+_BRACKETED_ADDRESS = re.compile(r"<([^<>\s@\"]+@[^<>\s@\"]+)>")
+
+
 def _quote_encoded_words(value: str) -> str:
     """Encoded words as quoted strings, so that a comma or bracket inside one cannot split an address list."""
 
@@ -183,6 +186,12 @@ def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
         address = address.strip()
         if address and "@" in address and " " not in address:
             found.append((single_line(display), address))
+    if not found:
+        # An unclosed comment or quote hides everything from the parser; an <address> is still an address.
+        for value in values:
+            for match in _BRACKETED_ADDRESS.finditer(value):
+                display = value[: match.start()].strip("\"'() \t")
+                found.append((single_line(display), match.group(1)))
     return found
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from ..base import Invalid, NotFound
+from ..base import Invalid, NotFound, Unavailable
 from .errors import translate
 from .settings import ImapSettings
 
@@ -316,6 +316,7 @@ class ImapSession:
     def noop(self) -> list[tuple[Any, ...]]:
         with self._errors():
             _, responses = self._c.noop()
+        self._check_bye(list(responses))
         return list(responses)
 
     def idle_start(self) -> None:
@@ -332,9 +333,19 @@ class ImapSession:
         started = time.monotonic()
         with self._errors():
             responses = list(self._c.idle_check(timeout=timeout))
+        self._check_bye(responses)
         if not responses and time.monotonic() - started < timeout * 0.5:
             return self.idle_stop(), False
         return responses, True
+
+    def _check_bye(self, responses: list[tuple[Any, ...]]) -> None:
+        """A server shutting down says BYE and may keep the socket open a while: leave at once."""
+        for response in responses:
+            if response and response[0] == b"BYE":
+                text = b" ".join(r for r in response[1:] if isinstance(r, bytes)).decode("utf-8", "replace")
+                self.abort()
+                s = self.settings
+                raise Unavailable(f"the IMAP server {s.host}:{s.port} closed the connection: {text or 'BYE'}")
 
     def idle_stop(self) -> list[tuple[Any, ...]]:
         with self._errors():
