@@ -27,7 +27,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -386,6 +386,7 @@ _ALLOWED_KEYS = frozenset(
     }
 )
 _FILE_KEYS = frozenset({"language", "variables", "macro"})
+_LineOf = Callable[[str], int | None]  # a key's line in the macro being checked
 
 
 class _Lines:
@@ -618,7 +619,7 @@ class _FileParser:
             line=line,
         )
 
-    def _tags(self, table: Mapping[str, Any], key: str, where: str, at: Any) -> tuple[str, ...]:
+    def _tags(self, table: Mapping[str, Any], key: str, where: str, at: _LineOf) -> tuple[str, ...]:
         value = table.get(key, [])
         if isinstance(value, str):
             value = [value]
@@ -629,7 +630,7 @@ class _FileParser:
         return tuple(dict.fromkeys(value))
 
     def _enum(
-        self, table: Mapping[str, Any], key: str, kind: type[State], where: str, at: Any
+        self, table: Mapping[str, Any], key: str, kind: type[State], where: str, at: _LineOf
     ) -> State | None:
         value = table.get(key)
         if value is None:
@@ -640,7 +641,7 @@ class _FileParser:
             allowed = ", ".join(s.value for s in kind)
             raise self.fail(f"{where}: unknown {key} {value!r} (one of: {allowed})", at(key)) from None
 
-    def _channels(self, table: Mapping[str, Any], where: str, at: Any) -> frozenset[Channel]:
+    def _channels(self, table: Mapping[str, Any], where: str, at: _LineOf) -> frozenset[Channel]:
         value = table.get("channels", [])
         if not isinstance(value, list):
             raise self.fail(f'{where}: channels must be a list like ["chat", "email"]', at("channels"))
