@@ -511,3 +511,27 @@ def test_unreadable_file_is_a_macro_error(tmp_path: Path) -> None:
     path.write_bytes(b'language = "fr"\n# \xe9\n')
     with pytest.raises(MacroError, match="cannot read"):
         load_file(path)
+
+
+def test_the_documented_example_loads_and_overrides(tmp_path: Path) -> None:
+    doc = (PACKAGE / "docs" / "macros.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "photoways-fr.toml").write_text(example, encoding="utf-8")
+    library = load_library(tmp_path)
+    assert library.errors == ()
+    refund = library.get("refund", "fr")
+    assert refund is not None and refund.name == "Remboursement + bon d'achat"
+    assert refund.variables == (
+        "customer.first_name",
+        "refund.amount",
+        "order.id",
+        "voucher.code",
+        "agent.name",
+    )
+    assert refund.commands("local:1", None, channel=Channel.EMAIL) == [
+        Tags(conversation_id="local:1", add=("refund",), remove=("awaiting-return",)),
+        SetPriority(conversation_id="local:1", priority=Priority.HIGH),
+        SetStatus(conversation_id="local:1", state=State.PENDING),
+    ]
+    closing = library.get("chat-closing", "fr")
+    assert closing is not None and closing.text == "Merci et très bonne journée, {{customer.first_name}} !"
