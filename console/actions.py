@@ -176,6 +176,46 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "callback.dial", "d", "dial", "Dial", "Place the callback", "Call", CommandKind.PLACE_CALLBACK
     ),
     ConsoleAction(
+        "callback.schedule",
+        "s",
+        "schedule",
+        "Schedule",
+        "Schedule the callback for a time",
+        "Call",
+        CommandKind.SCHEDULE_CALLBACK,
+    ),
+    ConsoleAction(
+        "work.save_attachments",
+        "S",
+        "save_attachments",
+        "Save attachments",
+        "Save the conversation's attachments to a folder",
+        "Work",
+    ),
+    ConsoleAction(
+        "work.merge",
+        "ctrl+g",
+        "merge",
+        "Merge",
+        "Merge another conversation of this customer into it",
+        "Work",
+        CommandKind.MERGE,
+    ),
+    ConsoleAction(
+        "view.missed", "7", "view('missed')", "Missed", "Missed and abandoned calls and chats", "Views"
+    ),
+    *(
+        ConsoleAction(
+            f"chat.session_{n}",
+            f"alt+{n}",
+            f"chat_session({n})",
+            f"Chat {n}",
+            f"Jump to your chat session number {n}",
+            "Chat",
+        )
+        for n in range(1, 10)
+    ),
+    ConsoleAction(
         "presence.cycle",
         "P",
         "presence",

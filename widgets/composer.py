@@ -101,6 +101,7 @@ class Composer(Vertical):
         pass
 
     kind = "reply"
+    _last_outgoing: Outgoing | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
@@ -142,11 +143,14 @@ class Composer(Vertical):
         self.query_one("#composer-bcc", Input).value = ", ".join(bcc)
         area = self.text_area
         area.enter_sends = send_key == "enter"
+        self._last_outgoing = Outgoing(kind=kind, body=body, to=tuple(to), cc=tuple(cc), bcc=tuple(bcc))
         area.load_text(body)
         area.move_cursor(area.document.end)
         self.add_class("-open")
         self.screen.set_class(True, "-composing")  # the screen gives the composer room on small terminals
-        area.focus()
+        # Focus now, not after the queued messages: a fast typist's first letters after `r` are text,
+        # not commands for the list (`focus()` would land after the keys already in the queue).
+        self.screen.set_focus(area)
 
     def close(self) -> None:
         self.remove_class("-open")
@@ -179,10 +183,18 @@ class Composer(Vertical):
         self.post_message(self.Closed())
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if self.is_open:
-            self.post_message(self.Edited(self.outgoing()))
+        event.stop()
+        self._edited()
+
+    def _edited(self) -> None:
+        # Only real changes: the draft timer must not be restarted forever by repeats of the same text.
+        if not self.is_open:
+            return
+        outgoing = self.outgoing()
+        if outgoing != self._last_outgoing:
+            self._last_outgoing = outgoing
+            self.post_message(self.Edited(outgoing))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self.is_open:
-            self.post_message(self.Edited(self.outgoing()))
+        self._edited()
