@@ -193,6 +193,16 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "Work",
     ),
     ConsoleAction(
+        "work.macro",
+        "M",
+        "macro",
+        "Macro",
+        "Canned responses and macros in the customer's language",
+        "Work",
+        CommandKind.REPLY,
+        show=True,
+    ),
+    ConsoleAction(
         "work.merge",
         "ctrl+g",
         "merge",

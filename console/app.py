@@ -105,6 +105,7 @@ class StandardisteApp(App[None]):
         self.stats = PumpStats()
         self._last_input = time.time()
         self._idle_away = False
+        self._macros: Any = None
         self._on_started = on_started
         self.workspace = WorkspaceScreen()
 
@@ -408,6 +409,16 @@ class StandardisteApp(App[None]):
                 bell=self.config.bell,
             )
         )
+
+    def macros(self) -> Any:
+        """The macro library (shipped, then the user's `macros/` beside the config), loaded once."""
+        if self._macros is None:
+            from .macros import load_library
+
+            self._macros = load_library(self.config.path.parent / "macros")
+            for error in self._macros.errors:
+                self.notify(f"Macro file skipped: {error}", severity="warning", timeout=10)
+        return self._macros
 
     def command_completions(self) -> list[str]:
         names = [a.name for a in ACTIONS]

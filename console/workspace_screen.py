@@ -70,7 +70,9 @@ from .store import Changes
 from .views import Scope, ViewSet
 
 if TYPE_CHECKING:
+    from ..backends.base import Command
     from .app import StandardisteApp
+    from .macros import FilledMacro
 
 EMAIL_LIKE = frozenset({Channel.EMAIL, Channel.FORM, Channel.SOCIAL})
 VIEW_SCOPES: dict[str, tuple[str, Scope]] = {
@@ -148,6 +150,8 @@ class WorkspaceScreen(Screen[None]):
         self._last_draft: Outgoing | None = None
         self._header_stale = False
         self._filter_timer: Timer | None = None
+        # Commands a macro adds once its reply, reviewed in the composer, is sent (tags, status...).
+        self._macro_follow_up: dict[str, list[Command]] = {}
         self._typing_said = 0.0
 
     @property
@@ -705,6 +709,9 @@ class WorkspaceScreen(Screen[None]):
                 undo=not live,
                 done="Sent",
             )
+        if outgoing.kind != "note":
+            for command in self._macro_follow_up.pop(conversation.id, []):
+                self._send(command)
         if conversation.channel is Channel.CHAT:
             self.query_one(Composer).open("reply", email=False)  # keep chatting
         else:
@@ -832,6 +839,45 @@ class WorkspaceScreen(Screen[None]):
             saved.append(path.name)
         if saved:
             self.notify(f"Saved in {folder}: " + ", ".join(saved), timeout=6)
+
+    def action_macro(self) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.REPLY):
+            return
+        from .macro_picker import MacroPicker
+        from .macros import MacroContext
+
+        app = self.main
+        me = app.store.agents.get(app.me)
+        context = MacroContext(
+            conversation=conversation,
+            customer=app.store.customers.get(conversation.customer_id),
+            agent_name=me.name if me else app.config.agent_name,
+        )
+        self.app.push_screen(
+            MacroPicker(app.macros(), context),
+            lambda filled: filled and self._apply_macro(conversation.id, filled),
+        )
+
+    def _apply_macro(self, cid: str, filled: FilledMacro) -> None:
+        """Send-now macros go out whole; the others fill the composer and act when the reply is sent."""
+        conversation = self.main.store.conversations.get(cid)
+        if conversation is None:
+            return
+        if filled.send_now:
+            for command in filled.commands(cid, channel=conversation.channel, state=conversation.state):
+                self._send(command)
+            self.notify(f"Macro {filled.macro.id}: sent")
+        else:
+            self._macro_follow_up[cid] = filled.follow_up(
+                cid, channel=conversation.channel, state=conversation.state
+            )
+            if cid != self.open_id:
+                self.open_conversation(cid)
+            self.add_class("-detail-open")
+            self.query_one(Composer).open("reply", email=conversation.channel in EMAIL_LIKE, body=filled.text)
+        if filled.macro.needs_disposition(conversation.channel):
+            self._ask_disposition(cid)
 
     def action_merge(self) -> None:
         conversation = self._target()

@@ -211,3 +211,30 @@ async def test_attachments_with_hostile_names_are_saved_inside_the_chosen_folder
     assert (folder / "photo.png").read_bytes() == b"\x89PNG"
     assert all(p.parent == folder for p in folder.iterdir())
     assert not (tmp_path / "etc").exists()
+
+
+async def test_a_macro_in_the_customers_language_fills_the_reply_and_tags_on_send(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    [chat] = seed(
+        db, [Contact(Channel.CHAT, "Jean Dupont", "fr", "Commande 48213 : où est mon colis ?", age=20)]
+    )
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app, chat)
+        await pilot.press("a")
+        await wait_for(lambda: app.store.conversations[chat].assignee == "alice", pilot=pilot)
+        await pilot.press("M")
+        await pilot.pause(0.3)
+        await pilot.press(*"parcel", "enter")  # the French chat macro, found by its shortcut
+        await pilot.pause(0.3)
+        # The order number came from the subject; carrier and tracking number are asked for.
+        await pilot.press(*"Colissimo", "tab", *"6A12345678901", "enter")
+        await pilot.pause(0.3)
+        composer = app.workspace.query_one(Composer)
+        assert composer.is_open
+        text = composer.text_area.text
+        assert "48213" in text and "Colissimo" in text and "6A12345678901" in text
+        assert _row(db, chat, "tags")[0] == ""  # nothing happens before the agent sends
+        await pilot.press("enter")  # chat: enter sends
+        await wait_for(lambda: _messages(db, chat, "outbound") == [text], pilot=pilot)
+        await wait_for(lambda: _row(db, chat, "tags")[0] == "delivery", pilot=pilot)
