@@ -44,7 +44,7 @@ def measure(db: Path) -> dict[str, float]:
     rss_after = process.memory_info().rss
     now = time.time()
     from standardiste.console.sla import SlaPolicy
-    from standardiste.console.workspace_screen import VIEW_SCOPES
+    from standardiste.console.views import VIEW_SCOPES
 
     views = ViewSet({name: scope for name, (_, scope) in VIEW_SCOPES.items()}, me="alice", sla=SlaPolicy())
     view = views["everyone"]

@@ -35,7 +35,8 @@ from .presence import choices as presence_choices
 from .presence import idle_change, input_change
 from .routing import Load
 from .store import Store
-from .workspace_screen import VIEW_SCOPES, WorkspaceScreen
+from .views import VIEW_SCOPES
+from .workspace_screen import WorkspaceScreen
 
 if TYPE_CHECKING:
     from .outbox import Outbox, OutboxEntry

@@ -27,6 +27,8 @@ class Channel(StrEnum):
 
 
 LIVE_CHANNELS = frozenset({Channel.PHONE, Channel.CHAT})
+# Written, threaded channels: one inbox, one composer with CC/BCC.
+EMAIL_LIKE = frozenset({Channel.EMAIL, Channel.FORM, Channel.SOCIAL})
 
 
 class State(StrEnum):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sortedcontainers import SortedKeyList
 
-from .model import Channel, Conversation, Priority, State
+from .model import EMAIL_LIKE, Channel, Conversation, Priority, State
 from .sla import SlaPolicy, SlaState
 
 CHANNEL_RANK: dict[Channel, int] = {
@@ -326,3 +326,23 @@ class ViewSet:
 
     def _live_waiting(self, c: Conversation) -> bool:
         return c.channel.is_live and c.is_waiting and c.assignee in (None, self.me)
+
+
+# The workspace's views, one key each (1 to 7).
+VIEW_SCOPES: dict[str, tuple[str, Scope]] = {
+    "all": ("All", Scope()),
+    "phone": ("Phone", Scope(channels=frozenset({Channel.PHONE}))),
+    "chat": ("Chats", Scope(channels=frozenset({Channel.CHAT}))),
+    "email": ("Email", Scope(channels=EMAIL_LIKE)),
+    "callbacks": ("Callbacks", Scope(channels=frozenset({Channel.CALLBACK}))),
+    "everyone": ("Everyone", Scope(owners="all")),
+    "missed": (
+        "Missed",
+        Scope(
+            channels=frozenset({Channel.PHONE, Channel.CHAT}),
+            include_closed=True,
+            owners="all",
+            states=frozenset({State.ABANDONED}),
+        ),
+    ),
+}

@@ -10,8 +10,7 @@ from standardiste.backends.base import ConversationUpserted, Snapshot
 from standardiste.console.model import INITIAL_STATE, STATES_BY_CHANNEL, Channel, Conversation, Priority
 from standardiste.console.sla import SlaPolicy
 from standardiste.console.store import Store
-from standardiste.console.views import Filter, ViewSet
-from standardiste.console.workspace_screen import VIEW_SCOPES
+from standardiste.console.views import VIEW_SCOPES, Filter, ViewSet
 
 NOW = 1_764_000_000.0
 

@@ -1,0 +1,181 @@
+"""Writing to the customer from the workspace: reply, reply all, forward, notes, drafts, macros, undo."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..backends.base import (
+    CommandKind,
+    Note,
+    Reply,
+)
+from ..backends.base import Typing as TypingCommand
+from ..widgets.composer import Composer
+from ..widgets.transcript import Transcript
+from .model import EMAIL_LIKE, Channel
+
+if TYPE_CHECKING:
+    from .macros import FilledMacro
+
+
+class ComposeActions:
+    """Mixed into `WorkspaceScreen`: the composer's side of the work."""
+
+    def action_reply(self) -> None:
+        self._open_composer("reply")
+
+    def action_reply_all(self) -> None:
+        self._open_composer("reply_all")
+
+    def action_forward(self) -> None:
+        self._open_composer("forward")
+
+    def action_note(self) -> None:
+        self._open_composer("note")
+
+    def _open_composer(self, kind: str) -> None:
+        conversation = self._target()
+        if conversation is not None and conversation.channel is Channel.PHONE and kind != "note":
+            self.notify(
+                "This is a call: speak to the customer; N writes an internal note.", severity="warning"
+            )
+            return
+        needed = CommandKind.NOTE if kind == "note" else CommandKind.REPLY
+        if conversation is None or not self._guard(conversation, needed):
+            return
+        if conversation.id != self.open_id:
+            self.open_conversation(conversation.id)
+        self.add_class("-detail-open")
+        draft = self.main.load_draft(conversation.id)
+        body = draft.body if draft and draft.kind == kind else ""
+        to: tuple[str, ...] = ()
+        cc: tuple[str, ...] = ()
+        if kind == "reply_all":
+            cc = self._last_cc()
+        if draft and draft.kind == kind:
+            to, cc = tuple(draft.to) or to, tuple(draft.cc) or cc
+        self.query_one(Composer).open(kind, email=conversation.channel in EMAIL_LIKE, body=body, to=to, cc=cc)
+
+    def _last_cc(self) -> tuple[str, ...]:
+        transcript = self.query_one(Transcript)
+        for message in reversed(transcript.messages):
+            if message.email is not None:
+                return tuple(message.email.cc) + tuple(message.email.to[1:])
+        return ()
+
+    def _restore_draft(self, cid: str) -> None:
+        composer = self.query_one(Composer)
+        if composer.is_open:
+            composer.remove_class("-open")
+            self.remove_class("-composing")
+        draft = self.main.load_draft(cid)
+        if draft is not None:
+            self.notify(f"A draft {draft.kind} is waiting: press r to continue it.", timeout=3)
+
+    def on_composer_edited(self, message: Composer.Edited) -> None:
+        self._last_draft = message.outgoing
+        self._say_typing(True)
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        cid = self.open_id
+        if cid:
+            self._draft_timer = self.set_timer(0.3, lambda: self.main.save_draft(cid, message.outgoing))
+
+    def _say_typing(self, typing: bool) -> None:
+        """Tell other agents (collision warning) and the chat customer that I am typing, at most every 3 s."""
+        cid = self.open_id
+        conversation = self.main.store.conversations.get(cid or "")
+        if conversation is None or not self.main.hub.supports(CommandKind.TYPING, conversation):
+            return
+        now = self.main.clock()
+        if typing and now - self._typing_said < 3.0:
+            return
+        self._typing_said = now if typing else 0.0
+        self.main.send(TypingCommand(conversation_id=conversation.id, typing=typing))
+
+    def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        self._say_typing(False)
+        conversation = self.current_conversation()
+        if conversation is None:
+            return
+        outgoing = message.outgoing
+        composer = self.query_one(Composer)
+        composer.close()
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self.main.discard_draft(conversation.id)
+        if outgoing.kind == "note":
+            self._send(Note(conversation_id=conversation.id, body=outgoing.body), done="Note saved")
+        else:
+            live = conversation.channel.is_live
+            self._send(
+                Reply(
+                    conversation_id=conversation.id,
+                    body=outgoing.body,
+                    to=outgoing.to,
+                    cc=outgoing.cc,
+                    bcc=outgoing.bcc,
+                    forward=outgoing.kind == "forward",
+                ),
+                undo=not live,
+                done="Sent",
+            )
+        if outgoing.kind != "note":
+            for command in self._macro_follow_up.pop(conversation.id, []):
+                self._send(command)
+        if conversation.channel is Channel.CHAT:
+            self.query_one(Composer).open("reply", email=False)  # keep chatting
+        else:
+            self.queue.focus()
+
+    def on_composer_closed(self, message: Composer.Closed) -> None:
+        self._say_typing(False)
+        self.queue.focus()
+
+    def on_composer_text_external_editor(self, message: object) -> None:
+        composer = self.query_one(Composer)
+        text = self.main.edit_externally(composer.text_area.text)
+        if text is not None:
+            composer.text_area.load_text(text)
+
+    def action_undo(self) -> None:
+        self.main.undo_last()
+
+    def action_macro(self) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.REPLY):
+            return
+        from .macro_picker import MacroPicker
+        from .macros import MacroContext
+
+        app = self.main
+        me = app.store.agents.get(app.me)
+        context = MacroContext(
+            conversation=conversation,
+            customer=app.store.customers.get(conversation.customer_id),
+            agent_name=me.name if me else app.config.agent_name,
+        )
+        self.app.push_screen(
+            MacroPicker(app.macros(), context),
+            lambda filled: filled and self._apply_macro(conversation.id, filled),
+        )
+
+    def _apply_macro(self, cid: str, filled: FilledMacro) -> None:
+        """Send-now macros go out whole; the others fill the composer and act when the reply is sent."""
+        conversation = self.main.store.conversations.get(cid)
+        if conversation is None:
+            return
+        if filled.send_now:
+            for command in filled.commands(cid, channel=conversation.channel, state=conversation.state):
+                self._send(command)
+            self.notify(f"Macro {filled.macro.id}: sent")
+        else:
+            self._macro_follow_up[cid] = filled.follow_up(
+                cid, channel=conversation.channel, state=conversation.state
+            )
+            if cid != self.open_id:
+                self.open_conversation(cid)
+            self.add_class("-detail-open")
+            self.query_one(Composer).open("reply", email=conversation.channel in EMAIL_LIKE, body=filled.text)
+        if filled.macro.needs_disposition(conversation.channel):
+            self._ask_disposition(cid)

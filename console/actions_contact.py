@@ -1,0 +1,463 @@
+"""Acting on a contact from the workspace: take it, answer, hold, transfer, wrap up, tag, snooze."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from ..backends.base import (
+    Accept,
+    BackendError,
+    CallbackOutcome,
+    Claim,
+    CommandKind,
+    Conflict,
+    EndChat,
+    HangUp,
+    Hold,
+    Merge,
+    Mute,
+    PlaceCallback,
+    Release,
+    Resume,
+    ScheduleCallback,
+    SetPresence,
+    SetPriority,
+    SetStatus,
+    Snooze,
+    Tags,
+    Transfer,
+    WrapUp,
+)
+from ..widgets.transcript import Transcript
+from .attachments import save_attachment
+from .dialogs import ConfirmDialog, PickDialog, TextDialog
+from .model import (
+    DEFAULT_DISPOSITIONS,
+    EMAIL_LIKE,
+    Attachment,
+    Channel,
+    Conversation,
+    Presence,
+    Priority,
+    State,
+)
+from .presence import choices as presence_choices
+from .presence import validate_change
+from .routing import ClaimCheck, Load, best_for, claim_check
+from .sanitize import sanitize
+from .sla import parse_duration, parse_when
+
+if TYPE_CHECKING:
+    pass
+
+
+SNOOZE_CHOICES: list[tuple[str, str]] = [
+    ("15m", "15 minutes"),
+    ("1h", "1 hour"),
+    ("4h", "4 hours"),
+    ("1d", "1 day"),
+]
+
+
+class ContactActions:
+    """Mixed into `WorkspaceScreen`: everything done to a conversation but writing."""
+
+    # ------------------------------------------------------------------------------------------ work
+
+    def action_accept(self) -> None:
+        conversation = self._target()
+        if conversation and self._guard(conversation, CommandKind.ACCEPT):
+            self._claim_then(
+                conversation, lambda: self._send(Accept(conversation_id=conversation.id), done="Answered")
+            )
+
+    def action_claim(self) -> None:
+        conversation = self._target()
+        if conversation and self._guard(conversation, CommandKind.CLAIM):
+            self._claim_then(conversation, lambda: None, force_claim=True)
+
+    def _claim_then(
+        self, conversation: Conversation, then: Callable[[], None], *, force_claim: bool = False
+    ) -> None:
+        """Working on someone else's conversation asks first (collision), then takes it."""
+        owner = conversation.assignee
+        if claim_check(conversation, self.main.me) is ClaimCheck.ASK:
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._send(Claim(conversation_id=conversation.id, force=True), done=f"Taken from {owner}")
+                    then()
+
+            self.app.push_screen(ConfirmDialog(f"{owner} owns this conversation. Take it anyway?"), answer)
+            return
+        if force_claim and owner is None:
+            self._send(Claim(conversation_id=conversation.id), done="Claimed")
+        then()
+
+    def action_release(self) -> None:
+        conversation = self._target()
+        if conversation and self._guard(conversation, CommandKind.RELEASE):
+            self._send(Release(conversation_id=conversation.id), done="Released to the queue")
+
+    def action_next_best(self) -> None:
+        app = self.main
+        me = app.store.agents.get(app.me or "")
+        if me is None:
+            self.notify("Not connected yet.", severity="warning")
+            return
+        now = app.clock()
+        rules = app.config.routing
+        load = Load.of(app.store.conversations.values(), me.id)
+        candidates = best_for(me, app.store.conversations.values(), load, now, rules)
+        if candidates:
+            self._take_next(candidates)
+        elif me.presence is not Presence.AVAILABLE:
+            self.notify(
+                f"You are {me.presence.value}: P sets you available to take work.", severity="warning"
+            )
+        else:
+            self.notify("Nothing waiting that you can take now (skills, languages, capacity). ✔")
+
+    @work(group="next")
+    async def _take_next(self, candidates: list[Conversation]) -> None:
+        for conversation in candidates[:20]:
+            command = (
+                Accept(conversation_id=conversation.id)
+                if conversation.channel.is_live
+                else Claim(conversation_id=conversation.id)
+            )
+            try:
+                await self.main.hub.perform(command)
+            except Conflict:
+                continue  # someone else was faster: the next one
+            except BackendError as error:
+                self.notify(f"Cannot take {conversation.id}: {error}", severity="error")
+                return
+            self.action_view("all")
+            self.queue.select_id(conversation.id)
+            self.open_conversation(conversation.id)
+            self.add_class("-detail-open")
+            return
+        self.notify("Others took everything first. Try n again.")
+
+    # ------------------------------------------------------------------------------------------ calls
+
+    def _call(self) -> Conversation | None:
+        conversation = self._target()
+        if conversation is not None and conversation.channel is not Channel.PHONE:
+            self.notify("That works on a call.", severity="warning")
+            return None
+        return conversation
+
+    def action_hold(self) -> None:
+        call = self._call()
+        if call is None:
+            return
+        if call.state is State.ON_HOLD:
+            self._send(Resume(conversation_id=call.id), done="Resumed")
+        elif self._guard(call, CommandKind.HOLD):
+            self._send(Hold(conversation_id=call.id), done="On hold")
+
+    def action_mute(self) -> None:
+        call = self._call()
+        if call and self._guard(call, CommandKind.MUTE):
+            self._send(
+                Mute(conversation_id=call.id, muted=not call.muted), done="Unmuted" if call.muted else "Muted"
+            )
+
+    def action_hang_up(self) -> None:
+        call = self._call()
+        if call and self._guard(call, CommandKind.HANG_UP):
+            self._send(HangUp(conversation_id=call.id), done="Call ended: wrap up with x")
+
+    def action_dial(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        if conversation.channel is not Channel.CALLBACK:
+            self.notify("Dial works on a callback request.", severity="warning")
+            return
+        if self._guard(conversation, CommandKind.PLACE_CALLBACK):
+            self._send(
+                PlaceCallback(conversation_id=conversation.id),
+                done=f"Dialling {conversation.callback_number}",
+            )
+
+    def action_schedule(self) -> None:
+        conversation = self._target()
+        if conversation is None or conversation.channel is not Channel.CALLBACK:
+            self.notify("Scheduling is for callback requests.", severity="warning")
+            return
+        self.app.push_screen(
+            TextDialog("Call back at (HH:MM today, or in +30m / +2h)", placeholder="14:30"),
+            lambda text: text and self._schedule_at(conversation.id, text),
+        )
+
+    def _schedule_at(self, cid: str, text: str) -> None:
+        at = parse_when(text, self.main.clock())
+        if at is None:
+            self.notify(f"Not a time: {text!r} (14:30, +30m, +2h)", severity="warning")
+            return
+        self._send(
+            ScheduleCallback(conversation_id=cid, at=at),
+            done="Callback scheduled for " + datetime.fromtimestamp(at).strftime("%a %H:%M"),
+        )
+
+    def action_chat_session(self, number: int) -> None:
+        """alt+N: my Nth open chat (oldest first), wherever the list is."""
+        store = self.main.store
+        mine = sorted(
+            (
+                c
+                for c in store.conversations.values()
+                if c.channel is Channel.CHAT and c.assignee == self.main.me and not c.is_closed
+            ),
+            key=lambda c: c.created_at,
+        )
+        if not 1 <= number <= len(mine):
+            self.notify(f"You have {len(mine)} chat session(s).")
+            return
+        chat = mine[number - 1]
+        self.open_conversation(chat.id)
+        self.add_class("-detail-open")
+        self.queue.select_id(chat.id)
+
+    def action_save_attachments(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        attachments = [a for m in self.query_one(Transcript).messages for a in m.attachments]
+        if not attachments or conversation.id != self.open_id:
+            self.notify("No attachment in the open conversation.", severity="warning")
+            return
+        default = str(Path("~/Downloads").expanduser())
+        self.app.push_screen(
+            TextDialog(f"Save {len(attachments)} attachment(s) to folder", value=default),
+            lambda folder: folder and self._save_attachments(conversation.id, attachments, Path(folder)),
+        )
+
+    @work(group="attachments")
+    async def _save_attachments(self, cid: str, attachments: list[Attachment], folder: Path) -> None:
+        saved = []
+        for attachment in attachments:
+            try:
+                content = await self.main.hub.attachment(cid, attachment)
+                path = await asyncio.to_thread(save_attachment, folder, attachment.filename, content)
+            except (BackendError, OSError, ValueError) as error:
+                self.notify(f"{sanitize(attachment.filename, single_line=True)}: {error}", severity="error")
+                continue
+            saved.append(path.name)
+        if saved:
+            self.notify(f"Saved in {folder}: " + ", ".join(saved), timeout=6)
+
+    def action_merge(self) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.MERGE):
+            return
+        others = [
+            (c.id, f"{c.channel.value} · {c.state.value} · {sanitize(c.subject, single_line=True)[:50]}")
+            for c in self.main.store.of_customer(conversation.customer_id)
+            if c.id != conversation.id and c.backend == conversation.backend
+        ]
+        if not others:
+            self.notify("This customer has no other conversation here.")
+            return
+        self.app.push_screen(
+            PickDialog("Merge into this conversation", others),
+            lambda other: (
+                other and self._send(Merge(conversation_id=conversation.id, other_id=other), done="Merged")
+            ),
+        )
+
+    # ------------------------------------------------------------------------------------------ closing
+
+    def action_close(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        cid = conversation.id
+        if conversation.state in (State.RINGING, State.QUEUED, State.WAITING):
+            self.notify(
+                "Not answered yet: a accepts it, t transfers it"
+                + (", H declines it" if conversation.channel is Channel.PHONE else "."),
+                severity="warning",
+            )
+            return
+        if conversation.channel is Channel.PHONE and conversation.state in (State.CONNECTED, State.ON_HOLD):
+            self._send(HangUp(conversation_id=cid))
+            self._ask_disposition(cid)
+        elif conversation.channel is Channel.CHAT and conversation.state is State.ACTIVE:
+            self._send(EndChat(conversation_id=cid))
+            self._ask_disposition(cid)
+        elif conversation.state is State.WRAP_UP:
+            self._ask_disposition(cid)
+        elif conversation.channel is Channel.CALLBACK and conversation.state is State.DIALLING:
+            self.app.push_screen(
+                PickDialog(
+                    "Callback outcome", [("yes", "Reached the customer"), ("no", "No answer: retry later")]
+                ),
+                lambda value: (
+                    value
+                    and self._send(
+                        CallbackOutcome(conversation_id=cid, reached=value == "yes"), done="Outcome saved"
+                    )
+                ),
+            )
+        elif conversation.is_closed:
+            self.notify("Already closed.")
+        elif conversation.channel in EMAIL_LIKE or conversation.channel is Channel.CALLBACK:
+            final = State.SOLVED if conversation.channel in EMAIL_LIKE else State.DONE
+            if self._guard(conversation, CommandKind.SET_STATUS):
+                self._send(SetStatus(conversation_id=cid, state=final), undo=True, done="Solved: survey sent")
+        else:
+            self._ask_disposition(cid)
+
+    def _ask_disposition(self, cid: str) -> None:
+        dispositions = self.main.config.dispositions or [(d.code, d.label) for d in DEFAULT_DISPOSITIONS]
+
+        def chosen(code: str | None) -> None:
+            if not code:
+                self.notify("Still in wrap-up: press x to choose a disposition.")
+                return
+
+            def with_note(note: str | None) -> None:
+                self._send(
+                    WrapUp(conversation_id=cid, disposition=code, note=note or ""),
+                    undo=True,
+                    done=f"Wrapped up: {code}",
+                )
+                self.action_back()
+
+            self.app.push_screen(TextDialog("Wrap-up note (optional, enter to finish)"), with_note)
+
+        self.app.push_screen(PickDialog("Wrap-up: disposition", dispositions), chosen)
+
+    # ------------------------------------------------------------------------------------------ attributes
+
+    def action_transfer(self) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.TRANSFER):
+            return
+        app = self.main
+        agents = [
+            (a.id, f"{a.name} ({a.presence.value})") for a in app.store.agents.values() if a.id != app.me
+        ]
+        queues = sorted({c.queue for c in app.store.conversations.values()} | {"general"})
+        options = [(f"agent:{aid}", f"Agent {label}") for aid, label in agents]
+        options += [(f"queue:{q}", f"Queue {q}") for q in queues]
+        self.app.push_screen(PickDialog("Transfer to", options), lambda v: v and self._transfer_to(v))
+
+    def _transfer_to(self, target: str) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        kind, _, name = target.partition(":")
+        if not name:
+            kind, name = "agent", kind
+        warm = (
+            conversation.channel is Channel.PHONE
+            and conversation.state is State.CONNECTED
+            and kind == "agent"
+        )
+        command = Transfer(
+            conversation_id=conversation.id,
+            to_agent=name if kind == "agent" else None,
+            to_queue=name if kind == "queue" else None,
+            warm=warm,
+        )
+        self._send(command, done=f"Transferred to {name}")
+
+    def action_tag(self) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.TAGS):
+            return
+        self.app.push_screen(
+            TextDialog("Tags: words to add, -word to remove", value=""),
+            lambda text: text and self._tags_from_words(text.split()),
+        )
+
+    def _tags_from_words(self, words: list[str]) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        words = [w for w in words if w not in ("add",)]
+        add = tuple(w for w in words if not w.startswith("-"))
+        remove = tuple(w[1:] for w in words if w.startswith("-"))
+        self._send(Tags(conversation_id=conversation.id, add=add, remove=remove), done="Tags saved")
+
+    def action_priority(self) -> None:
+        conversation = self._target()
+        if conversation and self._guard(conversation, CommandKind.SET_PRIORITY):
+            nxt = Priority((conversation.priority + 1) % len(Priority))
+            self._send(
+                SetPriority(conversation_id=conversation.id, priority=nxt),
+                done=f"Priority {nxt.name.lower()}",
+            )
+
+    def _set_priority(self, name: str) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        try:
+            priority = Priority[name.upper()]
+        except KeyError:
+            self.notify("priority: low, normal, high or urgent", severity="warning")
+            return
+        self._send(SetPriority(conversation_id=conversation.id, priority=priority), done=f"Priority {name}")
+
+    def _set_state(self, name: str) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        try:
+            state = State(name.lower())
+        except ValueError:
+            self.notify(f"unknown status {name!r}", severity="warning")
+            return
+        self._send(SetStatus(conversation_id=conversation.id, state=state), done=f"Status {state.value}")
+
+    def action_snooze(self) -> None:
+        if self._target() is not None:
+            self.app.push_screen(PickDialog("Snooze until", SNOOZE_CHOICES), lambda v: v and self._snooze(v))
+
+    def _snooze(self, span: str) -> None:
+        conversation = self._target()
+        if conversation is None or not self._guard(conversation, CommandKind.SNOOZE):
+            return
+        try:
+            until = self.main.clock() + parse_duration(span)
+        except ValueError:
+            self.notify("snooze: 15m, 1h, 1d ...", severity="warning")
+            return
+        self._send(Snooze(conversation_id=conversation.id, until=until), done=f"Snoozed {span}")
+
+    def action_presence(self) -> None:
+        options = [
+            (f"{choice.presence.value}:{choice.reason}", f"{choice.key}  {choice.label}")
+            for choice in presence_choices(self.main.config.presence)
+        ]
+        self.app.push_screen(PickDialog("Your presence", options), lambda v: v and self._presence(v))
+
+    def _presence_from_words(self, words: list[str]) -> None:
+        self._presence(":".join(words[:2]) if words else "available")
+
+    def _presence(self, value: str) -> None:
+        name, _, reason = value.partition(":")
+        try:
+            presence = Presence(name)
+        except ValueError:
+            self.notify("presence: available, busy, away REASON, offline", severity="warning")
+            return
+        app = self.main
+        warning = validate_change(
+            Load.of(app.store.conversations.values(), app.me), presence, app.config.routing
+        )
+        if warning:
+            self.notify(warning, severity="warning", timeout=6)
+        self._send(SetPresence(presence=presence, reason=reason), done=f"You are {name} {reason}".strip())
