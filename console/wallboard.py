@@ -1,5 +1,6 @@
-"""The supervisor wallboard: a Textual `Screen` over the console's `Store`, a standalone app over a local
-workspace file (`standardiste supervise`), and a JSON printer for other tools (`supervise --json`).
+"""The supervisor wallboard: a Textual `Screen` over the console's `Store`. The standalone app over a local
+workspace file (`standardiste supervise`) is in wallboard_app.py, the JSON printer for other tools
+(`supervise --json`) in wallboard_json.py; their public names are re-exported here.
 
 The screen recomputes every figure once a second (`metrics.compute`) from copies of the store's lists, in
 a thread worker so that a 100k-contact day never stalls the keyboard; one computation runs at a time and a
@@ -12,18 +13,14 @@ or when the backend lacks the command, the keys say so instead.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
@@ -31,20 +28,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from ..backends.base import (
-    Assign,
-    BackendStatus,
-    Command,
-    CommandKind,
-    CsatRecorded,
-    Event,
-    LinkState,
-    SetPresence,
-    SetSkills,
-    Transfer,
-    WrappedUp,
-)
-from ..backends.local import LocalBackend
+from ..backends.base import Assign, Command, CommandKind, LinkState, SetPresence, SetSkills, Transfer
 from ..widgets.wallboard_tiles import (
     GLYPH,
     PRESENCE_LABEL,
@@ -61,10 +45,8 @@ from ..widgets.wallboard_tiles import (
     pct,
 )
 from .alerts import Alert, AlertConfig, AlertTracker, evaluate
-from .config import Config, ConfigError, load_config
 from .dialogs import PickDialog, TextDialog
-from .hub import Hub
-from .metrics import WEEK_SECONDS, Figures, as_json, compute, local_day_start
+from .metrics import Figures, compute, local_day_start
 from .model import LIVE_CHANNELS, Agent, Channel, Conversation, CsatRecord, Presence, Skills, WrapUpRecord
 from .presence import PresenceRules, choices
 from .routing import RoutingRules
@@ -72,6 +54,8 @@ from .sanitize import sanitize
 from .sla import SlaPolicy
 from .store import Store
 from .trends import TOTAL, Trends
+from .wallboard_app import SupervisorBackend, WallboardApp, run_wallboard
+from .wallboard_json import figure_settings, iter_figures, print_json, read_figures
 
 Supports = Callable[[CommandKind, Conversation | None], bool]
 ALWAYS_SHOWN = (Channel.PHONE, Channel.CHAT, Channel.EMAIL)
@@ -515,251 +499,18 @@ def _plain(text: str) -> str:
     return escape(sanitize(text, single_line=True))
 
 
-# ---------------------------------------------------------------------------------------------- standalone
-
-
-def SupervisorBackend(path: str | Path, **kwargs: Any) -> LocalBackend:
-    """The local workspace seen by a supervisor: it watches (and may act) without joining the routing pool."""
-    return LocalBackend(path, register=False, **kwargs)
-
-
-class WallboardApp(App[None]):
-    """`standardiste supervise`: the wallboard alone over a local workspace file."""
-
-    TITLE = "standardiste wallboard"
-
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        read_only: bool = True,
-        agent_id: str | None = None,
-        policy: SlaPolicy | None = None,
-        alerts: AlertConfig | None = None,
-        routing: RoutingRules | None = None,
-        clock: Callable[[], float] = time.time,
-        tz: tzinfo | None = None,
-        bell: bool = True,
-        theme: str | None = None,
-        interval: float = 1.0,
-        poll_interval: float = 0.2,
-    ) -> None:
-        super().__init__()
-        self.path = Path(path)
-        self.clock = clock
-        self.store = Store()
-        self.backend = SupervisorBackend(self.path, agent_id=agent_id, poll_interval=poll_interval)
-        self.hub = Hub([self.backend])
-        self.read_only = read_only
-        self._screen_options: dict[str, Any] = {
-            "policy": policy,
-            "alerts": alerts,
-            "routing": routing,
-            "tz": tz,
-            "bell": bell,
-            "interval": interval,
-        }
-        self._theme_name = theme
-        self._loaded: set[CsatRecord | WrapUpRecord] = set()
-        self._records_requested = False
-
-    async def on_mount(self) -> None:
-        from ..themes import THEMES
-
-        for theme in THEMES:
-            self.register_theme(theme)
-        self.theme = self._theme_name if self._theme_name in self.available_themes else THEMES[0].name
-        await self.hub.start()
-        self.run_worker(self._pump(), group="pump", exit_on_error=False)
-
-    def get_default_screen(self) -> Screen[Any]:
-        # The board is the app's only screen, so closing it quits.
-        return WallboardScreen(
-            self.store,
-            now=self.clock,
-            read_only=self.read_only,
-            on_command=self._send,
-            supports=self.hub.supports,
-            **self._screen_options,
-        )
-
-    async def on_unmount(self) -> None:
-        await self.hub.close()
-
-    async def _pump(self) -> None:
-        while True:
-            first = await self.hub.queue.get()
-            events = [e for e in [*first, *self.hub.drain()] if not self._seen(e)]
-            self.store.apply(events, self.clock())
-            connected = any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events)
-            if connected and not self._records_requested:
-                # After the snapshot: a record is then either read here or arrives as an event (or both,
-                # which `_seen` and `_merge` sort out), never neither.
-                self._records_requested = True
-                self.run_worker(self._read_records, thread=True, group="records", exit_on_error=False)
-
-    def _seen(self, event: Event) -> bool:
-        return isinstance(event, CsatRecorded | WrappedUp) and event.record in self._loaded
-
-    def _read_records(self) -> None:
-        from ..backends.local import Workspace
-
-        now = self.clock()
-        ws = Workspace(self.path)
-        try:
-            csat = ws.csat(since=now - WEEK_SECONDS)
-            wrapups = ws.wrapups(since=min(local_day_start(now), now - 3600))
-        finally:
-            ws.close()
-        self.call_from_thread(self._merge, csat, wrapups)
-
-    def _merge(self, csat: list[CsatRecord], wrapups: list[WrapUpRecord]) -> None:
-        have_csat, have_wrapups = set(self.store.csat), set(self.store.wrapups)
-        self._loaded = set(csat) | set(wrapups)
-        self.store.load_records(
-            [r for r in csat if r not in have_csat], [r for r in wrapups if r not in have_wrapups]
-        )
-
-    def _send(self, command: Command) -> None:
-        self.run_worker(self._perform(command), group="commands", exit_on_error=False)
-
-    async def _perform(self, command: Command) -> None:
-        from ..backends.base import BackendError
-
-        try:
-            await self.hub.perform(command)
-        except BackendError as error:
-            self.notify(f"{command.kind.value.replace('_', ' ')}: {error}", severity="error", timeout=6)
-
-
-def figure_settings(config: Config) -> dict[str, Any]:
-    """What the figures take from the user's config: `[sla]`, `[alerts]` and `[routing]`.
-    Raises ConfigError naming the bad key."""
-    try:
-        return {
-            "policy": config.sla,
-            "alerts": AlertConfig.from_config(config.section("alerts")),
-            "routing": RoutingRules.from_config(config.section("routing")),
-        }
-    except ValueError as error:
-        raise ConfigError(f"{config.path}: {error}") from None
-
-
-def _prepare(path: str | Path, config: Config | None) -> tuple[Config, dict[str, Any]] | None:
-    """The config and figure settings, or None after saying on stderr what is wrong."""
-    if not Path(path).exists():
-        print(f"standardiste supervise: no workspace at {path}", file=sys.stderr)
-        return None
-    try:
-        config = config or load_config()
-        return config, figure_settings(config)
-    except ConfigError as error:
-        print(f"standardiste supervise: bad config: {error}", file=sys.stderr)
-        return None
-
-
-def run_wallboard(path: str | Path, *, read_only: bool = True, config: Config | None = None) -> int:
-    """`standardiste supervise [--act]`: run the wallboard app until the supervisor quits."""
-    prepared = _prepare(path, config)
-    if prepared is None:
-        return 2
-    config, settings = prepared
-    app = WallboardApp(
-        path,
-        read_only=read_only,
-        agent_id=config.agent_id,
-        bell=config.bell,
-        theme=config.theme,
-        **settings,
-    )
-    app.run()
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------- JSON
-
-
-def read_figures(
-    workspace: Any,
-    *,
-    now: float,
-    policy: SlaPolicy | None = None,
-    alerts: AlertConfig | None = None,
-    routing: RoutingRules | None = None,
-    tz: tzinfo | None = None,
-) -> dict[str, Any]:
-    """One JSON-ready object of figures from an open `Workspace`, at `now`."""
-    day_start = local_day_start(now, tz)
-    since = min(day_start, now - 3600)
-    config = alerts or AlertConfig()
-    figures = compute(
-        workspace.conversations(since=since),
-        workspace.agents(),
-        workspace.wrapups(since=since),
-        workspace.csat(since=now - WEEK_SECONDS),
-        now=now,
-        policy=policy,
-        day_start=day_start,
-        goal=config.live.service_level or 0.8,
-        routing=routing,
-    )
-    data = as_json(figures)
-    data["alerts"] = [
-        {
-            "channel": a.channel.value,
-            "metric": a.metric,
-            "value": a.value,
-            "threshold": a.threshold,
-            "message": a.message,
-        }
-        for a in evaluate(figures, config)
-    ]
-    return data
-
-
-def iter_figures(
-    path: str | Path,
-    *,
-    interval: float = 1.0,
-    count: int | None = None,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    **options: Any,
-) -> Iterator[dict[str, Any]]:
-    """Open the workspace file, then yield figures every `interval` seconds (`count` times, or for ever)."""
-    from ..backends.local import Workspace
-
-    workspace = Workspace(path)
-    try:
-        produced = 0
-        while count is None or produced < count:
-            started = time.monotonic()
-            yield read_figures(workspace, now=clock(), **options)
-            produced += 1
-            if count is None or produced < count:
-                sleep(max(0.0, interval - (time.monotonic() - started)))
-    finally:
-        workspace.close()
-
-
-def print_json(
-    path: str | Path,
-    *,
-    interval: float = 1.0,
-    count: int | None = None,
-    out: IO[str] | None = None,
-    config: Config | None = None,
-    clock: Callable[[], float] = time.time,
-    tz: tzinfo | None = None,
-) -> int:
-    """`standardiste supervise --json`: one JSON object per line per interval, on stdout (JSON Lines)."""
-    prepared = _prepare(path, config)
-    if prepared is None:
-        return 2
-    _, settings = prepared
-    stream = out or sys.stdout
-    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
-        for figures in iter_figures(path, interval=interval, count=count, clock=clock, tz=tz, **settings):
-            stream.write(json.dumps(figures, ensure_ascii=False, allow_nan=False) + "\n")
-            stream.flush()
-    return 0
+__all__ = [
+    "ALWAYS_SHOWN",
+    "WIDE",
+    "SupervisorBackend",
+    "Supports",
+    "WallboardApp",
+    "WallboardScreen",
+    "figure_settings",
+    "format_skills",
+    "iter_figures",
+    "parse_skills",
+    "print_json",
+    "read_figures",
+    "run_wallboard",
+]
