@@ -182,6 +182,15 @@ def _console(args: argparse.Namespace) -> int:
         return 2
     if args.agent:
         config.agent_id = config.agent_name = args.agent
+    from .console.agent_profile import profile_of
+    from .console.model import Presence
+
+    try:
+        profile = profile_of(config.raw, config.routing)
+    except ValueError as error:
+        print(f"standardiste: bad [profile] in the config: {error}", file=sys.stderr)
+        return 2
+    me = profile.to_agent(config.agent_id, config.agent_name, Presence.AVAILABLE) if profile else None
     stop = threading.Event()
     simulator_thread: threading.Thread | None = None
     temporary: tempfile.TemporaryDirectory[str] | None = None
@@ -191,9 +200,9 @@ def _console(args: argparse.Namespace) -> int:
         db = Path(temporary.name) / "demo.db"
         config.supervisor = True
         simulator_thread = _start_demo_simulator(db, args.rate, args.seed, stop)
-        backends.append(LocalBackend(db, agent_id=config.agent_id))
+        backends.append(LocalBackend(db, agent_id=config.agent_id, agent=me))
     elif args.db or not config.workspaces:
-        backends.append(LocalBackend(_db(args.db), agent_id=config.agent_id))
+        backends.append(LocalBackend(_db(args.db), agent_id=config.agent_id, agent=me))
     if not args.demo and config.workspaces:
         from .console.secrets import secret_for
 
@@ -206,6 +215,7 @@ def _console(args: argparse.Namespace) -> int:
                         LocalBackend(
                             _db(Path(settings["db"]) if "db" in settings else args.db),
                             agent_id=config.agent_id,
+                            agent=me,
                         )
                     )
                 else:

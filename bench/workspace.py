@@ -202,7 +202,7 @@ def prompt_latencies(child: PtyProcess, keys: int, stop_at: float) -> list[float
             latencies.append(answered - sent)
         except TimeoutError:
             latencies.append(3.0)
-        child.send(b"\x1b")
+        child.send(b"\r")  # enter closes the empty prompt (an ESC could merge with the next key as alt+/)
         time.sleep(0.15)
     return latencies
 

@@ -131,9 +131,10 @@ class LocalBackend(Backend):
 
     def _register_me(self) -> None:
         existing = self.ws.agent(self.agent_id)
-        if existing is None:
+        if existing is None or self._agent is not None:
+            # A profile from the config is the truth for skills and capacity; presence stays as it was.
             self.ws.upsert_agent(self._agent or default_agent(self.agent_id))
-        elif existing.presence is Presence.OFFLINE:
+        if existing is None or existing.presence is Presence.OFFLINE:
             self.ws.set_presence(self.agent_id, Presence.AVAILABLE)
 
     async def close(self) -> None:
