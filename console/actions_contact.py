@@ -139,10 +139,7 @@ class ContactActions:
             except BackendError as error:
                 self.notify(f"Cannot take {conversation.id}: {error}", severity="error")
                 return
-            self.action_view("all")
-            self.queue.select_id(conversation.id)
-            self.open_conversation(conversation.id)
-            self.add_class("-detail-open")
+            self.show_taken(conversation.id)
             return
         self.notify("Others took everything first. Try n again.")
 

@@ -30,7 +30,7 @@ from ..themes import SHORT_NAMES, THEMES
 from .actions import ACTIONS, BY_ID
 from .config import Config, save_setting
 from .hub import Hub
-from .model import Channel, State
+from .model import Channel, Presence, State
 from .presence import choices as presence_choices
 from .presence import idle_change, input_change
 from .routing import Load
@@ -107,6 +107,7 @@ class StandardisteApp(App[None]):
         self._last_input = time.time()
         self._idle_away = False
         self._macros: Any = None
+        self.push_offers: Any = None
         self._on_started = on_started
         self.workspace = WorkspaceScreen()
 
@@ -142,6 +143,15 @@ class StandardisteApp(App[None]):
                     timeout=10,
                 )
         self.hub_ready = True
+        if self.config.push:
+            from ..backends.local import LocalBackend
+            from .push_offers import PushOffers
+
+            local = next((b for b in self.hub.backends.values() if isinstance(b, LocalBackend)), None)
+            if local is None:
+                self.notify("Push mode needs the local workspace: press n to take work.", severity="warning")
+            else:
+                self.push_offers = PushOffers(self, local)
         self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
         self.set_interval(1.0, self._tick, name="clock")
         self.set_interval(5.0, self._check_idle, name="idle")
@@ -246,6 +256,9 @@ class StandardisteApp(App[None]):
 
     def _tick(self) -> None:
         self.workspace.tick()
+        me = self.store.agents.get(self.me)
+        if self.push_offers is not None and me is not None and me.presence is Presence.AVAILABLE:
+            self.run_worker(self.push_offers.poll(), group="offer-poll", exclusive=True)
         for screen in self.screen_stack:
             tick = getattr(screen, "tick", None)
             if tick is not None and screen is not self.workspace:

@@ -60,6 +60,8 @@ class Config:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     routing: RoutingRules = field(default_factory=RoutingRules)
     presence: PresenceRules = field(default_factory=PresenceRules)
+    # Push mode: the console offers the next item (accept or decline) instead of waiting for `n`.
+    push: bool = False
     workspaces: dict[str, dict[str, Any]] = field(default_factory=dict)
     dispositions: list[tuple[str, str]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +96,7 @@ def load_config(path: Path | None = None) -> Config:
             sla=SlaPolicy.from_config(dict(raw.get("sla", {}))),
             routing=RoutingRules.from_config(dict(raw.get("routing", {}))),
             presence=PresenceRules.from_config(dict(raw.get("presence", {}))),
+            push=bool(dict(raw.get("routing", {})).get("push", False)),
             workspaces=workspaces,
             dispositions=dispositions,
             raw=raw,

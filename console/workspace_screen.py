@@ -278,6 +278,13 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             cid = message.conversation_id
             self._detail_timer = self.set_timer(0.12, lambda: self.open_conversation(cid))
 
+    def show_taken(self, conversation_id: str) -> None:
+        """After taking an item (n, or an accepted offer): open it where the agent will work on it."""
+        self.action_view("all")
+        self.queue.select_id(conversation_id)
+        self.open_conversation(conversation_id)
+        self.add_class("-detail-open")
+
     def on_queue_list_selected(self, message: QueueList.Selected) -> None:
         self.open_conversation(message.conversation_id)
         self.add_class("-detail-open")

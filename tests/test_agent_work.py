@@ -238,3 +238,32 @@ async def test_a_macro_in_the_customers_language_fills_the_reply_and_tags_on_sen
         await pilot.press("enter")  # chat: enter sends
         await wait_for(lambda: _messages(db, chat, "outbound") == [text], pilot=pilot)
         await wait_for(lambda: _row(db, chat, "tags")[0] == "delivery", pilot=pilot)
+
+
+async def test_push_mode_offers_the_next_item_to_accept_or_decline(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    chat, mail = seed(
+        db,
+        [
+            Contact(Channel.CHAT, "Jean Dupont", "fr", "Colis", age=10),
+            Contact(Channel.EMAIL, "John Smith", "en", "Invoice", age=600),
+        ],
+    )
+    config = 'agent = "alice"\nundo_seconds = 0\nbell = false\n[routing]\npush = true\n'
+    app = make_app(tmp_path, config_text=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.screen.__class__.__name__ == "OfferScreen", timeout=8, pilot=pilot)
+        assert app.screen.conversation.id == chat  # type: ignore[attr-defined]  # the chat before the email
+        await pilot.press("d")  # declined: the next offer is the email, the chat waits for someone else
+        await wait_for(
+            lambda: app.screen.__class__.__name__ == "OfferScreen" and app.screen.conversation.id == mail,
+            timeout=8,
+            pilot=pilot,
+        )  # type: ignore[attr-defined]
+        await pilot.press("a")
+        await wait_for(lambda: _row(db, mail, "assignee")[0] == "alice", pilot=pilot)
+        await wait_for(lambda: app.workspace.open_id == mail, pilot=pilot)
+    assert _row(db, chat, "assignee")[0] is None
+    with sqlite3.connect(db) as connection:
+        refused = connection.execute("SELECT conversation_id, agent_id FROM routing_refusals").fetchall()
+    assert refused == [(int(chat.split(":")[1]), "alice")]
