@@ -269,3 +269,55 @@ async def test_unreachable_backend_keeps_the_console_up_and_says_so(tmp_path: Pa
         assert isinstance(app.screen, HelpScreen)
         unsupported = app.screen.unsupported
         assert "call.hold" in unsupported and "work.reply" not in unsupported
+
+
+async def test_presence_is_set_with_a_key_and_reaches_the_workspace(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    seed(db)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app, 8)
+        await pilot.press("P")
+        await pilot.pause(0.2)
+        labels = [str(o.prompt) for o in app.screen.query_one("OptionList").options]  # type: ignore[attr-defined]
+        index = next(i for i, label in enumerate(labels) if "Away: lunch" in label)
+        await pilot.press(str(index + 1))
+        await wait_for(lambda: app.store.agents["alice"].presence.value == "away", pilot=pilot)
+        assert "○ away (lunch)" in str(app.workspace.query_one(StatusBar).render())
+        await pilot.press("n")  # away: nothing is taken, and the console says why
+        await pilot.pause(0.2)
+        assert any("You are away" in n.message for n in app._notifications)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(
+            "SELECT presence, presence_reason FROM agents WHERE id = 'alice'"
+        ).fetchone() == (
+            "away",
+            "lunch",
+        )
+
+
+async def test_sla_clocks_warn_before_and_mark_after_the_breach(tmp_path: Path) -> None:
+    from app_harness import T0
+
+    seed(tmp_path / "workspace.db")
+    now = [T0]
+    app = make_app(tmp_path, clock=lambda: now[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app, 8)
+        queue = app.workspace.query_one(QueueList)
+
+        def row_of(name: str) -> str:
+            view = app.workspace.views["all"]
+            for i in range(len(view)):
+                c = app.store.conversations[view.id_at(i)]
+                if c.customer_name == name:
+                    return "".join(segment.text for segment in queue._row(c, 150, now[0]))
+            raise AssertionError(name)
+
+        # A chat waited 25 s of its 30 s target: warned, 5 s left. The call waited 40 s of 20: breached.
+        assert "▲5s" in row_of("Jean Dupont")
+        assert "✖+20s" in row_of("Anna Müller")
+        now[0] = T0 + 5  # the chat's deadline passes: it is marked at that second
+        assert "✖+0s" in row_of("Jean Dupont")
+        now[0] = T0 + 4.9
+        assert "▲0s" in row_of("Jean Dupont")
