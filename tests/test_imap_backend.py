@@ -290,7 +290,7 @@ async def test_reconnects_after_a_restart_without_loss_or_duplicates(
     backend = make_backend(imap_server, smtp_server, tmp_path / "data")
     await backend.connect()
     await backend.snapshot()
-    backend._retry = (2.0, 4.0)  # a first retry 1-2 s away: room to deliver while it is down
+    backend._retry = (0.5, 2.0)
     collector = Collector(backend)
     try:
         await collector.ready()
@@ -302,13 +302,11 @@ async def test_reconnects_after_a_restart_without_loss_or_duplicates(
             lambda: [e for e in collector.of(BackendStatus) if e.state is LinkState.DOWN], timeout=10
         )
         assert down[0].retry_in is not None and down[0].retry_in > 0
-        assert "password" not in down[0].detail.lower() or "s3cret" not in down[0].detail
+        assert "s3cret" not in down[0].detail
+        # Mail arrives while the IMAP server is down: the MTA writes it into the maildir.
+        imap_server.drop_into_maildir(mail("During 1", message_id="<during1@customer.test>"))
+        imap_server.drop_into_maildir(mail("During 2", message_id="<during2@customer.test>"))
         imap_server.start()
-        assert backend.watcher is not None and not backend.watcher.ready.is_set()
-        imap_server.deliver(mail("During 1", message_id="<during1@customer.test>"))
-        imap_server.deliver(mail("During 2", message_id="<during2@customer.test>"))
-        assert not backend.watcher.ready.is_set(), "the mail must arrive while the adapter is away"
-
         await collector.wait_for(
             lambda: [e for e in collector.of(BackendStatus) if e.state is LinkState.CONNECTED], timeout=15
         )

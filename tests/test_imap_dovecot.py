@@ -184,7 +184,7 @@ async def test_dropped_connections_catch_up_without_loss_or_duplicates(
     backend = make_backend(dovecot, None, tmp_path / "alice")
     await backend.connect()
     await backend.snapshot()
-    backend._retry = (2.0, 4.0)  # the first retry is 1-2 s away: the mail below arrives in that gap
+    backend._retry = (4.0, 8.0)  # the first retry is 2-4 s away: the mail below arrives in that gap
     collector = Collector(backend)
     try:
         await collector.ready()

@@ -2,9 +2,12 @@
 
 With keywords, the server is the truth: the thread's flags are fetched fresh before deciding (a claim made a
 second ago on another console is seen), the keyword difference is stored on every inbox message of the
-thread, and a claim is checked again afterwards. IMAP has no compare-and-swap without CONDSTORE's
-UNCHANGEDSINCE, so two agents claiming at the same instant may both write; every console then reads the same
-winner (the smallest agent id, see `marks_from_flags`) and the loser removes its keyword and gets `Conflict`.
+thread. Where the server offers CONDSTORE (Dovecot, Cyrus, Gmail...), the write is a compare-and-swap
+(STORE UNCHANGEDSINCE the MODSEQ just read): of two agents claiming at the same instant, one gets in and the
+other reads again and gets `Conflict`. Without CONDSTORE a claim is checked after the write: if two agents
+wrote, every console reads the same winner (the smallest agent id, see `marks_from_flags`) and the loser
+removes its keyword and gets `Conflict`; a narrow window remains where the first to check has already been
+told yes when a second, smaller id arrives.
 In the local table, a write transaction makes the change atomic for consoles sharing the file.
 """
 
@@ -22,6 +25,7 @@ from .session import ImapSession
 from .workers import Worker
 
 Change = Callable[[Marks, Sequence[IndexedMessage]], Marks]
+_ATTEMPTS = 5
 
 
 def materialize(marks: Marks, rows: Sequence[IndexedMessage]) -> Marks:
@@ -88,19 +92,26 @@ class MarkWriter:
             if info.uidvalidity != inbox[0].uidvalidity:
                 raise Unavailable("the server renumbered the inbox; the index is catching up, try again")
             uids = [r.uid for r in inbox]
-            fresh = await worker.run(session.fetch_flags, uids)
-            if not fresh:
-                raise NotFound(f"the messages of {thread} are no longer in the inbox")
-            await self.db.run(self.index.set_flags, INBOX, fresh)
-            rows = [
-                replace(r, flags=fresh[r.uid]) if r.uid in fresh else r
-                for r in rows
-                if r.role != INBOX or r.uid in fresh
-            ]
-            current = materialize(marks_from_flags(fresh.items()), rows)
-            wanted = change(current, rows)
-            await self._store(session, worker, fresh, keywords_for(wanted))
-            if claimant and wanted.assignee == claimant:
+            for _ in range(_ATTEMPTS):
+                if session.condstore:
+                    fresh, modseq = await worker.run(session.changed_flags, uids, 0)
+                else:
+                    fresh, modseq = await worker.run(session.fetch_flags, uids), None
+                if not fresh:
+                    raise NotFound(f"the messages of {thread} are no longer in the inbox")
+                await self.db.run(self.index.set_flags, INBOX, fresh)
+                rows = [
+                    replace(r, flags=fresh[r.uid]) if r.uid in fresh else r
+                    for r in rows
+                    if r.role != INBOX or r.uid in fresh
+                ]
+                current = materialize(marks_from_flags(fresh.items()), rows)
+                wanted = keywords_for(change(current, rows))
+                if await self._store(session, worker, fresh, wanted, modseq):
+                    break
+            else:
+                raise Conflict("this conversation kept changing under us; look again and retry")
+            if claimant and modseq is None:
                 await self._check_claim(session, worker, list(fresh), claimant)
 
     async def _store(
@@ -109,17 +120,27 @@ class MarkWriter:
         worker: Worker,
         flags: Mapping[int, frozenset[str]],
         wanted: frozenset[str],
-    ) -> None:
+        modseq: int | None,
+    ) -> bool:
+        """Write the keyword difference; with a MODSEQ, only if nothing changed since (False: read again)."""
         stale = sorted({f for values in flags.values() for f in values if is_ours(f)} - wanted)
         missing = sorted(wanted - set.intersection(*(set(v) for v in flags.values())))
-        updated: dict[int, frozenset[str]] = {}
-        if stale:
-            holders = [uid for uid, values in flags.items() if values & set(stale)]
-            updated.update(await worker.run(session.remove_flags, holders, stale))
-        if missing:
-            updated.update(await worker.run(session.add_flags, list(flags), missing))
-        if updated:
-            await self.db.run(self.index.set_flags, INBOX, updated)
+        steps = [("+FLAGS.SILENT", missing), ("-FLAGS.SILENT", stale)]
+        steps = [(operation, keywords) for operation, keywords in steps if keywords]
+        if modseq is not None and steps:
+            # The first step is the compare-and-swap: two consoles claiming at once cannot both get in.
+            operation, keywords = steps.pop(0)
+            if await worker.run(session.store_unchanged_since, list(flags), operation, keywords, modseq):
+                return False
+        for operation, keywords in steps:
+            if operation.startswith("+"):
+                await worker.run(session.add_flags, list(flags), keywords)
+            else:
+                holders = [uid for uid, values in flags.items() if values & set(keywords)]
+                await worker.run(session.remove_flags, holders, keywords)
+        if missing or stale:
+            await self.db.run(self.index.set_flags, INBOX, await worker.run(session.fetch_flags, list(flags)))
+        return True
 
     async def _check_claim(
         self, session: ImapSession, worker: Worker, uids: list[int], claimant: str

@@ -65,6 +65,17 @@ def _timestamp(value: Any) -> float:
     return 0.0
 
 
+def _uid_set(value: Any) -> list[int]:
+    """`b"7,9:11"` -> [7, 9, 10, 11]."""
+    text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+    found: list[int] = []
+    for item in text.split(","):
+        low, _, high = item.strip().partition(":")
+        if low.isdigit() and (not high or high.isdigit()):
+            found.extend(range(int(low), int(high or low) + 1))
+    return found
+
+
 def _chunks(uids: list[int], size: int = _CHUNK) -> Iterator[list[int]]:
     for start in range(0, len(uids), size):
         yield uids[start : start + size]
@@ -248,6 +259,31 @@ class ImapSession:
                 if isinstance(modseq, tuple | list) and modseq:
                     highest = max(highest or 0, int(modseq[0]))
         return flags, highest
+
+    def store_unchanged_since(
+        self, uids: list[int], operation: str, flags: Iterable[str], modseq: int
+    ) -> set[int]:
+        """CONDSTORE's compare-and-swap: `UID STORE uids (UNCHANGEDSINCE modseq) <operation> (flags)`.
+
+        One command, so the server applies it as a whole against other sessions' stores; returns the UIDs it
+        refused because they changed after `modseq` (the MODIFIED response code), empty when it all went in.
+        """
+        assert operation in ("+FLAGS.SILENT", "-FLAGS.SILENT")
+        wanted = " ".join(sorted(flags))
+        with self._errors():
+            imap = self._c._imap
+            imap.untagged_responses.pop("MODIFIED", None)
+            typ, data = imap.uid(
+                "STORE",
+                ",".join(str(u) for u in sorted(uids)),
+                f"(UNCHANGEDSINCE {modseq})",
+                operation,
+                f"({wanted})",
+            )
+            if typ != "OK":
+                raise imap.error(f"STORE failed: {data!r}")
+            refused = imap.untagged_responses.pop("MODIFIED", [])
+        return {uid for value in refused for uid in _uid_set(value)}
 
     def add_flags(self, uids: list[int], flags: Iterable[str]) -> dict[int, frozenset[str]]:
         wanted = [f.encode(_FLAG_ENCODING) for f in flags]
