@@ -252,7 +252,9 @@ _LINE = st.text(_CHARS, min_size=1, max_size=80)
     # A display name fits one encoded-word up to ~45 bytes; longer ones are split (see the next test).
     name=_LINE.filter(lambda n: len(n.encode()) <= 45),
     text=st.lists(st.text(_CHARS, max_size=90), min_size=1, max_size=5).map("\n".join),
-    filename=_LINE.filter(lambda f: f == f.strip()),
+    # Python's parser reads a parameter wrapped in <...> as an angle address and drops the brackets
+    # (`filename="<x>"` comes back as "x"): a reading quirk, not the writer's, so such names are left out.
+    filename=_LINE.filter(lambda f: f == f.strip() and not (f.startswith("<") and f.endswith(">"))),
     charset=st.sampled_from(["utf-8", "iso-8859-1", "windows-1252"]),
     encoding=st.sampled_from("bq"),
     naming=st.sampled_from(["rfc2231", "outlook"]),
