@@ -102,7 +102,7 @@ def test_a_new_file_is_a_wal_database_with_the_schema(workspace_path: Path) -> N
         } <= tables
         triggers = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert len(triggers) == 15
-        assert {'messages_upd', 'offers_ins', 'offers_del'} <= triggers
+        assert {"messages_upd", "offers_ins", "offers_del"} <= triggers
         assert (
             db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == SCHEMA_VERSION
         )
