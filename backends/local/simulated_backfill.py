@@ -7,13 +7,11 @@ transaction per batch, so consoles on the same file are held up only briefly.
 
 from __future__ import annotations
 
-import json
 import math
 import random
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...console.model import Agent, Attachment, Channel, Direction, EmailHeaders, Seniority, Skills, State
+from ...console.model import Agent, Channel, Direction, EmailHeaders, Seniority, Skills, State
 from ...console.sla import format_duration
 from .mime_factory import BuiltMail
 from .simulated_people import (
@@ -25,7 +23,8 @@ from .simulated_people import (
     reply_quote,
 )
 from .simulated_reactions import CSAT_RESPONSE_RATE, csat_comment, csat_score
-from .workspace import Workspace, capacity_to_json, skills_to_json
+from .workspace import Workspace, capacity_to_json, email_to_json, skills_to_json
+from .workspace import attachments_to_json as attachments_json
 
 if TYPE_CHECKING:
     from .simulator import Simulator
@@ -233,7 +232,7 @@ class _History:
         headers = mail.headers if mail else email
         self.messages.append(
             (message_row, row, direction.value, author, body, at, attachments,
-             headers_json(headers) if headers else None, mail.raw if mail else None)
+             email_to_json(headers) if headers else None, mail.raw if mail else None)
         )  # fmt: skip
         return message_row
 
@@ -435,27 +434,3 @@ class _History:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def attachments_json(attachments: Sequence[Attachment]) -> str:
-    return json.dumps(
-        [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "ref": a.ref}
-            for a in attachments
-        ]
-    )
-
-
-def headers_json(email: EmailHeaders) -> str:
-    return json.dumps(
-        {
-            "message_id": email.message_id,
-            "in_reply_to": email.in_reply_to,
-            "references": list(email.references),
-            "from_addr": email.from_addr,
-            "to": list(email.to),
-            "cc": list(email.cc),
-            "bcc": list(email.bcc),
-            "subject": email.subject,
-        }
-    )

@@ -54,7 +54,7 @@ from .scenario import (
     TypingEvent,
     load_scenario,
 )
-from .simulated_backfill import SIM_TEAM, HistoryBackfill, attachments_json
+from .simulated_backfill import SIM_TEAM, HistoryBackfill
 from .simulated_people import (
     CHANNEL_SHARES,
     EMAIL_LIKE,
@@ -78,6 +78,7 @@ from .simulated_reactions import (
     csat_score,
 )
 from .workspace import Workspace, qualify
+from .workspace import attachments_to_json as attachments_json
 
 Clock = Callable[[], float]
 

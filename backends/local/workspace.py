@@ -114,7 +114,7 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
     )
 
 
-def _attachments_to_json(attachments: Iterable[Attachment]) -> str:
+def attachments_to_json(attachments: Iterable[Attachment]) -> str:
     return json.dumps(
         [
             {"filename": a.filename, "content_type": a.content_type, "size": a.size, "ref": a.ref}
@@ -123,7 +123,7 @@ def _attachments_to_json(attachments: Iterable[Attachment]) -> str:
     )
 
 
-def _email_to_json(email: EmailHeaders | None) -> str | None:
+def email_to_json(email: EmailHeaders | None) -> str | None:
     if email is None:
         return None
     return json.dumps(
@@ -458,8 +458,8 @@ class Workspace:
                     author,
                     body,
                     at,
-                    _attachments_to_json(attachments),
-                    _email_to_json(email),
+                    attachments_to_json(attachments),
+                    email_to_json(email),
                     raw,
                 ),
             )
