@@ -225,6 +225,7 @@ async def test_reply_goes_out_by_smtp_with_threading_headers_and_lands_in_sent(
     assert attachments[0].get_content_type() == "application/pdf"
     assert attachments[0].get_content() == invoice.read_bytes()
 
+    assert "\\Answered" in imap_server.flags()[1]  # other mail clients see it was answered
     copies = imap_server.messages("Sent")
     assert [c["Message-ID"] for c in copies] == [message["Message-ID"]]
     assert copies[0]["Bcc"] == "audit@shop.test"  # the agent's copy says who else got it

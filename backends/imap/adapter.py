@@ -71,7 +71,7 @@ from .index import INBOX, SENT, IndexedMessage, MailIndex, open_db
 from .local_state import EMAIL_STATES, Journal, Marks, Notes, TableMarks, ensure_schema
 from .mark_writer import MarkWriter
 from .mime import ParsedMail, parse_message
-from .reply import ReplySender, fetch_part
+from .reply import ReplySender, fetch_part, parent_of
 from .session import ImapSession
 from .settings import ImapSettings, parse_settings
 from .sync import FolderSync, SyncResult
@@ -254,7 +254,9 @@ class ImapBackend(Backend):
         conversations: list[Conversation] = []
         customers: dict[str, Customer] = {}
         for thread, rows in threads.items():
-            conversation = build_conversation(self.name, thread, rows, marks[thread], self.settings.language)
+            conversation = build_conversation(
+                self.name, thread, rows, marks[thread], self.settings.language, self.settings.queue
+            )
             if conversation is not None:
                 conversations.append(conversation)
             customer = customer_of(self.name, rows)
@@ -334,7 +336,9 @@ class ImapBackend(Backend):
             if customer is not None and customer.id not in self._customers:
                 self._customers.add(customer.id)
                 events.append(CustomerUpdated(customer))
-            conversation = build_conversation(self.name, thread, rows, marks[thread], self.settings.language)
+            conversation = build_conversation(
+                self.name, thread, rows, marks[thread], self.settings.language, self.settings.queue
+            )
             if conversation is None:
                 if cid in self._announced:
                     self._announced.discard(cid)
@@ -412,7 +416,7 @@ class ImapBackend(Backend):
             threads = self.index.threads(self.index.threads_of_customer(address))
             marks = self._marks.marks_for(threads)
             found = [
-                build_conversation(self.name, t, rows, marks[t], self.settings.language)
+                build_conversation(self.name, t, rows, marks[t], self.settings.language, self.settings.queue)
                 for t, rows in threads.items()
             ]
             return sorted((c for c in found if c), key=lambda c: c.updated_at, reverse=True)
@@ -468,7 +472,9 @@ class ImapBackend(Backend):
             assert self._marks is not None
             rows = self.index.thread_rows(thread)
             marks = self._marks.marks_for({thread: rows})[thread]
-            conversation = build_conversation(self.name, thread, rows, marks, self.settings.language)
+            conversation = build_conversation(
+                self.name, thread, rows, marks, self.settings.language, self.settings.queue
+            )
             if conversation is None:
                 raise NotFound(f"no conversation {conversation_id(self.name, thread)} in the inbox")
             return conversation
@@ -544,10 +550,27 @@ class ImapBackend(Backend):
             await self._marks.change(thread, answered)
         except Exception as error:  # the mail went out: say what did not follow, do not fail the reply
             detail = "; ".join(d for d in (detail, f"sent, but the status was not updated: {error}") if d)
+        if not command.forward:
+            await self._mark_answered(parent_of(rows))
         conversation = await self._changed(thread)
         message = self._sent_message(thread, command, sent)
         self._emit([MessageAdded(message)])
         return CommandResult(True, conversation, message, detail)
+
+    async def _mark_answered(self, parent: IndexedMessage) -> None:
+        """\\Answered on the message replied to, as every mail client does (others see it was dealt with)."""
+        if parent.role != INBOX:
+            return
+
+        def mark(session: ImapSession) -> dict[int, frozenset[str]]:
+            info = session.ensure_selected(self.settings.inbox)
+            if info.uidvalidity != parent.uidvalidity:
+                return {}
+            return session.add_flags([parent.uid], ["\\Answered"])
+
+        with contextlib.suppress(Exception):  # cosmetic: never fail a sent reply over it
+            flags = await self.link.call(mark)
+            await self.db.run(self.index.set_flags, INBOX, flags)
 
     def _sent_message(self, thread: str, command: Reply, sent: Any) -> Message:
         row: IndexedMessage | None = sent.row

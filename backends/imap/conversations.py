@@ -75,7 +75,12 @@ def customer_of(name: str, rows: Sequence[IndexedMessage]) -> Customer | None:
 
 
 def build_conversation(
-    name: str, thread: str, rows: Sequence[IndexedMessage], marks: Marks, language: str
+    name: str,
+    thread: str,
+    rows: Sequence[IndexedMessage],
+    marks: Marks,
+    language: str,
+    queue: str = "email",
 ) -> Conversation | None:
     """None when no message of the thread is in the inbox any more (archived or deleted)."""
     inbox = [r for r in rows if r.role == INBOX]
@@ -98,7 +103,7 @@ def build_conversation(
         language=(customer.language if customer and customer.language else language),
         created_at=created,
         updated_at=updated,
-        queue="email",
+        queue=queue,
         priority=marks.priority,
         tags=marks.tags,
         assignee=marks.assignee,

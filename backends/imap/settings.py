@@ -49,6 +49,8 @@ class ImapSettings:
     # Messages are downloaded for display up to this size; the rest stays on the server.
     max_fetch_bytes: int = 10_000_000
     language: str = "en"
+    # The queue the console routes this mailbox's conversations to.
+    queue: str = "email"
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -137,4 +139,5 @@ def parse_settings(name: str, raw: Mapping[str, Any]) -> ImapSettings:
         max_body_chars=int(number("max_body_chars", 200_000)),
         max_fetch_bytes=int(number("max_fetch_bytes", 10_000_000)),
         language=text("language", "en") or "en",
+        queue=text("queue", "email") or "email",
     )
