@@ -109,6 +109,7 @@ class Reply(Command):
     subject: str = ""
     attachments: tuple[Attachment, ...] = ()
     forward: bool = False
+    reply_all: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -400,6 +401,13 @@ class Unavailable(BackendError):
     """Network or server down: worth retrying with backoff."""
 
     retryable = True
+
+
+class TlsError(Unavailable):
+    """The TLS handshake failed or the certificate did not verify: a configuration problem, not an outage,
+    so retrying will not heal it."""
+
+    retryable = False
 
 
 class Invalid(BackendError):

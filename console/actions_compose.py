@@ -116,6 +116,7 @@ class ComposeActions:
                     cc=outgoing.cc,
                     bcc=outgoing.bcc,
                     forward=outgoing.kind == "forward",
+                    reply_all=outgoing.kind == "reply_all",
                 ),
                 undo=not live,
                 done="Sent",

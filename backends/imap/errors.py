@@ -1,8 +1,4 @@
-"""Turning socket, TLS, IMAP and SMTP failures into the contract's typed errors, without credentials.
-
-`TlsError` is the one error of our own: a certificate that does not verify, or a TLS handshake with a port
-that does not speak TLS, will not heal by retrying, so it is an `Unavailable` that is not retryable.
-"""
+"""Turning socket, TLS, IMAP and SMTP failures into the contract's typed errors, without credentials."""
 
 from __future__ import annotations
 
@@ -12,13 +8,9 @@ import ssl
 
 from imapclient import exceptions as imap_errors
 
-from ..base import AuthError, BackendError, Invalid, Unavailable
+from ..base import AuthError, BackendError, Invalid, TlsError, Unavailable
 
-
-class TlsError(Unavailable):
-    """The TLS handshake failed or the certificate did not verify: a configuration problem, not an outage."""
-
-    retryable = False
+__all__ = ["TlsError", "scrub", "translate"]
 
 
 def scrub(text: str, *secrets: str) -> str:
