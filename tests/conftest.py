@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,3 +13,21 @@ import pytest
 def workspace_path(tmp_path: Path) -> Path:
     """A path for a fresh workspace file (not created yet) in this test's own temporary directory."""
     return tmp_path / "workspace.db"
+
+
+@pytest.fixture
+def imap_server(tmp_path: Path) -> Iterator[Any]:
+    """A real IMAP server (pymap) on 127.0.0.1 with an INBOX and a Sent folder (tests/mailservers.py)."""
+    from mailservers import running_imap
+
+    with running_imap(tmp_path / "imap") as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it receives."""
+    from mailservers import running_smtp
+
+    with running_smtp() as server:
+        yield server

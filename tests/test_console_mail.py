@@ -4,30 +4,16 @@ the console says so and the rest of the workspace keeps working."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from app_harness import Contact, make_app, seed, wait_for
-from mailservers import ImapServer, SmtpServer, mail, make_backend, running_imap, running_smtp
+from mailservers import ImapServer, SmtpServer, mail, make_backend
 from standardiste.backends.local import LocalBackend
 from standardiste.console.app import StandardisteApp
 from standardiste.console.model import Channel
 from standardiste.widgets.status_bar import StatusBar
 
 SIZE = (160, 50)
-
-
-@pytest.fixture
-def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
-    with running_imap(tmp_path / "imap") as server:
-        yield server
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
 
 
 def _two_backend_app(tmp_path: Path, imap: ImapServer, smtp: SmtpServer | None, password: str | None = None):  # type: ignore[no-untyped-def]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from mailservers import Collector, ImapServer, SmtpServer, mail, make_backend, running_imap, running_smtp
+from mailservers import Collector, ImapServer, SmtpServer, mail, make_backend, running_imap
 from standardiste.backends.base import (
     BackendStatus,
     Claim,
@@ -23,18 +23,6 @@ from standardiste.backends.base import (
 )
 from standardiste.backends.imap import ImapBackend
 from standardiste.console.model import Attachment, Direction, State
-
-
-@pytest.fixture
-def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
-    with running_imap(tmp_path / "imap") as server:
-        yield server
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
 
 
 @pytest.fixture

@@ -34,12 +34,6 @@ from standardiste.backends.imap import ImapBackend, TlsError
 
 
 @pytest.fixture
-def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
-    with running_imap(tmp_path / "imap") as server:
-        yield server
-
-
-@pytest.fixture
 def tls(tmp_path: Path) -> TlsFiles:
     return make_certificates(tmp_path / "tls")
 
