@@ -278,9 +278,12 @@ class ViewSet:
         conversations: Mapping[str, Conversation],
         now: float,
         previous: Mapping[str, Conversation] | None = None,
-    ) -> None:
+    ) -> bool:
         """Re-place changed conversations in every view: O(views · log n) each, and nothing at all for a
-        change no view can see (a new unread count, a later `updated_at`): the bulk of a flood."""
+        change no view can see (a new unread count, a later `updated_at`): the bulk of a flood.
+
+        Returns whether any row moved, appeared or left (else only the changed rows need a repaint)."""
+        moved = False
         keys = self.keys
         views = list(self.views.values())
         before = previous or {}
@@ -291,6 +294,7 @@ class ViewSet:
             new = conversations.get(cid)
             if old is not None and new is not None and placement(old) == placement(new):
                 continue
+            moved = True
             if cid in keys:
                 for view in views:
                     view.discard(cid)
@@ -306,6 +310,7 @@ class ViewSet:
                 self._wait_starts(cid, conversation.created_at)
             else:
                 self._wait_ends(cid)
+        return moved
 
     def longest_live_wait(self, now: float) -> float:
         """Seconds the longest-waiting live contact has waited. The oldest is kept as items come and go;

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..backends.base import (
     BackendError,
@@ -27,6 +27,7 @@ from ..backends.base import (
 from ..widgets.call_panel import CallPanel
 from ..widgets.composer import Composer, Outgoing
 from ..widgets.customer_card import CustomerCard
+from ..widgets.key_hints import KeyHints
 from ..widgets.prompt_line import PromptLine
 from ..widgets.queue_list import CHANNEL_LABEL, QueueList
 from ..widgets.status_bar import StatusBar
@@ -95,6 +96,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         self._draft_timer: Timer | None = None
         self._last_draft: Outgoing | None = None
         self._header_stale = False
+        self._rows_moved = False
+        self._rows_touched: set[str] = set()
         self._filter_timer: Timer | None = None
         # Commands a macro adds once its reply, reviewed in the composer, is sent (tags, status...).
         self._macro_follow_up: dict[str, list[Command]] = {}
@@ -131,7 +134,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
                 yield Transcript(id="transcript")
                 yield Composer(id="composer")
         yield PromptLine(id="prompt")
-        yield Footer()
+        yield KeyHints()
 
     @property
     def queue(self) -> QueueList:
@@ -160,13 +163,17 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         store = self.main.store
         if changes.reloaded or len(changes.conversations) > 20_000:  # one sort beats 20k insertions
             self.views.rebuild(store.conversations, self.main.clock())
+            self._rows_moved = True
         else:
-            self.views.update(
+            moved = self.views.update(
                 changes.conversations | changes.removed,
                 store.conversations,
                 self.main.clock(),
                 changes.previous,
             )
+            self._rows_moved = self._rows_moved or moved
+            self._rows_touched |= changes.conversations
+        self._rows_touched |= changes.typing
         if self.open_id:
             for message in changes.messages:
                 if message.conversation_id == self.open_id:
@@ -177,8 +184,16 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             self.draw()
 
     def draw(self) -> None:
-        """Once a frame at most: the list, the chrome, and the open conversation's header if it changed."""
-        self.queue.rows_changed()
+        """Once a frame at most: the list, the chrome, and the open conversation's header if it changed.
+
+        When no row moved (most of a flood: unread counts, timestamps), only the visible changed rows are
+        repainted, not the whole list."""
+        if self._rows_moved:
+            self.queue.rows_changed()
+        elif self._rows_touched:
+            self.queue.rows_updated(self._rows_touched)
+        self._rows_moved = False
+        self._rows_touched = set()
         if self._header_stale:
             self._header_stale = False
             self._show_header()

@@ -161,6 +161,14 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self.set_reactive(QueueList.cursor, index)
         self.refresh()
 
+    def rows_updated(self, conversation_ids: set[str]) -> None:
+        """Only these conversations changed, none moved: repaint their rows if they are on screen."""
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        for index in range(top, min(top + height, len(self.view))):
+            if self.view.id_at(index) in conversation_ids:
+                self.refresh_line(index)
+
     def _resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.view))
 

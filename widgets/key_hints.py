@@ -1,0 +1,45 @@
+"""The bottom line of key hints: what the main keys do where you are.
+
+Textual's `Footer` rebuilds a widget per key each time the focus moves, which costs tens of milliseconds on
+every `/`, `r` or `esc` (measured under a flood of events); this line is one `Static` redrawn from the
+screen's active bindings, debounced to once a frame.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class KeyHints(Static):
+    DEFAULT_CSS = """
+    KeyHints { dock: bottom; height: 1; background: $panel; color: $foreground 80%; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._scheduled = False
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, _screen: object) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            self.call_after_refresh(self._draw)
+
+    def _draw(self) -> None:
+        self._scheduled = False
+        text = Text(no_wrap=True, overflow="ellipsis")
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            key_id = binding.id or binding.action
+            if not binding.show or not active.enabled or key_id in seen:
+                continue
+            seen.add(key_id)
+            text.append(f" {self.app.get_key_display(binding)} ", style="bold reverse")
+            text.append(f" {binding.description}  ")
+        text.append(" ^p palette ", style="dim")
+        self.update(text)
