@@ -214,15 +214,17 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
     def refresh_chrome(self) -> None:
         app = self.main
         self.query_one(StatusBar).show(app.store, app.me, app.clock(), self.views)
-        parts = []
-        for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1):
-            count = len(self.views[name])
-            mark = "▶" if name == self.current else " "
-            parts.append(f"{mark}{index} {title} {count}")
+        self._draw_view_bar()
+        self.set_class(len(self.views[self.current]) == 0, "-empty")
+
+    def _draw_view_bar(self) -> None:
         view = self.views[self.current]
+        parts = [f"{self.queue.cursor + 1}/{len(view)} │" if len(view) else "0/0 │"]
+        for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1):
+            mark = "▶" if name == self.current else " "
+            parts.append(f"{mark}{index} {title} {len(self.views[name])}")
         flt = f"   / {view.filter.text}" if view.filter.text else ""
         self.query_one(ViewBar).update(Text("  ".join(parts) + flt, no_wrap=True, overflow="ellipsis"))
-        self.set_class(len(view) == 0, "-empty")
 
     # ------------------------------------------------------------------------------------------ moving
 
@@ -286,6 +288,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         self.notify("No other item has new activity.")
 
     def on_queue_list_highlighted(self, message: QueueList.Highlighted) -> None:
+        self._draw_view_bar()
         # Moving fast through the list must not load every conversation on the way: wait for a pause.
         if self._detail_timer is not None:
             self._detail_timer.stop()

@@ -86,6 +86,9 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     QueueList {
         background: $surface;
         height: 1fr;
+        /* No scrollbar: Textual redraws a whole bar per line of it, every frame, which cost more than the
+           rows under a flood. The position shows in the view bar instead (row / total). */
+        scrollbar-size-vertical: 0;
     }
     QueueList > .queue-list--cursor { background: $accent 40%; text-style: bold; }
     QueueList:focus > .queue-list--cursor { background: $accent 70%; }
