@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import shlex
@@ -188,6 +189,11 @@ class StandardisteApp(App[None]):
                 chunk = events[start : start + SLICE]
                 started = time.perf_counter()
                 changes = self.store.apply(chunk, self.clock())
+                if changes.reloaded:
+                    # 100k rows just loaded: keep the cyclic collector from walking them again and again
+                    # (its full passes were the longest pauses under a flood). They are long-lived anyway.
+                    gc.collect()
+                    gc.freeze()
                 if changes:
                     self._announce(changes.new_conversations)
                     self.workspace.apply_changes(changes, draw=False)
@@ -234,6 +240,15 @@ class StandardisteApp(App[None]):
         await super().on_event(event)
 
     def _check_idle(self) -> None:
+        me = self.store.agents.get(self.me)
+        idle_after = self.config.presence.idle_away
+        if (
+            me is None
+            or me.presence is not Presence.AVAILABLE
+            or idle_after is None
+            or time.time() - self._last_input < idle_after
+        ):
+            return  # the common case, decided without counting the agent's work in 100k rows
         if not self._idle_away and self._presence_change(idle_change, self._last_input, time.time()):
             self._idle_away = True
 
