@@ -120,15 +120,15 @@ class StandardisteApp(App[None]):
         self.theme = self.config.theme if self.config.theme in self.available_themes else THEMES[0].name
         if self.config.keys:
             self.set_keymap(self.config.keys)
-        if self.drafts_path is not None:
-            from .drafts import Drafts
-
-            self._drafts = Drafts(self.drafts_path)
         await self.push_screen(self.workspace)
         # Paint first, connect after: the agent sees the console at once, and the data arrives into it.
         self.call_after_refresh(self._start_backends)
 
     async def _start_backends(self) -> None:
+        if self.drafts_path is not None:
+            from .drafts import Drafts
+
+            self._drafts = await asyncio.to_thread(Drafts, self.drafts_path)
         await self.hub.start()
         if self.outbox_path is not None:
             from .outbox import Outbox, OutboxBusy
