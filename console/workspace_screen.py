@@ -389,8 +389,10 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             self.notify(f"Cannot load the conversation: {error}", severity="error")
             return
         conversation = self.main.store.conversations.get(cid)
-        if cid == self.open_id and conversation is not None:
-            self.query_one(Transcript).show(messages, conversation.channel)
+        # The answer may come back after the agent moved on, or while the console is closing.
+        transcripts = self.query(Transcript)
+        if cid == self.open_id and conversation is not None and transcripts:
+            transcripts.first().show(messages, conversation.channel)
 
     @work(group="viewing")
     async def _announce_viewing(self, cid: str) -> None:
