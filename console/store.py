@@ -75,6 +75,8 @@ class Store:
         self._typing: dict[str, dict[str, float]] = {}
         # customer id -> their conversation ids: the customer card must not scan 100k rows per draw.
         self._by_customer: dict[str, set[str]] = {}
+        # conversation id -> agents who have it open or are typing in it
+        self._watchers: dict[str, set[str]] = {}
         self.version = 0
 
     # ------------------------------------------------------------------------------------------ loading
@@ -85,8 +87,7 @@ class Store:
             self._put(intern_conversation(conversation))
             changes.conversations.add(conversation.id)
         for agent in snapshot.agents:
-            self.agents[agent.id] = agent
-            changes.agents.add(agent.id)
+            self._put_agent(agent, changes)
         for customer in snapshot.customers:
             self.customers[customer.id] = customer
         if snapshot.csat or snapshot.wrapups:
@@ -104,6 +105,21 @@ class Store:
         self.csat.extend(csat)
         self.wrapups.extend(wrapups)
         self.version += 1
+
+    def _put_agent(self, agent: Agent, changes: Changes) -> None:
+        """Keep the index of who has which conversation open, so each row can say it cheaply."""
+        previous = self.agents.get(agent.id)
+        if previous is not None:
+            for cid in (previous.viewing, previous.typing_in):
+                if cid:
+                    self._watchers.get(cid, set()).discard(agent.id)
+                    changes.typing.add(cid)  # its row shows who is on it: repaint
+        self.agents[agent.id] = agent
+        changes.agents.add(agent.id)
+        for cid in (agent.viewing, agent.typing_in):
+            if cid:
+                self._watchers.setdefault(cid, set()).add(agent.id)
+                changes.typing.add(cid)
 
     def _put(self, conversation: Conversation) -> None:
         previous = self.conversations.get(conversation.id)
@@ -149,8 +165,7 @@ class Store:
                         people.pop(who, None)
                     changes.typing.add(conversation_id)
                 case AgentUpdated(agent=agent):
-                    self.agents[agent.id] = agent
-                    changes.agents.add(agent.id)
+                    self._put_agent(agent, changes)
                 case CustomerUpdated(customer=customer):
                     self.customers[customer.id] = customer
                 case CsatRecorded(record=record):
@@ -192,7 +207,9 @@ class Store:
     def viewers(self, conversation_id: str, *, besides: str | None = None) -> list[Agent]:
         """Other agents who have this conversation open or are typing in it (collision warnings)."""
         return [
-            agent
-            for agent in self.agents.values()
-            if agent.id != besides and conversation_id in (agent.viewing, agent.typing_in)
+            self.agents[agent_id]
+            for agent_id in sorted(self._watchers.get(conversation_id, ()))
+            if agent_id != besides
+            and agent_id in self.agents
+            and conversation_id in (self.agents[agent_id].viewing, self.agents[agent_id].typing_in)
         ]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from app_harness import Contact, make_app, seed, wait_for
-from mailservers import ImapServer, SmtpServer, mail, make_backend
+from mailservers import ImapServer, SmtpServer, free_port, mail, make_backend
 from standardiste.backends.local import LocalBackend
 from standardiste.console.app import StandardisteApp
 from standardiste.console.model import Channel
@@ -16,10 +17,9 @@ from standardiste.widgets.status_bar import StatusBar
 SIZE = (160, 50)
 
 
-def _two_backend_app(tmp_path: Path, imap: ImapServer, smtp: SmtpServer | None, password: str | None = None):  # type: ignore[no-untyped-def]
+def _two_backend_app(tmp_path: Path, imap: ImapServer, smtp: SmtpServer | None, **options: object):  # type: ignore[no-untyped-def]
     app = make_app(tmp_path)
-    options = {} if password is None else {"password": password}
-    mailbox = make_backend(imap, smtp, tmp_path / "mail-data", **options)
+    mailbox = make_backend(imap, smtp, tmp_path / "mail-data", **options)  # type: ignore[arg-type]
     local = LocalBackend(tmp_path / "workspace.db", agent_id="alice")
     app_two = StandardisteApp(
         app.config, [local, mailbox], drafts_path=tmp_path / "drafts.db", outbox_path=tmp_path / "outbox.db"
@@ -57,11 +57,21 @@ async def test_local_chat_and_imap_mail_in_one_console(
         await wait_for(lambda: app.store.conversations[chat].assignee == "alice", pilot=pilot)
 
 
-async def test_a_refused_login_is_said_and_the_local_workspace_keeps_working(
-    tmp_path: Path, imap_server: ImapServer
+@pytest.mark.parametrize(
+    ("trouble", "said"),
+    [
+        ({"password": "wrong-Pa55"}, "refused the login"),
+        ({"port": "free"}, "cannot reach"),
+        ({"security": "tls"}, "TLS"),
+    ],
+    ids=["wrong-password", "unreachable", "tls-failure"],
+)
+async def test_mail_trouble_is_said_and_the_local_workspace_keeps_working(
+    tmp_path: Path, imap_server: ImapServer, trouble: dict[str, str], said: str
 ) -> None:
     [chat] = seed(tmp_path / "workspace.db", [Contact(Channel.CHAT, "Jean Dupont", "fr", "Colis", age=10)])
-    app = _two_backend_app(tmp_path, imap_server, None, password="wrong-Pa55")
+    options = {key: free_port() if value == "free" else value for key, value in trouble.items()}
+    app = _two_backend_app(tmp_path, imap_server, None, **options)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: chat in app.store.conversations, pilot=pilot)
         await wait_for(
@@ -70,8 +80,8 @@ async def test_a_refused_login_is_said_and_the_local_workspace_keeps_working(
             pilot=pilot,
         )
         status = str(app.workspace.query_one(StatusBar).render())
-        assert "mail" in status and "refused the login" in status
-        assert "wrong-Pa55" not in status
+        assert "mail" in status and said in status
+        assert "wrong-Pa55" not in status and "s3cret" not in status
         await pilot.press("n")  # the chat is taken and answered all the same
         await wait_for(lambda: app.store.conversations[chat].assignee == "alice", pilot=pilot)
         await pilot.press("r", *"Bonjour !", "enter")

@@ -321,3 +321,40 @@ async def test_sla_clocks_warn_before_and_mark_after_the_breach(tmp_path: Path) 
         assert "✖+0s" in row_of("Jean Dupont")
         now[0] = T0 + 4.9
         assert "▲0s" in row_of("Jean Dupont")
+
+
+async def test_collision_shows_who_else_is_on_it_and_taking_it_over_asks_first(tmp_path: Path) -> None:
+    from standardiste.backends.local import default_agent
+
+    db = tmp_path / "workspace.db"
+    [mail] = seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Refund", age=600)])
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app, 1)
+        bob = Workspace(db)  # another agent's console, on the same file
+        bob.upsert_agent(default_agent("bob", "Bob"))
+        bob.claim(mail, "bob")
+        bob.set_agent_activity("bob", viewing=mail, typing_in=mail)
+        await wait_for(lambda: app.store.viewers(mail, besides="alice"), pilot=pilot)
+        await wait_for(lambda: app.store.conversations[mail].assignee == "bob", pilot=pilot)
+        app.workspace.action_view("everyone")
+        queue = app.workspace.query_one(QueueList)
+        assert queue.select_id(mail)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        row = "".join(s.text for s in queue._row(app.store.conversations[mail], 150, app.clock()))
+        assert "✎bob" in row
+        header = str(app.workspace.query_one("#detail-header").render())
+        assert "Bob is typing a reply" in header
+        await pilot.press("c")  # take it over: the console asks first
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("y")
+        await wait_for(lambda: _assignee(db, mail) == "alice", pilot=pilot)
+
+
+def _assignee(db: Path, conversation_id: str) -> str | None:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT assignee FROM conversations WHERE id = ?", (int(conversation_id.split(":")[1]),)
+        ).fetchone()[0]

@@ -280,6 +280,12 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         waited = format_duration(c.waited(now)) if not c.is_closed else "done"
         owner = "me" if c.assignee and c.assignee == self.me else (c.assignee or "")
         owner_style = self._style("mine") if owner == "me" else self._style("dim")
+        others = self.store.viewers(c.id, besides=self.me)
+        if others:
+            # Collision: someone else has it open (@) or is writing in it (✎).
+            first = others[0]
+            owner = ("✎" if first.typing_in == c.id else "@") + first.id
+            owner_style = self._style("warning")
         name_style = self._style("unread") if c.unread else NO_STYLE
         state = STATE_LABEL.get(c.state, c.state.value)
         fixed = 7 + 1 + 9 + 7 + 1 + 7 + 1 + 3 + 2 + 9
