@@ -253,6 +253,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         self.current = name
         view = self.views[name]
         self.queue.set_view(view)
+        prompt = self.query_one(PromptLine)
+        if prompt.mode == "idle":
+            prompt.value = view.filter.text  # each view keeps its own filter; show this one's
         self.queue.focus()
         self.refresh_chrome()
 
@@ -273,6 +276,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             self.queue.focus()
         elif self.views[self.current].filter.text:
             self._apply_filter("")
+            self.query_one(PromptLine).close(clear=True)
 
     def action_next_activity(self) -> None:
         store = self.main.store
@@ -421,14 +425,15 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         prompt = event.input
         if not isinstance(prompt, PromptLine):
             return
+        mode = prompt.mode
         prompt.close()
         self.queue.focus()
-        if prompt.mode == "command":
+        if mode == "command":
             self.run_command_line(event.value)
 
     def on_prompt_line_cancelled(self, event: PromptLine.Cancelled) -> None:
         prompt = self.query_one(PromptLine)
-        prompt.close()
+        prompt.close(clear=True)
         if event.mode == "filter":
             if self._filter_timer is not None:
                 self._filter_timer.stop()

@@ -1,4 +1,8 @@
-"""The bottom prompt: `/` filters the list as you type, `:` runs a command with completion."""
+"""The bottom prompt: `/` filters the list as you type, `:` runs a command with completion.
+
+It is always on screen (showing the active filter, or a hint) so that opening it moves focus only: showing
+and hiding a line relaid the whole screen out on every `/`.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,16 @@ from textual.widgets import Input
 
 class PromptLine(Input):
     DEFAULT_CSS = """
-    PromptLine, PromptLine:focus { height: 1; border: none; padding: 0 1; display: none; background: $panel; }
-    PromptLine.-open { display: block; }
+    PromptLine, PromptLine:focus { height: 1; border: none; padding: 0 1; background: $panel; color: $foreground 70%; }
+    PromptLine.-open { background: $boost; color: $foreground; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
         Binding("tab", "complete", "Complete", id="prompt.complete"),
     ]
 
-    mode = "filter"
+    mode = "idle"  # idle | filter | command
+    HINT = "/ filter · : command · ? keys"
 
     class Cancelled(Message):
         def __init__(self, mode: str) -> None:
@@ -36,10 +41,19 @@ class PromptLine(Input):
         self.value = value
         self.cursor_position = len(value)
         self.add_class("-open")
-        self.focus()
+        self.screen.set_focus(self)
 
-    def close(self) -> None:
+    def on_mount(self) -> None:
+        self.placeholder = self.HINT
+
+    def close(self, *, clear: bool = False) -> None:
+        """Back to idle; the filter's text stays shown (it is still applied) unless `clear`."""
+        was = self.mode
+        self.mode = "idle"  # from here on, changes to the value are not typing
         self.remove_class("-open")
+        if clear or was == "command":
+            self.value = ""
+        self.placeholder = self.HINT
 
     def action_cancel(self) -> None:
         self.post_message(self.Cancelled(self.mode))
