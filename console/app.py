@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 FRAME = 1 / 30
 # Events applied between two yields to the event loop (a few ms of work at most).
-SLICE = 500
+SLICE = 200
 
 
 class PumpStats:
