@@ -111,6 +111,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.main
+        # Set before the children exist: changing a screen's classes later restyles every widget (~15 ms).
+        self.set_class(app.size.width < NARROW, "-narrow")
+        self.add_class("-empty")
         self.views = ViewSet(
             {name: scope for name, (_, scope) in VIEW_SCOPES.items()}, me=app.me, sla=app.config.sla
         )
