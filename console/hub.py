@@ -3,7 +3,8 @@
 Each backend gets its own task: connect, snapshot, then tail `events()`. A backend that cannot be reached
 is retried with backoff and jitter while the others keep working; its state is published as a
 `BackendStatus` event so the console can say "mail: cannot reach imap.example.com, retrying in 8 s".
-Events are queued, not applied: the app drains the queue in batches (at most 30 times a second).
+Events are queued, not applied: the app drains the queue in batches (at most 30 times a second). The queue
+is bounded, so a flood the console cannot keep up with waits in the backend instead of in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..backends.retry import Backoff
 from .model import Attachment, Conversation, Message
 
 log = logging.getLogger(__name__)
+QUEUE_BATCHES = 4
 
 
 class Hub:
@@ -37,7 +39,9 @@ class Hub:
         if not backends:
             raise Invalid("no backend configured")
         self.backends = {backend.name: backend for backend in backends}
-        self.queue: asyncio.Queue[Sequence[Event]] = asyncio.Queue()
+        # Bounded: when the console falls behind, adapters stop reading and changes wait at the source,
+        # where the next read collapses repeated updates of one conversation into one event.
+        self.queue: asyncio.Queue[Sequence[Event]] = asyncio.Queue(maxsize=QUEUE_BATCHES)
         self._tasks: list[asyncio.Task[None]] = []
         self.me: dict[str, str] = {}
 
@@ -72,7 +76,7 @@ class Hub:
     async def _run(self, backend: Backend) -> None:
         backoff = Backoff(base=1.0, cap=30.0)
         while True:
-            self.queue.put_nowait([BackendStatus(backend.name, LinkState.CONNECTING)])
+            await self.queue.put([BackendStatus(backend.name, LinkState.CONNECTING)])
             try:
                 await backend.connect()
                 snapshot = await backend.snapshot()
@@ -82,10 +86,10 @@ class Hub:
                     SnapshotLoaded(backend.name, snapshot),
                     BackendStatus(backend.name, LinkState.CONNECTED),
                 ]
-                self.queue.put_nowait(batch)
+                await self.queue.put(batch)
                 backoff.reset()
                 async for events in backend.events():
-                    self.queue.put_nowait(events)
+                    await self.queue.put(events)
                 return  # the backend closed its stream on purpose
             except asyncio.CancelledError:
                 raise
@@ -95,7 +99,7 @@ class Hub:
                 log.exception("backend %s failed", backend.name)
                 detail = f"{type(error).__name__}: {error}"
             delay = backoff.next()
-            self.queue.put_nowait([BackendStatus(backend.name, LinkState.DOWN, detail, retry_in=delay)])
+            await self.queue.put([BackendStatus(backend.name, LinkState.DOWN, detail, retry_in=delay)])
             with contextlib.suppress(Exception):
                 await backend.close()
             await asyncio.sleep(delay)

@@ -65,6 +65,8 @@ from .workspace import (
 T = TypeVar("T")
 # CSAT and wrap-ups sent with a snapshot: the wallboard's "last 7 days".
 RECORDS_SECONDS = 7 * 24 * 3600.0
+# Changes read at once: bounds one batch's memory; a backlog is read in several, each one deduplicated.
+READ_LIMIT = 10_000
 _CHUNK = 500
 
 
@@ -212,7 +214,7 @@ class LocalBackend(Backend):
     # ------------------------------------------------------------------------------------------ change feed
 
     def _read_changes(self) -> list[Event]:
-        changes = self.ws.changes_since(self._seq)
+        changes = self.ws.changes_since(self._seq, limit=READ_LIMIT)
         if not changes:
             return []
         self._seq = changes[-1].seq
