@@ -377,13 +377,10 @@ class StandardisteApp(App[None]):
         self.theme = name
 
     def watch_theme(self, theme: str) -> None:
-        if theme != self.config.theme and self.is_mounted(self.workspace):
+        if theme != self.config.theme and self.workspace in self.screen_stack:
             self.config.theme = theme
             with contextlib.suppress(OSError):
                 save_setting(self.config.path, "theme", theme)
-
-    def is_mounted(self, screen: Screen[Any]) -> bool:
-        return screen in self.screen_stack
 
     def action_help(self) -> None:
         screen = self.screen
