@@ -28,7 +28,7 @@ from textual.screen import Screen
 
 from ..backends.base import Backend, BackendError, Command, CommandKind, CommandResult, SetPresence
 from ..themes import SHORT_NAMES, THEMES
-from .actions import ACTIONS, BY_ID
+from .actions import ACTIONS
 from .config import Config, save_setting
 from .hub import Hub
 from .model import Channel, Presence, State
@@ -87,7 +87,6 @@ class StandardisteApp(App[None]):
         clock: Callable[[], float] = time.time,
         outbox_path: Path | None = None,
         drafts_path: Path | None = None,
-        on_started: Callable[[StandardisteApp], None] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -109,7 +108,6 @@ class StandardisteApp(App[None]):
         self._idle_away = False
         self._macros: Any = None
         self.push_offers: Any = None
-        self._on_started = on_started
         self.workspace = WorkspaceScreen()
 
     # ------------------------------------------------------------------------------------------ start & stop
@@ -156,8 +154,6 @@ class StandardisteApp(App[None]):
         self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
         self.set_interval(1.0, self._tick, name="clock")
         self.set_interval(5.0, self._check_idle, name="idle")
-        if self._on_started is not None:
-            self._on_started(self)
 
     async def on_unmount(self) -> None:
         if self._pump_task is not None:
@@ -494,4 +490,4 @@ class StandardisteApp(App[None]):
             self.workspace.run_action(action)
 
 
-__all__ = ["BY_ID", "StandardisteApp"]
+__all__ = ["StandardisteApp"]

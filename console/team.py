@@ -17,13 +17,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
-from ..backends.local.workspace import (
-    CONVERSATION_COLUMNS,
-    Workspace,
-    conversation_from_row,
-    local_id,
-    qualify,
-)
+from ..backends.local.rows import CONVERSATION_COLUMNS, conversation_from_row, local_id, qualify
+from ..backends.local.workspace import Workspace
 from .model import WAITING_STATES, Agent, Channel, Conversation, State
 from .routing import (
     FAR_FUTURE,

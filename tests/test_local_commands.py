@@ -49,7 +49,7 @@ from standardiste.backends.base import (
 )
 from standardiste.backends.local import LocalBackend, Workspace, qualify
 from standardiste.backends.local.commands import CALLBACK_MAX_ATTEMPTS
-from standardiste.backends.local.workspace import local_id
+from standardiste.backends.local.rows import local_id
 from standardiste.console.model import (
     Attachment,
     Channel,

@@ -29,7 +29,8 @@ from standardiste.backends.base import (
     WrapUp,
 )
 from standardiste.backends.local import LocalBackend, Workspace, default_agent, local_id, qualify
-from standardiste.backends.local.workspace import SCHEMA_VERSION, OwnedByOther, _split_sql
+from standardiste.backends.local.rows import SCHEMA_VERSION
+from standardiste.backends.local.workspace import OwnedByOther, _split_sql
 from standardiste.console.model import (
     Agent,
     Attachment,

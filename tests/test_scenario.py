@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from standardiste.backends.base import Accept, HangUp, Reply, WrapUp
 from standardiste.backends.local import commands
+from standardiste.backends.local.rows import qualify
 from standardiste.backends.local.scenario import (
     ContactEvent,
     ScenarioError,
@@ -17,7 +18,7 @@ from standardiste.backends.local.scenario import (
     parse_scenario,
 )
 from standardiste.backends.local.simulator import Simulator, run_simulator
-from standardiste.backends.local.workspace import Workspace, qualify
+from standardiste.backends.local.workspace import Workspace
 from standardiste.console.model import Channel, Direction, Priority, State
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "christmas-morning.jsonl"

@@ -18,9 +18,10 @@ from standardiste.backends.base import Accept, Conflict, HangUp, Reply, WrapUp
 from standardiste.backends.local import commands
 from standardiste.backends.local.backend import LocalBackend
 from standardiste.backends.local.mime_factory import MailAttachment, Quote, build_mail
+from standardiste.backends.local.rows import qualify
 from standardiste.backends.local.simulated_people import CHANNEL_SHARES, load_people
 from standardiste.backends.local.simulator import CSAT_RESPONSE_RATE, Simulator, csat_score, run_simulator
-from standardiste.backends.local.workspace import Workspace, qualify
+from standardiste.backends.local.workspace import Workspace
 from standardiste.console.model import Channel, Direction, Priority, State, state_allowed
 from standardiste.console.sla import SlaPolicy
 

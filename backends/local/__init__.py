@@ -1,6 +1,7 @@
 """The embedded local workspace: one SQLite file shared by every console on this machine."""
 
 from .backend import LocalBackend, default_agent
-from .workspace import Workspace, local_id, qualify
+from .rows import local_id, qualify
+from .workspace import Workspace
 
 __all__ = ["LocalBackend", "Workspace", "default_agent", "local_id", "qualify"]

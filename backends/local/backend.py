@@ -47,13 +47,11 @@ from ..base import (
     WrappedUp,
 )
 from . import commands
-from .workspace import (
+from .rows import (
     AGENT_COLUMNS,
     BACKEND_NAME,
     CONVERSATION_COLUMNS,
     MESSAGE_COLUMNS,
-    Change,
-    Workspace,
     agent_from_row,
     conversation_from_row,
     customer_from_row,
@@ -61,6 +59,7 @@ from .workspace import (
     message_from_row,
     qualify,
 )
+from .workspace import Change, Workspace
 
 T = TypeVar("T")
 # CSAT and wrap-ups sent with a snapshot: the wallboard's "last 7 days".

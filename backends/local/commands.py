@@ -56,7 +56,8 @@ from ..base import (
     Viewing,
     WrapUp,
 )
-from .workspace import OwnedByOther, Workspace, local_id
+from .rows import local_id
+from .workspace import OwnedByOther, Workspace
 
 # A callback that nobody answers is tried again this many times, this long apart.
 CALLBACK_MAX_ATTEMPTS = 3

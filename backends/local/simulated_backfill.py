@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ...console.model import Agent, Channel, Direction, EmailHeaders, Seniority, Skills, State
 from ...console.sla import format_duration
 from .mime_factory import BuiltMail
+from .rows import attachments_to_json as attachments_json
+from .rows import capacity_to_json, email_to_json, skills_to_json
 from .simulated_people import (
     EMAIL_LIKE,
     SUPPORT_ADDRESS,
@@ -23,8 +25,7 @@ from .simulated_people import (
     reply_quote,
 )
 from .simulated_reactions import CSAT_RESPONSE_RATE, csat_comment, csat_score
-from .workspace import Workspace, capacity_to_json, email_to_json, skills_to_json
-from .workspace import attachments_to_json as attachments_json
+from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .simulator import Simulator

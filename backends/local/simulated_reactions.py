@@ -17,8 +17,8 @@ from typing import Any
 from ...console.model import Channel, CsatRecord, Direction, Priority, State
 from ...console.sla import SlaPolicy, format_duration
 from .mime_factory import MailAttachment
+from .rows import qualify
 from .simulated_people import EMAIL_LIKE, SUPPORT_NAME, ContactSpec, Language, customer_mail, reply_quote
-from .workspace import qualify
 
 # About a third of customers answer a satisfaction survey.
 CSAT_RESPONSE_RATE = 0.35

@@ -44,6 +44,8 @@ from typing import Any
 from ...console.model import Channel, CsatRecord, Customer, Direction, State
 from ...console.sla import SlaPolicy, format_duration
 from .mime_factory import BuiltMail, MailAttachment
+from .rows import attachments_to_json as attachments_json
+from .rows import qualify
 from .scenario import (
     AbandonEvent,
     ContactEvent,
@@ -77,8 +79,7 @@ from .simulated_reactions import (
     _Tracked,
     csat_score,
 )
-from .workspace import Workspace, qualify
-from .workspace import attachments_to_json as attachments_json
+from .workspace import Workspace
 
 Clock = Callable[[], float]
 

@@ -21,7 +21,8 @@ from collections import Counter
 
 from standardiste.backends.base import Accept, Conflict
 from standardiste.backends.local import commands
-from standardiste.backends.local.workspace import OwnedByOther, Workspace, qualify
+from standardiste.backends.local.rows import qualify
+from standardiste.backends.local.workspace import OwnedByOther, Workspace
 from standardiste.console.model import Conversation, State
 
 

@@ -1,0 +1,208 @@
+"""Rows of the workspace file and the domain values they hold: ids, columns, and the conversions both ways.
+
+Strings repeated across 100k rows (language, queue, customer, assignee, tags) are interned as they are read,
+and equal timestamps share one float, so the console's store stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ...console.model import (
+    DEFAULT_CAPACITY,
+    Agent,
+    Attachment,
+    Channel,
+    Conversation,
+    Customer,
+    Direction,
+    EmailHeaders,
+    Message,
+    Presence,
+    Priority,
+    Seniority,
+    Skills,
+    State,
+)
+
+BACKEND_NAME = "local"
+SCHEMA_VERSION = "1"
+
+CONVERSATION_COLUMNS = (
+    "id, channel, state, subject, customer_id, customer_name, language, queue, priority, tags, assignee, "
+    "created_at, updated_at, first_response_at, last_customer_at, answered_at, closed_at, sla_due_at, "
+    "snoozed_until, callback_number, callback_at, unread, muted, version"
+)
+# Conversations loaded into the console: everything open, and what closed in the last day (history, metrics).
+RECENT_SECONDS = 24 * 3600
+
+
+def qualify(row_id: int | str) -> str:
+    return f"{BACKEND_NAME}:{row_id}"
+
+
+def local_id(conversation_id: str | int) -> int:
+    """`local:42` -> 42. Raises ValueError on an id of another backend."""
+    if isinstance(conversation_id, int):
+        return conversation_id
+    backend, sep, rest = conversation_id.partition(":")
+    if not sep:
+        return int(backend)
+    if backend != BACKEND_NAME:
+        raise ValueError(f"not a local conversation: {conversation_id!r}")
+    return int(rest)
+
+
+def _tags_to_text(tags: Iterable[str]) -> str:
+    return ",".join(sorted({t.strip().lower() for t in tags if t.strip()}))
+
+
+def _tags_from_text(text: str) -> tuple[str, ...]:
+    return tuple(sys.intern(t) for t in text.split(",")) if text else ()
+
+
+def _interned(text: str | None) -> str | None:
+    return sys.intern(text) if text else text
+
+
+def conversation_from_row(row: Sequence[Any]) -> Conversation:
+    # 100k rows stay small: one float object when timestamps are equal, shared customer strings.
+    created = row[11]
+    updated = created if row[12] == created else row[12]
+    last_customer = created if row[14] == created else row[14]
+    return Conversation(
+        id=qualify(row[0]),
+        channel=Channel(row[1]),
+        state=State(row[2]),
+        subject=row[3],
+        customer_id=sys.intern(row[4]),
+        customer_name=sys.intern(row[5]),
+        language=sys.intern(row[6]),
+        queue=sys.intern(row[7]),
+        priority=Priority(row[8]),
+        tags=_tags_from_text(row[9]),
+        assignee=_interned(row[10]),
+        created_at=created,
+        updated_at=updated,
+        first_response_at=row[13],
+        last_customer_at=last_customer,
+        answered_at=row[15],
+        closed_at=row[16],
+        sla_due_at=row[17],
+        snoozed_until=row[18],
+        callback_number=row[19],
+        callback_at=row[20],
+        unread=row[21],
+        muted=bool(row[22]),
+        version=row[23],
+    )
+
+
+def attachments_to_json(attachments: Iterable[Attachment]) -> str:
+    return json.dumps(
+        [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "ref": a.ref}
+            for a in attachments
+        ]
+    )
+
+
+def email_to_json(email: EmailHeaders | None) -> str | None:
+    if email is None:
+        return None
+    return json.dumps(
+        {
+            "message_id": email.message_id,
+            "in_reply_to": email.in_reply_to,
+            "references": list(email.references),
+            "from_addr": email.from_addr,
+            "to": list(email.to),
+            "cc": list(email.cc),
+            "bcc": list(email.bcc),
+            "subject": email.subject,
+        }
+    )
+
+
+def message_from_row(row: Sequence[Any]) -> Message:
+    email = None
+    if row[7]:
+        data = json.loads(row[7])
+        email = EmailHeaders(
+            message_id=data.get("message_id", ""),
+            in_reply_to=data.get("in_reply_to", ""),
+            references=tuple(data.get("references", ())),
+            from_addr=data.get("from_addr", ""),
+            to=tuple(data.get("to", ())),
+            cc=tuple(data.get("cc", ())),
+            bcc=tuple(data.get("bcc", ())),
+            subject=data.get("subject", ""),
+        )
+    return Message(
+        id=qualify(row[0]),
+        conversation_id=qualify(row[1]),
+        direction=Direction(row[2]),
+        author=row[3],
+        body=row[4],
+        created_at=row[5],
+        attachments=tuple(Attachment(**a) for a in json.loads(row[6] or "[]")),
+        email=email,
+    )
+
+
+def skills_to_json(skills: Skills) -> str:
+    return json.dumps(
+        {
+            "channels": {c.value: level for c, level in skills.channels.items()},
+            "languages": list(skills.languages),
+            "seniority": int(skills.seniority),
+        }
+    )
+
+
+def skills_from_json(text: str) -> Skills:
+    data = json.loads(text or "{}")
+    return Skills(
+        channels={Channel(c): int(level) for c, level in data.get("channels", {}).items()},
+        languages=tuple(data.get("languages", ("en",))),
+        seniority=Seniority(int(data.get("seniority", Seniority.CONFIRMED))),
+    )
+
+
+def capacity_to_json(capacity: dict[Channel, int]) -> str:
+    return json.dumps({c.value: n for c, n in capacity.items()})
+
+
+def capacity_from_json(text: str) -> dict[Channel, int]:
+    data = json.loads(text or "{}")
+    return {Channel(c): int(n) for c, n in data.items()} or dict(DEFAULT_CAPACITY)
+
+
+def agent_from_row(row: Sequence[Any]) -> Agent:
+    return Agent(
+        id=row[0],
+        name=row[1],
+        skills=skills_from_json(row[2]),
+        capacity=capacity_from_json(row[3]),
+        presence=Presence(row[4]),
+        presence_reason=row[5],
+        presence_since=row[6],
+        viewing=qualify(row[7]) if row[7] is not None else None,
+        typing_in=qualify(row[8]) if row[8] is not None else None,
+        last_seen=row[9],
+        supervisor=bool(row[10]),
+    )
+
+
+AGENT_COLUMNS = (
+    "id, name, skills, capacity, presence, presence_reason, presence_since, viewing, typing_in, last_seen, "
+    "supervisor"
+)
+MESSAGE_COLUMNS = "id, conversation_id, direction, author, body, created_at, attachments, email"
+
+
+def customer_from_row(row: Sequence[Any]) -> Customer:
+    return Customer(*row)
