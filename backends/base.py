@@ -484,6 +484,10 @@ class Backend(abc.ABC):
     async def perform(self, command: Command) -> CommandResult:
         """Carry out a command; raise a `BackendError` subclass on failure."""
 
+    async def customer(self, customer_id: str) -> Customer | None:
+        """One customer, loaded when a conversation of theirs is opened (snapshots need not carry them all)."""
+        return None
+
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         """Every conversation of this customer on this backend, newest first."""
         return []

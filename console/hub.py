@@ -28,7 +28,7 @@ from ..backends.base import (
     Unsupported,
 )
 from ..backends.retry import Backoff
-from .model import Attachment, Conversation, Message
+from .model import Attachment, Conversation, Customer, Message
 
 log = logging.getLogger(__name__)
 QUEUE_BATCHES = 4
@@ -136,6 +136,9 @@ class Hub:
 
     async def history(self, conversation_id: str) -> list[Message]:
         return await self.backend_for(conversation_id).history(conversation_id)
+
+    async def customer(self, conversation: Conversation) -> Customer | None:
+        return await self.backend_for(conversation.id).customer(conversation.customer_id)
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         found: list[Conversation] = []

@@ -338,6 +338,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         if changed:
             self.query_one(Transcript).show([], conversation.channel)
             self._load_history(cid)
+            if conversation.customer_id not in self.main.store.customers:
+                self._load_customer(conversation)
             self._announce_viewing(cid)
             self._restore_draft(cid)
 
@@ -400,6 +402,16 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         transcripts = self.query(Transcript)
         if cid == self.open_id and conversation is not None and transcripts:
             transcripts.first().show(messages, conversation.channel)
+
+    @work(group="customer")
+    async def _load_customer(self, conversation: Conversation) -> None:
+        """Customers are fetched when one of their conversations opens, not 30k of them at start."""
+        with contextlib.suppress(BackendError):
+            customer = await self.main.hub.customer(conversation)
+            if customer is not None:
+                self.main.store.customers[customer.id] = customer
+                if self.open_id == conversation.id:
+                    self._show_header()
 
     @work(group="viewing")
     async def _announce_viewing(self, cid: str) -> None:

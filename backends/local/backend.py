@@ -23,6 +23,7 @@ from ...console.model import (
     Channel,
     Conversation,
     CsatRecord,
+    Customer,
     Message,
     Presence,
     Seniority,
@@ -162,7 +163,6 @@ class LocalBackend(Backend):
             return Snapshot(
                 conversations=self.ws.conversations(),
                 agents=self.ws.agents(),
-                customers=self.ws.customers(),
                 me=self.agent_id,
                 csat=self.ws.csat(since=time.time() - RECORDS_SECONDS),
                 wrapups=self.ws.wrapups(since=time.time() - RECORDS_SECONDS),
@@ -190,6 +190,9 @@ class LocalBackend(Backend):
         if not command.agent_id:
             command = replace(command, agent_id=self.agent_id)
         return await self._run(commands.perform, self.ws, command)
+
+    async def customer(self, customer_id: str) -> Customer | None:
+        return await self._run(self.ws.customer, customer_id)
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         return await self._run(self.ws.conversations_of_customer, customer_id)
