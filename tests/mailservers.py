@@ -177,6 +177,35 @@ class _ClientSide:
     password: str
     tls: TlsFiles | None
 
+    process: subprocess.Popen[bytes] | None = None
+
+    def _wait_for_greeting(self, name: str, log: Path, timeout: float) -> None:
+        """Until the server answers `* OK` on its port; its log's tail if it dies first."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection((self.host, self.port), 0.2) as sock:
+                    sock.settimeout(2.0)
+                    if sock.recv(100).startswith(b"* OK"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{name} did not start on port {self.port}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
     def client(self) -> IMAPClient:
         """Another mail client on the same mailbox (a colleague's, or the MTA delivering)."""
         client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
@@ -275,29 +304,7 @@ class ImapServer(_ClientSide):
             self.process = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "FQDN": "localhost"}
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pymap exited: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection((self.host, self.port), 0.2) as sock:
-                    sock.settimeout(2.0)
-                    if sock.recv(100).startswith(b"* OK"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"pymap did not start on port {self.port}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        self._wait_for_greeting("pymap", self.log, timeout)
 
     def drop_into_maildir(self, raw: bytes) -> None:
         """Deliver as the MTA does, straight into the maildir: works while the IMAP server is down."""
@@ -405,29 +412,7 @@ class DovecotServer(_ClientSide):
             self.process = subprocess.Popen(
                 [self.binary, "-F", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dovecot exited: {(self.base / 'stdout.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection((self.host, self.port), 0.2) as sock:
-                    sock.settimeout(2.0)
-                    if sock.recv(100).startswith(b"* OK"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"dovecot did not start on port {self.port}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        self._wait_for_greeting("dovecot", self.base / "stdout.log", timeout)
 
     def kick(self) -> None:
         """Drop every connection of the user (an admin's `doveadm kick`, or a failover)."""
