@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +31,41 @@ def smtp_server() -> Iterator[Any]:
 
     with running_smtp() as server:
         yield server
+
+
+# Two agents' consoles (alice, bob) on one workspace file, and a plain `Workspace` to seed it and read it back.
+
+
+@pytest.fixture
+def ws(workspace_path: Path) -> Iterator[Any]:
+    from standardiste.backends.local import Workspace
+
+    workspace = Workspace(workspace_path)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+async def alice(workspace_path: Path, ws: Any) -> AsyncIterator[Any]:
+    from standardiste.backends.local import LocalBackend
+
+    backend = LocalBackend(workspace_path, agent_id="alice")
+    await backend.connect()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture
+async def bob(workspace_path: Path, ws: Any) -> AsyncIterator[Any]:
+    from standardiste.backends.local import LocalBackend
+
+    backend = LocalBackend(workspace_path, agent_id="bob")
+    await backend.connect()
+    try:
+        yield backend
+    finally:
+        await backend.close()
