@@ -27,6 +27,7 @@ import json
 import sys
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from ..backends.base import Command
@@ -164,20 +165,25 @@ def _union_arms(hint: Any) -> tuple[Any, ...] | None:
     return None
 
 
+def _through_union(value: Any, arms: tuple[Any, ...], hint: Any, convert: Callable[[Any, Any], Any]) -> Any:
+    """`X | Y | None`: None as itself, else the first arm that converts the value (both directions)."""
+    if value is None and type(None) in arms:
+        return None
+    errors = []
+    for arm in arms:
+        if arm is type(None):
+            continue
+        try:
+            return convert(value, arm)
+        except CodecError as error:
+            errors.append(str(error))
+    raise CodecError(f"{value!r} matches no type of {hint}: {'; '.join(errors)}")
+
+
 def _encode(value: Any, hint: Any) -> Any:
     arms = _union_arms(hint)
     if arms is not None:
-        if value is None and type(None) in arms:
-            return None
-        errors = []
-        for arm in arms:
-            if arm is type(None):
-                continue
-            try:
-                return _encode(value, arm)
-            except CodecError as error:
-                errors.append(str(error))
-        raise CodecError(f"{value!r} matches no type of {hint}: {'; '.join(errors)}")
+        return _through_union(value, arms, hint, _encode)
     if hint is type(None):
         if value is not None:
             raise CodecError(f"expected None, got {value!r}")
@@ -234,17 +240,7 @@ def _encode(value: Any, hint: Any) -> Any:
 def _decode(data: Any, hint: Any) -> Any:
     arms = _union_arms(hint)
     if arms is not None:
-        if data is None and type(None) in arms:
-            return None
-        errors = []
-        for arm in arms:
-            if arm is type(None):
-                continue
-            try:
-                return _decode(data, arm)
-            except CodecError as error:
-                errors.append(str(error))
-        raise CodecError(f"{data!r} matches no type of {hint}: {'; '.join(errors)}")
+        return _through_union(data, arms, hint, _decode)
     if hint is type(None):
         if data is not None:
             raise CodecError(f"expected null, got {data!r}")
