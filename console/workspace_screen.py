@@ -346,10 +346,11 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
     def _show_header(self) -> None:
         app = self.main
         conversation = app.store.conversations.get(self.open_id or "")
-        if conversation is None:
+        headers = self.query(DetailHeader)  # none while the console closes (a late worker may call)
+        if conversation is None or not headers:
             return
         now = app.clock()
-        header = self.query_one(DetailHeader)
+        header = headers.first()
         subject = sanitize(conversation.subject, single_line=True)
         owner = conversation.assignee or "nobody"
         deadline = app.config.sla.deadline(conversation)

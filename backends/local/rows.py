@@ -68,6 +68,12 @@ def _interned(text: str | None) -> str | None:
     return sys.intern(text) if text else text
 
 
+# Enum members by value: a dict lookup is ten times cheaper than calling the enum, per row.
+_CHANNELS = {c.value: c for c in Channel}
+_STATES = {s.value: s for s in State}
+_PRIORITIES = {int(p): p for p in Priority}
+
+
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
     # 100k rows stay small: one float object when timestamps are equal, shared customer strings.
     created = row[11]
@@ -75,14 +81,14 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
     last_customer = created if row[14] == created else row[14]
     return Conversation(
         id=qualify(row[0]),
-        channel=Channel(row[1]),
-        state=State(row[2]),
+        channel=_CHANNELS[row[1]],
+        state=_STATES[row[2]],
         subject=row[3],
         customer_id=sys.intern(row[4]),
         customer_name=sys.intern(row[5]),
         language=sys.intern(row[6]),
         queue=sys.intern(row[7]),
-        priority=Priority(row[8]),
+        priority=_PRIORITIES[row[8]],
         tags=_tags_from_text(row[9]),
         assignee=_interned(row[10]),
         created_at=created,
