@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/workspace.py
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/store.py --smoke
+	$(BIN)/python bench/workspace.py --smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
