@@ -255,6 +255,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             return
         self.current = name
         view = self.views[name]
+        now = self.main.clock()
+        if view.next_wake <= now:  # a snoozed item woke while this view was not shown
+            view.rebuild(self.main.store.conversations.values(), now)
         self.queue.set_view(view)
         prompt = self.query_one(PromptLine)
         if prompt.mode == "idle":
