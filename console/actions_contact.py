@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import work
 
@@ -52,10 +51,6 @@ from .presence import validate_change
 from .routing import ClaimCheck, Load, best_for, claim_check
 from .sanitize import sanitize
 from .sla import parse_duration, parse_when
-
-if TYPE_CHECKING:
-    pass
-
 
 SNOOZE_CHOICES: list[tuple[str, str]] = [
     ("15m", "15 minutes"),
