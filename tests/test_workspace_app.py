@@ -358,3 +358,23 @@ def _assignee(db: Path, conversation_id: str) -> str | None:
         return connection.execute(
             "SELECT assignee FROM conversations WHERE id = ?", (int(conversation_id.split(":")[1]),)
         ).fetchone()[0]
+
+
+async def test_the_command_palette_lists_the_actions(tmp_path: Path) -> None:
+    seed(tmp_path / "workspace.db")
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app, 8)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"hang up")
+        await pilot.pause(0.5)
+        options = app.screen.query_one("CommandList")
+        prompts = [str(option.prompt) for option in options.options]  # type: ignore[attr-defined]
+        assert any("Hang up" in prompt for prompt in prompts)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p", *"theme: light")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.theme == "standardiste-light"
