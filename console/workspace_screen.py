@@ -308,6 +308,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
 
     def show_taken(self, conversation_id: str) -> None:
         """After taking an item (n, or an accepted offer): open it where the agent will work on it."""
+        if not self.query(QueueList):
+            return  # the answer came back while the console was closing
         self.action_view("all")
         self.queue.select_id(conversation_id)
         self.open_conversation(conversation_id)
