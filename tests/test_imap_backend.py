@@ -249,12 +249,28 @@ async def test_a_reply_goes_to_reply_to_and_only_to_the_sender(
         )
     )
     conversation = (await backend.snapshot()).conversations[0]
-    # Reply-all needs a `reply_all` field on `Reply` (asked of the lead); until then the composer passes the
-    # recipients it wants, and the default is the sender alone.
     await backend.perform(Reply(conversation_id=conversation.id, body="Noted", key="all-1"))
     received = smtp_server.wait_for(1)[0]
     assert received.rcpt_tos == ["orders@customer.test"]  # Reply-To wins over From
     assert received.message["Cc"] is None
+
+
+async def test_reply_all_keeps_the_other_recipients_but_not_our_own_address(
+    imap_server: ImapServer, smtp_server: SmtpServer, backend: ImapBackend
+) -> None:
+    imap_server.deliver(
+        mail(
+            "Group order",
+            message_id="<g2@customer.test>",
+            extra="Cc: Carl <carl@customer.test>, support@shop.test",
+        )
+    )
+    conversation = (await backend.snapshot()).conversations[0]
+    await backend.perform(Reply(conversation_id=conversation.id, body="Noted", key="all-2", reply_all=True))
+    received = smtp_server.wait_for(1)[0]
+    assert sorted(received.rcpt_tos) == ["ann@customer.test", "carl@customer.test"]
+    assert "carl@customer.test" in str(received.message["Cc"])
+    assert "support@shop.test" not in str(received.message["Cc"]) + str(received.message["To"])
 
 
 async def test_idle_push_brings_new_mail_within_seconds(imap_server: ImapServer, watching: Collector) -> None:

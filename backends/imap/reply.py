@@ -94,7 +94,7 @@ class ReplySender:
     async def send(self, command: Reply, rows: Sequence[IndexedMessage]) -> Sent:
         s = self.settings
         parent = as_parent(parent_of(rows))
-        reply_all = bool(getattr(command, "reply_all", False))
+        reply_all = command.reply_all
         default_to, default_cc = reply_recipients(parent, s.own_addresses, reply_all=reply_all)
         to = tuple(command.to) or default_to
         cc = tuple(command.cc) or default_cc
