@@ -203,8 +203,11 @@ class StandardisteApp(App[None]):
             self.workspace.draw()
 
     def _announce(self, new_ids: Iterable[str]) -> None:
-        """A new ringing call rings the bell and says who is calling."""
-        if not self.hub_ready:
+        """A new ringing call this agent could answer rings the bell and says who is calling.
+
+        Not a German call for an agent who speaks no German, nor anything while away: a ring means "you"."""
+        me = self.store.agents.get(self.me)
+        if not self.hub_ready or me is None or me.presence is not Presence.AVAILABLE:
             return
         for cid in new_ids:
             conversation = self.store.conversations.get(cid)
@@ -214,6 +217,7 @@ class StandardisteApp(App[None]):
                 and conversation.state is State.RINGING
                 and conversation.assignee in (None, self.me)
                 and conversation.created_at > self.clock() - 5
+                and me.skills.covers(Channel.PHONE, conversation.language)
             ):
                 if self.config.bell:
                     self.bell()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -378,3 +379,27 @@ async def test_the_command_palette_lists_the_actions(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert app.theme == "standardiste-light"
+
+
+async def test_a_new_call_i_can_answer_rings_and_says_who_is_calling(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice", age=600)])
+    app = make_app(tmp_path, config_text='agent = "alice"\nundo_seconds = 0\nbell = true\n')
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app, 1)
+        # Alice (the default agent) speaks German, not Finnish: only the German caller rings for her.
+        seed(
+            db,
+            [
+                Contact(Channel.PHONE, "Anna Müller", "de", "Paket", age=1),
+                Contact(Channel.PHONE, "Väinö Virtanen", "fi", "Paketti", age=1),
+            ],
+            now=time.time(),
+        )
+        await wait_for(lambda: len(app.store.conversations) == 3, pilot=pilot)
+        await pilot.pause(0.2)
+        calls = [n.message for n in app._notifications if "is calling" in n.message]
+        assert calls == ["☎ Anna Müller is calling (DE): press n or a"]
+        assert len(rings) == 1
