@@ -203,6 +203,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         show=True,
     ),
     ConsoleAction(
+        "work.mark",
+        "space",
+        "mark",
+        "Mark",
+        "Mark the row; close, tags, release and transfer then act on every marked one",
+        "Work",
+    ),
+    ConsoleAction(
         "work.merge",
         "ctrl+g",
         "merge",

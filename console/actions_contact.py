@@ -96,9 +96,9 @@ class ContactActions:
         then()
 
     def action_release(self) -> None:
-        conversation = self._target()
-        if conversation and self._guard(conversation, CommandKind.RELEASE):
-            self._send(Release(conversation_id=conversation.id), done="Released to the queue")
+        for conversation in self._targets():
+            if self._guard(conversation, CommandKind.RELEASE):
+                self._send(Release(conversation_id=conversation.id), done="Released to the queue")
 
     def action_next_best(self) -> None:
         app = self.main
@@ -270,6 +270,9 @@ class ContactActions:
     # ------------------------------------------------------------------------------------------ closing
 
     def action_close(self) -> None:
+        if self.marked:
+            self._bulk_close()
+            return
         conversation = self._target()
         if conversation is None:
             return
@@ -346,9 +349,10 @@ class ContactActions:
         self.app.push_screen(PickDialog("Transfer to", options), lambda v: v and self._transfer_to(v))
 
     def _transfer_to(self, target: str) -> None:
-        conversation = self._target()
-        if conversation is None:
-            return
+        for conversation in self._targets():
+            self._transfer_one(conversation, target)
+
+    def _transfer_one(self, conversation: Conversation, target: str) -> None:
         kind, _, name = target.partition(":")
         if not name:
             kind, name = "agent", kind
@@ -375,13 +379,11 @@ class ContactActions:
         )
 
     def _tags_from_words(self, words: list[str]) -> None:
-        conversation = self._target()
-        if conversation is None:
-            return
         words = [w for w in words if w not in ("add",)]
         add = tuple(w for w in words if not w.startswith("-"))
         remove = tuple(w[1:] for w in words if w.startswith("-"))
-        self._send(Tags(conversation_id=conversation.id, add=add, remove=remove), done="Tags saved")
+        for conversation in self._targets():
+            self._send(Tags(conversation_id=conversation.id, add=add, remove=remove), done="Tags saved")
 
     def action_priority(self) -> None:
         conversation = self._target()

@@ -33,6 +33,7 @@ from ..widgets.queue_list import CHANNEL_LABEL, QueueList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
 from .actions import ACTIONS, BY_NAME
+from .actions_bulk import BulkActions
 from .actions_compose import ComposeActions
 from .actions_contact import ContactActions
 from .model import Channel, Conversation, Message
@@ -61,7 +62,7 @@ class DetailHeader(Static):
     """
 
 
-class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
+class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None]):
     BINDINGS = [action.binding() for action in ACTIONS if not action.id.startswith("app.")] + [
         action.binding() for action in ACTIONS if action.id.startswith("app.")
     ]
@@ -96,6 +97,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         self._draft_timer: Timer | None = None
         self._last_draft: Outgoing | None = None
         self._header_stale = False
+        self.marked: set[str] = set()  # tag-then-act: rows marked with space
         self._rows_moved = False
         self._rows_touched: set[str] = set()
         self._filter_timer: Timer | None = None
@@ -144,6 +146,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
         return self.query_one(QueueList)
 
     def on_mount(self) -> None:
+        self.queue.marked = self.marked
         self.rebuild_views()
         self.queue.focus()
         self._update_layout(self.size.width)
@@ -227,6 +230,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             mark = "▶" if name == self.current else " "
             parts.append(f"{mark}{index} {title} {len(self.views[name])}")
         flt = f"   / {view.filter.text}" if view.filter.text else ""
+        if self.marked:
+            flt += f"   * {len(self.marked)} marked"
         self.query_one(ViewBar).update(Text("  ".join(parts) + flt, no_wrap=True, overflow="ellipsis"))
 
     # ------------------------------------------------------------------------------------------ moving
@@ -277,6 +282,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, Screen[None]):
             composer.remove_class("-open")
             self.remove_class("-composing")
             self.queue.focus()
+        elif self.clear_marks():
+            pass
         elif self.has_class("-detail-open"):
             self.remove_class("-detail-open")
             self.queue.focus()

@@ -267,3 +267,39 @@ async def test_push_mode_offers_the_next_item_to_accept_or_decline(tmp_path: Pat
     with sqlite3.connect(db) as connection:
         refused = connection.execute("SELECT conversation_id, agent_id FROM routing_refusals").fetchall()
     assert refused == [(int(chat.split(":")[1]), "alice")]
+
+
+async def test_marked_rows_are_solved_and_tagged_together(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    first, second, third = seed(
+        db,
+        [
+            Contact(Channel.EMAIL, "A One", "en", "Spam 1", age=900),
+            Contact(Channel.EMAIL, "B Two", "en", "Spam 2", age=800),
+            Contact(Channel.EMAIL, "C Three", "en", "Real question", age=700),
+        ],
+    )
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: len(app.store.conversations) == 3, pilot=pilot)
+        app.workspace.action_view("email")
+        queue = app.workspace.query_one("QueueList")
+        assert queue.select_id(first)
+        await pilot.press("space", "space")  # marks the first two (the cursor moves on)
+        assert app.workspace.marked == {first, second}
+        await pilot.press("plus")
+        await pilot.pause(0.2)
+        await pilot.press(*"spam", "enter")
+        await wait_for(
+            lambda: _row(db, first, "tags")[0] == "spam" and _row(db, second, "tags")[0] == "spam",
+            pilot=pilot,
+        )
+        assert _row(db, third, "tags")[0] == ""
+        assert app.workspace.marked == set()  # spent by the action
+        assert queue.select_id(first)
+        await pilot.press("space", "space", "x")
+        await wait_for(
+            lambda: _row(db, first, "state")[0] == "solved" and _row(db, second, "state")[0] == "solved",
+            pilot=pilot,
+        )
+        assert _row(db, third, "state")[0] == "new"

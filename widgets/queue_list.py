@@ -135,6 +135,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self.clock = clock
         self._cursor_id: str | None = None
         self._styles: dict[str, Style] = {}
+        self.marked: set[str] = set()  # the screen shares its set of marked rows (tag-then-act)
 
     # ------------------------------------------------------------------------------------------ data
 
@@ -302,7 +303,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_fit(sla_text, 6) + " ", sla_style),
             Segment(_fit(c.language.upper(), 3), self._style("dim")),
             Segment(PRIORITY_MARK[c.priority] + " "),
-            Segment("●" if c.unread else " ", self._style("unread")),
+            Segment("*" if c.id in self.marked else ("●" if c.unread else " "), self._style("unread")),
             Segment(
                 _fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 2) + " ", name_style
             ),
