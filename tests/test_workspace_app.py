@@ -403,3 +403,25 @@ async def test_a_new_call_i_can_answer_rings_and_says_who_is_calling(tmp_path: P
         calls = [n.message for n in app._notifications if "is calling" in n.message]
         assert calls == ["☎ Anna Müller is calling (DE): press n or a"]
         assert len(rings) == 1
+
+
+async def test_the_wallboard_is_one_key_away_for_supervisors_only(tmp_path: Path) -> None:
+    seed(tmp_path / "workspace.db")
+    agent = make_app(tmp_path)
+    async with agent.run_test(size=SIZE) as pilot:
+        await _started(pilot, agent, 8)
+        await pilot.press("W")
+        await pilot.pause(0.2)
+        assert isinstance(agent.screen, WorkspaceScreen)  # an agent does not get it
+        assert any("for supervisors" in n.message for n in agent._notifications)
+    supervisor = make_app(tmp_path, config_text='agent = "sam"\nsupervisor = true\nbell = false\n')
+    async with supervisor.run_test(size=SIZE) as pilot:
+        await _started(pilot, supervisor, 8)
+        await pilot.press("W")
+        await pilot.pause(1.5)
+        assert supervisor.screen.__class__.__name__ == "WallboardScreen"
+        text = " ".join(str(w.render()) for w in supervisor.screen.query("Static"))
+        assert "waiting 8" in text  # the eight seeded contacts, from the console's own store
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(supervisor.screen, WorkspaceScreen)
