@@ -109,7 +109,7 @@ class ContactActions:
         now = app.clock()
         rules = app.config.routing
         load = Load.of(app.store.conversations.values(), me.id)
-        candidates = best_for(me, app.store.conversations.values(), load, now, rules)
+        candidates = best_for(me, app.store.conversations.values(), load, now, rules, limit=20)
         if candidates:
             self._take_next(candidates)
         elif me.presence is not Presence.AVAILABLE:

@@ -318,10 +318,31 @@ def rank(conversations: Iterable[Conversation], now: float, rules: RoutingRules)
 
 
 def best_for(
-    agent: Agent, conversations: Iterable[Conversation], load: Load, now: float, rules: RoutingRules
+    agent: Agent,
+    conversations: Iterable[Conversation],
+    load: Load,
+    now: float,
+    rules: RoutingRules,
+    limit: int | None = None,
 ) -> list[Conversation]:
-    """The items `agent` may be offered, best first (for the UI over any backend's Store)."""
-    return rank((c for c in conversations if refusal(agent, c, load, now, rules) is None), now, rules)
+    """The items `agent` may be offered, best first (for the UI over any backend's Store); the first
+    `limit` of them when given.
+
+    Same answer as filtering with `refusal`, but what depends only on the agent (which channels they may
+    take now, which languages they speak) is decided once, not once per conversation: `n` scans the whole
+    store, 100k rows at peak."""
+    open_channels = {c for c in Channel if channel_refusal(agent, c, load, rules) is None}
+    languages = {language.lower() for language in agent.skills.languages}
+    eligible = (
+        c
+        for c in conversations
+        if c.channel in open_channels
+        and c.language.lower() in languages
+        and item_refusal(c, agent.id, now) is None
+    )
+    if limit is None:
+        return rank(eligible, now, rules)
+    return heapq.nsmallest(limit, eligible, key=lambda c: order_key(c, now, rules))
 
 
 # ---------------------------------------------------------------------------------------------- collisions

@@ -563,3 +563,24 @@ def test_collision_names_owner_viewers_and_typists() -> None:
     later = pr.collision(store, chat.id, "me", now=NOW + 60)
     assert later.typing == ("bob",)
     assert not pr.collision(store, "local:9", "me", now=NOW)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_best_for_is_the_refusal_filter_ranked_and_limit_keeps_its_head(seed: int) -> None:
+    rng = random.Random(seed)
+    items = [
+        conv(
+            str(i),
+            rng.choice(list(Channel)),
+            language=rng.choice(["fr", "FR", "de", "en"]),
+            assignee=rng.choice([None, None, "me", "bob"]),
+            sla_due_at=NOW + rng.uniform(-200, 400),
+            created_at=NOW - rng.uniform(0, 500),
+        )
+        for i in range(300)
+    ]
+    who = agent(languages=rng.choice([("fr", "en"), ("de",)]), seniority=rng.choice(list(Seniority)))
+    in_hand = rng.choice([load(), load((P, State.CONNECTED, 1)), load((C, State.ACTIVE, 3))])
+    reference = rank([c for c in items if refusal(who, c, in_hand, NOW, RULES) is None], NOW, RULES)
+    assert best_for(who, items, in_hand, NOW, RULES) == reference
+    assert best_for(who, items, in_hand, NOW, RULES, limit=7) == reference[:7]
