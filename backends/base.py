@@ -484,6 +484,17 @@ class Backend(abc.ABC):
     async def perform(self, command: Command) -> CommandResult:
         """Carry out a command; raise a `BackendError` subclass on failure."""
 
+    @property
+    def workspace_id(self) -> str:
+        """The identity of the workspace this instance talks to, stable across restarts and processes.
+
+        `name` is only a prefix: two files or two mailboxes can both be called "local". The outbox journals
+        each write with this identity and delivers it only to a backend giving the same identity, so a reply
+        queued for one workspace never reaches another's customer. "" means not known (yet, before
+        `connect`, or ever): nothing is then journalled for this backend. Adapters override it.
+        """
+        return ""
+
     async def customer(self, customer_id: str) -> Customer | None:
         """One customer, loaded when a conversation of theirs is opened (snapshots need not carry them all)."""
         return None

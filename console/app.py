@@ -131,7 +131,9 @@ class StandardisteApp(App[None]):
         if self.outbox_path is not None:
             from .outbox import Outbox, OutboxBusy
 
-            self.outbox = Outbox(self.outbox_path, self.hub.perform, on_outcome=self._outcome)
+            self.outbox = Outbox(
+                self.outbox_path, self.hub.perform, where=self.workspace_of, on_outcome=self._outcome
+            )
             try:
                 await self.outbox.start()
             except OutboxBusy:
@@ -288,6 +290,22 @@ class StandardisteApp(App[None]):
             self.run_worker(self._perform(command, done), group="commands")
             return
         self.run_worker(self._submit(command, delay, done), group="commands")
+
+    def workspace_of(self, command: Command) -> str:
+        """The identity of the workspace `command` would reach now ("" if none): the outbox's `where`.
+
+        A command without a conversation (presence) goes to every capable backend: its identity is all of
+        theirs, so it is delivered only while that same set of workspaces is open."""
+        if command.conversation_id:
+            name = command.conversation_id.partition(":")[0]
+            backend = self.hub.backends.get(name)
+            return backend.workspace_id if backend is not None else ""
+        found = {
+            b.workspace_id
+            for b in self.hub.backends.values()
+            if b.capabilities.supports(command.kind) and b.workspace_id
+        }
+        return "\n".join(sorted(found))
 
     async def _submit(self, command: Command, delay: float, done: str) -> None:
         assert self.outbox is not None

@@ -33,6 +33,14 @@ synchronous for the app's convenience: it decides in memory (the dispatcher runs
 is no race with an attempt starting) and queues the journal write; a crash in the ~1 ms before that write
 commits would forget the cancellation. `pending()` and `get()` read memory only.
 
+Workspaces: the journal is per agent, not per workspace, so each entry records the identity of the workspace
+it was written for (`Backend.workspace_id`, asked through `where(command)` at submit) and is attempted only
+while `where(command)` gives that same identity again. An entry for a workspace that is not open waits (it
+is listed, `waiting_for_workspace`); it is never sent to whatever backend has the same name today. Rows
+journalled before identities were recorded (no `workspace`) are not guessed at: `start` marks them FAILED
+with a message saying so, and only the agent's `retry` (in the right workspace) sends them, to the workspace
+open then.
+
 Two consoles must not drive the same journal: `start` takes an exclusive `flock` on `<journal>.lock` (freed
 by the kernel when the process dies, even by SIGKILL) and raises `OutboxBusy` if another process holds it.
 """
@@ -67,6 +75,8 @@ except ImportError:  # Windows: no advisory locks here; one console per user is 
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Seconds between looks at whether the workspace of a waiting entry has opened.
+WORKSPACE_RECHECK = 1.0
 
 Send = Callable[[Command], Awaitable[CommandResult]]
 Outcome = CommandResult | BaseException
@@ -93,6 +103,17 @@ class OutboxBusy(RuntimeError):
     """Another process has this journal open."""
 
 
+class NoWorkspace(RuntimeError):
+    """The command's workspace is not open (or has no identity): it cannot be journalled for delivery."""
+
+
+# The error of a row journalled before entries recorded their workspace (see the module docstring).
+UNKNOWN_WORKSPACE = (
+    "journalled by an older version that did not record its workspace: not sent, so that it cannot reach "
+    "another workspace's customer; open the workspace it was written for and retry it there, or discard it"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     id: int
@@ -104,6 +125,7 @@ class OutboxEntry:
     next_attempt_at: float = 0.0  # wall-clock time of the next retry, when RETRYING
     error: str = ""  # the last error, "Unavailable: connection refused"
     detail: str = ""  # the backend's confirmation detail, when DONE
+    workspace: str = ""  # identity of the workspace it is for ("" only for rows of an older journal)
 
     @property
     def key(self) -> str:
@@ -126,8 +148,9 @@ class OutboxEntry:
         return max(self.due_at, self.next_attempt_at)
 
 
-def _group(command: Command) -> str:
-    return command.conversation_id or f"agent:{command.agent_id}"
+def _group(entry: OutboxEntry) -> str:
+    command = entry.command
+    return f"{entry.workspace}\n{command.conversation_id or 'agent:' + command.agent_id}"
 
 
 def describe_error(error: BaseException) -> str:
@@ -158,11 +181,14 @@ CREATE TABLE IF NOT EXISTS entries (
     next_attempt_at REAL NOT NULL DEFAULT 0,
     error           TEXT NOT NULL DEFAULT '',
     detail          TEXT NOT NULL DEFAULT '',
-    updated_at      REAL NOT NULL
+    updated_at      REAL NOT NULL,
+    workspace       TEXT             -- Backend.workspace_id; NULL in rows of journals before version 2
 );
 CREATE INDEX IF NOT EXISTS entries_state ON entries (state);
 """
-_COLUMNS = "id, command, state, created_at, due_at, attempts, next_attempt_at, error, detail"
+_COLUMNS = "id, command, state, created_at, due_at, attempts, next_attempt_at, error, detail, workspace"
+# PRAGMA user_version of the journal: 2 added `workspace`.
+JOURNAL_VERSION = 2
 
 
 class _Journal:
@@ -179,9 +205,17 @@ class _Journal:
             # FULL: an entry committed before `send` must still be there after a power cut, not only a kill.
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.executescript(_SCHEMA)
+            self._migrate()
         except BaseException:
             self._release_lock()
             raise
+
+    def _migrate(self) -> None:
+        """Version 1 journals lack `workspace`: add it, NULL in the old rows (`load_listed` holds those)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(entries)")}
+        if "workspace" not in columns:
+            self.db.execute("ALTER TABLE entries ADD COLUMN workspace TEXT")
+        self.db.execute(f"PRAGMA user_version = {JOURNAL_VERSION}")
 
     @staticmethod
     def _take_lock(lock_path: Path) -> int | None:
@@ -204,11 +238,13 @@ class _Journal:
         self.db.close()
         self._release_lock()
 
-    def insert(self, command: Command, text: str, now: float, due_at: float) -> tuple[int, bool]:
+    def insert(
+        self, command: Command, text: str, now: float, due_at: float, workspace: str
+    ) -> tuple[int, bool]:
         """(entry id, inserted). A key already journalled gives the existing entry, not a second one."""
         cursor = self.db.execute(
-            "INSERT INTO entries (key, kind, conversation_id, command, state, created_at, due_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO entries (key, kind, conversation_id, command, state, created_at, due_at, updated_at, "
+            "workspace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
             (
                 command.key,
                 command.kind.value,
@@ -218,6 +254,7 @@ class _Journal:
                 now,
                 due_at,
                 now,
+                workspace,
             ),
         )
         if cursor.rowcount:
@@ -229,7 +266,7 @@ class _Journal:
     def update(self, entry: OutboxEntry, now: float, *, only_from: EntryState | None = None) -> bool:
         sql = (
             "UPDATE entries SET state = ?, attempts = ?, next_attempt_at = ?, error = ?, detail = ?, "
-            "updated_at = ? WHERE id = ?"
+            "updated_at = ?, workspace = ? WHERE id = ?"
         )
         args: tuple[Any, ...] = (
             entry.state.value,
@@ -238,6 +275,7 @@ class _Journal:
             entry.error,
             entry.detail,
             now,
+            entry.workspace or None,
             entry.id,
         )
         if only_from is not None:
@@ -255,15 +293,25 @@ class _Journal:
         unreadable: list[tuple[int, str]] = []
         for row in rows:
             try:
-                entries.append(_entry_from_row(row))
+                entry = _entry_from_row(row)
             except (command_codec.CodecError, ValueError) as error:
                 why = f"cannot be read by this version: {error}"
                 unreadable.append((row[0], why))
-                self.db.execute(
-                    "UPDATE entries SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-                    (EntryState.FAILED.value, why, time.time(), row[0]),
-                )
+                self._hold(row[0], why)
+                continue
+            if not entry.workspace and entry.state in OPEN_STATES:
+                # Which workspace it was for is unknown: sending it to the one open now may reach the wrong
+                # customer. Held for the agent, who knows (retry there, or discard).
+                self._hold(entry.id, UNKNOWN_WORKSPACE)
+                entry = replace(entry, state=EntryState.FAILED, error=UNKNOWN_WORKSPACE)
+            entries.append(entry)
         return entries, unreadable
+
+    def _hold(self, entry_id: int, why: str) -> None:
+        self.db.execute(
+            "UPDATE entries SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+            (EntryState.FAILED.value, why, time.time(), entry_id),
+        )
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
@@ -277,7 +325,7 @@ class _Journal:
 
 
 def _entry_from_row(row: tuple[Any, ...]) -> OutboxEntry:
-    entry_id, text, state, created_at, due_at, attempts, next_attempt_at, error, detail = row
+    entry_id, text, state, created_at, due_at, attempts, next_attempt_at, error, detail, workspace = row
     return OutboxEntry(
         id=entry_id,
         command=command_codec.loads(text),
@@ -288,6 +336,7 @@ def _entry_from_row(row: tuple[Any, ...]) -> OutboxEntry:
         next_attempt_at=next_attempt_at,
         error=error,
         detail=detail,
+        workspace=workspace or "",
     )
 
 
@@ -297,7 +346,9 @@ def _entry_from_row(row: tuple[Any, ...]) -> OutboxEntry:
 class Outbox:
     """The durable outbox of one console user. Create, `await start()`, `await submit(...)`, `await close()`.
 
-    `send` is the console's way to a backend (the hub's `perform`). `on_outcome(entry, result_or_error)` is
+    `send` is the console's way to a backend (the hub's `perform`). `where(command)` is the identity of the
+    workspace `send` would deliver `command` to right now ("" when its backend is not open or does not know
+    its identity): an entry is journalled with it and attempted only while it is the same. `on_outcome(entry, result_or_error)` is
     called once per entry when it ends: DONE with the `CommandResult`, FAILED with the error. `on_change(entry)`
     is called on every state change (for the outbox list). Both may be plain functions or coroutines; they
     run on the event loop, and an exception in them is logged, never lost in the outbox's own work.
@@ -308,6 +359,7 @@ class Outbox:
         path: str | Path,
         send: Send,
         *,
+        where: Callable[[Command], str],
         on_outcome: OnOutcome | None = None,
         on_change: OnChange | None = None,
         base_delay: float = 0.5,
@@ -320,6 +372,7 @@ class Outbox:
     ) -> None:
         self.path = Path(path)
         self._send = send
+        self._where = where
         self.on_outcome = on_outcome
         self.on_change = on_change
         self.base_delay = base_delay
@@ -443,13 +496,18 @@ class Outbox:
             raise RuntimeError("the outbox is not running")
         if not (math.isfinite(delay) and delay >= 0):
             raise ValueError(f"a delay is a number of seconds >= 0, not {delay!r}")
+        workspace = self._where(command)
+        if not workspace:
+            raise NoWorkspace("its workspace is not open, or cannot say which workspace it is")
         command = replace(command, key=command.key or uuid.uuid4().hex)
         text = command_codec.dumps(command)
         now = self.clock()
-        entry_id, inserted = await self._db(self.journal.insert, command, text, now, now + delay)
+        entry_id, inserted = await self._db(self.journal.insert, command, text, now, now + delay, workspace)
         if not inserted:
             return entry_id
-        entry = OutboxEntry(entry_id, command, EntryState.SCHEDULED, created_at=now, due_at=now + delay)
+        entry = OutboxEntry(
+            entry_id, command, EntryState.SCHEDULED, created_at=now, due_at=now + delay, workspace=workspace
+        )
         self._entries[entry_id] = entry
         self._changed(entry)
         self._wake.set()
@@ -483,11 +541,17 @@ class Outbox:
         return True
 
     async def retry(self, entry_id: int) -> bool:
-        """Send a failed entry again, with the same key (the backend did not apply it: it refused it)."""
+        """Send a failed entry again, with the same key (the backend did not apply it: it refused it).
+
+        An entry of an older journal, with no workspace, is the agent's to place: retried, it is for the
+        workspace open now (False if none is)."""
         entry = self._entries.get(entry_id)
         if entry is None or entry.state is not EntryState.FAILED:
             return False
-        again = replace(entry, state=EntryState.RETRYING, next_attempt_at=self.clock())
+        workspace = entry.workspace or self._where(entry.command)
+        if not workspace:
+            return False
+        again = replace(entry, state=EntryState.RETRYING, next_attempt_at=self.clock(), workspace=workspace)
         await self._db(self.journal.update, again, self.clock())
         self._entries[entry_id] = again
         self._changed(again)
@@ -497,6 +561,14 @@ class Outbox:
     def pending(self) -> list[OutboxEntry]:
         """Everything not yet confirmed, and failed entries not yet dismissed, oldest first."""
         return sorted(self._entries.values(), key=lambda e: e.id)
+
+    def deliverable(self, entry: OutboxEntry) -> bool:
+        """Its workspace is the one its backend talks to now."""
+        return bool(entry.workspace) and self._where(entry.command) == entry.workspace
+
+    def waiting_for_workspace(self, entry: OutboxEntry) -> bool:
+        """Still to send, but its workspace is not open here."""
+        return entry.state in OPEN_STATES and not self.deliverable(entry)
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         """A listed entry, from memory (None once done, cancelled or dismissed: see `entry`)."""
@@ -545,10 +617,16 @@ class Outbox:
         heads: dict[str, OutboxEntry] = {}
         for entry in sorted(self._entries.values(), key=lambda e: (e.due_at, e.id)):
             if entry.state in OPEN_STATES:
-                heads.setdefault(_group(entry.command), entry)
+                heads.setdefault(_group(entry), entry)
         next_at: float | None = None
         for entry in sorted(heads.values(), key=lambda e: (e.ready_at, e.id)):
             if entry.id in self._inflight:
+                continue
+            if not self.deliverable(entry):
+                # Its workspace may open (a backend connecting): look again in a second.
+                next_at = (
+                    now + WORKSPACE_RECHECK if next_at is None else min(next_at, now + WORKSPACE_RECHECK)
+                )
                 continue
             if entry.ready_at > now:
                 next_at = entry.ready_at if next_at is None else min(next_at, entry.ready_at)
@@ -570,6 +648,9 @@ class Outbox:
                 await self._after_retryable(replace(entry, attempts=entry.attempts - 1), error)
                 return
             self._changed(entry)
+            if not self.deliverable(entry):  # cannot change while the journal wrote, but never send blind
+                await self._after_retryable(entry, NoWorkspace("its workspace is not open"))
+                return
             try:
                 result = await self._send(entry.command)
             except asyncio.CancelledError:
@@ -671,6 +752,7 @@ class Outbox:
 
 __all__ = [
     "EntryState",
+    "NoWorkspace",
     "Outbox",
     "OutboxBusy",
     "OutboxEntry",

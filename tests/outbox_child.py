@@ -67,7 +67,7 @@ async def reply(
             await asyncio.sleep(LINGER)  # the confirmation never reaches the journal
         return result
 
-    outbox = Outbox(outbox_path, send)
+    outbox = Outbox(outbox_path, send, where=lambda command: backend.workspace_id)
     await outbox.start()
     command = Reply(conversation_id=conversation_id, body="Your parcel left the warehouse this morning.")
     entry_id = await outbox.submit(command, delay=delay)

@@ -73,6 +73,11 @@ def outbound_rows(workspace_path: Path, conversation_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def here(command: Command) -> str:
+    """Every command of these tests is for one workspace (the cross-workspace cases are in test_outbox_workspace)."""
+    return "local:test-workspace"
+
+
 def journal_row(outbox_path: Path, entry_id: int) -> tuple[str, int, str, str]:
     """(state, attempts, key, error) as a separate reader of the journal file sees them."""
     db = sqlite3.connect(outbox_path)
@@ -120,7 +125,9 @@ async def test_journalled_before_sent_then_done(
         seen_on_disk.append(journal_row(outbox_path, entry_ids[0]))
         return await backend.perform(command)
 
-    async with Outbox(outbox_path, send, on_outcome=lambda e, r: outcomes.append((e, r))) as outbox:
+    async with Outbox(
+        outbox_path, send, where=here, on_outcome=lambda e, r: outcomes.append((e, r))
+    ) as outbox:
         entry_ids.append(await outbox.submit(Reply(conversation_id=conversation, body="It left today.")))
         key = journal_row(outbox_path, entry_ids[0])[2]
         assert len(key) == 32 and int(key, 16) >= 0  # uuid4 hex
@@ -141,7 +148,7 @@ async def test_backoff_on_unavailable_then_success(
 ) -> None:
     send = Recorder(backend, Unavailable("connection refused"), Unavailable("connection reset"))
     changes: list[OutboxEntry] = []
-    async with Outbox(outbox_path, send, base_delay=0.1, on_change=changes.append) as outbox:
+    async with Outbox(outbox_path, send, where=here, base_delay=0.1, on_change=changes.append) as outbox:
         entry_id = await outbox.submit(Note(conversation_id=conversation, body="customer called twice"))
         done = await outbox.wait(entry_id, timeout=WAIT)
 
@@ -163,7 +170,7 @@ async def test_backoff_on_unavailable_then_success(
 
 async def test_rate_limited_waits_at_least_retry_after(outbox_path: Path) -> None:
     send = Recorder(None, RateLimited("slow down", retry_after=0.4))
-    async with Outbox(outbox_path, send, base_delay=0.01) as outbox:
+    async with Outbox(outbox_path, send, where=here, base_delay=0.01) as outbox:
         entry_id = await outbox.submit(SetStatus(conversation_id="x:1", state=State.SOLVED))
         done = await outbox.wait(entry_id, timeout=WAIT)
     assert done.state is EntryState.DONE and done.detail == "ok set_status"
@@ -171,7 +178,7 @@ async def test_rate_limited_waits_at_least_retry_after(outbox_path: Path) -> Non
 
 
 def test_backoff_is_exponential_capped_and_jittered(outbox_path: Path) -> None:
-    outbox = Outbox(outbox_path, Recorder(None), base_delay=0.5, max_delay=8.0)
+    outbox = Outbox(outbox_path, Recorder(None), where=here, base_delay=0.5, max_delay=8.0)
     for attempts, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (5, 8.0), (30, 8.0)]:
         delays = [outbox.backoff(attempts, Unavailable("down")) for _ in range(200)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
@@ -184,7 +191,9 @@ async def test_permanent_failure_is_kept_until_dismissed(
 ) -> None:
     send = Recorder(backend)
     outcomes: list[tuple[OutboxEntry, object]] = []
-    async with Outbox(outbox_path, send, on_outcome=lambda e, r: outcomes.append((e, r))) as outbox:
+    async with Outbox(
+        outbox_path, send, where=here, on_outcome=lambda e, r: outcomes.append((e, r))
+    ) as outbox:
         # The local workspace refuses an empty reply with Invalid: a permanent error, not retried.
         entry_id = await outbox.submit(Reply(conversation_id=conversation, body="   "))
         failed = await outbox.wait(entry_id, timeout=WAIT)
@@ -196,7 +205,7 @@ async def test_permanent_failure_is_kept_until_dismissed(
         assert entry.id == entry_id and isinstance(error, Invalid)
 
     # Still listed after a restart: nothing is lost until the agent dismisses it.
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         [listed] = outbox.pending()
         assert listed.id == entry_id and listed.state is EntryState.FAILED and listed.error == failed.error
         await asyncio.sleep(0.2)
@@ -211,7 +220,7 @@ async def test_permanent_failure_is_kept_until_dismissed(
 
 async def test_retry_of_a_failed_entry_keeps_its_key(outbox_path: Path) -> None:
     send = Recorder(None, Invalid("conversation is locked"))
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         entry_id = await outbox.submit(Note(conversation_id="x:1", body="n"))
         assert (await outbox.wait(entry_id, timeout=WAIT)).state is EntryState.FAILED
         assert await outbox.retry(entry_id) is True
@@ -222,7 +231,7 @@ async def test_retry_of_a_failed_entry_keeps_its_key(outbox_path: Path) -> None:
 
 async def test_retryable_errors_give_up_after_max_attempts(outbox_path: Path) -> None:
     send = Recorder(None, *(ConnectionResetError("peer reset") for _ in range(3)))
-    async with Outbox(outbox_path, send, base_delay=0.01, max_attempts=3) as outbox:
+    async with Outbox(outbox_path, send, where=here, base_delay=0.01, max_attempts=3) as outbox:
         entry_id = await outbox.submit(Note(conversation_id="x:1", body="n"))
         failed = await outbox.wait(entry_id, timeout=WAIT)
     assert failed.state is EntryState.FAILED and len(send.calls) == 3
@@ -234,7 +243,7 @@ async def test_cancel_in_the_undo_window_sends_nothing(
 ) -> None:
     send = Recorder(backend)
     changes: list[OutboxEntry] = []
-    async with Outbox(outbox_path, send, on_change=changes.append) as outbox:
+    async with Outbox(outbox_path, send, where=here, on_change=changes.append) as outbox:
         entry_id = await outbox.submit(
             Reply(conversation_id=conversation, body="Oops, wrong customer"), delay=0.3
         )
@@ -260,10 +269,10 @@ async def test_undo_window_survives_a_restart_and_can_still_be_cancelled(
     outbox_path: Path, backend: LocalBackend, conversation: str, workspace_path: Path
 ) -> None:
     send = Recorder(backend)
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         keep = await outbox.submit(Reply(conversation_id=conversation, body="kept"), delay=0.6)
         undo = await outbox.submit(Reply(conversation_id=conversation, body="undone"), delay=0.6)
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         assert [(e.id, e.state) for e in outbox.pending()] == [
             (keep, EntryState.SCHEDULED),
             (undo, EntryState.SCHEDULED),
@@ -288,7 +297,7 @@ async def test_order_within_a_conversation_and_parallel_across(outbox_path: Path
         order.append(f"end {label}")
         return CommandResult(True)
 
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         a1 = await outbox.submit(Note(conversation_id="x:a", body="a1"))
         a2 = await outbox.submit(Note(conversation_id="x:a", body="a2"))
         b1 = await outbox.submit(Note(conversation_id="x:b", body="b1"))
@@ -306,16 +315,16 @@ async def test_order_within_a_conversation_and_parallel_across(outbox_path: Path
 
 
 async def test_one_console_per_journal(outbox_path: Path) -> None:
-    async with Outbox(outbox_path, Recorder(None)):
+    async with Outbox(outbox_path, Recorder(None), where=here):
         with pytest.raises(OutboxBusy):
-            await Outbox(outbox_path, Recorder(None)).start()
-    async with Outbox(outbox_path, Recorder(None)) as outbox:  # free again once closed
+            await Outbox(outbox_path, Recorder(None), where=here).start()
+    async with Outbox(outbox_path, Recorder(None), where=here) as outbox:  # free again once closed
         assert outbox.running
 
 
 async def test_submit_is_idempotent_by_key_and_refuses_bad_commands(outbox_path: Path) -> None:
     send = Recorder(None)
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         first = await outbox.submit(Note(conversation_id="x:1", body="n", key="my-key"), delay=0.2)
         again = await outbox.submit(Note(conversation_id="x:1", body="n", key="my-key"), delay=0.2)
         assert first == again and len(outbox.pending()) == 1
@@ -340,7 +349,7 @@ async def test_close_during_a_hanging_send_resends_after_restart(outbox_path: Pa
         await asyncio.sleep(60)
         raise AssertionError("not reached")
 
-    outbox = Outbox(outbox_path, hang)
+    outbox = Outbox(outbox_path, hang, where=here)
     await outbox.start()
     entry_id = await outbox.submit(Note(conversation_id="x:1", body="n"))
     while not keys:
@@ -351,7 +360,7 @@ async def test_close_during_a_hanging_send_resends_after_restart(outbox_path: Pa
     assert journal_row(outbox_path, entry_id)[:2] == ("sending", 1)
 
     send = Recorder(None)
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=here) as outbox:
         [entry] = outbox.pending()
         assert entry.state is EntryState.SENDING and not entry.cancellable
         assert outbox.cancel(entry_id) is False  # it may have reached the backend
@@ -367,7 +376,7 @@ async def _restart_and_finish(
     outbox_path: Path, backend: LocalBackend, entry_id: int, key: str
 ) -> tuple[OutboxEntry, list[Command]]:
     send = Recorder(backend)
-    async with Outbox(outbox_path, send) as outbox:
+    async with Outbox(outbox_path, send, where=lambda command: backend.workspace_id) as outbox:
         done = await outbox.wait(entry_id, timeout=WAIT)
     assert [c.key for _, c in send.calls] == [key]
     return done, [c for _, c in send.calls]
@@ -426,7 +435,7 @@ async def test_killed_in_the_undo_window_is_sent_when_its_time_comes(
         sent_at.append(time.time())
         return await send(command)
 
-    async with Outbox(outbox_path, timed) as outbox:
+    async with Outbox(outbox_path, timed, where=lambda command: backend.workspace_id) as outbox:
         [entry] = outbox.pending()
         assert (entry.id, entry.key, entry.state) == (int(entry_id), key, EntryState.SCHEDULED)
         assert entry.due_at == float(due_at)

@@ -1,10 +1,14 @@
-"""The top line: who I am and my presence, my queue per channel, the longest live wait, backend trouble.
+"""The top line: who I am and my presence, my queue per channel, the longest live wait, backend trouble,
+and what the outbox has not delivered yet ("2 unsent": queued, retrying, failed or waiting for a workspace).
 
 It reads counts from the views (kept current incrementally), never by scanning the store: at 100k
 conversations a scan per second would cost more than everything else on screen.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
@@ -31,6 +35,29 @@ COUNTED_VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
+def unsent_summary(entries: Sequence[Any], outbox: Any) -> Text | None:
+    """ "3 unsent: 1 failed, 1 for another workspace, 1 retrying" for the outbox's listed entries (None: all
+    sent). Counts only: subjects and errors are in the outbox view."""
+    if not entries:
+        return None
+    from ..console.outbox import EntryState
+
+    failed = sum(1 for e in entries if e.state is EntryState.FAILED)
+    elsewhere = sum(1 for e in entries if outbox.waiting_for_workspace(e))
+    retrying = sum(
+        1 for e in entries if e.state is EntryState.RETRYING and not outbox.waiting_for_workspace(e)
+    )
+    parts = [
+        f"{n} {what}"
+        for n, what in ((failed, "failed"), (elsewhere, "for another workspace"), (retrying, "retrying"))
+        if n
+    ]
+    text = Text(f"✉ {len(entries)} unsent", style="bold reverse" if failed or retrying else "bold")
+    if parts:
+        text.append(": " + ", ".join(parts) + "", style="bold")
+    return text
+
+
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
@@ -53,6 +80,12 @@ class StatusBar(Static):
         longest = views.longest_live_wait(now)
         text.append("│ max wait ")
         text.append(format_duration(longest), style="bold reverse" if longest > 60 else "bold")
+        # Before the link trouble: the line is cut at the right, and an unsent reply must stay in view.
+        outbox = getattr(self.app, "outbox", None)
+        unsent = unsent_summary(outbox.pending(), outbox) if outbox is not None else None
+        if unsent is not None:
+            text.append("  │ ")
+            text.append_text(unsent)
         trouble = [s for s in store.links.values() if s.state is not LinkState.CONNECTED]
         for status in trouble:
             retry = f", retrying in {status.retry_in:.0f}s" if status.retry_in else ""

@@ -147,6 +147,13 @@ class ImapBackend(Backend):
             secret=lambda: context.secret(name),
         )
 
+    @property
+    def workspace_id(self) -> str:
+        """The mailbox: server, port, login and folder (case of the host ignored, as DNS does). Known
+        before connecting, so a reply queued while the server is down waits for this mailbox only."""
+        s = self.settings
+        return f"imap:{s.user}@{s.host.lower()}:{s.port}/{s.inbox}"
+
     # ------------------------------------------------------------------------------------------ plumbing
 
     @property

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import getpass
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -107,6 +108,7 @@ class LocalBackend(Backend):
         self._ws: Workspace | None = None
         self._seq = 0
         self._closed = asyncio.Event()
+        self._workspace_id = ""
 
     # ------------------------------------------------------------------------------------------ plumbing
 
@@ -128,8 +130,23 @@ class LocalBackend(Backend):
             self._ws = await self._run(Workspace, self.path)
         except Exception as error:  # a locked, unreadable or corrupt file
             raise Unavailable(f"cannot open the workspace {self.path}: {error}") from error
+        self._workspace_id = await self._run(self._own_workspace_id)
         if self.register:
             await self._run(self._register_me)
+
+    @property
+    def workspace_id(self) -> str:
+        return self._workspace_id
+
+    def _own_workspace_id(self) -> str:
+        """The id stored in the file, made on first open: a moved or renamed file keeps it (a copy made
+        with `cp` keeps it too: a copy of a workspace is the same workspace until one of them is reset)."""
+        with self.ws.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('workspace_id', ?)", (uuid.uuid4().hex,)
+            )
+            row = db.execute("SELECT value FROM meta WHERE key = 'workspace_id'").fetchone()
+        return f"local:{row[0]}"
 
     def _register_me(self) -> None:
         existing = self.ws.agent(self.agent_id)
