@@ -11,7 +11,12 @@ tests check it. What real clients send, and what the mail code must survive, is 
 - attachment names with RFC 2231 (`filename*=utf-8''...`, split into `*0*`, `*1*` continuations when long) or
   Outlook's encoded-word inside quotes;
 - replies with "On ... wrote:" and `>`-quoted text (a `<blockquote>` in HTML), Message-ID, In-Reply-To and
-  References forming one thread.
+  References forming one thread;
+- internationalised addresses (RFC 6532, as sent over SMTPUTF8): `jörg.müller@web.example` or
+  `李@例え.テスト` are written as raw UTF-8 in the address header, which is the only form they have (an
+  encoded-word is not allowed in an address). Display names, subjects and file names stay encoded, so only
+  such an address makes a message 8-bit. An address that no mail could carry (spaces, brackets, control
+  characters, no `@`) raises `MailError` instead of being written into a header.
 
 Attachment `ref`s are `<message row id>/<index of the leaf part in walk() order, multiparts excluded>`,
 which is how `LocalBackend.attachment()` reads them back.
@@ -24,6 +29,7 @@ import binascii
 import hashlib
 import html
 import struct
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -43,6 +49,12 @@ _ATTR_SAFE = "!#$&+-.^_`|~"
 # RFC 5322 atext plus space: a display name made of these needs no quoting.
 _WORD_MAX = 64
 _ATEXT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~ ")
+# RFC 5321 4.5.3.1.3: a path is at most 256 octets, its brackets included.
+_ADDRESS_MAX = 254
+
+
+class MailError(ValueError):
+    """A message that cannot be written as given (an address no mail can carry)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +109,18 @@ def build_mail(
     mailer: str = "",
     encoding: str = "b",
 ) -> BuiltMail:
-    """One message. `charset` is used for the text and the headers if everything fits it, else UTF-8."""
+    """One message. `charset` is used for the text and the headers if everything fits it, else UTF-8.
+
+    Raises `MailError` for an address that cannot be written, or for text that is not valid Unicode."""
+    for address in (from_addr, to_addr):
+        problem = address_problem(address)
+        if problem:
+            raise MailError(f"cannot write the address {address!r}: {problem}")
+    for value in (from_name, to_name, subject, text, *(a.filename for a in attachments)):
+        if not _fits("utf-8", value):
+            raise MailError(f"not valid Unicode text (a lone surrogate): {value[:40]!r}")
+    if quote is not None and not _fits("utf-8", quote.header, quote.text):
+        raise MailError("the quoted text is not valid Unicode (a lone surrogate)")
     plain = text.rstrip("\n")
     if quote is not None:
         quoted = "\n".join(f"> {line}" if line else ">" for line in quote.text.rstrip("\n").split("\n"))
@@ -165,7 +188,8 @@ def build_mail(
         to=(to_addr,),
         subject=subject,
     )
-    raw = CRLF.join(lines).encode("ascii")
+    # Everything above is ASCII except an internationalised address (RFC 6532): UTF-8 is the message's form.
+    raw = CRLF.join(lines).encode("utf-8")
     return BuiltMail(raw, plain, email_headers, tuple(parts))
 
 
@@ -184,9 +208,10 @@ def pick_charset(preferred: str, *texts: str) -> str:
 
 
 def encode_header(text: str, charset: str = "utf-8", encoding: str = "b") -> list[str]:
-    """A header value as a list of tokens to fold between: plain words if ASCII, else encoded-words."""
+    """A header value as a list of tokens to fold between: plain words if printable ASCII, else
+    encoded-words (a control character is carried encoded, never raw in a header)."""
     text = " ".join(text.split())  # no CR/LF or tabs may reach a header
-    if text.isascii() and "=?" not in text:
+    if _plain(text):
         return text.split(" ") if text else [""]
     return _encoded_words(text, charset, encoding)
 
@@ -200,7 +225,7 @@ def address_tokens(name: str, addr: str, charset: str = "utf-8", encoding: str =
     name = " ".join(name.split())
     if not name:
         return [f"<{addr}>"]
-    if name.isascii() and "=?" not in name:
+    if _plain(name):
         if set(name) <= _ATEXT:
             return [*name.split(" "), f"<{addr}>"]
         escaped = name.replace("\\", "\\\\").replace('"', '\\"')
@@ -212,6 +237,54 @@ def address_tokens(name: str, addr: str, charset: str = "utf-8", encoding: str =
     if len(words) > 1 and encoding != "b":
         words = _encoded_words(name, charset, "b", 75)
     return [*words, f"<{addr}>"]
+
+
+def address_problem(addr: str) -> str:
+    """Why `addr` cannot be written as a mail address (`local@domain`, letters of any script allowed as
+    RFC 6532 allows), or "" if it can. Quoted local parts and [IP] literals are refused: no customer has
+    one, and they are where header injection hides."""
+    if not addr:
+        return "it is empty"
+    if not _fits("utf-8", addr):
+        return "it is not valid Unicode (a lone surrogate)"
+    if len(addr.encode("utf-8")) > _ADDRESS_MAX:
+        return f"it is longer than {_ADDRESS_MAX} bytes"
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain:
+        return "it needs the form name@domain"
+    if len(local.encode("utf-8")) > 64:
+        return "the part before @ is longer than 64 bytes"
+    if any(not part for part in local.split(".")):
+        return "the part before @ has an empty dot-separated part"
+    for ch in local:
+        if (ch.isascii() and ch not in _ATEXT and ch != ".") or ch == " " or not ch.isprintable():
+            return f"the part before @ cannot contain {ch!r}"
+    for label in domain.split("."):
+        if not label or label.startswith("-") or label.endswith("-"):
+            return f"the domain {domain!r} has an empty label or one that starts or ends with '-'"
+        for ch in label:
+            if ch.isascii() and not (ch.isalnum() or ch == "-"):
+                return f"the domain cannot contain {ch!r}"
+            if not ch.isascii() and unicodedata.category(ch)[0] not in "LMN":
+                return f"the domain cannot contain {ch!r}"
+    return ""
+
+
+def ascii_domain(domain: str, fallback: str = "mail.example") -> str:
+    """The domain as ASCII (IDNA A-labels, `例え.テスト` -> `xn--r8jz45g.xn--zckzah`), for Message-IDs,
+    which threading code compares byte for byte; `fallback` if it has no such form."""
+    if domain.isascii():
+        return domain if domain and not address_problem(f"x@{domain}") else fallback
+    try:
+        converted = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return fallback
+    return converted if not address_problem(f"x@{converted}") else fallback
+
+
+def _plain(text: str) -> bool:
+    """Can be written as is in a header: printable ASCII that does not look like an encoded-word."""
+    return text.isascii() and text.isprintable() and "=?" not in text
 
 
 def _encoded_words(text: str, charset: str, encoding: str, limit: int = 0) -> list[str]:
@@ -321,7 +394,7 @@ def _html(text: str, quote: Quote | None, charset: str) -> str:
 
 def _attachment_part(attachment: MailAttachment) -> list[str]:
     name = attachment.filename
-    if name.isascii() and '"' not in name and "\\" not in name:
+    if _plain(name) and '"' not in name and "\\" not in name:
         type_line = f'Content-Type: {attachment.content_type}; name="{name}"'
         disposition = [f'Content-Disposition: attachment; filename="{name}"']
     elif attachment.name_style == "outlook":
@@ -473,8 +546,11 @@ class _BitWriter:
 __all__ = [
     "BuiltMail",
     "MailAttachment",
+    "MailError",
     "Quote",
+    "address_problem",
     "address_tokens",
+    "ascii_domain",
     "build_mail",
     "encode_header",
     "format_address",

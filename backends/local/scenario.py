@@ -2,14 +2,18 @@
 
 One JSON object per line, `at` in seconds from the start of the replay. Blank lines and lines starting
 with `#` are ignored. The whole file is checked before anything is replayed and every problem is reported
-with its line number, so a typo on line 40 neither loses lines 1-39 nor half-applies the file. The format
-is documented in docs/scenario.md.
+with its line number, so a typo on line 40 neither loses lines 1-39 nor half-applies the file. Besides the
+format, the checks cover what would fail later while writing: text that is not valid Unicode (a lone
+`\ud800` escape), numbers that are not finite or absurdly far, and email addresses no mail can carry.
+`scenario_build.rehearse` then builds every contact and mail before the first write. The format is
+documented in README.md ("Scenario format").
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ...console.model import Channel, Customer, Priority
+from .mime_factory import address_problem
 
 EVENT_TYPES = ("contact", "message", "typing", "abandon", "csat")
 ATTACHMENT_KINDS = ("invoice", "photo")
@@ -47,6 +52,9 @@ _MAIL_CHANNELS = frozenset({Channel.EMAIL, Channel.FORM, Channel.SOCIAL})
 # What each channel accepts from a script: the customer speaks in a chat or mail, not in a ringing call.
 _BODY_REQUIRED = _MAIL_CHANNELS | {Channel.CHAT}
 _BODY_ALLOWED = _BODY_REQUIRED | {Channel.CALLBACK}
+# No time in a script lies further than this from its start (366 days): a clock, a date header or a
+# `localtime()` of it must exist, and `Infinity` (which Python's JSON reader accepts) must be refused.
+MAX_SECONDS = 366 * 86400.0
 
 
 class ScenarioError(Exception):
@@ -128,7 +136,9 @@ def load_scenario(path: str | Path) -> Scenario:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(path, [f"cannot read the file: {error}"]) from None
-    return parse_scenario(text.splitlines(), path=str(path))
+    # JSON Lines ends lines at "\n" only: `splitlines()` would also cut at U+2028, U+0085 or \x1c, which a
+    # JSON string may hold unescaped, and break a valid line in two.
+    return parse_scenario(text.split("\n"), path=str(path))
 
 
 def parse_scenario(lines: Iterable[str], *, path: str = "<scenario>") -> Scenario:
@@ -168,6 +178,18 @@ def _parse_line(
     except json.JSONDecodeError as error:
         problems.append(f"not valid JSON ({error.msg} at column {error.colno})")
         return None
+    except ValueError as error:  # an integer of more than 4300 digits
+        problems.append(f"not usable JSON ({error})")
+        return None
+    except RecursionError:
+        problems.append("not usable JSON (nested too deeply)")
+        return None
+    broken = _lone_surrogate(data)
+    if broken:
+        problems.append(
+            f"text that is not valid Unicode: {broken} (JSON \\u escapes of surrogates must pair)"
+        )
+        return None
     if not isinstance(data, dict):
         problems.append(f"expected a JSON object, found {type(data).__name__}")
         return None
@@ -179,8 +201,8 @@ def _parse_line(
     if unknown:
         problems.append(f"unknown key{'s' if len(unknown) > 1 else ''} for {kind}: {', '.join(unknown)}")
     at = data.get("at")
-    if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
-        problems.append(f'"at" must be a number of seconds >= 0; found {at!r}')
+    if not _seconds(at) or at < 0:
+        problems.append(f'"at" must be a number of seconds >= 0 (at most {MAX_SECONDS:.0f}); found {at!r}')
         at = 0.0
     ref = data.get("ref")
     if not isinstance(ref, str) or not ref.strip():
@@ -264,14 +286,14 @@ def _contact(
     if patience is not None:
         if channel not in (Channel.PHONE, Channel.CHAT):
             problems.append(f'"patience" is for calls and chats, not {channel.value}')
-        if isinstance(patience, bool) or not isinstance(patience, int | float) or patience <= 0:
+        if not _seconds(patience) or patience <= 0:
             problems.append(f'"patience" must be a number of seconds > 0; found {patience!r}')
             patience = None
     callback_at = data.get("callback_at")
     if callback_at is not None:
         if channel is not Channel.CALLBACK:
             problems.append(f'"callback_at" is for callback requests, not {channel.value}')
-        if isinstance(callback_at, bool) or not isinstance(callback_at, int | float) or callback_at < at:
+        if not _seconds(callback_at) or callback_at < at:
             problems.append(
                 f'"callback_at" must be a number of seconds from the start, >= "at"; found {callback_at!r}'
             )
@@ -320,6 +342,10 @@ def _customer(
     if not _LANGUAGE.match(own_language):
         problems.append(f'customer "language" must be a lower-case code like "fr"; found {own_language!r}')
     email, phone = value.get("email", ""), value.get("phone", "")
+    if email and address_problem(email):
+        problems.append(
+            f'customer "email" {email!r} is not an address a mail can carry: {address_problem(email)}'
+        )
     customer_id = (
         value.get("id") or "scn-" + hashlib.sha1(f"{name}|{email}|{phone}".encode()).hexdigest()[:12]
     )
@@ -332,6 +358,32 @@ def _customer(
         social_handle=value.get("social_handle", ""),
         country=value.get("country", ""),
     )
+
+
+def _seconds(value: Any) -> bool:
+    """A JSON number of seconds a replay can reach: finite and within `MAX_SECONDS` either way."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) <= MAX_SECONDS
+
+
+def _lone_surrogate(value: Any) -> str:
+    """A description of the first string in `value` holding a lone surrogate (it cannot be encoded, so
+    neither SQLite nor a mail could store it), or ""."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as error:
+                return f"{item[error.start]!r} at character {error.start + 1} of {item[:30]!r}"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return ""
 
 
 def _text(data: dict[str, Any], key: str, problems: list[str], *, required: bool = False) -> str:
@@ -405,6 +457,7 @@ class ScenarioPlayer:
 
 
 __all__ = [
+    "MAX_SECONDS",
     "AbandonEvent",
     "AttachmentRequest",
     "ContactEvent",

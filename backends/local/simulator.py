@@ -28,7 +28,6 @@ the backfilled history in simulated_backfill.py; both are mixed into `Simulator`
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import math
 import random
@@ -37,13 +36,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ...console.model import Channel, CsatRecord, Customer, Direction, State
 from ...console.sla import SlaPolicy, format_duration
-from .mime_factory import BuiltMail, MailAttachment
+from .mime_factory import BuiltMail
 from .rows import attachments_to_json as attachments_json
 from .rows import qualify
 from .scenario import (
@@ -56,6 +54,7 @@ from .scenario import (
     TypingEvent,
     load_scenario,
 )
+from .scenario_build import rehearse, renamed, scripted_spec
 from .simulated_backfill import SIM_TEAM, HistoryBackfill
 from .simulated_people import (
     CHANNEL_SHARES,
@@ -66,7 +65,6 @@ from .simulated_people import (
     customer_mail,
     load_people,
     make_attachment,
-    order_number,
 )
 from .simulated_reactions import (
     CHAT_ROUNDS,
@@ -94,7 +92,8 @@ class Simulator(CustomerReactions, HistoryBackfill):
     """Feeds a workspace file. Call `step()` every half second or so from one thread, or `run(stop)`.
 
     The instance owns its `Workspace` connection: use it from one thread at a time (it may be created in one
-    thread and stepped in another).
+    thread and stepped in another). With a scenario, every contact and mail is built first (`rehearse`):
+    one that cannot be raises `ScenarioError` before the workspace file is even opened.
     """
 
     def __init__(
@@ -116,12 +115,14 @@ class Simulator(CustomerReactions, HistoryBackfill):
             raise ValueError("the rate cannot be negative")
         self.seed = seed if seed is not None else secrets.randbits(32)
         self.clock = clock
-        self.ws = Workspace(path, clock=clock)
         self.start = clock() if start is None else start
         self.profile = profile
         self.rate = rate * PROFILES[profile]  # contacts per minute
         self.sla = sla or SlaPolicy()
         self.people = people or load_people()
+        if scenario is not None:
+            rehearse(scenario, self.seed, self.people, self.start)  # all or nothing: fail before any write
+        self.ws = Workspace(path, clock=clock)
         self.factory = ContactFactory(self.people, christmas=profile == "christmas")
         self.stats: Counter[str] = Counter()
         self._arrivals = random.Random(f"{self.seed}:arrivals")
@@ -352,32 +353,7 @@ class Simulator(CustomerReactions, HistoryBackfill):
         return done
 
     def _scripted_spec(self, event: ContactEvent) -> ContactSpec:
-        seed = int.from_bytes(
-            hashlib.sha256(f"{self.seed}:scenario:{event.ref}".encode()).digest()[:8], "big"
-        )
-        rng = random.Random(seed)
-        customer = event.customer
-        order = order_number(rng, customer.country)
-        lang = self.people.language_of(customer)
-        attachments = tuple(
-            _renamed(make_attachment(rng, request.kind, lang, customer, order), request.filename)
-            for request in event.attachments
-        )
-        return ContactSpec(
-            channel=event.channel,
-            customer=customer,
-            topic="",
-            subject=event.subject,
-            text=event.body,
-            order=order,
-            queue=event.queue,
-            priority=event.priority,
-            tags=event.tags,
-            seed=seed,
-            patience=event.patience,
-            callback_delay=event.callback_at - event.at if event.callback_at is not None else None,
-            attachments=attachments,
-        )
+        return scripted_spec(event, self.seed, self.people)
 
     def _scripted_message(self, row: int, event: MessageEvent, at: float) -> None:
         tracked = self._tracked[row]
@@ -390,7 +366,7 @@ class Simulator(CustomerReactions, HistoryBackfill):
             self._inbound(row, tracked.spec.customer, event.body, at)
             return
         attachments = tuple(
-            _renamed(
+            renamed(
                 make_attachment(tracked.rng, r.kind, tracked.lang, tracked.spec.customer, tracked.spec.order),
                 r.filename,
             )
@@ -400,10 +376,6 @@ class Simulator(CustomerReactions, HistoryBackfill):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def _renamed(attachment: MailAttachment, filename: str) -> MailAttachment:
-    return replace(attachment, filename=filename) if filename else attachment
 
 
 def _scenario_end(scenario: Scenario) -> float:
