@@ -34,7 +34,7 @@ from .hub import Hub
 from .model import Channel, Presence, State
 from .presence import choices as presence_choices
 from .presence import idle_change, input_change
-from .routing import Load
+from .routing import Load, channel_refusal
 from .store import Store
 from .views import VIEW_SCOPES
 from .workspace_screen import WorkspaceScreen
@@ -127,6 +127,7 @@ class StandardisteApp(App[None]):
             from .drafts import Drafts
 
             self._drafts = await asyncio.to_thread(Drafts, self.drafts_path)
+        self._use_presence_timing()
         await self.hub.start()
         if self.outbox_path is not None:
             from .outbox import Outbox, OutboxBusy
@@ -156,6 +157,15 @@ class StandardisteApp(App[None]):
         self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
         self.set_interval(1.0, self._tick, name="clock")
         self.set_interval(5.0, self._check_idle, name="idle")
+
+    def _use_presence_timing(self) -> None:
+        """The heartbeat of this console on shared workspace files, from `[presence]` (docs/routing.md)."""
+        from ..backends.local import LocalBackend
+
+        for backend in self.hub.backends.values():
+            if isinstance(backend, LocalBackend):
+                backend.heartbeat = self.config.presence.heartbeat
+                backend.gone_after = self.config.presence.gone_after
 
     async def on_unmount(self) -> None:
         if self._pump_task is not None:
@@ -211,6 +221,7 @@ class StandardisteApp(App[None]):
         me = self.store.agents.get(self.me)
         if not self.hub_ready or me is None or me.presence is not Presence.AVAILABLE:
             return
+        may_answer: bool | None = None  # counted once, and only when a call is ringing
         for cid in new_ids:
             conversation = self.store.conversations.get(cid)
             if (
@@ -221,6 +232,14 @@ class StandardisteApp(App[None]):
                 and conversation.created_at > self.clock() - 5
                 and me.skills.covers(Channel.PHONE, conversation.language)
             ):
+                if may_answer is None:
+                    # Not while on a call or wrapping one up: the same rule as routing (`blocks`, wrap-up).
+                    # Calls still ringing are not in hand yet (one transferred to me must ring).
+                    in_hand = (c for c in self.store.conversations.values() if c.state is not State.RINGING)
+                    load = Load.of(in_hand, self.me)
+                    may_answer = channel_refusal(me, Channel.PHONE, load, self.config.routing) is None
+                if not may_answer:
+                    return
                 if self.config.bell:
                     self.bell()
                 from .sanitize import sanitize

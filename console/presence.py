@@ -26,6 +26,11 @@ IDLE = "idle"
 DEFAULT_REASONS: tuple[str, ...] = ("break", "lunch", "meeting", "training", "coaching", IDLE)
 # Live work for the idle rule: a callback being dialled is a call too.
 _LIVE_WORK = LIVE_CHANNELS | {Channel.CALLBACK}
+# Each console writes a heartbeat this often; one silent for GONE_AFTER is gone (backends/local/sessions.py).
+# 20 s is four missed beats: a loaded machine or a long snapshot read does not make a live console "gone",
+# and a killed one stops being offered work within GONE_AFTER + HEARTBEAT (25 s) at worst.
+HEARTBEAT = 5.0
+GONE_AFTER = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +39,13 @@ class PresenceRules:
     idle_away: float | None = 10 * 60.0
     reasons: tuple[str, ...] = DEFAULT_REASONS
     return_on_input: bool = True
+    heartbeat: float = HEARTBEAT
+    gone_after: float = GONE_AFTER
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any]) -> PresenceRules:
-        """`[presence]`: `idle_away = "10m"` (0 or false: never), `reasons = [...]`, `return_on_input`."""
+        """`[presence]`: `idle_away = "10m"` (0 or false: never), `reasons = [...]`, `return_on_input`,
+        `heartbeat = "5s"`, `gone_after = "20s"` (at least two beats)."""
         defaults = cls()  # (slots: class attributes are descriptors, not the defaults)
         idle: float | None = defaults.idle_away
         if "idle_away" in data:
@@ -52,7 +60,11 @@ class PresenceRules:
                 raise ValueError("presence.reasons must be a list of words")
             # "idle" is always there: the idle rule writes it.
             reasons = tuple(dict.fromkeys([*(r.strip().lower() for r in value), IDLE]))
-        return cls(idle, reasons, bool(data.get("return_on_input", True)))
+        heartbeat = parse_duration(data.get("heartbeat", defaults.heartbeat))
+        gone_after = parse_duration(data.get("gone_after", defaults.gone_after))
+        if heartbeat <= 0 or gone_after < 2 * heartbeat:
+            raise ValueError("presence.heartbeat must be positive and presence.gone_after at least two beats")
+        return cls(idle, reasons, bool(data.get("return_on_input", True)), heartbeat, gone_after)
 
 
 @dataclass(frozen=True, slots=True)

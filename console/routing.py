@@ -92,6 +92,9 @@ class RoutingRules:
     blocks: dict[Channel, frozenset[Channel]] = field(default_factory=lambda: dict(DEFAULT_BLOCKS))
     # Items in these states wait on the customer or a date: they neither count for capacity nor block.
     parked_states: frozenset[State] = frozenset({State.PENDING, State.SCHEDULED})
+    # An agent wrapping up a live contact (notes, disposition) is not offered calls, whatever `blocks` says:
+    # a call rung into a wrap-up is answered late or lands on an agent still typing about the last one.
+    wrap_up_blocks: frozenset[Channel] = frozenset({Channel.PHONE, Channel.CALLBACK})
     # Push mode: how long an offer stands, and how long a declined item is not offered to the same agent.
     offer_timeout: float = 15.0
     decline_cooldown: float = 60.0
@@ -129,6 +132,10 @@ class RoutingRules:
         if "parked_states" in data:
             values["parked_states"] = frozenset(
                 _state(s) for s in _list(data["parked_states"], "parked_states")
+            )
+        if "wrap_up_blocks" in data:
+            values["wrap_up_blocks"] = frozenset(
+                _channel(c, "wrap_up_blocks") for c in _list(data["wrap_up_blocks"], "wrap_up_blocks")
             )
         for key in ("offer_timeout", "decline_cooldown"):
             if key in data:
@@ -213,7 +220,14 @@ class Load:
         blocked: set[Channel] = set()
         for channel in self.busy_channels(rules):
             blocked |= rules.blocks.get(channel, frozenset())
+        if self.wrapping_up:
+            blocked |= rules.wrap_up_blocks
         return frozenset(blocked)
+
+    @property
+    def wrapping_up(self) -> bool:
+        """A live contact of theirs is in wrap-up (after-call work)."""
+        return any(n and state is State.WRAP_UP for (_c, state), n in self.counts.items())
 
 
 def capacity(agent: Agent, channel: Channel) -> int:

@@ -322,6 +322,9 @@ def run_agent(path: str, agent_id: str, params: AgentParams, log: Log, stop: Pat
         for work in list(in_hand):
             if advance(ws, agent_id, work, now):
                 last_input = now  # handling an item is typing
+                if work.steps and work.steps[0][1].startswith("wrap_up"):
+                    # In wrap-up from here to "done": routing keeps calls away meanwhile (wrap_up_blocks).
+                    log.write("wrap_up", t=now, id=work.conversation_id)
             if work.finished:
                 in_hand.remove(work)
                 log.write("done", t=time.time(), id=work.conversation_id)

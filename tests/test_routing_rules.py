@@ -298,7 +298,8 @@ def test_load_of_store_items() -> None:
     held = Load.of(items, "me")
     assert held.in_hand(C, RULES) == 2
     assert held.in_hand(E, RULES) == 0
-    assert held.blocked(RULES) == set()
+    assert held.blocked(RULES) == {P, CB}  # chats block nothing, but one in wrap-up keeps calls away
+    assert Load.of(items[:1], "me").blocked(RULES) == set()
     on_call = Load.of([*items, conv("p", P, state=State.ON_HOLD, assignee="me")], "me")
     assert on_call.blocked(RULES) == {P, C, CB}
 

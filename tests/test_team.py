@@ -386,6 +386,12 @@ def _missed_items(
     rules = RoutingRules()
     agents = team()
     missed: list[tuple[str, str, float]] = []
+    # The agent's own loop logs when a live item enters wrap-up and when it is done (the model of `load`
+    # does not know states): calls are not offered meanwhile.
+    wrap_ups: dict[str, list[tuple[float, float]]] = {}
+    for agent, events in logs.items():
+        done = {e["id"]: e["t"] for e in events if e["ev"] == "done"}
+        wrap_ups[agent] = [(e["t"], done.get(e["id"], math.inf)) for e in events if e["ev"] == "wrap_up"]
     counters = {"picks": 0, "picks_with_live_waiting": 0}
     for agent, events in logs.items():
         profile = agents[agent]
@@ -397,6 +403,7 @@ def _missed_items(
                 continue
             me = profile.to_agent(agent, presence=Presence.AVAILABLE)
             load = _load_at(intervals[agent], t0)
+            wrapping_up = any(start < t0 < end for start, end in wrap_ups[agent])
             got = fed[e["got"]] if e["got"] else None
             waiting = [
                 c
@@ -405,6 +412,7 @@ def _missed_items(
                 and (cid == e["got"] or takes.get(cid, ("", math.inf))[1] > t1)
                 and speaks(me, c.language)
                 and channel_refusal(me, c.channel, load, rules) is None
+                and not (wrapping_up and c.channel in rules.wrap_up_blocks)
             ]
             counters["picks_with_live_waiting"] += any(c.channel.is_live for c in waiting)
             for c in waiting:

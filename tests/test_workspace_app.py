@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -288,13 +289,14 @@ async def test_presence_is_set_with_a_key_and_reaches_the_workspace(tmp_path: Pa
         await pilot.press("n")  # away: nothing is taken, and the console says why
         await pilot.pause(0.2)
         assert any("You are away" in n.message for n in app._notifications)
-    with sqlite3.connect(db) as connection:
+        with contextlib.closing(sqlite3.connect(db)) as connection:
+            assert connection.execute(
+                "SELECT presence, presence_reason FROM agents WHERE id = 'alice'"
+            ).fetchone() == ("away", "lunch")
+    with contextlib.closing(sqlite3.connect(db)) as connection:  # quitting signs off
         assert connection.execute(
             "SELECT presence, presence_reason FROM agents WHERE id = 'alice'"
-        ).fetchone() == (
-            "away",
-            "lunch",
-        )
+        ).fetchone() == ("offline", "")
 
 
 async def test_sla_clocks_warn_before_and_mark_after_the_breach(tmp_path: Path) -> None:

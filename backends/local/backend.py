@@ -61,6 +61,7 @@ from .rows import (
     message_from_row,
     qualify,
 )
+from .sessions import GONE_AFTER, HEARTBEAT, Heartbeat, Session
 from .workspace import Change, Workspace
 
 T = TypeVar("T")
@@ -108,6 +109,10 @@ class LocalBackend(Backend):
         self._ws: Workspace | None = None
         self._seq = 0
         self._closed = asyncio.Event()
+        # The console's heartbeat on the file (sessions.py); the app sets these from `[presence]`.
+        self.heartbeat = HEARTBEAT
+        self.gone_after = GONE_AFTER
+        self._heartbeat: Heartbeat | None = None
         self._workspace_id = ""
 
     # ------------------------------------------------------------------------------------------ plumbing
@@ -133,6 +138,10 @@ class LocalBackend(Backend):
         self._workspace_id = await self._run(self._own_workspace_id)
         if self.register:
             await self._run(self._register_me)
+        # A supervisor (register=False) beats without a session of its own: it only reaps the gone.
+        session = Session.new(self.agent_id) if self.register else None
+        self._heartbeat = Heartbeat(self.path, session, every=self.heartbeat, gone_after=self.gone_after)
+        await self._heartbeat.start()
 
     @property
     def workspace_id(self) -> str:
@@ -158,10 +167,16 @@ class LocalBackend(Backend):
 
     async def close(self) -> None:
         self._closed.set()
+        if self._heartbeat is not None:
+            # Offline, viewing and typing marks cleared, unless another console of this agent still runs.
+            with contextlib.suppress(Exception):
+                await self._heartbeat.stop()
+            self._heartbeat = None
         if self._ws is not None:
             ws = self._ws
-            with contextlib.suppress(Exception):
-                await self._run(ws.set_agent_activity, self.agent_id, viewing=None, typing_in=None)
+            if not self.register:  # no session to end: clear the supervisor's marks here
+                with contextlib.suppress(Exception):
+                    await self._run(ws.set_agent_activity, self.agent_id, viewing=None, typing_in=None)
             await self._run(ws.close)
             self._ws = None
         if self._executor is not None:

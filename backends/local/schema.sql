@@ -134,6 +134,19 @@ CREATE TABLE IF NOT EXISTS routing_refusals (
     PRIMARY KEY (conversation_id, agent_id)
 );
 
+-- One row per running console: its heartbeat (backends/local/sessions.py). No change trigger: beats do not
+-- flood the feed; a console silent for `gone_after` is reaped and its agent set offline by the others.
+CREATE TABLE IF NOT EXISTS sessions (
+    id         TEXT PRIMARY KEY,
+    agent_id   TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    host       TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    beat_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_agent ON sessions (agent_id);
+CREATE INDEX IF NOT EXISTS sessions_beat ON sessions (beat_at);
+
 -- Idempotency: a command key seen once is never applied twice (the outbox may retry after a crash).
 CREATE TABLE IF NOT EXISTS command_keys (
     key    TEXT PRIMARY KEY,
