@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -32,6 +32,7 @@ from .actions import ACTIONS
 from .config import Config, save_setting
 from .hub import Hub
 from .model import Channel, Presence, State
+from .plain_ui import PlainNotify
 from .presence import choices as presence_choices
 from .presence import idle_change, input_change
 from .routing import Load, channel_refusal
@@ -74,7 +75,7 @@ class PumpStats:
                 )
 
 
-class StandardisteApp(App[None]):
+class StandardisteApp(PlainNotify):
     TITLE = "standardiste"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False)]
     ENABLE_COMMAND_PALETTE = True

@@ -1,4 +1,7 @@
-"""Small modal dialogs: pick one of a list, type a line, confirm. Keyboard first: type to jump, enter, esc."""
+"""Small modal dialogs: pick one of a list, type a line, confirm. Keyboard first: type to jump, enter, esc.
+
+Titles, notes and options are built from outside text (subjects, agent and queue names): drawn as `Text`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from .sanitize import safe_text
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -34,12 +39,12 @@ class PickDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="-title")
+            yield Label(safe_text(self.title_text), classes="-title")
             if self.note:
-                yield Label(self.note)
+                yield Label(safe_text(self.note))
             yield OptionList(
                 *(
-                    Option(f"{i + 1 if i < 9 else ' '}  {label}", id=value)
+                    Option(safe_text(f"{i + 1 if i < 9 else ' '}  {label}", single_line=True), id=value)
                     for i, (value, label) in enumerate(self.options)
                 )
             )
@@ -71,7 +76,7 @@ class TextDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="-title")
+            yield Label(safe_text(self.title_text), classes="-title")
             yield Input(value=self.value, placeholder=self.placeholder)
 
     def on_mount(self) -> None:
@@ -97,7 +102,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="-title")
+            yield Label(safe_text(self.question), classes="-title")
             yield Label("y yes · n no")
 
     def action_answer(self, answer: bool) -> None:

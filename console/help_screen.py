@@ -53,7 +53,10 @@ class HelpScreen(ModalScreen[None]):
                     note = "  (not supported by this backend)"
                 elif not enabled:
                     note = "  (not available here)"
-                table.add_row(key, Text(description + note, style="" if enabled else "dim"), binding_id)
+                # Keys and binding ids come from the user's config ([keys]): a "[" in them is text, not markup.
+                table.add_row(
+                    Text(key), Text(description + note, style="" if enabled else "dim"), Text(binding_id)
+                )
         with VerticalScroll():
             yield Static(Text("Keys active here — esc closes", style="bold"))
             yield Static(table)

@@ -3,7 +3,8 @@
 Each backend gets its own task: connect, snapshot, then tail `events()`. A backend that cannot be reached
 is retried with backoff and jitter while the others keep working; its state is published as a
 `BackendStatus` event so the console can say "mail: cannot reach imap.example.com, retrying in 8 s".
-Events are queued, not applied: the app drains the queue in batches (at most 30 times a second). The queue
+Everything a backend hands over passes `untrusted.clean_*` here, the one gate into the model. Events are
+queued, not applied: the app drains the queue in batches (at most 30 times a second). The queue
 is bounded, so a flood the console cannot keep up with waits in the backend instead of in memory.
 """
 
@@ -29,6 +30,14 @@ from ..backends.base import (
 )
 from ..backends.retry import Backoff
 from .model import Attachment, Conversation, Customer, Message
+from .untrusted import (
+    clean_conversations,
+    clean_customer,
+    clean_events,
+    clean_messages,
+    clean_result,
+    clean_snapshot,
+)
 
 log = logging.getLogger(__name__)
 QUEUE_BATCHES = 4
@@ -83,13 +92,13 @@ class Hub:
                 if snapshot.me:
                     self.me[backend.name] = snapshot.me
                 batch: list[Event] = [
-                    SnapshotLoaded(backend.name, snapshot),
+                    SnapshotLoaded(backend.name, clean_snapshot(snapshot)),
                     BackendStatus(backend.name, LinkState.CONNECTED),
                 ]
                 await self.queue.put(batch)
                 backoff.reset()
                 async for events in backend.events():
-                    await self.queue.put(events)
+                    await self.queue.put(clean_events(events))
                 return  # the backend closed its stream on purpose
             except asyncio.CancelledError:
                 raise
@@ -125,27 +134,28 @@ class Hub:
             backend = self.backend_for(command.conversation_id)
             if not backend.capabilities.supports(command.kind):
                 raise Unsupported(f"{backend.name} cannot {command.kind.value.replace('_', ' ')}")
-            return await backend.perform(command)
+            return clean_result(await backend.perform(command))
         capable = [b for b in self.backends.values() if b.capabilities.supports(command.kind)]
         if not capable:
             raise Unsupported(f"no backend can {command.kind.value.replace('_', ' ')}")
         result = CommandResult(True)
         for backend in capable:
             result = await backend.perform(command)
-        return result
+        return clean_result(result)
 
     async def history(self, conversation_id: str) -> list[Message]:
-        return await self.backend_for(conversation_id).history(conversation_id)
+        return clean_messages(await self.backend_for(conversation_id).history(conversation_id))
 
     async def customer(self, conversation: Conversation) -> Customer | None:
-        return await self.backend_for(conversation.id).customer(conversation.customer_id)
+        customer = await self.backend_for(conversation.id).customer(conversation.customer_id)
+        return clean_customer(customer) if customer is not None else None
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         found: list[Conversation] = []
         for backend in self.backends.values():
             with contextlib.suppress(BackendError):
                 found.extend(await backend.customer_history(customer_id))
-        return sorted(found, key=lambda c: c.created_at, reverse=True)
+        return sorted(clean_conversations(found), key=lambda c: c.created_at, reverse=True)
 
     async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
         return await self.backend_for(conversation_id).attachment(conversation_id, attachment)

@@ -54,10 +54,11 @@ class OfferScreen(ModalScreen[bool | None]):
     def compose(self) -> ComposeResult:
         c = self.conversation
         with Vertical():
-            yield Label(f"New {c.channel.value} for you", classes="-title")
+            yield Label(Text(f"New {c.channel.value} for you"), classes="-title")
             yield Static(
                 Text(
-                    f"{sanitize(c.customer_name, single_line=True)} ({c.language.upper()}) · {c.queue}\n"
+                    f"{sanitize(c.customer_name, single_line=True)} ({sanitize(c.language.upper(), single_line=True)})"
+                    f" · {sanitize(c.queue, single_line=True)}\n"
                     f"{sanitize(c.subject, single_line=True)}"
                 )
             )
@@ -74,7 +75,7 @@ class OfferScreen(ModalScreen[bool | None]):
             self.dismiss(None)
             return
         waited = format_duration(self.clock() - self.conversation.created_at)
-        self.query_one("#countdown", Label).update(f"waiting {waited} · offer ends in {left:.0f}s")
+        self.query_one("#countdown", Label).update(Text(f"waiting {waited} · offer ends in {left:.0f}s"))
 
     def action_answer(self, accept: bool) -> None:
         self.dismiss(accept)

@@ -23,7 +23,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -495,8 +494,8 @@ def _move_options(figures: Figures | None, conversation: Conversation) -> list[t
 
 
 def _plain(text: str) -> str:
-    """Names for the dialogs, which read their labels as markup: sanitised, then escaped."""
-    return escape(sanitize(text, single_line=True))
+    """Names for the dialogs' one-line labels (the dialogs draw them as `Text`, never markup)."""
+    return sanitize(text, single_line=True)
 
 
 __all__ = [

@@ -10,7 +10,6 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
 from textual.screen import Screen
 
 from ..backends.base import BackendStatus, Command, CsatRecorded, Event, LinkState, WrappedUp
@@ -20,6 +19,7 @@ from .config import Config
 from .hub import Hub
 from .metrics import WEEK_SECONDS, local_day_start
 from .model import CsatRecord, WrapUpRecord
+from .plain_ui import PlainNotify
 from .routing import RoutingRules
 from .sla import SlaPolicy
 from .store import Store
@@ -31,7 +31,7 @@ def SupervisorBackend(path: str | Path, **kwargs: Any) -> LocalBackend:
     return LocalBackend(path, register=False, **kwargs)
 
 
-class WallboardApp(App[None]):
+class WallboardApp(PlainNotify):
     """`standardiste supervise`: the wallboard alone over a local workspace file."""
 
     TITLE = "standardiste wallboard"

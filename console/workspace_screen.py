@@ -37,7 +37,7 @@ from .actions_bulk import BulkActions
 from .actions_compose import ComposeActions
 from .actions_contact import ContactActions
 from .model import Channel, Conversation, Message
-from .sanitize import sanitize
+from .sanitize import safe_text, sanitize
 from .sla import format_duration
 from .store import Changes
 from .views import VIEW_SCOPES, ViewSet
@@ -387,7 +387,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         ]
         if collision:
             lines.append("⚠ " + "; ".join(collision))
-        header.update(Text("\n".join(lines)))  # customer text: never parsed as markup
+        # Subject, queue, tags, owner and agent names all come from backends: sanitised whole, never markup.
+        header.update(safe_text("\n".join(lines)))
         header.set_class(bool(collision), "-collision")
         is_call = conversation.channel in (Channel.PHONE, Channel.CALLBACK)
         self.set_class(is_call, "-call")

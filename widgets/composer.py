@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -134,7 +135,7 @@ class Composer(Vertical):
         send_key = "ctrl+s" if email or kind == "note" else "enter"
         newline = "enter" if send_key == "ctrl+s" else "alt+enter"
         self.query_one("#composer-title", Label).update(
-            f"{titles[kind]}  ·  {send_key} send · {newline} new line · ctrl+e $EDITOR · esc leave (draft kept)"
+            Text(f"{titles[kind]}  ·  {send_key} send · {newline} new line · ctrl+e $EDITOR · esc leave (draft kept)")
         )
         self.set_class(kind == "note", "-note")
         self.set_class(email and kind != "note", "-email")

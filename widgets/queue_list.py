@@ -301,12 +301,12 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(waited.rjust(6) + " "),
             Segment(SLA_MARK[sla_state], sla_style),
             Segment(_fit(sla_text, 6) + " ", sla_style),
-            Segment(_fit(c.language.upper(), 3), self._style("dim")),
+            Segment(_fit(sanitize(c.language.upper(), single_line=True), 3), self._style("dim")),
             Segment(PRIORITY_MARK[c.priority] + " "),
             Segment("*" if c.id in self.marked else ("●" if c.unread else " "), self._style("unread")),
             Segment(
                 _fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 2) + " ", name_style
             ),
-            Segment(_fit(sanitize(c.subject, single_line=True) + tags, subject_width)),
-            Segment(" " + _fit(owner, 8), owner_style),
+            Segment(_fit(sanitize(c.subject + tags, single_line=True), subject_width)),
+            Segment(" " + _fit(sanitize(owner, single_line=True), 8), owner_style),
         ]

@@ -80,7 +80,7 @@ class ChannelTile(Static):
     def __init__(self, channel: Channel, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.channel = channel
-        self.border_title = f"{GLYPH[channel]} {channel.value}"
+        self.border_title = Text(f"{GLYPH[channel]} {channel.value}")
 
     def show(self, figures: Slice | None, alerts: Collection[str] = ()) -> None:
         s = figures or Slice("channel", self.channel.value)
@@ -184,7 +184,7 @@ class TrendRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         glyph = GLYPH.get(Channel(self.key), "") if self.key != TOTAL else "Σ"
-        yield Label(f"{glyph} {self.key}", classes="trend-label")
+        yield Label(safe_text(f"{glyph} {self.key}", single_line=True), classes="trend-label")
         yield Sparkline([], summary_function=max, classes="trend-depth")
         yield Label("", classes="trend-value depth-value")
         yield Sparkline([], summary_function=fmean, classes="trend-sl")
@@ -197,9 +197,9 @@ class TrendRow(Horizontal):
             if line.data != data:
                 line.data = data
         peak = f" ↑{max(depth):.0f}" if depth else ""
-        self.query_one(".depth-value", Label).update(f"q {depth[-1]:.0f}{peak}" if depth else "q –")
+        self.query_one(".depth-value", Label).update(Text(f"q {depth[-1]:.0f}{peak}" if depth else "q –"))
         low = f" ↓{pct(min(service))}" if service else ""
-        self.query_one(".sl-value", Label).update(f"{pct(service[-1])}{low}" if service else "SL –")
+        self.query_one(".sl-value", Label).update(Text(f"{pct(service[-1])}{low}" if service else "SL –"))
 
 
 class TrendPanel(Vertical):
@@ -233,6 +233,10 @@ class TrendPanel(Vertical):
 # ---------------------------------------------------------------------------------------------- tables
 
 
+def _plain_cell(cell: Text | str) -> Text:
+    return cell if isinstance(cell, Text) else safe_text(cell, single_line=True)
+
+
 class BoardTable(DataTable[Text | str]):
     """A small table that keeps its cursor on the same row key across refreshes."""
 
@@ -248,8 +252,11 @@ class BoardTable(DataTable[Text | str]):
             self.add_column(label, key=label)
 
     def fill(self, rows: Iterable[tuple[str, Sequence[Text | str]]]) -> None:
-        """Replace the rows; cells are updated in place while the row order stays the same."""
-        rows = list(rows)
+        """Replace the rows; cells are updated in place while the row order stays the same.
+
+        DataTable reads a `str` cell as markup, and cells hold queue names, agent ids and reasons from the
+        workspace: every `str` cell becomes sanitised `Text` here, so no row builder can get it wrong."""
+        rows = [(key, [_plain_cell(cell) for cell in cells]) for key, cells in rows]
         keys = [key for key, _ in rows]
         current = [str(row.value) for row in self.rows]
         if keys == current:
