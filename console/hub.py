@@ -92,7 +92,7 @@ class Hub:
                 if snapshot.me:
                     self.me[backend.name] = snapshot.me
                 batch: list[Event] = [
-                    SnapshotLoaded(backend.name, clean_snapshot(snapshot)),
+                    SnapshotLoaded(backend.name, await asyncio.to_thread(clean_snapshot, snapshot)),
                     BackendStatus(backend.name, LinkState.CONNECTED),
                 ]
                 await self.queue.put(batch)

@@ -8,8 +8,9 @@ sanitise (they still do, where they draw: the fast path makes that free).
 Identifiers (conversation, customer, agent and message ids) are kept byte-exact: they go back to the backend in
 commands, and changing them would address something else. They are sanitised where they are drawn.
 
-Cost: one concatenation and one scan per object in the common case (all ASCII and printable); an object is
-copied only when one of its fields changes.
+Cost: one concatenation and one scan per object in the common case (every character printable); an object is
+copied only when one of its fields changes. 100k conversations take ~60 ms here, so the hub cleans a snapshot in
+a worker thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ _DIRTY_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 
 def _clean(*fields: str) -> bool:
     """True when no one-line field needs sanitising (one scan over the joined fields)."""
-    return _DIRTY_LINE.search("\x20".join(fields)) is None
+    joined = "\x20".join(fields)
+    return joined.isprintable() or _DIRTY_LINE.search(joined) is None
 
 
 def _clean_text(text: str) -> bool:
@@ -54,7 +56,10 @@ def line(text: str) -> str:
 
 
 def clean_conversation(c: Conversation) -> Conversation:
-    if _clean(c.subject, c.customer_name, c.language, c.queue, c.callback_number, *c.tags):
+    # The hot path (100k rows in a snapshot, thousands a second in a flood): one f-string, one C-level scan.
+    # `isprintable` is false for every control, newline, tab and bidi override, so true means nothing to do.
+    tags = "".join(c.tags) if c.tags else ""
+    if f"{c.subject}{c.customer_name}{c.language}{c.queue}{c.callback_number}{tags}".isprintable():
         return c
     return replace(
         c,
