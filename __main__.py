@@ -2,6 +2,10 @@
 
 Imports are lazy: `standardiste backends` must not import any adapter, and the console's first frame must
 not wait for modules it does not use.
+
+Whatever the command, an unexpected exception ends the process with status 1, one line on stderr naming
+the error and the log file, and the full traceback in that file (console/logfile.py); so does a crash
+inside the console or the wallboard, which Textual shows on the screen but would otherwise end with 0.
 """
 
 from __future__ import annotations
@@ -109,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .console.logfile import setup_logging
+
+    setup_logging()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130  # 128 + SIGINT, as a shell reports it
+    except Exception as error:
+        return _unexpected(args.command or "console", error)
+
+
+def _unexpected(command: str, error: Exception) -> int:
+    """One clear line for the person at the terminal, the traceback for whoever debugs it."""
+    from .console.logfile import log_crash
+    from .console.sanitize import sanitize
+
+    where = log_crash(error, f"standardiste {command}")
+    message = sanitize(f"{type(error).__name__}: {error}", single_line=True)[:300]
+    print(f"standardiste {command}: unexpected error: {message} ({where})", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "backends":
         return _backends()
     if args.command == "simulate":
@@ -138,8 +165,13 @@ def _db(path: Path | None) -> Path:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from .backends.local.scenario import ScenarioError
     from .backends.local.simulator import run_simulator
+    from .console.sanitize import sanitize
 
+    if args.rate < 0:
+        print("standardiste simulate: --rate cannot be negative", file=sys.stderr)
+        return 2
     db = _db(args.db)
     print(f"simulating into {db} (ctrl+c stops)", file=sys.stderr)
     try:
@@ -154,8 +186,8 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         pass
-    except ValueError as error:  # a malformed scenario: say what and where
-        print(f"standardiste simulate: {error}", file=sys.stderr)
+    except ScenarioError as error:  # a malformed scenario: say what and where (the file's text, made inert)
+        print(f"standardiste simulate: {sanitize(str(error))}", file=sys.stderr)
         return 2
     return 0
 
@@ -174,6 +206,7 @@ def _console(args: argparse.Namespace) -> int:
     from .backends.local import LocalBackend
     from .console.app import StandardisteApp
     from .console.config import ConfigError, data_dir, load_config
+    from .console.logfile import app_exit_status
 
     try:
         config = load_config(args.config)
@@ -238,7 +271,7 @@ def _console(args: argparse.Namespace) -> int:
             simulator_thread.join(timeout=5)
         if temporary is not None:
             temporary.cleanup()
-    return 0
+    return app_exit_status(app, "the console")
 
 
 def _start_demo_simulator(db: Path, rate: float, seed: int | None, stop: threading.Event) -> threading.Thread:

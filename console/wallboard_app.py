@@ -157,4 +157,6 @@ def run_wallboard(path: str | Path, *, read_only: bool = True, config: Config | 
         **settings,
     )
     app.run()
-    return 0
+    from .logfile import app_exit_status
+
+    return app_exit_status(app, "the wallboard")  # a crash: non-zero, its traceback in the log file
