@@ -184,3 +184,23 @@ def test_a_malformed_scenario_is_still_a_plain_error_not_a_crash(tmp_path: Path)
     assert done.returncode == 2
     assert "1 error, nothing was replayed" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "w.db").exists()
+
+
+def test_a_dying_worker_thread_is_logged_not_drawn_over_the_screen(tmp_path: Path) -> None:
+    """The demo's simulator runs in a thread; its traceback would land on the console's screen."""
+    code = """
+import threading
+from standardiste.console.logfile import setup_logging
+
+setup_logging()
+def work():
+    raise RuntimeError("the simulator broke")
+thread = threading.Thread(target=work, name="demo-simulator")
+thread.start()
+thread.join()
+"""
+    done = _run(tmp_path, code, [])
+    assert done.returncode == 0 and done.stderr == ""
+    log = _log(tmp_path)
+    assert "thread demo-simulator crashed: RuntimeError: the simulator broke" in log
+    assert "Traceback (most recent call last)" in log
