@@ -89,7 +89,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "app.help", "question_mark", "app.help", "Help", "Show the keys active here", "Views", show=True
     ),
     ConsoleAction("app.wallboard", "W", "app.wallboard", "Wallboard", "The supervisor wallboard", "Views"),
-    ConsoleAction("app.quit", "ctrl+q", "app.quit", "Quit", "Leave the console", "Views"),
+    ConsoleAction(
+        "app.quit",
+        "ctrl+q,ctrl+c",
+        "app.quit",
+        "Quit",
+        "Leave the console (asks first when it would cut off live chats or held sends)",
+        "Views",
+    ),
     # working a conversation
     ConsoleAction(
         "work.next",

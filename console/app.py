@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from .outbox import Outbox, OutboxEntry
 
 FRAME = 1 / 30
+# Quitting waits this long for the sends it flushed out of their undo window (then they wait in the journal).
+QUIT_FLUSH_SECONDS = 8.0
 # Events applied between two yields to the event loop (a few ms of work at most).
 SLICE = 200
 
@@ -77,7 +79,9 @@ class PumpStats:
 
 class StandardisteApp(PlainNotify):
     TITLE = "standardiste"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False)]
+    # ctrl+c as well: Textual 8 binds it to a "press ctrl+q" hint (`help_quit`). A text field with focus
+    # keeps it for copying (its binding comes first); everywhere else it is ctrl+q. One id: remapped together.
+    BINDINGS = [Binding("ctrl+q,ctrl+c", "quit", "Quit", id="app.quit", show=False)]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -102,6 +106,7 @@ class StandardisteApp(PlainNotify):
         self._pump_task: asyncio.Task[None] | None = None
         self.outbox: Outbox | None = None
         self._undoable: list[tuple[int, str]] = []
+        self._quit_dialog: Any = None
         self._done_texts: dict[int, str] = {}
         self._draft_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
         self.stats = PumpStats()
@@ -352,6 +357,50 @@ class StandardisteApp(PlainNotify):
             )
         elif done:
             self.notify(done, timeout=2)
+
+    # ------------------------------------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """Quit at once when nothing is cut off; else ask, saying what ("1 live chat, 1 reply in its undo
+        window"). On yes, what waits in its undo window is sent first. ctrl+q again in the dialog is yes."""
+        if self._quit_dialog is not None:
+            return  # asked already
+        from .quitting import QuitDialog, cut_off
+
+        what = cut_off(self.store.conversations.values(), self.me, [e.kind for e in self._held()])
+        if not what:
+            await self._quit()
+            return
+        self._quit_dialog = QuitDialog(f"Quit now? It cuts off {what}; held sends go at once.")
+        self.push_screen(self._quit_dialog, self._quit_answered)
+
+    def _quit_answered(self, yes: bool | None) -> None:
+        self._quit_dialog = None
+        if yes:
+            self.run_worker(self._quit(), group="quit", exclusive=True)
+
+    def _held(self) -> list[OutboxEntry]:
+        """Entries still in their undo window that this console could send now."""
+        if self.outbox is None:
+            return []
+        from .outbox import EntryState
+
+        now = time.time()
+        return [
+            e
+            for e in self.outbox.pending()
+            if e.state is EntryState.SCHEDULED and e.due_at > now and self.outbox.deliverable(e)
+        ]
+
+    async def _quit(self) -> None:
+        held = self._held()
+        if self.outbox is not None and held:
+            outbox = self.outbox
+            self.notify(f"Sending {len(held)} held before quitting…", timeout=QUIT_FLUSH_SECONDS)
+            waits = [outbox.wait(e.id, timeout=QUIT_FLUSH_SECONDS) for e in held if outbox.send_now(e.id)]
+            # Not sent in time (a backend down): it stays journalled and goes at the next start.
+            await asyncio.gather(*waits, return_exceptions=True)
+        self.exit()
 
     def undo_last(self) -> None:
         while self._undoable:

@@ -558,6 +558,20 @@ class Outbox:
         self._wake.set()
         return True
 
+    def send_now(self, entry_id: int) -> bool:
+        """End an entry's undo window at once (the console quits: what waits goes now, not at the next start).
+
+        In memory only: should the console die before it is sent, the journal's due time, past by then, has
+        the next start send it. False when it is no longer waiting (sent, under way, cancelled)."""
+        entry = self._entries.get(entry_id)
+        if entry is None or entry.state is not EntryState.SCHEDULED or entry_id in self._inflight:
+            return False
+        now = self.clock()
+        if entry.due_at > now:
+            self._entries[entry_id] = replace(entry, due_at=now)
+            self._wake.set()
+        return True
+
     def pending(self) -> list[OutboxEntry]:
         """Everything not yet confirmed, and failed entries not yet dismissed, oldest first."""
         return sorted(self._entries.values(), key=lambda e: e.id)
