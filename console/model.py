@@ -157,6 +157,9 @@ class Message:
     created_at: float
     attachments: tuple[Attachment, ...] = ()
     email: EmailHeaders | None = None
+    # Parts of a received mail that could not be decoded as sent, one line each (the reader marks them;
+    # their raw copies are among the attachments).
+    undecodable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,8 @@ from ..console.sanitize import sanitize
 
 # The display of one message stops here: a 20 MB body must not freeze the console.
 MAX_DISPLAY_CHARS = 20_000
+# Marks of undecodable parts shown per message (a hostile mail may have hundreds of broken parts).
+MAX_MARKS = 5
 _QUOTE_HEADER = re.compile(
     r"^(On .+ wrote:|Le .+ a écrit ?:|Am .+ schrieb .+:|-----Original Message-----)\s*$"
 )
@@ -52,6 +54,7 @@ class Transcript(ScrollView, can_focus=True):
         "transcript--system",
         "transcript--meta",
         "transcript--quote",
+        "transcript--warning",
     }
     DEFAULT_CSS = """
     Transcript { height: 1fr; background: $surface; padding: 0 1; }
@@ -61,6 +64,7 @@ class Transcript(ScrollView, can_focus=True):
     Transcript > .transcript--system { color: $foreground 55%; text-style: italic; }
     Transcript > .transcript--meta { color: $secondary; text-style: bold; }
     Transcript > .transcript--quote { color: $foreground 45%; }
+    Transcript > .transcript--warning { color: $error; text-style: bold; }
     """
 
     unfolded: reactive[bool] = reactive(False)
@@ -146,10 +150,19 @@ class Transcript(ScrollView, can_focus=True):
                 out.append((f"  [… {len(quoted)} quoted lines folded — press o to unfold]", "quote"))
         if cut:
             out.append((f"  [message cut for display at {MAX_DISPLAY_CHARS:,} characters]", "system"))
+        # A mail that could not be decoded as sent says so: what is shown above is a guess, and the
+        # part as sent is among the attachments below (S saves them).
+        for problem in message.undecodable[:MAX_MARKS]:
+            text = "⚠ could not decode: " + sanitize(problem[:1000], single_line=True)
+            out.extend(("  " + line, "warning") for line in textwrap.wrap(text, width - 2) or [text])
+        if len(message.undecodable) > MAX_MARKS:
+            more = len(message.undecodable) - MAX_MARKS
+            out.append((f"  ⚠ could not decode {more:,} more parts", "warning"))
         for attachment in message.attachments:
             size = f"{attachment.size / 1024:.0f} KB" if attachment.size else "?"
             name = sanitize(attachment.filename, single_line=True)
-            out.append((f"  📎 {name}  ({attachment.content_type}, {size})", "meta"))
+            kind = sanitize(attachment.content_type, single_line=True)[:100]
+            out.append((f"  📎 {name}  ({kind}, {size})", "meta"))
         return out
 
     def notify_style_update(self) -> None:

@@ -135,6 +135,7 @@ def build_message(name: str, row: IndexedMessage, parsed: ParsedMail | None) -> 
         body=parsed.body if parsed else "",
         created_at=row.date,
         attachments=_attachments(row, parsed.attachments) if parsed else (),
+        undecodable=parsed.undecodable if parsed else (),
         email=EmailHeaders(
             message_id=row.message_id,
             in_reply_to=row.in_reply_to,

@@ -8,34 +8,45 @@ nothing remote is ever fetched. A body longer than `max_chars` is cut with a vis
 than a few times that is cut before conversion, so a huge message costs bounded time.
 
 The leaves of a message (parts that are not multipart; an attached message/rfc822 counts as one leaf) are
-numbered in order; an attachment's `index` is its leaf number, which is how `part_payload` finds it again.
+numbered in order; an attachment's `index` is its leaf number, which is how `part_payload` finds it again
+(`WHOLE_MESSAGE` stands for the raw message itself).
+
+No input raises: charsets are read by mime_charset.py, the tree is built by mime_parser.py (bounded nesting,
+a raw fallback), and a failure while reading the tree costs the body, not the message. A part that could not
+be decoded is named in `ParsedMail.undecodable` (the reader shows the mark) and is also listed as an
+attachment, so that its raw bytes can be saved.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import mimetypes
 import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email import message_from_bytes, policy
+from email import policy
 from email.message import Message
-from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 import html2text
 
+from .mime_charset import clean_text, decode_bytes, decode_text
+from .mime_parser import MAX_DEPTH, parse_bytes, parse_header_block, part_raw_bytes
 from .threads import normalize_id, parse_references
+
+__all__ = ["decode_bytes"]  # re-exported: callers and tests read charsets through this module
 
 TRUNCATED_NOTICE = "\n\n[… message cut here for display: {hidden} more characters are on the server]"
 PARTIAL_NOTICE = "\n\n[… this message is larger than what was downloaded; the rest is on the server]"
 MAX_ATTACHMENTS = 500
+# Header values longer than this are cut before they are parsed; address lists shorter still (a few hundred
+# addresses), as the standard address parser takes a second for a few thousand.
+MAX_HEADER_CHARS = 64_000
+MAX_ADDRESS_CHARS = 16_000
+WHOLE_MESSAGE = -1  # the attachment index that stands for the raw message itself
 _WHITESPACE = re.compile(r"\s+")
-# Labels that senders use for Windows-1252 text (the WHATWG encoding standard reads them so).
-_CP1252_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii", "l1", "cp819"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,31 +78,19 @@ class ParsedMail:
     body: str
     attachments: tuple[PartInfo, ...] = ()
     truncated: bool = False
+    # One line per part that could not be decoded as sent (what was wrong, where its raw copy is).
+    undecodable: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- headers
 
 
-class _LenientPolicy(Compat32):
-    """compat32 (it never raises while parsing) with raw 8-bit header bytes decoded as text.
-
-    compat32 turns such a header into a `Header` whose str() is replacement characters, which would lose a
-    raw UTF-8 or Latin-1 file name or display name; here they are read as UTF-8, else Windows-1252.
-    """
-
-    def header_fetch_parse(self, name: str, value: str) -> str:  # type: ignore[override]
-        if any("\udc80" <= ch <= "\udcff" for ch in value):
-            return decode_bytes(value.encode("ascii", "surrogateescape"), None)
-        return value
-
-
-_POLICY = _LenientPolicy()
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)")
 
 
 def _parse(raw: bytes) -> Message:
-    return message_from_bytes(raw, policy=_POLICY)
+    return parse_bytes(raw)[0]
 
 
 def _decode_word(match: re.Match[str]) -> str:
@@ -120,28 +119,6 @@ def decode_words(value: object) -> str:
     return _ENCODED_WORD.sub(_decode_word, text)
 
 
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes in a declared (possibly wrong, possibly unknown) charset to text, never raising."""
-    label = (charset or "").strip().strip('"').lower()
-    if label in _CP1252_LABELS:
-        label = "windows-1252" if not data.isascii() else "ascii"
-    if label:
-        try:
-            codec = codecs.lookup(label).name
-        except LookupError:
-            codec = ""
-        if codec:
-            try:
-                return data.decode(codec)
-            except (UnicodeDecodeError, LookupError):
-                if codec not in ("utf-8", "cp1252"):
-                    return data.decode(codec, "replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("windows-1252", "replace")
-
-
 def _header(message: Message, name: str) -> str:
     try:
         values = message.get_all(name) or []
@@ -150,7 +127,7 @@ def _header(message: Message, name: str) -> str:
     if not values:
         return ""
     try:
-        return decode_words(values[0])
+        return clean_text(decode_words(str(values[0])[:MAX_HEADER_CHARS]))
     except Exception:
         return ""
 
@@ -175,8 +152,8 @@ def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
     """(display name, address) pairs of an address header, never raising."""
     try:
         values = [
-            _quote_encoded_words(v) if isinstance(v, str) else decode_words(v)
-            for v in message.get_all(name) or []
+            clean_text(_quote_encoded_words(v[:MAX_ADDRESS_CHARS]) if isinstance(v, str) else decode_words(v))
+            for v in (message.get_all(name) or [])[:100]
         ]
         pairs = getaddresses(values)
     except Exception:
@@ -238,7 +215,11 @@ def headers_of(message: Message) -> ParsedHeaders:
 
 
 def parse_headers(raw: bytes) -> ParsedHeaders:
-    return headers_of(_parse(raw))
+    """The headers of a message (or of a header block as fetched for the index), never raising."""
+    try:
+        return headers_of(parse_header_block(raw))
+    except Exception:  # headers_of guards each header; this is the last resort
+        return ParsedHeaders()
 
 
 # ---------------------------------------------------------------------------------------------- body
@@ -289,22 +270,27 @@ def _filename(part: Message) -> str:
             name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])
         except Exception:
             name = str(name[2])
-    return single_line(decode_words(name))[:255]
+    return clean_text(single_line(decode_words(name)))[:255]
 
 
 def _text_of(part: Message) -> str:
+    return _decoded_text(part)[0]
+
+
+def _decoded_text(part: Message) -> tuple[str, str]:
+    """(text, problem) of a text part: problem is "" when the text is what the sender wrote."""
     try:
         payload = part.get_payload(decode=True)
     except Exception:
         payload = None
     if not isinstance(payload, bytes):
         raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
+        return (clean_text(raw), "") if isinstance(raw, str) else ("", "")
     try:
         charset = part.get_content_charset()
     except Exception:
         charset = None
-    return decode_bytes(payload, charset)
+    return decode_text(payload, charset)
 
 
 def html_to_text(html: str, max_chars: int) -> str:
@@ -352,7 +338,19 @@ def _classify(message: Message, body: list[Message], hidden: set[int], shown: bo
         body.append(message)
 
 
+_TOKEN = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}"
+_MEDIA_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}")
+
+
+def _content_type(part: Message) -> str:
+    """The part's media type when it is one (RFC 6838 names); a type is shown, and senders write anything."""
+    content_type = part.get_content_type()
+    return content_type if _MEDIA_TYPE.fullmatch(content_type) else "application/octet-stream"
+
+
 def _guess_name(part: Message, index: int) -> str:
+    if part_raw_bytes(part) is not None:  # kept as sent, headers and all: a MIME entity mail clients open
+        return f"part-{index + 1}.eml"
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload()
@@ -368,6 +366,9 @@ def _guess_name(part: Message, index: int) -> str:
 
 
 def _leaf_bytes(part: Message) -> bytes:
+    kept = part_raw_bytes(part)
+    if kept is not None:  # cut at the depth bound, or a mail the parser could not read: as sent
+        return kept
     inner = part.get_payload()
     if isinstance(inner, list):  # message/rfc822, message/delivery-status...: the enclosed blocks as sent
         blocks = []
@@ -388,9 +389,33 @@ def _leaf_bytes(part: Message) -> bytes:
 
 
 def parse_message(raw: bytes, *, max_chars: int = 200_000, partial: bool = False) -> ParsedMail:
-    """Parse a whole message (or, if `partial`, the first bytes of one) for display."""
-    message = _parse(raw)
+    """Parse a whole message (or, if `partial`, the first bytes of one) for display. Never raises: what
+    could not be read is named in `undecodable`, and the raw message stays attached."""
+    try:
+        return _parse_message(raw, max_chars, partial)
+    except Exception as error:  # one mail must never stop a mailbox: keep its headers, attach it whole
+        return _unreadable(raw, error, partial)
+
+
+def _unreadable(raw: bytes, error: Exception, partial: bool) -> ParsedMail:
+    try:
+        headers = parse_headers(raw)
+    except Exception:
+        headers = ParsedHeaders()
+    whole = PartInfo(
+        filename="message.eml", content_type="message/rfc822", size=len(raw), index=WHOLE_MESSAGE
+    )
+    problem = f"the message could not be read ({type(error).__name__}); it is attached whole as message.eml"
+    body = PARTIAL_NOTICE.lstrip("\n") if partial else ""
+    return ParsedMail(
+        headers=headers, body=body, attachments=(whole,), truncated=partial, undecodable=(problem,)
+    )
+
+
+def _parse_message(raw: bytes, max_chars: int, partial: bool) -> ParsedMail:
+    message, problem = parse_bytes(raw)
     headers = headers_of(message)
+    problems = [problem] if problem else []
     chosen: list[Message] = []
     hidden: set[int] = set()
     _classify(message, chosen, hidden)
@@ -401,21 +426,32 @@ def parse_message(raw: bytes, *, max_chars: int = 200_000, partial: bool = False
     for index, part in enumerate(leaves(message)):
         if id(part) in hidden:
             continue
-        if id(part) in body_parts:
+        attach = id(part) not in body_parts
+        if not attach:
             if budget <= 0:
                 texts.append("")
                 continue
-            text = _text_of(part)
+            text, trouble = _decoded_text(part)
             if part.get_content_subtype() == "html":
                 text = html_to_text(text, budget)
             texts.append(text)
             budget -= len(text)
-        elif len(attachments) < MAX_ATTACHMENTS:
+            if trouble:
+                # The text shown is a guess: the part as sent is attached, to be saved and read elsewhere.
+                name = _filename(part) or _guess_name(part, index)
+                problems.append(f"part {index + 1} ({_content_type(part)}): {trouble}; raw copy: {name}")
+                attach = True
+        elif part_raw_bytes(part) is not None and not problem:
+            problems.append(
+                f"part {index + 1} is nested more than {MAX_DEPTH} levels deep; it is attached unread as "
+                f"{_guess_name(part, index)}"
+            )
+        if attach and len(attachments) < MAX_ATTACHMENTS:
             data = _leaf_bytes(part)
             attachments.append(
                 PartInfo(
                     filename=_filename(part) or _guess_name(part, index),
-                    content_type=part.get_content_type(),
+                    content_type=_content_type(part),
                     size=len(data),
                     index=index,
                 )
@@ -424,17 +460,29 @@ def parse_message(raw: bytes, *, max_chars: int = 200_000, partial: bool = False
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     truncated = partial
     if len(body) > max_chars:
-        hidden = len(body) - max_chars
-        body = body[:max_chars] + TRUNCATED_NOTICE.format(hidden=f"{hidden:,}")
+        cut = len(body) - max_chars
+        body = body[:max_chars] + TRUNCATED_NOTICE.format(hidden=f"{cut:,}")
         truncated = True
     if partial:
         body += PARTIAL_NOTICE
-    return ParsedMail(headers=headers, body=body, attachments=tuple(attachments), truncated=truncated)
+    return ParsedMail(
+        headers=headers,
+        body=clean_text(body),
+        attachments=tuple(attachments),
+        truncated=truncated,
+        undecodable=tuple(problems[:MAX_ATTACHMENTS]),
+    )
 
 
 def part_payload(raw: bytes, index: int) -> bytes | None:
-    """The decoded content of leaf `index` (an attachment's `index`), or None when there is no such part."""
-    for position, part in enumerate(leaves(_parse(raw))):
-        if position == index:
-            return _leaf_bytes(part)
+    """The decoded content of leaf `index` (an attachment's `index`), or None when there is no such part.
+    `WHOLE_MESSAGE` is the raw message itself."""
+    if index == WHOLE_MESSAGE:
+        return raw
+    try:
+        for position, part in enumerate(leaves(_parse(raw))):
+            if position == index:
+                return _leaf_bytes(part)
+    except Exception:  # the same failure that made parse_message attach the message whole
+        return None
     return None
