@@ -31,6 +31,7 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	$(BIN)/python bench/store.py --smoke
 	$(BIN)/python bench/workspace.py --smoke
+	$(BIN)/python bench/mime_fuzz.py --smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

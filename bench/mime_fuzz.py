@@ -33,9 +33,9 @@ def main() -> int:
     )
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="a small run for CI (300 messages)")
+    parser.add_argument("--smoke", action="store_true", help="a small run for CI (200 messages)")
     args = parser.parse_args()
-    count = 300 if args.smoke else args.count
+    count = 200 if args.smoke else args.count
 
     errors: collections.Counter[str] = collections.Counter()
     first_seen: dict[str, int] = {}
