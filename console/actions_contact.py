@@ -216,9 +216,11 @@ class ContactActions:
             self.notify(f"You have {len(mine)} chat session(s).")
             return
         chat = mine[number - 1]
+        if not self.queue.select_id(chat.id):  # highlighted, so that the next key acts on it
+            self.action_view("all")
+            self.queue.select_id(chat.id)
         self.open_conversation(chat.id)
         self.add_class("-detail-open")
-        self.queue.select_id(chat.id)
 
     def action_save_attachments(self) -> None:
         conversation = self._target()
@@ -432,11 +434,12 @@ class ContactActions:
         self._send(Snooze(conversation_id=conversation.id, until=until), done=f"Snoozed {span}")
 
     def action_presence(self) -> None:
-        options = [
-            (f"{choice.presence.value}:{choice.reason}", f"{choice.key}  {choice.label}")
-            for choice in presence_choices(self.main.config.presence)
-        ]
-        self.app.push_screen(PickDialog("Your presence", options), lambda v: v and self._presence(v))
+        choices = presence_choices(self.main.config.presence)
+        options = [(f"{c.presence.value}:{c.reason}", f"{c.key}  {c.label}") for c in choices]
+        letters = {c.key: value for c, (value, _) in zip(choices, options, strict=True) if c.key}
+        self.app.push_screen(
+            PickDialog("Your presence", options, letters=letters), lambda v: v and self._presence(v)
+        )
 
     def _presence_from_words(self, words: list[str]) -> None:
         self._presence(":".join(words[:2]) if words else "available")

@@ -31,6 +31,7 @@ from ..themes import SHORT_NAMES, THEMES
 from .actions import ACTIONS
 from .config import Config, save_setting
 from .hub import Hub
+from .key_order import KeyOrder, OrderedKey
 from .model import Channel, Presence, State
 from .plain_ui import PlainNotify
 from .presence import choices as presence_choices
@@ -41,6 +42,8 @@ from .views import VIEW_SCOPES
 from .workspace_screen import WorkspaceScreen
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from .outbox import Outbox, OutboxEntry
 
 FRAME = 1 / 30
@@ -115,6 +118,8 @@ class StandardisteApp(PlainNotify):
         self._macros: Any = None
         self.push_offers: Any = None
         self.workspace = WorkspaceScreen()
+        # Keys typed ahead wait for the one before them (see key_order.py).
+        self._key_order = KeyOrder(self, super().on_event)
 
     # ------------------------------------------------------------------------------------------ start & stop
 
@@ -264,7 +269,21 @@ class StandardisteApp(PlainNotify):
             if self._idle_away:
                 self._idle_away = False
                 self._presence_change(input_change)
+        if isinstance(event, events.Key) and not event.is_forwarded and not isinstance(event, OrderedKey):
+            await self._key_order.arrived(self._key_order.wrap(event))
+            return
         await super().on_event(event)
+
+    def get_driver_class(self) -> type[Driver]:
+        from .terminal_keys import install
+
+        install()  # alt+N and alt+enter sent as ESC + key (xterm, tmux, SSH) read as such
+        return super().get_driver_class()
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before Textual's App._on_key checks the bindings: the next key goes once that is done.
+        if isinstance(event, OrderedKey):
+            self.call_next(self._key_order.done, event)
 
     def _check_idle(self) -> None:
         me = self.store.agents.get(self.me)

@@ -5,6 +5,7 @@ Titles, notes and options are built from outside text (subjects, agent and queue
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -26,16 +27,27 @@ DIALOG_CSS = """
 
 
 class PickDialog(ModalScreen[str | None]):
-    """Choose one value; digits 1-9 pick directly."""
+    """Choose one value; digits 1-9 pick directly, and so do the `letters` shown beside the options.
+
+    A key that picks is stopped here: once the dialog is gone it would reach the screen below, where the
+    same digit switches the view."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="PickDialog")
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str, str]], *, note: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        options: list[tuple[str, str]],
+        *,
+        note: str = "",
+        letters: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.options = options
         self.note = note
+        self.letters = letters or {}  # key -> value, for options whose label shows a letter to press
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -50,12 +62,16 @@ class PickDialog(ModalScreen[str | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self.set_focus(self.query_one(OptionList))  # now: the key typed next is for the list
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
+    def on_key(self, event: events.Key) -> None:
+        key = event.key
         if key.isdigit() and 1 <= int(key) <= min(9, len(self.options)):
+            event.stop()
             self.dismiss(self.options[int(key) - 1][0])
+        elif key in self.letters:
+            event.stop()
+            self.dismiss(self.letters[key])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -80,7 +96,7 @@ class TextDialog(ModalScreen[str | None]):
             yield Input(value=self.value, placeholder=self.placeholder)
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.set_focus(self.query_one(Input))  # now: the letters typed next are the answer
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

@@ -137,8 +137,10 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 yield CallPanel(id="call")
                 yield CustomerCard(id="customer")
                 yield Transcript(id="transcript")
-                yield Composer(id="composer")
-        yield PromptLine(id="prompt")
+                yield Composer(
+                    on_submit=self.on_composer_submitted, on_closed=self.on_composer_closed, id="composer"
+                )
+        yield PromptLine(self._prompt_done, id="prompt")
         yield KeyHints()
 
     @property
@@ -333,10 +335,21 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         return self.main.store.conversations.get(cid) if cid else None
 
     def _target(self) -> Conversation | None:
-        """The conversation an action applies to: the open one, else the one under the cursor."""
-        conversation = self.current_conversation()
+        """The conversation an action applies to: the highlighted row (the open one if the list is empty).
+
+        Not the open one first: after a move or a filter the detail pane waits a moment before it follows
+        the cursor (drawing only), and a key typed in that moment is meant for the row the agent sees
+        highlighted. The pane is brought to that row now, so that what the action opens shows it."""
+        cid = self.queue.cursor_id or self.open_id
+        conversation = self.main.store.conversations.get(cid) if cid else None
         if conversation is None:
             self.notify("Select a conversation first.", severity="warning")
+            return None
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        if conversation.id != self.open_id and not self.has_class("-narrow"):
+            self.open_conversation(conversation.id)
         return conversation
 
     def open_conversation(self, cid: str) -> None:
@@ -450,24 +463,18 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         if isinstance(prompt, PromptLine) and prompt.mode == "filter":
             self._filter_typed(event.value)
 
-    def on_input_submitted(self, event: PromptLine.Submitted) -> None:
-        prompt = event.input
-        if not isinstance(prompt, PromptLine):
-            return
-        mode = prompt.mode
-        prompt.close()
-        self.queue.focus()
-        if mode == "command":
-            self.run_command_line(event.value)
-
-    def on_prompt_line_cancelled(self, event: PromptLine.Cancelled) -> None:
+    def _prompt_done(self, mode: str, value: str | None) -> None:
+        """Enter (`value`) or esc (None) in the prompt, answered before the next key is read."""
         prompt = self.query_one(PromptLine)
-        prompt.close(clear=True)
-        if event.mode == "filter":
+        prompt.close(clear=value is None)
+        if mode == "filter":
             if self._filter_timer is not None:
                 self._filter_timer.stop()
-            self._apply_filter("")
+            # The text as typed, now: a debounced pass still waiting must not leave the old rows highlighted.
+            self._apply_filter(value or "")
         self.queue.focus()
+        if mode == "command" and value is not None:
+            self.run_command_line(value)
 
     def _filter_typed(self, text: str) -> None:
         """As you type: at 100k rows one filter pass costs ~0.1 s, so a burst of keys runs it once."""

@@ -3,10 +3,15 @@
 In a chat, enter sends and alt+enter (or ctrl+j) starts a new line, as in chat apps; in an email, enter is
 a new line and ctrl+s sends, as in mail clients. ctrl+e opens the text in $EDITOR. esc leaves the composer
 and keeps the draft.
+
+Send and leave are carried out by a call, within the key that asks for them, not by messages that arrive
+later: the letters typed right after enter (the next chat line) or esc (`/` to filter) must find the text
+already sent and the composer already closed, not be appended to the reply being sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -42,12 +47,6 @@ class ComposerText(TextArea):
 
     enter_sends = False
 
-    class Send(Message):
-        pass
-
-    class Leave(Message):
-        pass
-
     class ExternalEditor(Message):
         pass
 
@@ -55,7 +54,7 @@ class ComposerText(TextArea):
         if event.key == "enter" and self.enter_sends:
             event.prevent_default()
             event.stop()
-            self.post_message(self.Send())
+            self.query_ancestor(Composer).send()
             return
         if event.key in ("alt+enter", "ctrl+j"):
             event.prevent_default()
@@ -65,10 +64,10 @@ class ComposerText(TextArea):
         await super()._on_key(event)
 
     def action_send(self) -> None:
-        self.post_message(self.Send())
+        self.query_ancestor(Composer).send()
 
     def action_leave(self) -> None:
-        self.post_message(self.Leave())
+        self.query_ancestor(Composer).leave()
 
     def action_external_editor(self) -> None:
         self.post_message(self.ExternalEditor())
@@ -103,6 +102,18 @@ class Composer(Vertical):
 
     kind = "reply"
     _last_outgoing: Outgoing | None = None
+
+    def __init__(
+        self,
+        *,
+        on_submit: Callable[[Submitted], None] | None = None,
+        on_closed: Callable[[Closed], None] | None = None,
+        id: str | None = None,
+    ) -> None:
+        """`on_submit` / `on_closed` answer at once (the screen's handlers); without them, messages are posted."""
+        super().__init__(id=id)
+        self._on_submit = on_submit
+        self._on_closed = on_closed
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
@@ -171,17 +182,24 @@ class Composer(Vertical):
             bcc=_addresses(self.query_one("#composer-bcc", Input).value),
         )
 
-    def on_composer_text_send(self, event: ComposerText.Send) -> None:
-        event.stop()
+    def send(self) -> None:
         outgoing = self.outgoing()
-        if outgoing.body.strip():
-            self.post_message(self.Submitted(outgoing))
+        if not outgoing.body.strip():
+            return
+        submitted = self.Submitted(outgoing)
+        if self._on_submit is not None:
+            self._on_submit(submitted)
+        else:
+            self.post_message(submitted)
 
-    def on_composer_text_leave(self, event: ComposerText.Leave) -> None:
-        event.stop()
+    def leave(self) -> None:
         self.remove_class("-open")
         self.screen.set_class(False, "-composing")
-        self.post_message(self.Closed())
+        closed = self.Closed()
+        if self._on_closed is not None:
+            self._on_closed(closed)
+        else:
+            self.post_message(closed)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

@@ -2,14 +2,21 @@
 
 It is always on screen (showing the active filter, or a hint) so that opening it moves focus only: showing
 and hiding a line relaid the whole screen out on every `/`.
+
+Enter and esc are answered at once, by a call, not by a message: the key typed right after them (`r` after
+`/Emma` enter) must find the filter applied and the focus back on the list, not still in the prompt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.binding import Binding
-from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
+
+# (mode, the text typed, or None when cancelled with esc)
+PromptDone = Callable[[str, "str | None"], None]
 
 
 class PromptLine(Input):
@@ -25,10 +32,9 @@ class PromptLine(Input):
     mode = "idle"  # idle | filter | command
     HINT = "/ filter · : command · ? keys"
 
-    class Cancelled(Message):
-        def __init__(self, mode: str) -> None:
-            super().__init__()
-            self.mode = mode
+    def __init__(self, on_done: PromptDone, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.on_done = on_done
 
     def open(self, mode: str, value: str = "", completions: list[str] | None = None) -> None:
         self.mode = mode
@@ -56,7 +62,10 @@ class PromptLine(Input):
         self.placeholder = self.HINT
 
     def action_cancel(self) -> None:
-        self.post_message(self.Cancelled(self.mode))
+        self.on_done(self.mode, None)
+
+    async def action_submit(self) -> None:
+        self.on_done(self.mode, self.value)
 
     async def action_complete(self) -> None:
         if self._suggestion:

@@ -8,11 +8,14 @@ row stays at the same place on screen (no jump, no flicker).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from typing import Self
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.dom import NoScreen
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -183,6 +186,13 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self._resize()
         if len(self.view):
             self._cursor_id = self.view.id_at(0)
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """Focus the list now. Textual's `focus()` waits behind the messages already queued, so a key typed
+        right after an esc or a sent reply (`/`) would open the prompt and then lose the focus to the list."""
+        with contextlib.suppress(NoScreen):
+            self.screen.set_focus(self, scroll_visible=scroll_visible)
+        return self
 
     # ------------------------------------------------------------------------------------------ cursor
 

@@ -1,0 +1,124 @@
+"""One key at a time: a key typed ahead is handled only once the key before it has been, focus included.
+
+Textual forwards each key to the widget focused *when the key is read* and checks the screen's bindings
+only when the key has bubbled back up to the app, one message hop per widget. A burst of keys (a fast
+typist, a paste of commands, a slow frame) is therefore all forwarded to the list before the `r` at its
+head has opened the composer: the reply's letters run as list commands (`a` accepts, `x` closes), or land
+nowhere. Here the app holds every key that arrives while an earlier one is still travelling, and lets the
+next one go when the earlier one is done: stopped by the widget that used it, or handled by the app's
+bindings (the binding's action, focus changes included, has run by then). A screen just pushed gets the
+next key once it is mounted, so that its own focused widget receives it.
+
+A key whose journey ends unseen (its widget removed on the way) cannot hold the keyboard: after
+`STALE_SECONDS` the next key goes anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.message_pump import active_message_pump
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+    from textual.timer import Timer
+
+STALE_SECONDS = 0.5
+MOUNT_POLL_SECONDS = 0.005
+FOCUS_WAIT_SECONDS = 0.1
+
+
+class OrderedKey(events.Key):
+    """A key the order keeper follows: it says when a handler stops it."""
+
+    def __init__(self, key: str, character: str | None, keeper: KeyOrder) -> None:
+        super().__init__(key, character)
+        self.keeper = keeper
+
+    def stop(self, stop: bool = True) -> OrderedKey:
+        super().stop(stop)
+        if stop:
+            # The widget that stops the key may still be in its handler: the next key goes once it returns.
+            pump = active_message_pump.get(None)
+            if pump is not None:
+                pump.call_next(self.keeper.done, self)
+            else:
+                self.keeper.app.call_later(self.keeper.done, self)
+        return self
+
+
+# Handled exactly as the Key it copies: Message.__init_subclass__ would name it `on_ordered_key`.
+OrderedKey.handler_name = events.Key.handler_name
+
+
+class KeyOrder:
+    def __init__(self, app: App[object], dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
+        self.app = app
+        self._dispatch = dispatch  # the app's own handling of a key just read (Textual's App.on_event)
+        self._pending: deque[OrderedKey] = deque()
+        self._travelling: OrderedKey | None = None
+        self._since = 0.0
+        self._watchdog: Timer | None = None
+        self._waited_for: Screen[object] | None = None  # the screen whose first focus the next key awaits
+        self._waited_since = 0.0
+
+    def wrap(self, event: events.Key) -> OrderedKey:
+        return OrderedKey(event.key, event.character, self)
+
+    async def arrived(self, key: OrderedKey) -> None:
+        """A key read from the terminal: handle it now if nothing is ahead of it, else queue it."""
+        if self._travelling is not None or self._pending:
+            self._pending.append(key)
+            self._watch()
+            return
+        await self._send(key)
+
+    def done(self, key: OrderedKey) -> None:
+        """The key has been used (stopped by a widget, or it reached the app's bindings)."""
+        if key is self._travelling:
+            self._travelling = None
+            self.app.call_later(self._release)
+
+    async def _send(self, key: OrderedKey) -> None:
+        self._travelling = key
+        self._since = time.monotonic()
+        await self._dispatch(key)
+        if not key.is_forwarded and self._travelling is key:
+            self._travelling = None  # used on the spot (a priority binding): nothing travels
+            await self._release()
+
+    async def _release(self) -> None:
+        if self._travelling is not None or not self._pending:
+            return
+        if not self._screen_ready():  # a dialog just pushed: its focused widget gets the next key
+            self.app.set_timer(MOUNT_POLL_SECONDS, self._release)
+            return
+        await self._send(self._pending.popleft())
+
+    def _screen_ready(self) -> bool:
+        """Mounted, and focused if it has anything to focus (a dialog focuses its list in `on_mount`)."""
+        screen = self.app.screen
+        if screen.focused is not None:
+            return True
+        if not screen.is_mounted:
+            return time.monotonic() - self._since > STALE_SECONDS
+        if screen is not self._waited_for:
+            self._waited_for, self._waited_since = screen, time.monotonic()
+        return not screen.focus_chain or time.monotonic() - self._waited_since > FOCUS_WAIT_SECONDS
+
+    def _watch(self) -> None:
+        if self._watchdog is None:
+            self._watchdog = self.app.set_interval(STALE_SECONDS / 2, self._check_stale)
+
+    async def _check_stale(self) -> None:
+        if self._travelling is not None and time.monotonic() - self._since > STALE_SECONDS:
+            self._travelling = None
+            await self._release()
+        if self._travelling is None and not self._pending and self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
