@@ -18,6 +18,8 @@ from standardiste.backends.imap.mime import parse_message
 from standardiste.backends.local import simulated_people
 from standardiste.backends.local.mime_factory import MailAttachment, MailError, address_problem, build_mail
 from standardiste.backends.local.scenario import ScenarioError, load_scenario, parse_scenario
+from standardiste.backends.local.scenario_build import rehearse, scripted_spec
+from standardiste.backends.local.simulated_people import load_people
 from standardiste.backends.local.simulator import Simulator, run_simulator
 from standardiste.backends.local.workspace import Workspace
 
@@ -282,3 +284,15 @@ def test_control_characters_never_reach_a_header_raw() -> None:
     assert all(
         b >= 0x20 or b in b"\r\n\t" for part in mail.raw.split(b"\r\n") if b"name" in part for b in part
     )
+
+
+def test_the_replay_reuses_exactly_what_the_rehearsal_built() -> None:
+    scenario = load_scenario(
+        Path(__file__).resolve().parents[1] / "docs" / "examples" / "christmas-morning.jsonl"
+    )
+    people = load_people()
+    specs = rehearse(scenario, 11, people, START)
+    assert set(specs) == {c.ref for c in scenario.contacts}
+    for event in scenario.contacts:
+        assert specs[event.ref] == scripted_spec(event, 11, people)
+    assert any(spec.attachments for spec in specs.values())

@@ -69,9 +69,10 @@ def renamed(attachment: MailAttachment, filename: str) -> MailAttachment:
     return replace(attachment, filename=filename) if filename else attachment
 
 
-def rehearse(scenario: Scenario, seed: int, people: People, start: float) -> None:
+def rehearse(scenario: Scenario, seed: int, people: People, start: float) -> dict[str, ContactSpec]:
     """Build every contact and scripted mail of `scenario` as a replay starting at `start` would, writing
-    nothing; raise `ScenarioError` with one `line N: ...` per event that cannot be built."""
+    nothing; raise `ScenarioError` with one `line N: ...` per event that cannot be built. Returns each
+    contact's spec by ref, for the replay to reuse (its generated attachments are most of the cost)."""
     errors: list[str] = []
     # Per contact: its spec, the random stream its mails draw from (as `_Tracked.rng`), its last text.
     contacts: dict[str, tuple[ContactSpec, random.Random, str]] = {}
@@ -103,6 +104,7 @@ def rehearse(scenario: Scenario, seed: int, people: People, start: float) -> Non
             errors.append(f"line {event.line}: cannot be built: {type(error).__name__}: {error}")
     if errors:
         raise ScenarioError(scenario.path, errors)
+    return {ref: spec for ref, (spec, _, _) in contacts.items()}
 
 
 def _rehearse_reply(

@@ -120,8 +120,8 @@ class Simulator(CustomerReactions, HistoryBackfill):
         self.rate = rate * PROFILES[profile]  # contacts per minute
         self.sla = sla or SlaPolicy()
         self.people = people or load_people()
-        if scenario is not None:
-            rehearse(scenario, self.seed, self.people, self.start)  # all or nothing: fail before any write
+        # All or nothing: a scenario is built once in full before anything is written.
+        self._specs = rehearse(scenario, self.seed, self.people, self.start) if scenario is not None else {}
         self.ws = Workspace(path, clock=clock)
         self.factory = ContactFactory(self.people, christmas=profile == "christmas")
         self.stats: Counter[str] = Counter()
@@ -353,7 +353,8 @@ class Simulator(CustomerReactions, HistoryBackfill):
         return done
 
     def _scripted_spec(self, event: ContactEvent) -> ContactSpec:
-        return scripted_spec(event, self.seed, self.people)
+        spec = self._specs.pop(event.ref, None)  # the rehearsal's, the same by construction
+        return spec if spec is not None else scripted_spec(event, self.seed, self.people)
 
     def _scripted_message(self, row: int, event: MessageEvent, at: float) -> None:
         tracked = self._tracked[row]
