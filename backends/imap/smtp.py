@@ -47,5 +47,12 @@ def submit(
 
 
 def as_bytes(message: EmailMessage) -> bytes:
-    """The exact bytes sent, for the copy APPENDed to Sent."""
-    return message.as_bytes(policy=policy.SMTP)
+    """The bytes sent, for the copy APPENDed to Sent.
+
+    A non-ASCII address (RFC 6532: `jörg.müller@web.example`) cannot be an encoded word: smtplib sends such a
+    message with SMTPUTF8 and raw UTF-8 headers, and the Sent copy must say the same."""
+    international = any(
+        not str(value).isascii() for name in ("From", "To", "Cc", "Bcc", "Reply-To", "Sender")
+        for value in message.get_all(name, [])
+    )
+    return message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
