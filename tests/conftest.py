@@ -9,6 +9,20 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _log_file_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Consoles started by tests (in-process or in a pty) log here, never into the user's own log folder."""
+    import os
+
+    previous = os.environ.get("STANDARDISTE_LOG")
+    os.environ["STANDARDISTE_LOG"] = str(tmp_path_factory.mktemp("log") / "standardiste.log")
+    yield
+    if previous is None:
+        os.environ.pop("STANDARDISTE_LOG", None)
+    else:
+        os.environ["STANDARDISTE_LOG"] = previous
+
+
 @pytest.fixture
 def workspace_path(tmp_path: Path) -> Path:
     """A path for a fresh workspace file (not created yet) in this test's own temporary directory."""
