@@ -47,6 +47,8 @@ class ComposeActions:
             self.open_conversation(conversation.id)
         self.add_class("-detail-open")
         draft = self.main.load_draft(conversation.id)
+        # The reply continues its draft, key included: sent twice (two consoles, a restart), it is one reply.
+        self.main.draft_keeper.begin(conversation.id, draft if draft and draft.kind == kind else None)
         body = draft.body if draft and draft.kind == kind else ""
         to: tuple[str, ...] = ()
         cc: tuple[str, ...] = ()
@@ -103,24 +105,24 @@ class ComposeActions:
         composer.close()
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self.main.discard_draft(conversation.id)
+        # The draft is not removed here: only once the reply is journalled (DraftKeeper).
+        key = self.main.draft_keeper.take(conversation.id)
         if outgoing.kind == "note":
-            self._send(Note(conversation_id=conversation.id, body=outgoing.body), done="Note saved")
+            note = Note(conversation_id=conversation.id, body=outgoing.body, key=key)
+            self.main.send_composed(conversation.id, outgoing, note, undo=False, done="Note saved")
         else:
-            live = conversation.channel.is_live
-            self._send(
-                Reply(
-                    conversation_id=conversation.id,
-                    body=outgoing.body,
-                    to=outgoing.to,
-                    cc=outgoing.cc,
-                    bcc=outgoing.bcc,
-                    forward=outgoing.kind == "forward",
-                    reply_all=outgoing.kind == "reply_all",
-                ),
-                undo=not live,
-                done="Sent",
+            reply = Reply(
+                conversation_id=conversation.id,
+                body=outgoing.body,
+                to=outgoing.to,
+                cc=outgoing.cc,
+                bcc=outgoing.bcc,
+                forward=outgoing.kind == "forward",
+                reply_all=outgoing.kind == "reply_all",
+                key=key,
             )
+            live = conversation.channel.is_live
+            self.main.send_composed(conversation.id, outgoing, reply, undo=not live, done="Sent")
         if outgoing.kind != "note":
             for command in self._macro_follow_up.pop(conversation.id, []):
                 self._send(command)

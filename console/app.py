@@ -30,6 +30,7 @@ from ..backends.base import Backend, BackendError, Command, CommandKind, Command
 from ..themes import SHORT_NAMES, THEMES
 from .actions import ACTIONS
 from .config import Config, save_setting
+from .draft_keeper import DraftKeeper
 from .hub import Hub
 from .key_order import KeyOrder, OrderedKey
 from .model import Channel, Presence, State
@@ -112,6 +113,7 @@ class StandardisteApp(PlainNotify):
         self._quit_dialog: Any = None
         self._done_texts: dict[int, str] = {}
         self._draft_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
+        self.draft_keeper = DraftKeeper(self._draft_trouble)
         self.stats = PumpStats()
         self._last_input = time.time()
         self._idle_away = False
@@ -134,10 +136,8 @@ class StandardisteApp(PlainNotify):
         self.call_after_refresh(self._start_backends)
 
     async def _start_backends(self) -> None:
-        if self.drafts_path is not None:
-            from .drafts import Drafts
-
-            self._drafts = await asyncio.to_thread(Drafts, self.drafts_path)
+        await self.draft_keeper.open(self.drafts_path)
+        self._drafts = self.draft_keeper.drafts
         self._use_presence_timing()
         await self.hub.start()
         if self.outbox_path is not None:
@@ -155,6 +155,10 @@ class StandardisteApp(PlainNotify):
                     severity="warning",
                     timeout=10,
                 )
+        if self.outbox is not None:
+            # A console killed after journalling a reply and before removing its draft: not offered again.
+            with contextlib.suppress(Exception):
+                await self.draft_keeper.reconcile(self.outbox.journalled)
         self.hub_ready = True
         if self.config.push:
             from ..backends.local import LocalBackend
@@ -185,8 +189,7 @@ class StandardisteApp(PlainNotify):
             await self.outbox.close()
         await self.hub.close()
         self._draft_writer.shutdown(wait=True)
-        if self._drafts is not None:
-            self._drafts.close()
+        self.draft_keeper.close()
         self.stats.write_if_asked()
 
     async def _pump(self) -> None:
@@ -351,19 +354,43 @@ class StandardisteApp(PlainNotify):
         }
         return "\n".join(sorted(found))
 
-    async def _submit(self, command: Command, delay: float, done: str) -> None:
+    def send_composed(
+        self, conversation_id: str, outgoing: Any, command: Command, *, undo: bool, done: str
+    ) -> None:
+        """A reply or note from the composer: its draft saved as it is now, then journalled, and only then
+        the draft removed (draft_keeper.py says why). If it cannot be journalled the draft stays, and the
+        agent is told."""
+        self.run_worker(self._send_composed(conversation_id, outgoing, command, undo, done), group="commands")
+
+    async def _send_composed(
+        self, conversation_id: str, outgoing: Any, command: Command, undo: bool, done: str
+    ) -> None:
+        kept = await self.draft_keeper.save_now(conversation_id, outgoing, command.key)
+        if self.outbox is None:
+            if await self._perform(command, done) is not None:
+                await self.draft_keeper.sent(conversation_id, command.key)
+            return
+        delay = self.config.undo_seconds if undo else 0.0
+        if await self._submit(command, delay, done, kept_as_draft=kept):
+            await self.draft_keeper.sent(conversation_id, command.key)
+
+    async def _submit(
+        self, command: Command, delay: float, done: str, *, kept_as_draft: bool = False
+    ) -> bool:
         assert self.outbox is not None
         try:
             entry_id = await self.outbox.submit(command, delay=delay)
         except Exception as error:  # the journal itself failed (disk full, codec): say so, send nothing
-            self.notify(f"Not sent, could not journal it: {error}", severity="error", timeout=8)
-            return
+            kept = " Your text is kept as a draft: r continues it." if kept_as_draft else ""
+            self.notify(f"Not sent, could not journal it: {error}.{kept}", severity="error", timeout=10)
+            return False
         self._done_texts[entry_id] = done
         if delay > 0:
             self._undoable.append((entry_id, done or command.kind.value))
             self.notify(
                 f"{done or command.kind.value} in {delay:.0f}s — ctrl+z to undo", timeout=min(delay, 5)
             )
+        return True
 
     def _outcome(self, entry: OutboxEntry, outcome: CommandResult | BaseException) -> None:
         from .outbox import describe_error
@@ -443,19 +470,16 @@ class StandardisteApp(PlainNotify):
     # ------------------------------------------------------------------------------------------ drafts
 
     def load_draft(self, conversation_id: str) -> Any:
-        return self._drafts.load(conversation_id) if self._drafts is not None else None
+        return self.draft_keeper.load(conversation_id)
 
     def save_draft(self, conversation_id: str, outgoing: Any) -> None:
-        if self._drafts is None:
-            return
-        kind = "reply" if outgoing.kind == "reply_all" else outgoing.kind
-        self._drafts.save(
-            conversation_id, outgoing.body, kind=kind, to=outgoing.to, cc=outgoing.cc, bcc=outgoing.bcc
-        )
+        self.draft_keeper.save_later(conversation_id, outgoing)
 
     def discard_draft(self, conversation_id: str) -> None:
-        if self._drafts is not None:
-            self._drafts.discard(conversation_id)
+        self.draft_keeper.discard_later(conversation_id)
+
+    def _draft_trouble(self, text: str) -> None:
+        self.notify(text, severity="error", timeout=10)
 
     def edit_externally(self, text: str) -> str | None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

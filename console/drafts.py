@@ -14,6 +14,11 @@ Calls from different threads land in the order they take the lock, so run the sa
 conversation on one serial worker: a debounced save still queued when the reply is sent would otherwise land
 after `discard` and bring the draft back.
 
+A draft carries the idempotency key of the reply it will become (`key`): the console sends it with that
+key, so a draft sent twice (restored after a crash, or open in two consoles) is journalled once, and it
+removes the draft only once the reply is journalled, with `discard(conversation, key=...)`, which leaves a
+newer draft (another key) of the same conversation alone.
+
 Clearing the composer is saving an empty draft: a draft with no body, no recipients and no subject is
 deleted instead of stored, so `load` then gives None.
 """
@@ -39,11 +44,12 @@ CREATE TABLE IF NOT EXISTS drafts (
     cc_addrs        TEXT NOT NULL,
     bcc_addrs       TEXT NOT NULL,
     subject         TEXT NOT NULL,
-    updated_at      REAL NOT NULL
+    updated_at      REAL NOT NULL,
+    reply_key       TEXT NOT NULL DEFAULT ''  -- the key its reply is sent with; '' in older files
 ) WITHOUT ROWID
 """
 
-_COLUMNS = "conversation_id, kind, body, to_addrs, cc_addrs, bcc_addrs, subject, updated_at"
+_COLUMNS = "conversation_id, kind, body, to_addrs, cc_addrs, bcc_addrs, subject, updated_at, reply_key"
 
 
 class DraftKind(StrEnum):
@@ -62,6 +68,7 @@ class Draft:
     bcc: tuple[str, ...] = ()
     subject: str = ""
     updated_at: float = 0.0
+    key: str = ""  # the idempotency key of the reply it becomes
 
     @property
     def is_empty(self) -> bool:
@@ -91,6 +98,9 @@ class Drafts:
         # FULL: a save that returned is on disk, not only in the OS cache (power loss, not just a kill).
         self._db.execute("PRAGMA synchronous = FULL")
         self._db.execute(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(drafts)")}
+        if "reply_key" not in columns:  # a file from before keys: its drafts get one when next saved
+            self._db.execute("ALTER TABLE drafts ADD COLUMN reply_key TEXT NOT NULL DEFAULT ''")
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -107,6 +117,7 @@ class Drafts:
         cc: Iterable[str] = (),
         bcc: Iterable[str] = (),
         subject: str = "",
+        key: str = "",
     ) -> Draft | None:
         """Store the draft of `conversation_id` (replacing any). Returns it, or None if it was empty."""
         if not conversation_id:
@@ -120,13 +131,14 @@ class Drafts:
             bcc=_addresses(bcc),
             subject=subject,
             updated_at=float(self.clock()),
+            key=key,
         )
         if draft.is_empty:
             self.discard(conversation_id)
             return None
         with self._lock:
             self._conn().execute(
-                f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     draft.kind.value,
@@ -136,6 +148,7 @@ class Drafts:
                     json.dumps(draft.bcc),
                     subject,
                     draft.updated_at,
+                    key,
                 ),
             )
         return draft
@@ -152,10 +165,14 @@ class Drafts:
             )
         return _from_row(row) if row else None
 
-    def discard(self, conversation_id: str) -> bool:
-        """Forget the draft (sent, or thrown away). True if there was one."""
+    def discard(self, conversation_id: str, *, key: str | None = None) -> bool:
+        """Forget the draft (thrown away; or, with `key`, sent: only the draft of that reply goes, not a
+        newer one another console saved since). True if there was one."""
+        sql, args = "DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,)
+        if key is not None:
+            sql, args = sql + " AND reply_key = ?", (conversation_id, key)
         with self._lock:
-            cursor = self._conn().execute("DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,))
+            cursor = self._conn().execute(sql, args)
         return cursor.rowcount > 0
 
     def all(self) -> list[Draft]:
@@ -183,8 +200,8 @@ class Drafts:
         self.close()
 
 
-def _from_row(row: tuple[str, str, str, str, str, str, str, float]) -> Draft:
-    conversation_id, kind, body, to, cc, bcc, subject, updated_at = row
+def _from_row(row: tuple[str, str, str, str, str, str, str, float, str]) -> Draft:
+    conversation_id, kind, body, to, cc, bcc, subject, updated_at, key = row
     return Draft(
         conversation_id=conversation_id,
         body=body,
@@ -194,6 +211,7 @@ def _from_row(row: tuple[str, str, str, str, str, str, str, float]) -> Draft:
         bcc=tuple(json.loads(bcc)),
         subject=subject,
         updated_at=updated_at,
+        key=key,
     )
 
 

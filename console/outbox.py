@@ -58,7 +58,7 @@ import random
 import sqlite3
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -316,6 +316,16 @@ class _Journal:
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return _entry_from_row(row) if row else None
+
+    def keys_in(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self.db.execute(f"SELECT key FROM entries WHERE key IN ({marks})", chunk)
+            )
+        return found
 
     def prune(self, before: float) -> int:
         return self.db.execute(
@@ -594,6 +604,12 @@ class Outbox:
         if listed is not None:
             return listed
         return await self._db(self.journal.get, entry_id)
+
+    async def journalled(self, keys: Iterable[str]) -> set[str]:
+        """Which of these idempotency keys the journal holds, whatever their state (a draft whose key is
+        here was sent already: the console removes it instead of offering it again)."""
+        wanted = [key for key in keys if key]
+        return await self._db(self.journal.keys_in, wanted) if wanted else set()
 
     async def wait(self, entry_id: int, timeout: float | None = None) -> OutboxEntry:
         """Wait until the entry is DONE, FAILED or CANCELLED and return it (TimeoutError after `timeout`)."""

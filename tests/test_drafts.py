@@ -131,3 +131,30 @@ def test_drafts_survive_a_killed_process(drafts_path: Path) -> None:
     assert reported <= saved <= reported + 1
     assert draft.body == " ".join(f"word {n}" for n in range(1, saved + 1))
     assert draft.to == ("ana@example.com",) and draft.subject == "Your parcel"
+
+
+def test_a_sent_draft_goes_but_a_newer_one_stays(drafts_path: Path) -> None:
+    """`discard(key=)` removes the draft of the reply just journalled, not one typed since (another key)."""
+    with Drafts(drafts_path) as drafts:
+        drafts.save("local:1", "first reply", key="k1")
+        assert drafts.load("local:1").key == "k1"  # type: ignore[union-attr]
+        drafts.save("local:1", "second reply, typed in the other console", key="k2")
+        assert drafts.discard("local:1", key="k1") is False
+        assert drafts.load("local:1").body == "second reply, typed in the other console"  # type: ignore[union-attr]
+        assert drafts.discard("local:1", key="k2") is True
+        assert drafts.load("local:1") is None
+
+
+def test_a_drafts_file_from_before_keys_is_migrated(drafts_path: Path) -> None:
+    db = sqlite3.connect(drafts_path)
+    db.execute(
+        "CREATE TABLE drafts (conversation_id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, "
+        "to_addrs TEXT NOT NULL, cc_addrs TEXT NOT NULL, bcc_addrs TEXT NOT NULL, subject TEXT NOT NULL, "
+        "updated_at REAL NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO drafts VALUES ('local:3', 'reply', 'old words', '[]', '[]', '[]', '', 1.0)")
+    db.commit()
+    db.close()
+    with Drafts(drafts_path) as drafts:
+        old = drafts.load("local:3")
+        assert old is not None and old.body == "old words" and old.key == ""
