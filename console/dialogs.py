@@ -26,6 +26,16 @@ DIALOG_CSS = """
 """
 
 
+class _PickList(OptionList):
+    """Enter picks at once (not by a message the dialog reads later): the key typed next is for the screen
+    below, not for this list."""
+
+    def action_select(self) -> None:
+        highlighted = self.highlighted
+        if highlighted is not None and not self.get_option_at_index(highlighted).disabled:
+            self.screen.dismiss(self.get_option_at_index(highlighted).id)
+
+
 class PickDialog(ModalScreen[str | None]):
     """Choose one value; digits 1-9 pick directly, and so do the `letters` shown beside the options.
 
@@ -54,7 +64,7 @@ class PickDialog(ModalScreen[str | None]):
             yield Label(safe_text(self.title_text), classes="-title")
             if self.note:
                 yield Label(safe_text(self.note))
-            yield OptionList(
+            yield _PickList(
                 *(
                     Option(safe_text(f"{i + 1 if i < 9 else ' '}  {label}", single_line=True), id=value)
                     for i, (value, label) in enumerate(self.options)
@@ -80,6 +90,13 @@ class PickDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class _AnswerInput(Input):
+    """Enter answers at once, like `_PickList`: what is typed after it is for the screen below."""
+
+    async def action_submit(self) -> None:
+        self.screen.dismiss(self.value)
+
+
 class TextDialog(ModalScreen[str | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="dialog.cancel")]
@@ -93,13 +110,10 @@ class TextDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(safe_text(self.title_text), classes="-title")
-            yield Input(value=self.value, placeholder=self.placeholder)
+            yield _AnswerInput(value=self.value, placeholder=self.placeholder)
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one(Input))  # now: the letters typed next are the answer
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -111,3 +111,16 @@ def test_alt_digit_from_an_esc_prefix_terminal_opens_my_chat_session(tmp_path: P
         assert console.outbound() == [(local_id(chat), "Bonjour Jean")]
     finally:
         console.close()
+
+
+def test_what_is_typed_after_a_dialog_answer_is_for_the_list(tmp_path: Path) -> None:
+    """`+refund` enter, then a reply, in one burst: John is tagged, and the reply (not the tag) gets the text."""
+    console, (john, _) = _console(tmp_path, JOHN_EMMA)
+    try:
+        console.write("+refund\rrDear John\x13")
+        wait(lambda: console.outbound() != [], 10, "no reply sent")
+        assert console.outbound() == [(local_id(john), "Dear John")]
+        wait(lambda: console.query("SELECT tags FROM conversations WHERE id = ?", local_id(john))[0][0] != "")
+        assert console.query("SELECT tags FROM conversations WHERE id = ?", local_id(john))[0][0] == "refund"
+    finally:
+        console.close()
