@@ -38,6 +38,7 @@ from .plain_ui import PlainNotify
 from .presence import choices as presence_choices
 from .presence import idle_change, input_change
 from .routing import Load, channel_refusal
+from .storage import StorageTrouble
 from .store import Store
 from .views import VIEW_SCOPES
 from .workspace_screen import WorkspaceScreen
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from .outbox import Outbox, OutboxEntry
 
 FRAME = 1 / 30
+# How often drafts that a full disk kept in memory are tried again.
+DRAFTS_RETRY_SECONDS = 3.0
 # Quitting waits this long for the sends it flushed out of their undo window (then they wait in the journal).
 QUIT_FLUSH_SECONDS = 8.0
 # Events applied between two yields to the event loop (a few ms of work at most).
@@ -111,6 +114,8 @@ class StandardisteApp(PlainNotify):
         self.outbox: Outbox | None = None
         self._undoable: list[tuple[int, str]] = []
         self._quit_dialog: Any = None
+        # Writes failing for their storage (a full disk): said in the status line, retried, never a crash.
+        self.storage = StorageTrouble()
         self._done_texts: dict[int, str] = {}
         self._draft_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
         self.draft_keeper = DraftKeeper(self._draft_trouble)
@@ -172,6 +177,7 @@ class StandardisteApp(PlainNotify):
         self._pump_task = asyncio.create_task(self._pump(), name="event-pump")
         self.set_interval(1.0, self._tick, name="clock")
         self.set_interval(5.0, self._check_idle, name="idle")
+        self.set_interval(DRAFTS_RETRY_SECONDS, self._write_unwritten_drafts, name="drafts-retry")
 
     def _use_presence_timing(self) -> None:
         """The heartbeat of this console on shared workspace files, from `[presence]` (docs/routing.md)."""
@@ -181,6 +187,7 @@ class StandardisteApp(PlainNotify):
             if isinstance(backend, LocalBackend):
                 backend.heartbeat = self.config.presence.heartbeat
                 backend.gone_after = self.config.presence.gone_after
+                backend.on_write_trouble = self._workspace_write_trouble
 
     async def on_unmount(self) -> None:
         if self._pump_task is not None:
@@ -457,10 +464,24 @@ class StandardisteApp(PlainNotify):
                 return
         self.notify("Nothing to undo.")
 
+    def _workspace_write_trouble(self, error: BaseException | None) -> None:
+        """The workspace file cannot be written (None: it can again). Said once, then in the status line."""
+        if error is None:
+            self.storage.clear("workspace")
+        elif not self.storage.has("workspace") and self.storage.report("workspace", error):
+            self.notify(
+                f"The workspace file cannot be written ({error}). The console carries on; what you type "
+                "is kept and saved when space returns.",
+                severity="error",
+                timeout=10,
+            )
+
     async def _perform(self, command: Command, done: str) -> CommandResult | None:
         try:
             result = await self.hub.perform(command)
         except BackendError as error:
+            if command.kind in (CommandKind.TYPING, CommandKind.VIEWING) and self.storage.has("workspace"):
+                return None  # a mark that could not be written: the status line says so, no toast per key
             self.notify(f"{command.kind.value.replace('_', ' ')}: {error}", severity="error", timeout=6)
             return None
         if done:
@@ -479,7 +500,26 @@ class StandardisteApp(PlainNotify):
         self.draft_keeper.discard_later(conversation_id)
 
     def _draft_trouble(self, text: str) -> None:
+        drafts = self.draft_keeper.drafts
+        if drafts is not None and len(drafts.unwritten):
+            # A full disk: the draft is kept in memory and written when space returns. Said once, then the
+            # status line says it (not a toast per debounced save while the agent types on).
+            first = not self.storage.has("drafts")
+            self.storage.note("drafts", drafts.unwritten.problem)
+            if not first:
+                return
+            text = f"{text}. Your text is kept here and saved as soon as there is space."
         self.notify(text, severity="error", timeout=10)
+
+    async def _write_unwritten_drafts(self) -> None:
+        """What a full disk kept in memory is written once space returns (tried every few seconds)."""
+        drafts = self.draft_keeper.drafts
+        if drafts is None or not len(drafts.unwritten):
+            return
+        # Any thread will do: `flush` holds the drafts' lock throughout (drafts.py).
+        if await asyncio.to_thread(drafts.flush) == 0 and self.storage.has("drafts"):
+            self.storage.clear("drafts")
+            self.notify("There is space again: your drafts are saved.", timeout=4)
 
     def edit_externally(self, text: str) -> str | None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

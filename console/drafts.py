@@ -35,6 +35,8 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
+from .unwritten import DraftsUnwritable, Removed, Unwritten
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS drafts (
     conversation_id TEXT PRIMARY KEY,
@@ -87,7 +89,8 @@ class Drafts:
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by `flush`
+        self.unwritten = Unwritten()  # what a full disk kept out of the file, in memory (unwritten.py)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; each statement below commits on its own.
         self._db: sqlite3.Connection | None = sqlite3.connect(
@@ -136,7 +139,7 @@ class Drafts:
         if draft.is_empty:
             self.discard(conversation_id)
             return None
-        with self._lock:
+        with self._lock, self.unwritten.writing(draft):
             self._conn().execute(
                 f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -163,7 +166,7 @@ class Drafts:
                 )
                 .fetchone()
             )
-        return _from_row(row) if row else None
+        return self.unwritten.load(conversation_id, _from_row(row) if row else None)
 
     def discard(self, conversation_id: str, *, key: str | None = None) -> bool:
         """Forget the draft (thrown away; or, with `key`, sent: only the draft of that reply goes, not a
@@ -171,7 +174,7 @@ class Drafts:
         sql, args = "DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,)
         if key is not None:
             sql, args = sql + " AND reply_key = ?", (conversation_id, key)
-        with self._lock:
+        with self._lock, self.unwritten.removing(conversation_id, key):
             cursor = self._conn().execute(sql, args)
         return cursor.rowcount > 0
 
@@ -183,7 +186,32 @@ class Drafts:
                 .execute(f"SELECT {_COLUMNS} FROM drafts ORDER BY updated_at DESC, conversation_id")
                 .fetchall()
             )
-        return [_from_row(row) for row in rows]
+        return self.unwritten.merge([_from_row(row) for row in rows])
+
+    def flush(self) -> int:
+        """Write what a full disk kept in memory; returns how many are still unwritten (0: all on disk).
+
+        Safe from any thread: the lock is held throughout, so no other save lands between two of these, and
+        memory always holds the latest version of each draft."""
+        with self._lock:
+            for pending in self.unwritten.waiting():
+                try:
+                    if isinstance(pending, Removed):
+                        self.discard(pending.conversation_id, key=pending.key)
+                    else:
+                        self.save(
+                            pending.conversation_id,
+                            pending.body,
+                            kind=pending.kind,
+                            to=pending.to,
+                            cc=pending.cc,
+                            bcc=pending.bcc,
+                            subject=pending.subject,
+                            key=pending.key,
+                        )
+                except DraftsUnwritable:
+                    break  # still no space: the next flush tries again
+            return len(self.unwritten)
 
     def close(self) -> None:
         with self._lock:

@@ -86,10 +86,15 @@ class StatusBar(Static):
         if unsent is not None:
             text.append("  │ ")
             text.append_text(unsent)
+        # Before the links too: a write that fails for lack of space is kept in memory, and must be seen.
+        storage = getattr(self.app, "storage", None)
+        storage_text = storage.summary() if storage is not None else ""
+        if storage_text:
+            text.append(f"  │ {storage_text}", style="bold reverse")
         trouble = [s for s in store.links.values() if s.state is not LinkState.CONNECTED]
         for status in trouble:
             retry = f", retrying in {status.retry_in:.0f}s" if status.retry_in else ""
             what = "connecting" if status.state is LinkState.CONNECTING else f"cannot reach: {status.detail}"
             text.append(f"  │ ⚠ {status.backend}: {what}{retry}", style="bold")
-        self.set_class(any(s.state is LinkState.DOWN for s in trouble), "-trouble")
+        self.set_class(bool(storage_text) or any(s.state is LinkState.DOWN for s in trouble), "-trouble")
         self.update(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -113,6 +114,9 @@ class LocalBackend(Backend):
         self.heartbeat = HEARTBEAT
         self.gone_after = GONE_AFTER
         self._heartbeat: Heartbeat | None = None
+        # Told when writing to the file fails for its storage (the error) and when it works again (None).
+        self.on_write_trouble: Callable[[BaseException | None], None] | None = None
+        self._write_failed = False
         self._workspace_id = ""
 
     # ------------------------------------------------------------------------------------------ plumbing
@@ -121,7 +125,12 @@ class LocalBackend(Backend):
         if self._executor is None:
             raise Unavailable("the local workspace is not open")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.OperationalError as error:
+            # The file's state (disk full, read-only, failing, locked too long), not a bug: a typed, retryable
+            # error the console reports and carries on from (console/storage.py), not a crash.
+            raise Unavailable(f"the workspace file {self.path.name}: {error}") from error
 
     @property
     def ws(self) -> Workspace:
@@ -140,7 +149,9 @@ class LocalBackend(Backend):
             await self._run(self._register_me)
         # A supervisor (register=False) beats without a session of its own: it only reaps the gone.
         session = Session.new(self.agent_id) if self.register else None
-        self._heartbeat = Heartbeat(self.path, session, every=self.heartbeat, gone_after=self.gone_after)
+        self._heartbeat = Heartbeat(
+            self.path, session, every=self.heartbeat, gone_after=self.gone_after, on_error=self._write_outcome
+        )
         await self._heartbeat.start()
 
     @property
@@ -221,7 +232,19 @@ class LocalBackend(Backend):
         self.require(command)
         if not command.agent_id:
             command = replace(command, agent_id=self.agent_id)
-        return await self._run(commands.perform, self.ws, command)
+        try:
+            result = await self._run(commands.perform, self.ws, command)
+        except Unavailable as error:
+            self._write_outcome(error)
+            raise
+        self._write_outcome(None)
+        return result
+
+    def _write_outcome(self, error: BaseException | None) -> None:
+        if (error is None and not self._write_failed) or self.on_write_trouble is None:
+            return
+        self._write_failed = error is not None
+        self.on_write_trouble(error)
 
     async def customer(self, customer_id: str) -> Customer | None:
         return await self._run(self.ws.customer, customer_id)
