@@ -2,83 +2,23 @@
 
 The offer itself (one item to one agent at a time, across every console on the workspace file, with a
 timeout and a cool-down after a decline) lives in `team.py`, on the local workspace. Here: polling for an
-offer once a second, showing it with its countdown, and carrying out the agent's answer.
+offer once a second, showing it with its countdown (a banner that never takes the focus), and carrying out
+the agent's answer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, Static
 
 from ..backends.base import Accept, BackendError
 from ..backends.local import LocalBackend
-from .model import Conversation
-from .sanitize import sanitize
-from .sla import format_duration
+from ..widgets.offer_banner import OfferBanner
 from .team import OfferGone, accept_offer, decline_offer, offer_next
 
 if TYPE_CHECKING:
     from .app import StandardisteApp
     from .team import Offer
-
-
-class OfferScreen(ModalScreen[bool | None]):
-    """One offered item: `a`/enter accepts, `d`/esc declines, silence lets it expire."""
-
-    DEFAULT_CSS = """
-    OfferScreen { align: center middle; }
-    OfferScreen > Vertical {
-        width: 64; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 0 1;
-    }
-    OfferScreen Label.-title { text-style: bold; }
-    """
-    BINDINGS = [
-        Binding("a,enter", "answer(True)", "Accept", id="offer.accept"),
-        Binding("d,escape", "answer(False)", "Decline", id="offer.decline"),
-    ]
-
-    def __init__(self, conversation: Conversation, expires_at: float, clock: Callable[[], float]) -> None:
-        super().__init__()
-        self.conversation = conversation
-        self.expires_at = expires_at
-        self.clock = clock
-
-    def compose(self) -> ComposeResult:
-        c = self.conversation
-        with Vertical():
-            yield Label(Text(f"New {c.channel.value} for you"), classes="-title")
-            yield Static(
-                Text(
-                    f"{sanitize(c.customer_name, single_line=True)} ({sanitize(c.language.upper(), single_line=True)})"
-                    f" · {sanitize(c.queue, single_line=True)}\n"
-                    f"{sanitize(c.subject, single_line=True)}"
-                )
-            )
-            yield Label("", id="countdown")
-            yield Label("a / enter accept · d / esc decline")
-
-    def on_mount(self) -> None:
-        self._refresh()
-        self.set_interval(0.5, self._refresh)
-
-    def _refresh(self) -> None:
-        left = self.expires_at - self.clock()
-        if left <= 0:
-            self.dismiss(None)
-            return
-        waited = format_duration(self.clock() - self.conversation.created_at)
-        self.query_one("#countdown", Label).update(Text(f"waiting {waited} · offer ends in {left:.0f}s"))
-
-    def action_answer(self, accept: bool) -> None:
-        self.dismiss(accept)
 
 
 class PushOffers:
@@ -109,8 +49,11 @@ class PushOffers:
             return  # not loaded yet: asked again next second
         self.showing = offer.conversation_id
         self.app.bell() if self.app.config.bell else None
-        self.app.push_screen(
-            OfferScreen(conversation, offer.expires_at, time.time),
+        banner = self.app.workspace.query_one(OfferBanner)
+        banner.show(
+            conversation,
+            offer.expires_at,
+            time.time,
             lambda answer: self.app.run_worker(self._answer(offer.conversation_id, answer), group="offers"),
         )
 

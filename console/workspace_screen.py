@@ -28,6 +28,7 @@ from ..widgets.call_panel import CallPanel
 from ..widgets.composer import Composer, Outgoing
 from ..widgets.customer_card import CustomerCard
 from ..widgets.key_hints import KeyHints
+from ..widgets.offer_banner import OfferBanner
 from ..widgets.prompt_line import PromptLine
 from ..widgets.queue_list import CHANNEL_LABEL, QueueList
 from ..widgets.status_bar import StatusBar
@@ -69,6 +70,10 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
     BINDINGS += [
         Binding("o", "unfold", "Unfold quotes", show=False, id="detail.unfold"),
         Binding("ctrl+z", "undo", "Undo send", show=False, id="work.undo"),
+        # Push mode: keys no typing produces, so that an offer arriving mid-reply never takes a letter.
+        # Priority: they work in the composer and the prompt too, and only while an offer shows.
+        Binding("ctrl+o", "offer(True)", "Accept the offer", show=False, priority=True, id="offer.accept"),
+        Binding("ctrl+n", "offer(False)", "Decline the offer", show=False, priority=True, id="offer.decline"),
     ]
     DEFAULT_CSS = """
     WorkspaceScreen #main { height: 1fr; }
@@ -140,6 +145,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 yield Composer(
                     on_submit=self.on_composer_submitted, on_closed=self.on_composer_closed, id="composer"
                 )
+        yield OfferBanner(id="offer")
         yield PromptLine(self._prompt_done, id="prompt")
         yield KeyHints()
 
@@ -537,8 +543,13 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             return False
         return True
 
+    def action_offer(self, accept: bool) -> None:
+        self.query_one(OfferBanner).answer(accept)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Disable keys the backend cannot honour (they show greyed in the footer and in `?`)."""
+        if action == "offer":  # off when no offer shows: ctrl+o / ctrl+n then reach the focused widget
+            return self.query_one(OfferBanner).showing
         for console_action in ACTIONS:
             if console_action.action == action and console_action.command is not None:
                 if not self.main.hub_ready:

@@ -12,6 +12,7 @@ from app_harness import Contact, make_app, seed, wait_for
 from standardiste.backends.local import Workspace
 from standardiste.console.model import Attachment, Channel, CsatRecord, Direction, EmailHeaders
 from standardiste.widgets.composer import Composer
+from standardiste.widgets.offer_banner import OfferBanner
 
 SIZE = (160, 50)
 
@@ -252,15 +253,15 @@ async def test_push_mode_offers_the_next_item_to_accept_or_decline(tmp_path: Pat
     config = 'agent = "alice"\nundo_seconds = 0\nbell = false\n[routing]\npush = true\n'
     app = make_app(tmp_path, config_text=config)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: app.screen.__class__.__name__ == "OfferScreen", timeout=8, pilot=pilot)
-        assert app.screen.conversation.id == chat  # type: ignore[attr-defined]  # the chat before the email
-        await pilot.press("d")  # declined: the next offer is the email, the chat waits for someone else
+        banner = app.workspace.query_one(OfferBanner)  # shown without taking the focus
+        await wait_for(lambda: banner.conversation is not None, timeout=8, pilot=pilot)
+        assert banner.conversation is not None and banner.conversation.id == chat  # the chat before the email
+        assert app.focused is app.workspace.queue
+        await pilot.press("ctrl+n")  # declined: the next offer is the email, the chat waits for someone else
         await wait_for(
-            lambda: app.screen.__class__.__name__ == "OfferScreen" and app.screen.conversation.id == mail,
-            timeout=8,
-            pilot=pilot,
-        )  # type: ignore[attr-defined]
-        await pilot.press("a")
+            lambda: banner.conversation is not None and banner.conversation.id == mail, timeout=8, pilot=pilot
+        )
+        await pilot.press("ctrl+o")
         await wait_for(lambda: _row(db, mail, "assignee")[0] == "alice", pilot=pilot)
         await wait_for(lambda: app.workspace.open_id == mail, pilot=pilot)
     assert _row(db, chat, "assignee")[0] is None
