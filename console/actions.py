@@ -90,6 +90,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ),
     ConsoleAction("app.wallboard", "W", "app.wallboard", "Wallboard", "The supervisor wallboard", "Views"),
     ConsoleAction(
+        "app.outbox",
+        "O",
+        "app.outbox",
+        "Outbox",
+        "What is not delivered yet (queued, retrying, failed): retry, edit, discard",
+        "Views",
+    ),
+    ConsoleAction(
         "app.quit",
         "ctrl+q,ctrl+c",
         "app.quit",

@@ -10,12 +10,13 @@ from ..backends.base import (
     Reply,
 )
 from ..backends.base import Typing as TypingCommand
-from ..widgets.composer import Composer
+from ..widgets.composer import Composer, Outgoing
 from ..widgets.transcript import Transcript
-from .model import EMAIL_LIKE, Channel
+from .model import EMAIL_LIKE, Channel, Conversation
 
 if TYPE_CHECKING:
     from .macros import FilledMacro
+    from .outbox import OutboxEntry
 
 
 class ComposeActions:
@@ -33,8 +34,8 @@ class ComposeActions:
     def action_note(self) -> None:
         self._open_composer("note")
 
-    def _open_composer(self, kind: str) -> None:
-        conversation = self._target()
+    def _open_composer(self, kind: str, conversation: Conversation | None = None) -> None:
+        conversation = conversation or self._target()
         if conversation is not None and conversation.channel is Channel.PHONE and kind != "note":
             self.notify(
                 "This is a call: speak to the customer; N writes an internal note.", severity="warning"
@@ -102,6 +103,10 @@ class ComposeActions:
             return
         outgoing = message.outgoing
         composer = self.query_one(Composer)
+        if outgoing.kind == "forward" and not outgoing.to:
+            # Said now, with the composer still open, not by the backend in a toast ten seconds later.
+            self.notify("A forward needs a recipient: fill in To.", severity="error", timeout=6)
+            return
         composer.close()
         if self._draft_timer is not None:
             self._draft_timer.stop()
@@ -130,6 +135,36 @@ class ComposeActions:
             self.query_one(Composer).open("reply", email=False)  # keep chatting
         else:
             self.queue.focus()
+
+    async def take_back_for_editing(self, entry: OutboxEntry) -> bool:
+        """From the outbox view: the reply or note becomes a draft again (saved to disk first), then it is
+        withdrawn from the outbox, then the composer opens on it. Same key: if an earlier attempt did reach
+        the backend, the edited one is recognised there instead of reaching the customer a second time."""
+        command = entry.command
+        if not isinstance(command, Reply | Note):
+            return False
+        cid = command.conversation_id
+        if isinstance(command, Note):
+            kind = "note"
+            outgoing = Outgoing(kind=kind, body=command.body)
+        else:
+            kind = "forward" if command.forward else "reply"
+            outgoing = Outgoing(kind=kind, body=command.body, to=command.to, cc=command.cc, bcc=command.bcc)
+        app = self.main
+        if app.outbox is None or not await app.draft_keeper.save_now(cid, outgoing, command.key):
+            return False  # nothing withdrawn: it stays in the outbox
+        if not await app.outbox.withdraw(entry.id):
+            await app.draft_keeper.sent(cid, command.key)  # it is being sent: the copy is no draft
+            self.notify("Too late to edit: it is being sent.", severity="warning")
+            return False
+        conversation = app.store.conversations.get(cid)
+        if conversation is None:
+            self.notify("Withdrawn and kept as a draft: open its conversation and press r.", timeout=6)
+            return True
+        self.queue.select_id(cid)  # the row under the cursor is the one being edited, when it is listed
+        self.open_conversation(cid)
+        self._open_composer(kind, conversation)
+        return True
 
     def on_composer_closed(self, message: Composer.Closed) -> None:
         self._say_typing(False)

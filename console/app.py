@@ -149,7 +149,11 @@ class StandardisteApp(PlainNotify):
             from .outbox import Outbox, OutboxBusy
 
             self.outbox = Outbox(
-                self.outbox_path, self.hub.perform, where=self.workspace_of, on_outcome=self._outcome
+                self.outbox_path,
+                self.hub.perform,
+                where=self.workspace_of,
+                on_outcome=self._outcome,
+                on_change=self._outbox_changed,
             )
             try:
                 await self.outbox.start()
@@ -576,6 +580,19 @@ class StandardisteApp(PlainNotify):
             if a.command is not None and self.hub_ready and not self.hub.supports(a.command)
         }
         self.push_screen(HelpScreen(rows, unsupported))
+
+    def action_outbox(self) -> None:
+        if self.outbox is None:
+            self.notify("No outbox in this console: sends are not journalled.", severity="warning")
+            return
+        from .outbox_screen import OutboxScreen
+
+        self.push_screen(OutboxScreen())
+
+    def _outbox_changed(self, entry: OutboxEntry) -> None:
+        # The "2 unsent" of the status line follows every change, not only the once-a-second tick.
+        if self.workspace in self.screen_stack:
+            self.workspace.refresh_chrome()
 
     def action_wallboard(self) -> None:
         if not self.config.supervisor:

@@ -243,8 +243,13 @@ class _Journal:
     ) -> tuple[int, bool]:
         """(entry id, inserted). A key already journalled gives the existing entry, not a second one."""
         cursor = self.db.execute(
+            # A key seen before is not journalled again, unless its entry was withdrawn (cancelled) for the
+            # agent to edit: the edited reply takes its place, same key, so it still reaches the customer once.
             "INSERT INTO entries (key, kind, conversation_id, command, state, created_at, due_at, updated_at, "
-            "workspace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            "workspace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "command = excluded.command, state = excluded.state, due_at = excluded.due_at, attempts = 0, "
+            "next_attempt_at = 0, error = '', updated_at = excluded.updated_at, workspace = excluded.workspace "
+            "WHERE entries.state = 'cancelled'",
             (
                 command.key,
                 command.kind.value,
@@ -257,11 +262,8 @@ class _Journal:
                 workspace,
             ),
         )
-        if cursor.rowcount:
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid, True
         row = self.db.execute("SELECT id FROM entries WHERE key = ?", (command.key,)).fetchone()
-        return int(row[0]), False
+        return int(row[0]), cursor.rowcount > 0
 
     def update(self, entry: OutboxEntry, now: float, *, only_from: EntryState | None = None) -> bool:
         sql = (
@@ -282,6 +284,12 @@ class _Journal:
             sql += " AND state = ?"
             args += (only_from.value,)
         return self.db.execute(sql, args).rowcount > 0
+
+    def update_times(self, entry: OutboxEntry, now: float) -> None:
+        self.db.execute(
+            "UPDATE entries SET due_at = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+            (entry.due_at, entry.next_attempt_at, now, entry.id),
+        )
 
     def load_listed(self) -> tuple[list[OutboxEntry], list[tuple[int, str]]]:
         """Entries to carry on with, and (id, why) of rows this version cannot read (marked failed)."""
@@ -322,9 +330,8 @@ class _Journal:
         for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0] for r in self.db.execute(f"SELECT key FROM entries WHERE key IN ({marks})", chunk)
-            )
+            sql = f"SELECT key FROM entries WHERE key IN ({marks}) AND state != 'cancelled'"
+            found.update(r[0] for r in self.db.execute(sql, chunk))
         return found
 
     def prune(self, before: float) -> int:
@@ -582,6 +589,51 @@ class Outbox:
             self._wake.set()
         return True
 
+    async def retry_now(self, entry_id: int) -> bool:
+        """The agent's "retry now": a failed entry is sent again, a retrying one without waiting for its
+        backoff, a held one (undo window) at once. False if it is in flight, gone, or not for this workspace."""
+        entry = self._entries.get(entry_id)
+        if entry is None or entry_id in self._inflight:
+            return False
+        if entry.state is EntryState.FAILED:
+            return await self.retry(entry_id)
+        if entry.state not in (EntryState.RETRYING, EntryState.SCHEDULED) or not self.deliverable(entry):
+            return False
+        now = self.clock()
+        sooner = replace(
+            entry, next_attempt_at=min(entry.next_attempt_at, now), due_at=min(entry.due_at, now)
+        )
+        self._entries[entry_id] = sooner
+        await self._db(self.journal.update_times, sooner, now)
+        self._changed(sooner)
+        self._wake.set()
+        return True
+
+    async def withdraw(self, entry_id: int) -> bool:
+        """Take back an entry that is not being attempted (held, waiting to retry, or failed): it will not
+        be sent. True once that is on disk. False when an attempt is under way (it may reach the backend)."""
+        entry = self._entries.get(entry_id)
+        if entry is None or entry_id in self._inflight:
+            return False
+        if entry.state not in (EntryState.SCHEDULED, EntryState.RETRYING, EntryState.FAILED):
+            return False
+        withdrawn = replace(entry, state=EntryState.CANCELLED)
+        # Out of the dispatcher's sight before the write, so no attempt can start meanwhile.
+        del self._entries[entry_id]
+        try:
+            write = functools.partial(self.journal.update, only_from=entry.state)
+            done = await self._db(write, withdrawn, self.clock())
+        except BaseException:
+            self._entries[entry_id] = entry
+            raise
+        if not done:
+            self._entries[entry_id] = entry
+            return False
+        self._changed(withdrawn)
+        self._settle(withdrawn)
+        self._wake.set()
+        return True
+
     def pending(self) -> list[OutboxEntry]:
         """Everything not yet confirmed, and failed entries not yet dismissed, oldest first."""
         return sorted(self._entries.values(), key=lambda e: e.id)
@@ -606,8 +658,9 @@ class Outbox:
         return await self._db(self.journal.get, entry_id)
 
     async def journalled(self, keys: Iterable[str]) -> set[str]:
-        """Which of these idempotency keys the journal holds, whatever their state (a draft whose key is
-        here was sent already: the console removes it instead of offering it again)."""
+        """Which of these idempotency keys the journal holds, in any state but cancelled (a draft whose key
+        is here was sent already: the console removes it instead of offering it again; a cancelled one was
+        withdrawn, and its draft is what the agent is editing)."""
         wanted = [key for key in keys if key]
         return await self._db(self.journal.keys_in, wanted) if wanted else set()
 

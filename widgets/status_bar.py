@@ -54,7 +54,7 @@ def unsent_summary(entries: Sequence[Any], outbox: Any) -> Text | None:
     ]
     text = Text(f"✉ {len(entries)} unsent", style="bold reverse" if failed or retrying else "bold")
     if parts:
-        text.append(": " + ", ".join(parts) + "", style="bold")
+        text.append(": " + ", ".join(parts), style="bold")
     return text
 
 
