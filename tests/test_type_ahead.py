@@ -21,10 +21,10 @@ JOHN_EMMA = [
 ]
 
 
-def _two_emails(tmp_path: Path) -> tuple[PtyConsole, str, str]:
+def _two_emails(tmp_path: Path, size: tuple[int, int] = (140, 40)) -> tuple[PtyConsole, str, str]:
     db = tmp_path / "workspace.db"
     john, emma = seed(db, JOHN_EMMA, now=time.time())
-    console = PtyConsole(tmp_path, db)
+    console = PtyConsole(tmp_path, db, size=size)
     console.read_until("Invoice request")
     console.read_until("Bestelling wijzigen")
     return console, john, emma
@@ -38,10 +38,14 @@ def _untouched(console: PtyConsole, conversation: str) -> bool:
     return state == "new" and assignee is None and not snoozed
 
 
-@pytest.mark.parametrize("gap", [0.0, 0.015])
-def test_a_reply_typed_ahead_after_a_filter_goes_to_the_filtered_customer(tmp_path: Path, gap: float) -> None:
+@pytest.mark.parametrize(
+    ("gap", "size"), [(0.0, (140, 40)), (0.015, (140, 40)), (0.0, (80, 24))], ids=["burst", "typed", "narrow"]
+)
+def test_a_reply_typed_ahead_after_a_filter_goes_to_the_filtered_customer(
+    tmp_path: Path, gap: float, size: tuple[int, int]
+) -> None:
     """John is open; `/Emma` enter `r` and the reply, typed without waiting for the screen: Emma gets it."""
-    console, john, emma = _two_emails(tmp_path)
+    console, john, emma = _two_emails(tmp_path, size)
     try:
         console.write("\r")  # open John's email, the first row
         console.read_until("customer0@example.com")  # his card is shown: John is the open conversation
