@@ -134,7 +134,7 @@ def test_what_quitting_cuts_off_in_words() -> None:
 
 def test_ctrl_c_in_a_real_terminal_asks_then_sends_the_held_reply(tmp_path: Path) -> None:
     """Through a pty, as the agent's terminal sends it: ctrl+c is a key (raw mode), not SIGINT."""
-    from test_console_crash import Console, _wait
+    from test_console_crash import Console, _journalled, _wait
 
     db = tmp_path / "workspace.db"
     seed(db, [Contact(Channel.EMAIL, "Anna Müller", "de", "Rechnung", age=300)], now=time.time())
@@ -145,7 +145,7 @@ def test_ctrl_c_in_a_real_terminal_asks_then_sends_the_held_reply(tmp_path: Path
         console.type("\rr")
         console.type("Guten Tag")
         console.type("\x13")  # ctrl+s: held 30 s in its undo window
-        time.sleep(1.0)
+        _wait(lambda: _journalled(tmp_path) == 1)  # (on a loaded machine the send takes a moment)
         console.type("\x03")  # ctrl+c
         console.read_until(b"undo window", timeout=10)
         assert console.process.poll() is None
