@@ -424,7 +424,9 @@ class StandardisteApp(PlainNotify):
             return  # asked already
         from .quitting import QuitDialog, cut_off
 
-        what = cut_off(self.store.conversations.values(), self.me, [e.kind for e in self._held()])
+        drafts = self.draft_keeper.drafts
+        unsaved = len(drafts.unwritten) if drafts is not None else 0  # kept in memory by a full disk
+        what = cut_off(self.store.conversations.values(), self.me, [e.kind for e in self._held()], unsaved)
         if not what:
             await self._quit()
             return
@@ -457,6 +459,9 @@ class StandardisteApp(PlainNotify):
             waits = [outbox.wait(e.id, timeout=QUIT_FLUSH_SECONDS) for e in held if outbox.send_now(e.id)]
             # Not sent in time (a backend down): it stays journalled and goes at the next start.
             await asyncio.gather(*waits, return_exceptions=True)
+        drafts = self.draft_keeper.drafts
+        if drafts is not None and len(drafts.unwritten):
+            await asyncio.to_thread(drafts.flush)  # a last try: maybe there is space now
         self.exit()
 
     def undo_last(self) -> None:

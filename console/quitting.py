@@ -3,7 +3,8 @@ undo window"). Pure: the app asks it with its store's conversations and the outb
 
 Cut off: a live chat (its customer waits on an agent who left), a call in progress, and every send held in
 its undo window (without the flush that follows a "yes" it would wait for the next start, maybe tomorrow).
-Drafts and the outbox's retries are not: they are on disk and carry on at the next start.
+Drafts and the outbox's retries are not: they are on disk and carry on at the next start; except drafts a
+full disk kept in memory (console/unwritten.py), which quitting would lose.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def cut_off(conversations: Iterable[Conversation], me: str, held: Iterable[CommandKind]) -> str:
+def cut_off(
+    conversations: Iterable[Conversation], me: str, held: Iterable[CommandKind], unsaved_drafts: int = 0
+) -> str:
     """What would be cut off, e.g. "2 live chats, 1 reply in its undo window"; "" when nothing would."""
     chats = calls = 0
     for c in conversations:
@@ -47,6 +50,8 @@ def cut_off(conversations: Iterable[Conversation], me: str, held: Iterable[Comma
         kinds[names] = kinds.get(names, 0) + 1
     for (one, many), n in kinds.items():
         parts.append(f"{_count(n, one, many)} in {'its' if n == 1 else 'their'} undo window")
+    if unsaved_drafts:  # a full disk kept them in memory: quitting loses them
+        parts.append(_count(unsaved_drafts, "draft not saved", "drafts not saved"))
     return ", ".join(parts)
 
 

@@ -13,6 +13,7 @@ from standardiste.backends.base import Accept, Claim, CommandKind, Reply
 from standardiste.backends.local import Workspace
 from standardiste.backends.local.commands import perform
 from standardiste.console.dialogs import ConfirmDialog
+from standardiste.console.drafts import Draft, Drafts
 from standardiste.console.model import Channel, Conversation, State
 from standardiste.console.quitting import cut_off
 from textual.widgets import Label
@@ -130,6 +131,7 @@ def test_what_quitting_cuts_off_in_words() -> None:
     held = [CommandKind.REPLY, CommandKind.REPLY, CommandKind.NOTE]
     assert cut_off(items[5:], "me", held) == "2 replies in their undo window, 1 note in its undo window"
     assert cut_off(items[2:4] + items[5:], "me", []) == ""
+    assert cut_off([], "me", [], unsaved_drafts=2) == "2 drafts not saved"
 
 
 def test_ctrl_c_in_a_real_terminal_asks_then_sends_the_held_reply(tmp_path: Path) -> None:
@@ -156,3 +158,23 @@ def test_ctrl_c_in_a_real_terminal_asks_then_sends_the_held_reply(tmp_path: Path
         if console.process.poll() is None:
             console.kill()
     _wait(lambda: _outbound(db) == ["Guten Tag"], timeout=2)  # sent on the way out, once
+
+
+async def test_quit_asks_before_losing_a_draft_a_full_disk_kept_in_memory(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    (email,) = seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice", age=600)])
+    app = make_app(tmp_path, config_text=CONFIG)
+    app.drafts_path = tmp_path / "data" / "drafts-alice.db"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.hub_ready and app.draft_keeper.drafts is not None, pilot=pilot)
+        drafts = app.draft_keeper.drafts
+        assert drafts is not None
+        drafts.unwritten.pending[email] = Draft(email, "Dear John, space is short")  # refused by the disk
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+        assert "1 draft not saved" in _dialog_text(app)
+        await pilot.press("y")  # the last try at writing it finds space
+        await wait_for(lambda: not app.is_running, timeout=10, pilot=pilot)
+    with Drafts(tmp_path / "data" / "drafts-alice.db") as again:
+        kept = again.load(email)
+        assert kept is not None and kept.body == "Dear John, space is short"
