@@ -392,9 +392,11 @@ class StandardisteApp(PlainNotify):
         try:
             entry_id = await self.outbox.submit(command, delay=delay)
         except Exception as error:  # the journal itself failed (disk full, codec): say so, send nothing
+            self.storage.report("outbox", error)  # a full disk stays in the status line until a send works
             kept = " Your text is kept as a draft: r continues it." if kept_as_draft else ""
             self.notify(f"Not sent, could not journal it: {error}.{kept}", severity="error", timeout=10)
             return False
+        self.storage.clear("outbox")
         self._done_texts[entry_id] = done
         if delay > 0:
             self._undoable.append((entry_id, done or command.kind.value))

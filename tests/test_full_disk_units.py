@@ -172,3 +172,26 @@ def test_a_bug_is_not_taken_for_a_full_disk(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         drafts.save("local:1", "text")
     assert len(drafts.unwritten) == 0
+
+
+async def test_a_journal_refused_by_a_full_disk_is_in_the_status_line_until_a_send_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from standardiste.backends.base import Reply
+    from standardiste.console import outbox
+
+    db = tmp_path / "workspace.db"
+    (email,) = seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice", age=600)])
+    app = make_app(tmp_path)
+    app.outbox_path = tmp_path / "data" / "outbox-alice.db"
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(lambda: app.hub_ready and app.outbox is not None, pilot=pilot)
+        monkeypatch.setattr(outbox._Journal, "insert", _full)
+        app.send(Reply(conversation_id=email, body="Dear John"))
+        await wait_for(lambda: app.storage.has("outbox"), pilot=pilot)
+        await pilot.pause(1.2)
+        assert "not saved: outbox (disk full)" in str(app.workspace.query_one(StatusBar).render())
+        assert app.is_running
+        monkeypatch.undo()
+        app.send(Reply(conversation_id=email, body="Dear John"))
+        await wait_for(lambda: not app.storage.has("outbox"), pilot=pilot)
