@@ -9,6 +9,10 @@ next one go when the earlier one is done: stopped by the widget that used it, or
 bindings (the binding's action, focus changes included, has run by then). A screen just pushed gets the
 next key once it is mounted, so that its own focused widget receives it.
 
+Letters typed into a text field (the composer, the prompt) do not wait for each other: the field takes
+every printable key for its text, in its own queue's order, and text changes no focus. Only the first key
+that is not text for it (enter, esc, ctrl+s) waits for the letters ahead of it.
+
 A key whose journey ends unseen (its widget removed on the way) cannot hold the keyboard: after
 `STALE_SECONDS` the next key goes anyway.
 """
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
     from textual.timer import Timer
+    from textual.widget import Widget
 
 STALE_SECONDS = 0.5
 MOUNT_POLL_SECONDS = 0.005
@@ -66,17 +71,28 @@ class KeyOrder:
         self._watchdog: Timer | None = None
         self._waited_for: Screen[object] | None = None  # the screen whose first focus the next key awaits
         self._waited_since = 0.0
+        self._into: Widget | None = None  # the text field the travelling key is a letter for
 
     def wrap(self, event: events.Key) -> OrderedKey:
         return OrderedKey(event.key, event.character, self)
 
     async def arrived(self, key: OrderedKey) -> None:
         """A key read from the terminal: handle it now if nothing is ahead of it, else queue it."""
-        if self._travelling is not None or self._pending:
+        ahead = self._travelling is not None or self._pending
+        if ahead and not (self._pending or self._into is None or self._text_for(key) is not self._into):
+            ahead = False  # one more letter for the field the letter ahead of it went to
+        if ahead:
             self._pending.append(key)
             self._watch()
             return
         await self._send(key)
+
+    def _text_for(self, key: OrderedKey) -> Widget | None:
+        """The focused text field, if it takes this key as text (then no binding can see the key)."""
+        focused = self.app.focused
+        if focused is not None and key.is_printable and focused.check_consume_key(key.key, key.character):
+            return focused
+        return None
 
     def done(self, key: OrderedKey) -> None:
         """The key has been used (stopped by a widget, or it reached the app's bindings)."""
@@ -86,6 +102,7 @@ class KeyOrder:
 
     async def _send(self, key: OrderedKey) -> None:
         self._travelling = key
+        self._into = self._text_for(key)
         self._since = time.monotonic()
         await self._dispatch(key)
         if not key.is_forwarded and self._travelling is key:
