@@ -297,6 +297,8 @@ class StandardisteApp(PlainNotify):
     def on_key(self, event: events.Key) -> None:
         # Runs before Textual's App._on_key checks the bindings: the next key goes once that is done.
         if isinstance(event, OrderedKey):
+            if self._key_order.stale_screen(event):
+                event.prevent_default()  # a modal consumes its keys, even one that closed it
             self.call_next(self._key_order.done, event)
 
     def _check_idle(self) -> None:

@@ -44,6 +44,7 @@ class OrderedKey(events.Key):
     def __init__(self, key: str, character: str | None, keeper: KeyOrder) -> None:
         super().__init__(key, character)
         self.keeper = keeper
+        self.typed_on: Screen[object] | None = None  # the screen active when the key was handed out
 
     def stop(self, stop: bool = True) -> OrderedKey:
         super().stop(stop)
@@ -94,6 +95,11 @@ class KeyOrder:
             return focused
         return None
 
+    def stale_screen(self, key: OrderedKey) -> bool:
+        """The key reached the app's bindings after the screen it was typed on went away (a dialog it
+        answered): it must not act on the screen below, where the same digit switches the view."""
+        return key.typed_on is not None and key.typed_on is not self.app.screen
+
     def done(self, key: OrderedKey) -> None:
         """The key has been used (stopped by a widget, or it reached the app's bindings)."""
         if key is self._travelling:
@@ -101,6 +107,7 @@ class KeyOrder:
             self.app.call_later(self._release)
 
     async def _send(self, key: OrderedKey) -> None:
+        key.typed_on = self.app.screen
         self._travelling = key
         self._into = self._text_for(key)
         self._since = time.monotonic()
