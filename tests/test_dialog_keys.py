@@ -124,3 +124,19 @@ def test_what_is_typed_after_a_dialog_answer_is_for_the_list(tmp_path: Path) -> 
         assert console.query("SELECT tags FROM conversations WHERE id = ?", local_id(john))[0][0] == "refund"
     finally:
         console.close()
+
+
+def test_chat_lines_typed_in_one_burst_are_sent_whole_each(tmp_path: Path) -> None:
+    """Enter sends a chat line: the letters typed right after it start the next line, not end the last one."""
+    console, (chat,) = _console(tmp_path, [Contact(Channel.CHAT, "Jean Dupont", "fr", "Colis perdu", age=20)])
+    try:
+        console.write("\rr")
+        console.read_until("Reply to the customer")
+        console.write("Bonjour Jean\rVotre colis arrive demain\rBonne journée\r")
+        wait(lambda: len(console.outbound()) >= 3, 10, f"sent: {console.outbound()}")
+        time.sleep(0.5)
+        assert console.outbound() == [
+            (local_id(chat), line) for line in ("Bonjour Jean", "Votre colis arrive demain", "Bonne journée")
+        ]
+    finally:
+        console.close()
