@@ -111,7 +111,8 @@ class ContactActions:
         load = Load.of(app.store.conversations.values(), me.id)
         candidates = best_for(me, app.store.conversations.values(), load, now, rules, limit=20)
         if candidates:
-            self._take_next(candidates)
+            # The keys typed after `n` are for the item it takes: they wait until it shows.
+            self._take_next(candidates, self.main.hold_keys())
         elif me.presence is not Presence.AVAILABLE:
             self.notify(
                 f"You are {me.presence.value}: P sets you available to take work.", severity="warning"
@@ -120,7 +121,13 @@ class ContactActions:
             self.notify("Nothing waiting that you can take now (skills, languages, capacity). ✔")
 
     @work(group="next")
-    async def _take_next(self, candidates: list[Conversation]) -> None:
+    async def _take_next(self, candidates: list[Conversation], resume_keys: Callable[[], None]) -> None:
+        try:
+            await self._take_first(candidates)
+        finally:
+            resume_keys()
+
+    async def _take_first(self, candidates: list[Conversation]) -> None:
         for conversation in candidates[:20]:
             command = (
                 Accept(conversation_id=conversation.id)

@@ -288,6 +288,10 @@ class StandardisteApp(PlainNotify):
             return
         await super().on_event(event)
 
+    def hold_keys(self) -> Callable[[], None]:
+        """Keys typed from now on wait until the returned function is called (key_order.py)."""
+        return self._key_order.hold()
+
     def get_driver_class(self) -> type[Driver]:
         from .terminal_keys import install
 

@@ -13,6 +13,11 @@ Letters typed into a text field (the composer, the prompt) do not wait for each 
 every printable key for its text, in its own queue's order, and text changes no focus. Only the first key
 that is not text for it (enter, esc, ctrl+s) waits for the letters ahead of it.
 
+An action whose result arrives later (`n` takes the next item through the backend, ctrl+o accepts an
+offer) can `hold` the keys typed after it until that result shows: `n` then `r` replies to the item taken,
+not to the row highlighted before. A hold lasts `HOLD_SECONDS` at most (a backend that slow lets the keys
+go rather than freeze the keyboard).
+
 A key whose journey ends unseen (its widget removed on the way) cannot hold the keyboard: after
 `STALE_SECONDS` the next key goes anyway.
 """
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 STALE_SECONDS = 0.5
 MOUNT_POLL_SECONDS = 0.005
 FOCUS_WAIT_SECONDS = 0.1
+HOLD_SECONDS = 3.0
 
 
 class OrderedKey(events.Key):
@@ -73,15 +79,21 @@ class KeyOrder:
         self._waited_for: Screen[object] | None = None  # the screen whose first focus the next key awaits
         self._waited_since = 0.0
         self._into: Widget | None = None  # the text field the travelling key is a letter for
+        self._holds: dict[int, float] = {}  # open holds: id -> when it started
+        self._next_hold = 0
 
     def wrap(self, event: events.Key) -> OrderedKey:
         return OrderedKey(event.key, event.character, self)
 
     async def arrived(self, key: OrderedKey) -> None:
         """A key read from the terminal: handle it now if nothing is ahead of it, else queue it."""
-        ahead = self._travelling is not None or self._pending
-        if ahead and not (self._pending or self._into is None or self._text_for(key) is not self._into):
-            ahead = False  # one more letter for the field the letter ahead of it went to
+        if self._pending or self._held():
+            ahead = True
+        elif self._travelling is not None:
+            # Not if it is one more letter for the text field the letter ahead of it went to.
+            ahead = self._into is None or self._text_for(key) is not self._into
+        else:
+            ahead = False
         if ahead:
             self._pending.append(key)
             self._watch()
@@ -94,6 +106,19 @@ class KeyOrder:
         if focused is not None and key.is_printable and focused.check_consume_key(key.key, key.character):
             return focused
         return None
+
+    def hold(self) -> Callable[[], None]:
+        """Keys typed from now on wait until the returned function is called (once is enough)."""
+        self._next_hold += 1
+        hold = self._next_hold
+        self._holds[hold] = time.monotonic()
+        self._watch()
+
+        def resume() -> None:
+            if self._holds.pop(hold, None) is not None:
+                self.app.call_later(self._release)
+
+        return resume
 
     def stale_screen(self, key: OrderedKey) -> bool:
         """The key reached the app's bindings after the screen it was typed on went away (a dialog it
@@ -116,8 +141,17 @@ class KeyOrder:
             self._travelling = None  # used on the spot (a priority binding): nothing travels
             await self._release()
 
+    def _held(self) -> bool:
+        if not self._holds:
+            return False
+        now = time.monotonic()
+        for hold, since in list(self._holds.items()):
+            if now - since > HOLD_SECONDS:
+                del self._holds[hold]
+        return bool(self._holds)
+
     async def _release(self) -> None:
-        if self._travelling is not None or not self._pending:
+        if self._travelling is not None or not self._pending or self._held():
             return
         if not self._screen_ready():  # a dialog just pushed: its focused widget gets the next key
             self.app.set_timer(MOUNT_POLL_SECONDS, self._release)
@@ -143,6 +177,8 @@ class KeyOrder:
         if self._travelling is not None and time.monotonic() - self._since > STALE_SECONDS:
             self._travelling = None
             await self._release()
-        if self._travelling is None and not self._pending and self._watchdog is not None:
+        elif self._travelling is None and self._pending and not self._held():
+            await self._release()  # a hold ran out
+        if self._travelling is None and not self._pending and not self._held() and self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None

@@ -9,6 +9,7 @@ the agent's answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..backends.base import Accept, BackendError
@@ -54,8 +55,21 @@ class PushOffers:
             conversation,
             offer.expires_at,
             time.time,
-            lambda answer: self.app.run_worker(self._answer(offer.conversation_id, answer), group="offers"),
+            lambda answer: self._answered(offer.conversation_id, answer),
         )
+
+    def _answered(self, conversation_id: str, accept: bool | None) -> None:
+        # Accepted: the keys typed after ctrl+o are for the item taken, so they wait until it shows.
+        resume = self.app.hold_keys() if accept else (lambda: None)
+        self.app.run_worker(self._answer_then(conversation_id, accept, resume), group="offers")
+
+    async def _answer_then(
+        self, conversation_id: str, accept: bool | None, resume: Callable[[], None]
+    ) -> None:
+        try:
+            await self._answer(conversation_id, accept)
+        finally:
+            resume()
 
     async def _answer(self, conversation_id: str, accept: bool | None) -> None:
         self.showing = None

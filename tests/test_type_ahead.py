@@ -92,3 +92,22 @@ def test_escape_and_slash_in_one_burst_are_two_keys(tmp_path: Path) -> None:
         assert _untouched(console, john)
     finally:
         console.close()
+
+
+def test_keys_typed_after_n_are_for_the_item_it_takes(tmp_path: Path) -> None:
+    """Emma highlighted, `n` takes John (the older SLA) through the backend: `r` and the reply, typed at
+    once after it, go to John, not to the row highlighted when `n` was pressed."""
+    console, john, emma = _two_emails(tmp_path)
+    try:
+        console.write("j")  # Emma
+        time.sleep(0.5)
+        console.write("nrDear John, it is on its way\x13")
+        wait(lambda: console.outbound() != [], 15, "no reply was sent")
+        time.sleep(0.5)
+        assert console.outbound() == [(local_id(john), "Dear John, it is on its way")]
+        assert console.query("SELECT assignee FROM conversations WHERE id = ?", local_id(john)) == [
+            ("alice",)
+        ]
+        assert _untouched(console, emma)
+    finally:
+        console.close()
