@@ -198,6 +198,11 @@ class StandardisteApp(PlainNotify):
             self._pump_task.cancel()
         if self.outbox is not None:
             await self.outbox.close()
+        from ..backends.local import LocalBackend
+
+        for backend in self.hub.backends.values():
+            if isinstance(backend, LocalBackend):
+                await backend.sign_off()  # quitting: offline and no "viewing" left on the others' screens
         await self.hub.close()
         self._draft_writer.shutdown(wait=True)
         self.draft_keeper.close()

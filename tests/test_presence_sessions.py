@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from app_harness import Contact, make_app, seed, wait_for
-from standardiste.backends.base import Claim, EndChat
-from standardiste.backends.local import Workspace
+from standardiste.backends.base import Claim, EndChat, SetPresence
+from standardiste.backends.local import LocalBackend, Workspace
 from standardiste.backends.local.backend import default_agent
 from standardiste.backends.local.commands import perform
 from standardiste.backends.local.sessions import GONE_REASON, Session, beat, begin, end
@@ -153,3 +153,23 @@ async def test_a_new_call_does_not_ring_for_an_agent_in_wrap_up(tmp_path: Path) 
         await pilot.pause(0.2)
         assert [n.message for n in app._notifications if "is calling" in n.message] == []
         assert rings == []
+
+
+async def test_a_reconnect_keeps_the_presence_and_only_quitting_signs_off(tmp_path: Path) -> None:
+    db = tmp_path / "ws.db"
+    seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice")])
+    backend = LocalBackend(db, agent_id="anna")
+    await backend.connect()
+    await backend.perform(SetPresence(presence=Presence.AWAY, reason="lunch"))
+    await backend.close()  # what the hub does before it reconnects after an error
+    await backend.connect()
+    ws = Workspace(db)
+    anna = ws.agent("anna")
+    assert anna is not None and (anna.presence, anna.presence_reason) == (Presence.AWAY, "lunch")
+    await backend.sign_off()  # the quit
+    await backend.close()
+    anna = ws.agent("anna")
+    assert anna is not None and anna.presence is Presence.OFFLINE
+    # One session across the reconnect, so the quit was not taken for another console of hers.
+    assert ws.db.execute("SELECT COUNT(*) FROM sessions WHERE agent_id = 'anna'").fetchone()[0] == 0
+    ws.close()

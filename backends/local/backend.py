@@ -114,6 +114,10 @@ class LocalBackend(Backend):
         self.heartbeat = HEARTBEAT
         self.gone_after = GONE_AFTER
         self._heartbeat: Heartbeat | None = None
+        # One session for the life of this console, reconnects included (so one row, and a quit after a
+        # reconnect is not mistaken for another console of the agent). A supervisor (register=False) has
+        # none: it beats only to reap the gone.
+        self._session = Session.new(self.agent_id) if register else None
         # Told when writing to the file fails for its storage (the error) and when it works again (None).
         self.on_write_trouble: Callable[[BaseException | None], None] | None = None
         self._write_failed = False
@@ -147,10 +151,12 @@ class LocalBackend(Backend):
         self._workspace_id = await self._run(self._own_workspace_id)
         if self.register:
             await self._run(self._register_me)
-        # A supervisor (register=False) beats without a session of its own: it only reaps the gone.
-        session = Session.new(self.agent_id) if self.register else None
         self._heartbeat = Heartbeat(
-            self.path, session, every=self.heartbeat, gone_after=self.gone_after, on_error=self._write_outcome
+            self.path,
+            self._session,
+            every=self.heartbeat,
+            gone_after=self.gone_after,
+            on_error=self._write_outcome,
         )
         await self._heartbeat.start()
 
@@ -179,9 +185,10 @@ class LocalBackend(Backend):
     async def close(self) -> None:
         self._closed.set()
         if self._heartbeat is not None:
-            # Offline, viewing and typing marks cleared, unless another console of this agent still runs.
+            # Not a sign-off: the hub also closes to reconnect, and presence must survive that (an agent at
+            # lunch is not made available by a reconnect). `sign_off` is the quit.
             with contextlib.suppress(Exception):
-                await self._heartbeat.stop()
+                await self._heartbeat.stop(sign_off=False)
             self._heartbeat = None
         if self._ws is not None:
             ws = self._ws
@@ -193,6 +200,14 @@ class LocalBackend(Backend):
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
+
+    async def sign_off(self) -> None:
+        """The console quits: offline, viewing and typing marks cleared now, unless another console of this
+        agent still runs (sessions.py). Then `close`."""
+        if self._heartbeat is not None:
+            with contextlib.suppress(Exception):
+                await self._heartbeat.stop(sign_off=True)
+            self._heartbeat = None
 
     async def run_in_workspace(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(workspace, *args)` on the adapter's own thread and connection (routing, offers)."""

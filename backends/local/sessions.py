@@ -196,8 +196,10 @@ class Heartbeat:
         if changed and self.on_error is not None:
             self.on_error(error)
 
-    async def stop(self) -> bool:
-        """Stop beating and sign off (offline, marks cleared) unless another console of the agent runs.
+    async def stop(self, *, sign_off: bool = True) -> bool:
+        """Stop beating; with `sign_off` (the console quits) set the agent offline with marks cleared unless
+        another console of theirs runs. Without (a reconnect), the row stays: the next connect beats anew,
+        and if it never does the others reap the old row after `gone_after`.
 
         Returns whether the agent was set offline."""
         if self._task is not None:
@@ -208,7 +210,7 @@ class Heartbeat:
         signed_off = False
         if self._ws is not None:
             ws = self._ws
-            if self.session is not None:
+            if self.session is not None and sign_off:
                 try:
                     signed_off = await self._run(end, ws, self.session)
                 except (sqlite3.Error, OSError) as error:  # the others will reap it after `gone_after`
