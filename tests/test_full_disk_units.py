@@ -195,3 +195,39 @@ async def test_a_journal_refused_by_a_full_disk_is_in_the_status_line_until_a_se
         monkeypatch.undo()
         app.send(Reply(conversation_id=email, body="Dear John"))
         await wait_for(lambda: not app.storage.has("outbox"), pilot=pilot)
+
+
+async def test_a_heartbeat_that_cannot_open_the_file_says_so_and_tries_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from standardiste.backends.local import sessions
+
+    db = tmp_path / "ws.db"
+    seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice")])
+    opened: list[Path] = []
+
+    def full_once(path: Path) -> Workspace:
+        opened.append(path)
+        if len(opened) == 1:
+            raise sqlite3.OperationalError(FULL)
+        return Workspace(path)
+
+    monkeypatch.setattr(sessions, "Workspace", full_once)
+    told: list[BaseException | None] = []
+    heartbeat = sessions.Heartbeat(
+        db, sessions.Session.new("anna"), every=0.05, gone_after=1.0, on_error=told.append
+    )
+    await heartbeat.start()  # does not raise: the console connects all the same
+    assert storage_problem(told[0]) == "disk full"
+    for _ in range(100):
+        if told[-1] is None:
+            break
+        await asyncio.sleep(0.05)
+    assert told[-1] is None  # the next beat opened the file and wrote my row
+    ws = Workspace(db)
+    assert sessions.live_sessions(ws, "anna") == 1
+    await heartbeat.stop()
+    assert sessions.live_sessions(ws, "anna") == 0
+    ws.close()

@@ -165,7 +165,6 @@ class Heartbeat:
 
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
-        self._ws = await self._run(Workspace, self.path)
         await self._beat()  # my row at once (a quit 1 s after start must find it), and a first reap
         self._task = asyncio.create_task(self._loop(), name="heartbeat")
 
@@ -175,8 +174,9 @@ class Heartbeat:
             await self._beat()
 
     async def _beat(self) -> None:
-        assert self._ws is not None
         try:
+            if self._ws is None:  # opened here, so a file that cannot be opened now (full disk) is retried
+                self._ws = await self._run(Workspace, self.path)
             was_reaped, _gone = await self._run(
                 partial(beat, first=not self._begun), self._ws, self.session, self.gone_after
             )
