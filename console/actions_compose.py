@@ -151,7 +151,10 @@ class ComposeActions:
             kind = "forward" if command.forward else "reply"
             outgoing = Outgoing(kind=kind, body=command.body, to=command.to, cc=command.cc, bcc=command.bcc)
         app = self.main
-        if app.outbox is None or not await app.draft_keeper.save_now(cid, outgoing, command.key):
+        from .draft_keeper import Saved
+
+        saved = await app.draft_keeper.save_now(cid, outgoing, command.key, revive=True)
+        if app.outbox is None or saved is not Saved.YES:
             return False  # nothing withdrawn: it stays in the outbox
         if not await app.outbox.withdraw(entry.id):
             await app.draft_keeper.sent(cid, command.key)  # it is being sent: the copy is no draft

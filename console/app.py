@@ -146,7 +146,7 @@ class StandardisteApp(PlainNotify):
         self._use_presence_timing()
         await self.hub.start()
         if self.outbox_path is not None:
-            from .outbox import Outbox, OutboxBusy
+            from .outbox import Outbox
 
             self.outbox = Outbox(
                 self.outbox_path,
@@ -155,12 +155,12 @@ class StandardisteApp(PlainNotify):
                 on_outcome=self._outcome,
                 on_change=self._outbox_changed,
             )
-            try:
-                await self.outbox.start()
-            except OutboxBusy:
-                self.outbox = None
+            await self.outbox.start()
+            if not self.outbox.owner:
+                # One outbox per agent: this console journals into it, the first one delivers (outbox.py).
                 self.notify(
-                    "Another console of yours is running: sends here are not journalled.",
+                    "Another console of yours is running: it delivers what you send here (undo works as "
+                    "usual), and this one takes over when it closes.",
                     severity="warning",
                     timeout=10,
                 )
@@ -387,7 +387,12 @@ class StandardisteApp(PlainNotify):
     async def _send_composed(
         self, conversation_id: str, outgoing: Any, command: Command, undo: bool, done: str
     ) -> None:
-        kept = await self.draft_keeper.save_now(conversation_id, outgoing, command.key)
+        from .draft_keeper import Saved
+
+        saved = await self.draft_keeper.save_now(conversation_id, outgoing, command.key)
+        if saved is Saved.SENT_ALREADY:
+            return  # sent from the other console of this agent: the text is a new draft now, and said
+        kept = saved is Saved.YES
         if self.outbox is None:
             if await self._perform(command, done) is not None:
                 await self.draft_keeper.sent(conversation_id, command.key)
@@ -453,8 +458,8 @@ class StandardisteApp(PlainNotify):
 
     def _held(self) -> list[OutboxEntry]:
         """Entries still in their undo window that this console could send now."""
-        if self.outbox is None:
-            return []
+        if self.outbox is None or not self.outbox.owner:
+            return []  # not delivered here: quitting this console cuts nothing off
         from .outbox import EntryState
 
         now = time.time()
@@ -478,9 +483,14 @@ class StandardisteApp(PlainNotify):
         self.exit()
 
     def undo_last(self) -> None:
+        self.run_worker(self._undo_last(), group="undo")
+
+    async def _undo_last(self) -> None:
+        # `withdraw`, not an in-memory cancel: it is right in a console that does not deliver too (the
+        # journal decides, against the attempt that the delivering console may be starting).
         while self._undoable:
             entry_id, what = self._undoable.pop()
-            if self.outbox is not None and self.outbox.cancel(entry_id):
+            if self.outbox is not None and await self.outbox.withdraw(entry_id, held_only=True):
                 self._done_texts.pop(entry_id, None)
                 self.notify(f"Undone: {what}")
                 return

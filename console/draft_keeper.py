@@ -6,6 +6,10 @@ removed. A console killed anywhere in between leaves the draft, the journal entr
 because the draft carries the reply's idempotency key (`Draft.key`): the journal takes a key once, and at
 the next start `reconcile` removes the drafts whose key is journalled, so they are not offered again.
 
+Two consoles of one agent share the drafts file. A reply sent from one leaves its key in the file
+(`Drafts.discard(key=)`), so the other console, whose composer may still hold it, cannot save it back: its
+save raises `AlreadySent`, and what it holds becomes a new reply with a new key, the agent being told.
+
 Every write runs on one serial worker thread, so a debounced save queued before the send cannot land after
 the removal and bring the draft back. Loading is a ~0.01 ms read and stays on the caller's thread.
 """
@@ -17,14 +21,21 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .drafts import Draft, Drafts
+from .drafts import AlreadySent, Draft, Drafts
 
 log = logging.getLogger(__name__)
 
 Journalled = Callable[[Iterable[str]], Awaitable[set[str]]]
+
+
+class Saved(StrEnum):
+    YES = "yes"
+    NO = "no"  # the storage refused it (said to the agent)
+    SENT_ALREADY = "sent already"  # its key was sent from another console: the text is a new draft now
 
 
 def draft_kind(kind: str) -> str:
@@ -66,6 +77,10 @@ class DraftKeeper:
     def key(self, conversation_id: str) -> str:
         return self._keys.setdefault(conversation_id, uuid.uuid4().hex)
 
+    def _rekey(self, conversation_id: str, old: str, new: str) -> None:
+        if self._keys.get(conversation_id) == old:
+            self._keys[conversation_id] = new
+
     def take(self, conversation_id: str) -> str:
         """The key of the reply sent now; the next reply in this conversation gets another."""
         return self._keys.pop(conversation_id, None) or uuid.uuid4().hex
@@ -82,16 +97,20 @@ class DraftKeeper:
         future = self._writer.submit(self._save, conversation_id, outgoing, self.key(conversation_id))
         future.add_done_callback(self._report)
 
-    async def save_now(self, conversation_id: str, outgoing: Any, key: str) -> bool:
-        """Save and wait until it is on disk (True), or say why not (False)."""
+    async def save_now(self, conversation_id: str, outgoing: Any, key: str, *, revive: bool = False) -> Saved:
+        """Save and wait until it is on disk, or say why not. When `key` was sent already (from another
+        console) the text is saved as a new reply instead, and the agent told. `revive`: the reply of `key`
+        is being taken back from the outbox to be edited."""
         if self.drafts is None:
-            return False
+            return Saved.NO
         try:
-            await self._in_writer(self._save, conversation_id, outgoing, key)
+            await self._in_writer(self._save, conversation_id, outgoing, key, revive)
+        except AlreadySent:
+            return Saved.SENT_ALREADY  # `_save` kept the text under a new key and said so
         except Exception as error:
             self._on_error(f"The draft could not be saved: {error}")
-            return False
-        return True
+            return Saved.NO
+        return Saved.YES
 
     async def sent(self, conversation_id: str, key: str) -> None:
         """Its reply is journalled: remove the draft of that reply (not a newer one of the same conversation)."""
@@ -120,28 +139,46 @@ class DraftKeeper:
 
     # ------------------------------------------------------------------------------------------ plumbing
 
-    def _save(self, conversation_id: str, outgoing: Any, key: str) -> None:
+    def _save(self, conversation_id: str, outgoing: Any, key: str, revive: bool = False) -> None:
+        """On the writer thread. A key sent already: the text is kept under a new key, then AlreadySent."""
         assert self.drafts is not None
-        self.drafts.save(
-            conversation_id,
-            outgoing.body,
-            kind=draft_kind(outgoing.kind),
-            to=outgoing.to,
-            cc=outgoing.cc,
-            bcc=outgoing.bcc,
-            key=key,
-        )
+        fields = {
+            "kind": draft_kind(outgoing.kind),
+            "to": outgoing.to,
+            "cc": outgoing.cc,
+            "bcc": outgoing.bcc,
+        }
+        if revive:
+            self.drafts.revive(key)
+        try:
+            self.drafts.save(conversation_id, outgoing.body, key=key, **fields)
+        except AlreadySent:
+            fresh = uuid.uuid4().hex
+            self.drafts.save(conversation_id, outgoing.body, key=fresh, **fields)
+            self._from_writer(self._rekey, conversation_id, key, fresh)
+            self._from_writer(
+                self._on_error,
+                "This reply was already sent from your other console. What you have written is kept as a "
+                "new draft: sending it sends a second reply.",
+            )
+            raise
 
     async def _in_writer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
+    def _from_writer(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
     def _report(self, future: Future[Any]) -> None:
         error = future.exception()
+        if isinstance(error, AlreadySent):
+            return  # said by `_save`
         if error is not None:
             log.error("draft write failed: %s", error)
             if self._loop is not None and not self._loop.is_closed():  # said on the event loop's thread
                 self._loop.call_soon_threadsafe(self._on_error, f"The draft could not be saved: {error}")
 
 
-__all__ = ["DraftKeeper", "draft_kind"]
+__all__ = ["DraftKeeper", "Saved", "draft_kind"]

@@ -17,7 +17,10 @@ after `discard` and bring the draft back.
 A draft carries the idempotency key of the reply it will become (`key`): the console sends it with that
 key, so a draft sent twice (restored after a crash, or open in two consoles) is journalled once, and it
 removes the draft only once the reply is journalled, with `discard(conversation, key=...)`, which leaves a
-newer draft (another key) of the same conversation alone.
+newer draft (another key) of the same conversation alone. That removal also remembers the key (`sent_keys`,
+kept `SENT_KEPT_SECONDS`): a save under a key already sent raises `AlreadySent` instead of bringing the
+draft back, which is what a second console of the same agent, whose composer still held the reply, would
+otherwise do; and `load` never offers such a draft.
 
 Clearing the composer is saving an empty draft: a draft with no body, no recipients and no subject is
 deleted instead of stored, so `load` then gives None.
@@ -29,6 +32,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -51,7 +55,20 @@ CREATE TABLE IF NOT EXISTS drafts (
 ) WITHOUT ROWID
 """
 
+_SENT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sent_keys (
+    key     TEXT PRIMARY KEY,
+    sent_at REAL NOT NULL
+) WITHOUT ROWID
+"""
+# How long the key of a sent draft is remembered: longer than any composer stays open.
+SENT_KEPT_SECONDS = 7 * 24 * 3600.0
+
 _COLUMNS = "conversation_id, kind, body, to_addrs, cc_addrs, bcc_addrs, subject, updated_at, reply_key"
+
+
+class AlreadySent(Exception):
+    """The draft's reply was journalled already (perhaps by another console): saving it would revive it."""
 
 
 class DraftKind(StrEnum):
@@ -104,6 +121,8 @@ class Drafts:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(drafts)")}
         if "reply_key" not in columns:  # a file from before keys: its drafts get one when next saved
             self._db.execute("ALTER TABLE drafts ADD COLUMN reply_key TEXT NOT NULL DEFAULT ''")
+        self._db.execute(_SENT_SCHEMA)
+        self._db.execute("DELETE FROM sent_keys WHERE sent_at < ?", (time.time() - SENT_KEPT_SECONDS,))
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -122,7 +141,8 @@ class Drafts:
         subject: str = "",
         key: str = "",
     ) -> Draft | None:
-        """Store the draft of `conversation_id` (replacing any). Returns it, or None if it was empty."""
+        """Store the draft of `conversation_id` (replacing any). Returns it, or None if it was empty.
+        Raises `AlreadySent` if `key` is the key of a reply already sent (nothing is stored then)."""
         if not conversation_id:
             raise ValueError("a draft belongs to a conversation")
         draft = Draft(
@@ -140,8 +160,10 @@ class Drafts:
             self.discard(conversation_id)
             return None
         with self._lock, self.unwritten.writing(draft):
-            self._conn().execute(
-                f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            # One statement: a removal by another console cannot fall between a check and this write.
+            cursor = self._conn().execute(
+                f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                "WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM sent_keys WHERE key = ?)",
                 (
                     conversation_id,
                     draft.kind.value,
@@ -152,16 +174,26 @@ class Drafts:
                     subject,
                     draft.updated_at,
                     key,
+                    key,
+                    key,
                 ),
             )
+        if cursor.rowcount == 0:
+            raise AlreadySent(f"the reply {key} of {conversation_id} was sent already")
         return draft
+
+    def revive(self, key: str) -> None:
+        """Forget that `key` was sent: its reply was taken back from the outbox to be edited."""
+        with self._lock:
+            self._conn().execute("DELETE FROM sent_keys WHERE key = ?", (key,))
 
     def load(self, conversation_id: str) -> Draft | None:
         with self._lock:
             row = (
                 self._conn()
                 .execute(
-                    f"SELECT {_COLUMNS} FROM drafts WHERE conversation_id = ?",
+                    f"SELECT {_COLUMNS} FROM drafts WHERE conversation_id = ? AND (reply_key = '' OR "
+                    "reply_key NOT IN (SELECT key FROM sent_keys))",
                     (conversation_id,),
                 )
                 .fetchone()
@@ -175,8 +207,19 @@ class Drafts:
         if key is not None:
             sql, args = sql + " AND reply_key = ?", (conversation_id, key)
         with self._lock, self.unwritten.removing(conversation_id, key):
-            cursor = self._conn().execute(sql, args)
-        return cursor.rowcount > 0
+            db = self._conn()
+            if not key:
+                return db.execute(sql, args).rowcount > 0
+            # The draft goes and its key is remembered together: no save can revive it in between.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = db.execute(sql, args).rowcount > 0
+                db.execute("INSERT OR REPLACE INTO sent_keys VALUES (?, ?)", (key, time.time()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return removed
 
     def all(self) -> list[Draft]:
         """Every draft, the most recently saved first."""
@@ -211,6 +254,19 @@ class Drafts:
                         )
                 except DraftsUnwritable:
                     break  # still no space: the next flush tries again
+                except AlreadySent:
+                    # Its reply went from another console meanwhile: kept, as a new reply of its own.
+                    assert not isinstance(pending, Removed)
+                    self.save(
+                        pending.conversation_id,
+                        pending.body,
+                        kind=pending.kind,
+                        to=pending.to,
+                        cc=pending.cc,
+                        bcc=pending.bcc,
+                        subject=pending.subject,
+                        key=uuid.uuid4().hex,
+                    )
             return len(self.unwritten)
 
     def close(self) -> None:
@@ -243,4 +299,4 @@ def _from_row(row: tuple[str, str, str, str, str, str, str, float, str]) -> Draf
     )
 
 
-__all__ = ["Draft", "DraftKind", "Drafts"]
+__all__ = ["AlreadySent", "Draft", "DraftKind", "Drafts"]

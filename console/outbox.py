@@ -41,8 +41,16 @@ journalled before identities were recorded (no `workspace`) are not guessed at: 
 with a message saying so, and only the agent's `retry` (in the right workspace) sends them, to the workspace
 open then.
 
-Two consoles must not drive the same journal: `start` takes an exclusive `flock` on `<journal>.lock` (freed
-by the kernel when the process dies, even by SIGKILL) and raises `OutboxBusy` if another process holds it.
+Two consoles of one agent share the journal, and exactly one delivers. The owner is the console holding an
+exclusive `flock` on `<journal>.lock` (freed by the kernel when its process ends, even by SIGKILL). Every
+console journals into the file (SQLite serialises the writers), with its undo window; only the owner
+attempts entries. The others (`owner` False) read the journal every `poll_every` seconds to list what is
+pending, and try the lock each time: when the owner quits or dies, one of them takes over within a poll
+and resends what was under way, with the same keys. Changes made by a non-owner (a withdrawal, a retry,
+a dismissal) are conditional writes (`... WHERE state = <what it saw>`), and the owner's own move to
+SENDING is conditional too: an entry withdrawn in one console is never attempted by the other, and an
+entry already under way cannot be withdrawn. The owner reads the journal on the same beat to pick up
+entries and changes written by the others.
 """
 
 from __future__ import annotations
@@ -197,7 +205,7 @@ class _Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = self._take_lock(path.with_name(path.name + ".lock"))
+        self._lock_fd: int | None = None
         try:
             self.db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 10000")
@@ -217,17 +225,20 @@ class _Journal:
             self.db.execute("ALTER TABLE entries ADD COLUMN workspace TEXT")
         self.db.execute(f"PRAGMA user_version = {JOURNAL_VERSION}")
 
-    @staticmethod
-    def _take_lock(lock_path: Path) -> int | None:
-        if fcntl is None:
-            return None
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    def try_lock(self) -> bool:
+        """Become the owner if no other process is (True also when already the owner)."""
+        if self._lock_fd is not None:
+            return True
+        if fcntl is None:  # no advisory locks: every console delivers (one console per user, then)
+            return True
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise OutboxBusy(f"the outbox {lock_path.with_suffix('')} is in use by another console") from None
-        return fd
+            return False
+        self._lock_fd = fd
+        return True
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -384,6 +395,7 @@ class Outbox:
         max_attempts: int | None = None,
         max_concurrent: int = 4,
         keep_seconds: float = 7 * 24 * 3600.0,
+        poll_every: float = 0.5,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -408,6 +420,13 @@ class Outbox:
         self._dispatcher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._closing = False
+        self.poll_every = poll_every
+        # Delivering here (holding the journal's lock), or only journalling while another console delivers.
+        self.owner = False
+        self._watcher: asyncio.Task[None] | None = None
+        # Entries this console has let go (done, withdrawn, dismissed): a read of the journal that raced the
+        # write saying so must not bring them back.
+        self._let_go: set[int] = set()
         # Rows of the journal this version could not decode: marked failed there, reported here.
         self.unreadable: list[tuple[int, str]] = []
 
@@ -452,7 +471,9 @@ class Outbox:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
         try:
             self._journal = await self._db(_Journal, self.path)
-            await self._db(self.journal.prune, self.clock() - self.keep_seconds)
+            self.owner = await self._db(self.journal.try_lock)
+            if self.owner:
+                await self._db(self.journal.prune, self.clock() - self.keep_seconds)
             entries, self.unreadable = await self._db(self.journal.load_listed)
         except BaseException:
             if self._journal is not None:
@@ -464,6 +485,51 @@ class Outbox:
         self._entries = {entry.id: entry for entry in entries}
         self._closing = False
         self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatcher")
+        self._watcher = asyncio.create_task(self._watch(), name="outbox-watcher")
+
+    async def _watch(self) -> None:
+        """Every `poll_every`: take the lock if it is free (the owner left), then read what the other
+        consoles journalled or changed."""
+        while not self._closing:
+            await asyncio.sleep(self.poll_every)
+            if self._closing:
+                return
+            try:
+                if not self.owner and await self._db(self.journal.try_lock):
+                    self.owner = True
+                    log.info("outbox %s: this console delivers now", self.path)
+                    await self._db(self.journal.prune, self.clock() - self.keep_seconds)
+                    for entry in self._entries.values():
+                        self._changed(entry)
+                entries, _ = await self._db(self.journal.load_listed)
+                self._merge(entries)
+            except Exception:
+                log.exception("outbox %s: reading the journal failed", self.path)
+            self._wake.set()
+
+    def _merge(self, on_disk: list[OutboxEntry]) -> None:
+        """Fold the journal as read into memory. Entries under way here keep their in-memory state (they
+        are ahead of the file); everything else follows the file, which the other consoles write too."""
+        disk = {e.id: e for e in on_disk if e.id not in self._let_go}
+        for entry_id in [i for i in self._entries if i not in disk and i not in self._inflight]:
+            gone = self._entries.pop(entry_id)  # done, withdrawn or dismissed in another console
+            self._changed(replace(gone, state=EntryState.CANCELLED))
+        for entry_id, entry in disk.items():
+            if entry_id in self._inflight:
+                continue
+            mine = self._entries.get(entry_id)
+            if mine is None or self._newer(entry, mine):
+                self._entries[entry_id] = entry
+                self._changed(entry)
+
+    def _newer(self, disk: OutboxEntry, mine: OutboxEntry) -> bool:
+        if not self.owner:
+            return disk != mine  # a console that does not deliver only mirrors the file
+        # The owner writes its own changes to the file after making them here; what it takes from the file
+        # is what another console did: a failed entry retried, a wait cut short.
+        if mine.state is EntryState.FAILED and disk.state is EntryState.RETRYING:
+            return True
+        return disk.state is mine.state and disk.ready_at < mine.ready_at
 
     async def close(self, grace: float = 2.0) -> None:
         """Stop sending. Attempts under way get `grace` seconds, then are cancelled: they stay SENDING in
@@ -472,6 +538,11 @@ class Outbox:
             return
         self._closing = True
         self._wake.set()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         if self._dispatcher is not None:
             await self._dispatcher
         tasks = list(self._inflight.values())
@@ -493,6 +564,7 @@ class Outbox:
         self._executor.shutdown(wait=True)
         self._executor = None
         self._dispatcher = None
+        self.owner = False
 
     async def __aenter__(self) -> Outbox:
         await self.start()
@@ -522,6 +594,7 @@ class Outbox:
         entry_id, inserted = await self._db(self.journal.insert, command, text, now, now + delay, workspace)
         if not inserted:
             return entry_id
+        self._let_go.discard(entry_id)  # a withdrawn entry taken up again (edited), same key and row
         entry = OutboxEntry(
             entry_id, command, EntryState.SCHEDULED, created_at=now, due_at=now + delay, workspace=workspace
         )
@@ -531,14 +604,16 @@ class Outbox:
         return entry_id
 
     def cancel(self, entry_id: int) -> bool:
-        """Undo: True if the entry was still in its undo window (never attempted); it will not be sent."""
+        """Undo, decided in memory: True if the entry was still in its undo window (never attempted); it will
+        not be sent. Only the owner can decide so (it alone starts attempts); elsewhere use `withdraw`."""
         entry = self._entries.get(entry_id)
         if entry is None or entry.state is not EntryState.SCHEDULED or entry_id in self._inflight:
             return False
-        if self._journal is None:
+        if self._journal is None or not self.owner:
             return False
         cancelled = replace(entry, state=EntryState.CANCELLED)
         del self._entries[entry_id]
+        self._let_go.add(entry_id)
         write = functools.partial(self._journal.update, only_from=EntryState.SCHEDULED)
         self._write_later(write, cancelled, self.clock())
         self._changed(cancelled)
@@ -552,7 +627,10 @@ class Outbox:
         if entry is None or entry.state is not EntryState.FAILED:
             return False
         dismissed = replace(entry, state=EntryState.DISMISSED)
-        await self._db(self.journal.update, dismissed, self.clock())
+        write = functools.partial(self.journal.update, only_from=EntryState.FAILED)
+        if not await self._db(write, dismissed, self.clock()):
+            return False  # another console retried or dismissed it meanwhile: the next read shows which
+        self._let_go.add(entry_id)
         self._entries.pop(entry_id, None)
         self._changed(dismissed)
         return True
@@ -569,7 +647,9 @@ class Outbox:
         if not workspace:
             return False
         again = replace(entry, state=EntryState.RETRYING, next_attempt_at=self.clock(), workspace=workspace)
-        await self._db(self.journal.update, again, self.clock())
+        write = functools.partial(self.journal.update, only_from=EntryState.FAILED)
+        if not await self._db(write, again, self.clock()):
+            return False
         self._entries[entry_id] = again
         self._changed(again)
         self._wake.set()
@@ -583,6 +663,8 @@ class Outbox:
         entry = self._entries.get(entry_id)
         if entry is None or entry.state is not EntryState.SCHEDULED or entry_id in self._inflight:
             return False
+        if not self.owner:
+            return False  # the console that delivers holds it, and sends it when its window ends
         now = self.clock()
         if entry.due_at > now:
             self._entries[entry_id] = replace(entry, due_at=now)
@@ -609,13 +691,20 @@ class Outbox:
         self._wake.set()
         return True
 
-    async def withdraw(self, entry_id: int) -> bool:
-        """Take back an entry that is not being attempted (held, waiting to retry, or failed): it will not
-        be sent. True once that is on disk. False when an attempt is under way (it may reach the backend)."""
+    async def withdraw(self, entry_id: int, *, held_only: bool = False) -> bool:
+        """Take back an entry that is not being attempted (held, waiting to retry, or failed; with
+        `held_only`, only one still in its undo window): it will not be sent. True once that is on disk;
+        False when an attempt is under way, here or in the console that delivers (it may reach the backend).
+        Safe in any console: the write is conditional on the state this one saw."""
         entry = self._entries.get(entry_id)
         if entry is None or entry_id in self._inflight:
             return False
-        if entry.state not in (EntryState.SCHEDULED, EntryState.RETRYING, EntryState.FAILED):
+        allowed = (
+            (EntryState.SCHEDULED,)
+            if held_only
+            else (EntryState.SCHEDULED, EntryState.RETRYING, EntryState.FAILED)
+        )
+        if entry.state not in allowed:
             return False
         withdrawn = replace(entry, state=EntryState.CANCELLED)
         # Out of the dispatcher's sight before the write, so no attempt can start meanwhile.
@@ -629,6 +718,7 @@ class Outbox:
         if not done:
             self._entries[entry_id] = entry
             return False
+        self._let_go.add(entry_id)
         self._changed(withdrawn)
         self._settle(withdrawn)
         self._wake.set()
@@ -697,6 +787,8 @@ class Outbox:
 
     def _start_ready(self, now: float) -> float | None:
         """Start every entry that may go now; return when the next one becomes ready (None: nothing waits)."""
+        if not self.owner:
+            return None  # another console delivers; `_watch` wakes this one when it takes over
         heads: dict[str, OutboxEntry] = {}
         for entry in sorted(self._entries.values(), key=lambda e: (e.due_at, e.id)):
             if entry.state in OPEN_STATES:
@@ -718,17 +810,30 @@ class Outbox:
                 break  # a finishing attempt wakes the dispatcher
             attempt = replace(entry, state=EntryState.SENDING, attempts=entry.attempts + 1)
             self._entries[entry.id] = attempt
-            self._inflight[entry.id] = asyncio.create_task(self._deliver(attempt), name=f"outbox-{entry.id}")
+            self._inflight[entry.id] = asyncio.create_task(
+                self._deliver(attempt, entry.state), name=f"outbox-{entry.id}"
+            )
         return next_at
 
-    async def _deliver(self, entry: OutboxEntry) -> None:
+    async def _deliver(self, entry: OutboxEntry, was: EntryState) -> None:
         try:
             try:
                 # The attempt is on disk before the backend hears of it: a crash from here on resends.
-                await self._db(self.journal.update, entry, self.clock())
+                # Only from the state this console saw: another console may have withdrawn it meanwhile.
+                write = functools.partial(self.journal.update, only_from=was)
+                started = await self._db(write, entry, self.clock())
             except Exception as error:
                 log.error("outbox journal write failed: %s", error)
                 await self._after_retryable(replace(entry, attempts=entry.attempts - 1), error)
+                return
+            if not started:
+                now_on_disk = await self._db(self.journal.get, entry.id)
+                if now_on_disk is not None and now_on_disk.state in LISTED_STATES:
+                    self._entries[entry.id] = now_on_disk
+                else:
+                    self._let_go.add(entry.id)
+                    self._entries.pop(entry.id, None)
+                    self._settle(now_on_disk or replace(entry, state=EntryState.CANCELLED))
                 return
             self._changed(entry)
             if not self.deliverable(entry):  # cannot change while the journal wrote, but never send blind
@@ -799,6 +904,7 @@ class Outbox:
         if entry.state is EntryState.FAILED:
             self._entries[entry.id] = entry
         else:
+            self._let_go.add(entry.id)
             self._entries.pop(entry.id, None)
         self._changed(entry)
         self._settle(entry)

@@ -27,7 +27,7 @@ from standardiste.backends.local.backend import LocalBackend
 from standardiste.backends.local.workspace import Workspace
 from standardiste.console.command_codec import CodecError
 from standardiste.console.model import Channel, Customer, Direction, State
-from standardiste.console.outbox import EntryState, Outbox, OutboxBusy, OutboxEntry
+from standardiste.console.outbox import EntryState, Outbox, OutboxEntry
 
 AGENT = "agent-7"
 WAIT = 15.0  # generous on a loaded 2-core machine; the outbox itself answers in milliseconds
@@ -314,12 +314,34 @@ async def test_order_within_a_conversation_and_parallel_across(outbox_path: Path
     assert order.index("end c-now") < order.index("start c-held")  # the undo window holds only its entry
 
 
-async def test_one_console_per_journal(outbox_path: Path) -> None:
-    async with Outbox(outbox_path, Recorder(None), where=here):
-        with pytest.raises(OutboxBusy):
-            await Outbox(outbox_path, Recorder(None), where=here).start()
-    async with Outbox(outbox_path, Recorder(None), where=here) as outbox:  # free again once closed
-        assert outbox.running
+async def test_one_journal_two_consoles_one_delivers(outbox_path: Path) -> None:
+    """The second outbox on a journal journals but does not deliver; it takes over when the first closes."""
+    first_sent, second_sent = Recorder(None), Recorder(None)
+    first = Outbox(outbox_path, first_sent, where=here, poll_every=0.05)
+    second = Outbox(outbox_path, second_sent, where=here, poll_every=0.05)
+    await first.start()
+    await second.start()
+    try:
+        assert first.owner and not second.owner
+        entry_id = await second.submit(Reply(conversation_id="local:1", body="from the second"), delay=0.3)
+        done = await first.wait(entry_id, timeout=WAIT)  # picked up from the file by the owner
+        assert done.state is EntryState.DONE
+        assert [c.body for _, c in first_sent.calls] == ["from the second"] and second_sent.calls == []
+        held = await second.submit(Reply(conversation_id="local:2", body="held"), delay=30)
+        undone = await second.submit(Reply(conversation_id="local:3", body="undone"), delay=30)
+        assert await second.withdraw(undone, held_only=True)  # undo in the console that does not deliver
+        await asyncio.sleep(0.3)
+        assert [e.id for e in first.pending()] == [held]  # the owner saw the withdrawal
+        await first.close()
+        await asyncio.sleep(0.3)
+        assert second.owner  # took over within a few polls
+        assert await second.retry_now(held)
+        assert (await second.wait(held, timeout=WAIT)).state is EntryState.DONE
+        assert [c.body for _, c in second_sent.calls] == ["held"]
+        assert [c.body for _, c in first_sent.calls] == ["from the second"]  # nothing twice, nothing undone
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_submit_is_idempotent_by_key_and_refuses_bad_commands(outbox_path: Path) -> None:

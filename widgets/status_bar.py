@@ -55,6 +55,8 @@ def unsent_summary(entries: Sequence[Any], outbox: Any) -> Text | None:
     text = Text(f"✉ {len(entries)} unsent", style="bold reverse" if failed or retrying else "bold")
     if parts:
         text.append(": " + ", ".join(parts), style="bold")
+    if not getattr(outbox, "owner", True):
+        text.append(" (your other console delivers)")
     return text
 
 
