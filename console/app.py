@@ -154,16 +154,11 @@ class StandardisteApp(PlainNotify):
                 where=self.workspace_of,
                 on_outcome=self._outcome,
                 on_change=self._outbox_changed,
+                # One outbox per agent: each workspace is delivered by the first of her consoles to open
+                # it; the others journal into it and take over when that one ends (outbox.py).
+                serving=lambda: {b.workspace_id for b in self.hub.backends.values() if b.workspace_id},
             )
             await self.outbox.start()
-            if not self.outbox.owner:
-                # One outbox per agent: this console journals into it, the first one delivers (outbox.py).
-                self.notify(
-                    "Another console of yours is running: it delivers what you send here (undo works as "
-                    "usual), and this one takes over when it closes.",
-                    severity="warning",
-                    timeout=10,
-                )
         if self.outbox is not None:
             # A console killed after journalling a reply and before removing its draft: not offered again.
             with contextlib.suppress(Exception):
@@ -458,15 +453,16 @@ class StandardisteApp(PlainNotify):
 
     def _held(self) -> list[OutboxEntry]:
         """Entries still in their undo window that this console could send now."""
-        if self.outbox is None or not self.outbox.owner:
-            return []  # not delivered here: quitting this console cuts nothing off
+        if self.outbox is None:
+            return []
         from .outbox import EntryState
 
         now = time.time()
         return [
             e
             for e in self.outbox.pending()
-            if e.state is EntryState.SCHEDULED and e.due_at > now and self.outbox.deliverable(e)
+            # Delivered by another console of this agent: quitting this one cuts nothing off.
+            if e.state is EntryState.SCHEDULED and e.due_at > now and self.outbox.delivers(e)
         ]
 
     async def _quit(self) -> None:

@@ -41,16 +41,18 @@ journalled before identities were recorded (no `workspace`) are not guessed at: 
 with a message saying so, and only the agent's `retry` (in the right workspace) sends them, to the workspace
 open then.
 
-Two consoles of one agent share the journal, and exactly one delivers. The owner is the console holding an
-exclusive `flock` on `<journal>.lock` (freed by the kernel when its process ends, even by SIGKILL). Every
-console journals into the file (SQLite serialises the writers), with its undo window; only the owner
-attempts entries. The others (`owner` False) read the journal every `poll_every` seconds to list what is
-pending, and try the lock each time: when the owner quits or dies, one of them takes over within a poll
-and resends what was under way, with the same keys. Changes made by a non-owner (a withdrawal, a retry,
-a dismissal) are conditional writes (`... WHERE state = <what it saw>`), and the owner's own move to
-SENDING is conditional too: an entry withdrawn in one console is never attempted by the other, and an
-entry already under way cannot be withdrawn. The owner reads the journal on the same beat to pick up
-entries and changes written by the others.
+Two consoles of one agent share the journal, and for each workspace exactly one of them delivers: the one
+holding an exclusive `flock` on `<journal>.<workspace hash>.lock` (freed by the kernel when its process
+ends, even by SIGKILL). A console claims the workspaces it has open (`serving()`, and those of the entries
+it could deliver) as soon as it can. Every console journals into the file (SQLite serialises the writers),
+with its undo window; only the lock holder attempts an entry (`delivers(entry)`). The others read the
+journal every `poll_every` seconds to list what is pending, and try the lock each time: when the holder
+quits or dies, one of them takes over within a poll and resends what was under way, with the same keys.
+Two consoles on different workspaces each deliver their own. Changes made elsewhere than in the delivering
+console (a withdrawal, a retry, a dismissal) are conditional writes (`... WHERE state = <what it saw>`),
+and the delivering console's move to SENDING is conditional too: an entry withdrawn in one console is never
+attempted by the other, and an entry already under way cannot be withdrawn. Every console reads the journal
+on the same beat to pick up entries and changes written by the others.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import inspect
 import logging
 import math
@@ -105,10 +108,6 @@ class EntryState(StrEnum):
 OPEN_STATES = frozenset({EntryState.SCHEDULED, EntryState.SENDING, EntryState.RETRYING})
 # What `pending()` lists: still to send, or failed and waiting for the agent to look at it.
 LISTED_STATES = OPEN_STATES | {EntryState.FAILED}
-
-
-class OutboxBusy(RuntimeError):
-    """Another process has this journal open."""
 
 
 class NoWorkspace(RuntimeError):
@@ -205,7 +204,7 @@ class _Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fd: int | None = None
+        self._locks: dict[str, int | None] = {}  # workspace -> descriptor holding its flock
         try:
             self.db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 10000")
@@ -225,25 +224,31 @@ class _Journal:
             self.db.execute("ALTER TABLE entries ADD COLUMN workspace TEXT")
         self.db.execute(f"PRAGMA user_version = {JOURNAL_VERSION}")
 
-    def try_lock(self) -> bool:
-        """Become the owner if no other process is (True also when already the owner)."""
-        if self._lock_fd is not None:
+    def lock_path(self, workspace: str) -> Path:
+        digest = hashlib.sha256(workspace.encode()).hexdigest()[:16]
+        return self.path.with_name(f"{self.path.name}.{digest}.lock")
+
+    def try_lock(self, workspace: str) -> bool:
+        """Deliver `workspace` here if no other process does (True also when this one already does)."""
+        if workspace in self._locks:
             return True
         if fcntl is None:  # no advisory locks: every console delivers (one console per user, then)
+            self._locks[workspace] = None
             return True
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.lock_path(workspace), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             return False
-        self._lock_fd = fd
+        self._locks[workspace] = fd
         return True
 
     def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor drops the flock
-            self._lock_fd = None
+        for fd in self._locks.values():
+            if fd is not None:
+                os.close(fd)  # closing the descriptor drops the flock
+        self._locks.clear()
 
     def close(self) -> None:
         self.db.close()
@@ -396,6 +401,7 @@ class Outbox:
         max_concurrent: int = 4,
         keep_seconds: float = 7 * 24 * 3600.0,
         poll_every: float = 0.5,
+        serving: Callable[[], Iterable[str]] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -421,8 +427,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._closing = False
         self.poll_every = poll_every
-        # Delivering here (holding the journal's lock), or only journalling while another console delivers.
-        self.owner = False
+        self._serving = serving
+        # The workspaces this console delivers (it holds their locks); the others' entries it only journals.
+        self.owned: set[str] = set()
         self._watcher: asyncio.Task[None] | None = None
         # Entries this console has let go (done, withdrawn, dismissed): a read of the journal that raced the
         # write saying so must not bring them back.
@@ -471,9 +478,7 @@ class Outbox:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
         try:
             self._journal = await self._db(_Journal, self.path)
-            self.owner = await self._db(self.journal.try_lock)
-            if self.owner:
-                await self._db(self.journal.prune, self.clock() - self.keep_seconds)
+            await self._db(self.journal.prune, self.clock() - self.keep_seconds)
             entries, self.unreadable = await self._db(self.journal.load_listed)
         except BaseException:
             if self._journal is not None:
@@ -484,8 +489,33 @@ class Outbox:
             raise
         self._entries = {entry.id: entry for entry in entries}
         self._closing = False
+        await self._claim()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatcher")
         self._watcher = asyncio.create_task(self._watch(), name="outbox-watcher")
+
+    @property
+    def owner(self) -> bool:
+        """This console delivers at least one workspace."""
+        return bool(self.owned)
+
+    def delivers(self, entry: OutboxEntry) -> bool:
+        """This console is the one to attempt `entry` (it holds the lock of every workspace it is for)."""
+        parts = entry.workspace.split("\n") if entry.workspace else []
+        return bool(parts) and all(part in self.owned for part in parts)
+
+    async def _claim(self, extra: Iterable[str] = (), *, notify: bool = True) -> None:
+        """Take the lock of every workspace this console could deliver and nobody else does."""
+        wanted = set(self._serving()) if self._serving is not None else set()
+        wanted.update(extra)
+        for entry in self._entries.values():
+            if entry.state in OPEN_STATES and self.deliverable(entry):
+                wanted.update(entry.workspace.split("\n"))
+        for workspace in sorted(w for w in wanted - self.owned if w):
+            if await self._db(self.journal.try_lock, workspace):
+                self.owned.add(workspace)
+                log.info("outbox %s: this console delivers %s now", self.path, workspace)
+                for entry in list(self._entries.values()) if notify else ():
+                    self._changed(entry)
 
     async def _watch(self) -> None:
         """Every `poll_every`: take the lock if it is free (the owner left), then read what the other
@@ -495,14 +525,9 @@ class Outbox:
             if self._closing:
                 return
             try:
-                if not self.owner and await self._db(self.journal.try_lock):
-                    self.owner = True
-                    log.info("outbox %s: this console delivers now", self.path)
-                    await self._db(self.journal.prune, self.clock() - self.keep_seconds)
-                    for entry in self._entries.values():
-                        self._changed(entry)
                 entries, _ = await self._db(self.journal.load_listed)
                 self._merge(entries)
+                await self._claim()
             except Exception:
                 log.exception("outbox %s: reading the journal failed", self.path)
             self._wake.set()
@@ -523,9 +548,9 @@ class Outbox:
                 self._changed(entry)
 
     def _newer(self, disk: OutboxEntry, mine: OutboxEntry) -> bool:
-        if not self.owner:
-            return disk != mine  # a console that does not deliver only mirrors the file
-        # The owner writes its own changes to the file after making them here; what it takes from the file
+        if not self.delivers(mine):
+            return disk != mine  # a console that does not deliver it only mirrors the file
+        # The delivering console writes its own changes to the file after making them here; what it takes from the file
         # is what another console did: a failed entry retried, a wait cut short.
         if mine.state is EntryState.FAILED and disk.state is EntryState.RETRYING:
             return True
@@ -564,7 +589,7 @@ class Outbox:
         self._executor.shutdown(wait=True)
         self._executor = None
         self._dispatcher = None
-        self.owner = False
+        self.owned = set()
 
     async def __aenter__(self) -> Outbox:
         await self.start()
@@ -598,6 +623,9 @@ class Outbox:
         entry = OutboxEntry(
             entry_id, command, EntryState.SCHEDULED, created_at=now, due_at=now + delay, workspace=workspace
         )
+        if not self.delivers(entry):
+            # A workspace this console delivers, unless another one already does.
+            await self._claim(entry.workspace.split("\n"), notify=False)
         self._entries[entry_id] = entry
         self._changed(entry)
         self._wake.set()
@@ -605,11 +633,12 @@ class Outbox:
 
     def cancel(self, entry_id: int) -> bool:
         """Undo, decided in memory: True if the entry was still in its undo window (never attempted); it will
-        not be sent. Only the owner can decide so (it alone starts attempts); elsewhere use `withdraw`."""
+        not be sent. Only the delivering console can decide so (it alone starts attempts); elsewhere use
+        `withdraw`."""
         entry = self._entries.get(entry_id)
         if entry is None or entry.state is not EntryState.SCHEDULED or entry_id in self._inflight:
             return False
-        if self._journal is None or not self.owner:
+        if self._journal is None or not self.delivers(entry):
             return False
         cancelled = replace(entry, state=EntryState.CANCELLED)
         del self._entries[entry_id]
@@ -663,7 +692,7 @@ class Outbox:
         entry = self._entries.get(entry_id)
         if entry is None or entry.state is not EntryState.SCHEDULED or entry_id in self._inflight:
             return False
-        if not self.owner:
+        if not self.delivers(entry):
             return False  # the console that delivers holds it, and sends it when its window ends
         now = self.clock()
         if entry.due_at > now:
@@ -787,16 +816,14 @@ class Outbox:
 
     def _start_ready(self, now: float) -> float | None:
         """Start every entry that may go now; return when the next one becomes ready (None: nothing waits)."""
-        if not self.owner:
-            return None  # another console delivers; `_watch` wakes this one when it takes over
         heads: dict[str, OutboxEntry] = {}
         for entry in sorted(self._entries.values(), key=lambda e: (e.due_at, e.id)):
             if entry.state in OPEN_STATES:
                 heads.setdefault(_group(entry), entry)
         next_at: float | None = None
         for entry in sorted(heads.values(), key=lambda e: (e.ready_at, e.id)):
-            if entry.id in self._inflight:
-                continue
+            if entry.id in self._inflight or not self.delivers(entry):
+                continue  # under way, or another console delivers it (`_watch` claims it when that one ends)
             if not self.deliverable(entry):
                 # Its workspace may open (a backend connecting): look again in a second.
                 next_at = (
@@ -943,7 +970,6 @@ __all__ = [
     "EntryState",
     "NoWorkspace",
     "Outbox",
-    "OutboxBusy",
     "OutboxEntry",
     "describe_error",
     "is_retryable",

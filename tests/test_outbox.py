@@ -317,12 +317,13 @@ async def test_order_within_a_conversation_and_parallel_across(outbox_path: Path
 async def test_one_journal_two_consoles_one_delivers(outbox_path: Path) -> None:
     """The second outbox on a journal journals but does not deliver; it takes over when the first closes."""
     first_sent, second_sent = Recorder(None), Recorder(None)
-    first = Outbox(outbox_path, first_sent, where=here, poll_every=0.05)
-    second = Outbox(outbox_path, second_sent, where=here, poll_every=0.05)
+    serving = lambda: {"local:test-workspace"}  # noqa: E731 - both consoles have it open (see `here`)
+    first = Outbox(outbox_path, first_sent, where=here, poll_every=0.05, serving=serving)
+    second = Outbox(outbox_path, second_sent, where=here, poll_every=0.05, serving=serving)
     await first.start()
     await second.start()
     try:
-        assert first.owner and not second.owner
+        assert first.owner and not second.owner  # the first claimed the workspace
         entry_id = await second.submit(Reply(conversation_id="local:1", body="from the second"), delay=0.3)
         done = await first.wait(entry_id, timeout=WAIT)  # picked up from the file by the owner
         assert done.state is EntryState.DONE
@@ -467,3 +468,23 @@ async def test_killed_in_the_undo_window_is_sent_when_its_time_comes(
     assert sent_at[0] >= float(due_at)  # not before the end of the undo window
     assert [c.key for _, c in send.calls] == [key]
     assert outbound_rows(workspace_path, conversation) == ["Your parcel left the warehouse this morning."]
+
+
+async def test_two_consoles_on_different_workspaces_each_deliver_their_own(outbox_path: Path) -> None:
+    """One agent, one journal, two workspaces open in two consoles: neither waits for the other."""
+    sent_a, sent_b = Recorder(None), Recorder(None)
+    a = Outbox(outbox_path, sent_a, where=lambda c: "local:A", poll_every=0.05, serving=lambda: {"local:A"})
+    b = Outbox(outbox_path, sent_b, where=lambda c: "local:B", poll_every=0.05, serving=lambda: {"local:B"})
+    await a.start()
+    await b.start()
+    try:
+        in_a = await a.submit(Reply(conversation_id="local:1", body="for A"))
+        in_b = await b.submit(Reply(conversation_id="local:1", body="for B"))
+        assert (await a.wait(in_a, timeout=WAIT)).state is EntryState.DONE
+        assert (await b.wait(in_b, timeout=WAIT)).state is EntryState.DONE
+        assert [c.body for _, c in sent_a.calls] == ["for A"] and [c.body for _, c in sent_b.calls] == [
+            "for B"
+        ]
+    finally:
+        await a.close()
+        await b.close()

@@ -56,17 +56,15 @@ def _draft(data: Path, cid: str) -> str | None:
 
 
 def _lock_held(data: Path) -> bool:
-    """Someone owns the outbox: its lock cannot be taken (the test's own try is released at once)."""
-    path = data / "outbox-alice.db.lock"
-    if not path.exists():
-        return False
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
+    """A console delivers the workspace: its lock cannot be taken (the test's own try is released at once)."""
+    for path in data.glob("outbox-alice.db.*.lock"):
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
     return False
 
 

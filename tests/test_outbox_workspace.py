@@ -157,3 +157,21 @@ async def test_submit_is_refused_when_the_workspace_has_no_identity(tmp_path: Pa
         with pytest.raises(NoWorkspace):
             await outbox.submit(Reply(conversation_id="local:1", body="x"))
         assert outbox.pending() == []
+
+
+def test_an_imap_workspace_is_its_mailbox(tmp_path: Path) -> None:
+    from standardiste.backends.imap.adapter import ImapBackend
+    from standardiste.backends.imap.settings import parse_settings
+
+    def mailbox(name: str, **settings: object) -> ImapBackend:
+        values = {"host": "imap.example.com", "user": "support@shop.example", **settings}
+        return ImapBackend(
+            name, parse_settings(name, values), agent_id="olga", data_dir=tmp_path, secret=lambda: "x"
+        )
+
+    same = mailbox("mail").workspace_id
+    assert same == mailbox("other-name", host="IMAP.example.com").workspace_id  # the name is only a prefix
+    assert same != mailbox("mail", user="sales@shop.example").workspace_id
+    assert same != mailbox("mail", port=1993).workspace_id
+    assert same != mailbox("mail", host="imap.other.example").workspace_id
+    assert same != mailbox("mail", inbox="Support").workspace_id

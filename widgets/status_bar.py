@@ -55,8 +55,13 @@ def unsent_summary(entries: Sequence[Any], outbox: Any) -> Text | None:
     text = Text(f"✉ {len(entries)} unsent", style="bold reverse" if failed or retrying else "bold")
     if parts:
         text.append(": " + ", ".join(parts), style="bold")
-    if not getattr(outbox, "owner", True):
-        text.append(" (your other console delivers)")
+    elsewhere_delivered = sum(
+        1
+        for e in entries
+        if e.state is not EntryState.FAILED and not outbox.delivers(e) and not outbox.waiting_for_workspace(e)
+    )
+    if elsewhere_delivered:
+        text.append(f" ({elsewhere_delivered} sent by your other console)")
     return text
 
 
