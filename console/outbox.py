@@ -526,19 +526,21 @@ class Outbox:
                 return
             try:
                 entries, _ = await self._db(self.journal.load_listed)
-                self._merge(entries)
+                for gone in self._merge(entries):
+                    await self._ended_elsewhere(gone)
                 await self._claim()
             except Exception:
                 log.exception("outbox %s: reading the journal failed", self.path)
             self._wake.set()
 
-    def _merge(self, on_disk: list[OutboxEntry]) -> None:
+    def _merge(self, on_disk: list[OutboxEntry]) -> list[int]:
         """Fold the journal as read into memory. Entries under way here keep their in-memory state (they
-        are ahead of the file); everything else follows the file, which the other consoles write too."""
+        are ahead of the file); everything else follows the file, which the other consoles write too.
+        Returns the entries that ended elsewhere (sent, withdrawn or dismissed by another console)."""
         disk = {e.id: e for e in on_disk if e.id not in self._let_go}
-        for entry_id in [i for i in self._entries if i not in disk and i not in self._inflight]:
-            gone = self._entries.pop(entry_id)  # done, withdrawn or dismissed in another console
-            self._changed(replace(gone, state=EntryState.CANCELLED))
+        gone = [i for i in self._entries if i not in disk and i not in self._inflight]
+        for entry_id in gone:
+            del self._entries[entry_id]
         for entry_id, entry in disk.items():
             if entry_id in self._inflight:
                 continue
@@ -546,6 +548,18 @@ class Outbox:
             if mine is None or self._newer(entry, mine):
                 self._entries[entry_id] = entry
                 self._changed(entry)
+        return gone
+
+    async def _ended_elsewhere(self, entry_id: int) -> None:
+        """Said here as if it ended here: the list, the waiters, and the outcome (the console's "Sent")."""
+        final = await self._db(self.journal.get, entry_id)
+        if final is None or final.state in LISTED_STATES:
+            return  # pruned, or listed again by the next read
+        self._let_go.add(entry_id)
+        self._changed(final)
+        self._settle(final)
+        if final.state is EntryState.DONE:
+            await self._call(self.on_outcome, final, CommandResult(True, detail=final.detail))
 
     def _newer(self, disk: OutboxEntry, mine: OutboxEntry) -> bool:
         if not self.delivers(mine):

@@ -319,7 +319,15 @@ async def test_one_journal_two_consoles_one_delivers(outbox_path: Path) -> None:
     first_sent, second_sent = Recorder(None), Recorder(None)
     serving = lambda: {"local:test-workspace"}  # noqa: E731 - both consoles have it open (see `here`)
     first = Outbox(outbox_path, first_sent, where=here, poll_every=0.05, serving=serving)
-    second = Outbox(outbox_path, second_sent, where=here, poll_every=0.05, serving=serving)
+    outcomes: list[tuple[OutboxEntry, object]] = []
+    second = Outbox(
+        outbox_path,
+        second_sent,
+        where=here,
+        poll_every=0.05,
+        serving=serving,
+        on_outcome=lambda e, r: outcomes.append((e, r)),
+    )
     await first.start()
     await second.start()
     try:
@@ -328,6 +336,9 @@ async def test_one_journal_two_consoles_one_delivers(outbox_path: Path) -> None:
         done = await first.wait(entry_id, timeout=WAIT)  # picked up from the file by the owner
         assert done.state is EntryState.DONE
         assert [c.body for _, c in first_sent.calls] == ["from the second"] and second_sent.calls == []
+        # The console that journalled it hears how it ended, as if it had sent it ("Sent").
+        assert (await second.wait(entry_id, timeout=WAIT)).state is EntryState.DONE
+        assert [(e.id, getattr(r, "ok", None)) for e, r in outcomes] == [(entry_id, True)]
         held = await second.submit(Reply(conversation_id="local:2", body="held"), delay=30)
         undone = await second.submit(Reply(conversation_id="local:3", body="undone"), delay=30)
         assert await second.withdraw(undone, held_only=True)  # undo in the console that does not deliver
