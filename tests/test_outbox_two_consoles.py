@@ -1,7 +1,7 @@
 """The same agent in two consoles: one outbox, one console delivering it, nothing sent twice or lost.
 
 Two real console processes (each on its own pty) of agent alice share her data dir, so her outbox journal
-and her drafts file. The first one started delivers (it holds the journal's lock); the second journals into
+and her drafts file. The first one started delivers (it holds the workspace's lock); the second journals into
 the same file, with the undo window, and takes over when the first dies. A reply sent from the second is
 delivered once, by the first, after the undo window; a reply held in the first's undo window when it is
 killed is delivered once, by the second.
