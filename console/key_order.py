@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widget import Widget
 
-STALE_SECONDS = 0.5
+# Long enough for a loaded machine's slowest key (a key let go early is a key out of order), short enough
+# that a key lost on the way (its widget removed) does not freeze the keyboard for long.
+STALE_SECONDS = 2.0
+WATCH_SECONDS = 0.25
 MOUNT_POLL_SECONDS = 0.005
 FOCUS_WAIT_SECONDS = 0.1
 HOLD_SECONDS = 3.0
@@ -49,6 +52,10 @@ class OrderedKey(events.Key):
 
     def __init__(self, key: str, character: str | None, keeper: KeyOrder) -> None:
         super().__init__(key, character)
+        # Sent by no widget, as the terminal's key it copies. Made in the app, it would name the app as its
+        # sender, and Textual stops a message at the child of its sender: at the screen, before the app's
+        # bindings, which would let the next key go before this one had done anything.
+        self._sender = None
         self.keeper = keeper
         self.typed_on: Screen[object] | None = None  # the screen active when the key was handed out
 
@@ -171,7 +178,7 @@ class KeyOrder:
 
     def _watch(self) -> None:
         if self._watchdog is None:
-            self._watchdog = self.app.set_interval(STALE_SECONDS / 2, self._check_stale)
+            self._watchdog = self.app.set_interval(WATCH_SECONDS, self._check_stale)
 
     async def _check_stale(self) -> None:
         if self._travelling is not None and time.monotonic() - self._since > STALE_SECONDS:

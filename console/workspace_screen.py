@@ -345,8 +345,12 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
 
         Not the open one first: after a move or a filter the detail pane waits a moment before it follows
         the cursor (drawing only), and a key typed in that moment is meant for the row the agent sees
-        highlighted. The pane is brought to that row now, so that what the action opens shows it."""
-        cid = self.queue.cursor_id or self.open_id
+        highlighted. The pane is brought to that row now, so that what the action opens shows it. On a
+        narrow screen with the detail open the list is hidden: what the agent sees is the open one."""
+        if self.has_class("-narrow") and self.has_class("-detail-open") and self.open_id:
+            cid: str | None = self.open_id
+        else:
+            cid = self.queue.cursor_id or self.open_id
         conversation = self.main.store.conversations.get(cid) if cid else None
         if conversation is None:
             self.notify("Select a conversation first.", severity="warning")
@@ -478,6 +482,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 self._filter_timer.stop()
             # The text as typed, now: a debounced pass still waiting must not leave the old rows highlighted.
             self._apply_filter(value or "")
+            if value is not None:
+                self.remove_class("-detail-open")  # on a narrow screen: the filtered list, not the old detail
         self.queue.focus()
         if mode == "command" and value is not None:
             self.run_command_line(value)
