@@ -70,13 +70,18 @@ def test_presence_is_picked_by_its_digit_or_its_letter(
         console.close()
 
 
-def test_alt_enter_from_an_esc_prefix_terminal_is_a_new_line_not_a_send(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "new_line",
+    ["\x1b\r", "\n", "\x1b[13;2u", "\x1b[13;3u"],
+    ids=["alt+enter as ESC CR", "ctrl+j", "shift+enter (kitty)", "alt+enter (kitty)"],
+)
+def test_a_new_line_key_in_a_chat_is_a_new_line_not_a_send(tmp_path: Path, new_line: str) -> None:
     """xterm and tmux send alt+enter as ESC CR: one message of two lines is sent, not two messages."""
     console, (chat,) = _console(tmp_path, [Contact(Channel.CHAT, "Jean Dupont", "fr", "Colis perdu", age=20)])
     try:
         console.write("\rr")
         console.read_until("Reply to the customer")
-        console.write("Bonjour\x1b\rVotre colis arrive\r")
+        console.write(f"Bonjour{new_line}Votre colis arrive\r")
         wait(lambda: console.outbound() != [], 10, "nothing sent")
         time.sleep(1.0)
         assert console.outbound() == [(local_id(chat), "Bonjour\nVotre colis arrive")]

@@ -36,6 +36,11 @@ def _addresses(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
 
 
+# Never a send: alt+enter (ESC CR from xterm and tmux, read by console/terminal_keys.py), ctrl+j (LF, every
+# terminal), shift+enter (terminals that report it: the kitty keyboard protocol).
+NEW_LINE_KEYS = frozenset({"alt+enter", "ctrl+j", "shift+enter"})
+
+
 class ComposerText(TextArea):
     """A TextArea where enter can mean send (chat) and alt+enter a new line."""
 
@@ -56,7 +61,7 @@ class ComposerText(TextArea):
             event.stop()
             self.query_ancestor(Composer).send()
             return
-        if event.key in ("alt+enter", "ctrl+j"):
+        if event.key in NEW_LINE_KEYS:
             event.prevent_default()
             event.stop()
             self.insert("\n")
@@ -146,7 +151,9 @@ class Composer(Vertical):
         send_key = "ctrl+s" if email or kind == "note" else "enter"
         newline = "enter" if send_key == "ctrl+s" else "alt+enter"
         self.query_one("#composer-title", Label).update(
-            Text(f"{titles[kind]}  ·  {send_key} send · {newline} new line · ctrl+e $EDITOR · esc leave (draft kept)")
+            Text(
+                f"{titles[kind]}  ·  {send_key} send · {newline} new line · ctrl+e $EDITOR · esc leave (draft kept)"
+            )
         )
         self.set_class(kind == "note", "-note")
         self.set_class(email and kind != "note", "-email")
