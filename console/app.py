@@ -286,6 +286,9 @@ class StandardisteApp(PlainNotify):
         if isinstance(event, events.Key) and not event.is_forwarded and not isinstance(event, OrderedKey):
             await self._key_order.arrived(self._key_order.wrap(event))
             return
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            await self._key_order.pasted(event)
+            return
         await super().on_event(event)
 
     def hold_keys(self) -> Callable[[], None]:

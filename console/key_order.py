@@ -9,6 +9,8 @@ next one go when the earlier one is done: stopped by the widget that used it, or
 bindings (the binding's action, focus changes included, has run by then). A screen just pushed gets the
 next key once it is mounted, so that its own focused widget receives it.
 
+A paste (bracketed paste) takes its turn among the keys in the same way.
+
 Letters typed into a text field (the composer, the prompt) do not wait for each other: the field takes
 every printable key for its text, in its own queue's order, and text changes no focus. Only the first key
 that is not text for it (enter, esc, ctrl+s) waits for the letters ahead of it.
@@ -76,10 +78,10 @@ OrderedKey.handler_name = events.Key.handler_name
 
 
 class KeyOrder:
-    def __init__(self, app: App[object], dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
+    def __init__(self, app: App[object], dispatch: Callable[[events.Event], Awaitable[None]]) -> None:
         self.app = app
         self._dispatch = dispatch  # the app's own handling of a key just read (Textual's App.on_event)
-        self._pending: deque[OrderedKey] = deque()
+        self._pending: deque[OrderedKey | events.Paste] = deque()
         self._travelling: OrderedKey | None = None
         self._since = 0.0
         self._watchdog: Timer | None = None
@@ -106,6 +108,15 @@ class KeyOrder:
             self._watch()
             return
         await self._send(key)
+
+    async def pasted(self, paste: events.Paste) -> None:
+        """A paste is text for the widget focused once the keys ahead of it are done (`r` then a paste:
+        the composer gets it, not the list)."""
+        if self._pending or self._held() or self._travelling is not None:
+            self._pending.append(paste)
+            self._watch()
+            return
+        await self._dispatch(paste)
 
     def _text_for(self, key: OrderedKey) -> Widget | None:
         """The focused text field, if it takes this key as text (then no binding can see the key)."""
@@ -163,7 +174,12 @@ class KeyOrder:
         if not self._screen_ready():  # a dialog just pushed: its focused widget gets the next key
             self.app.set_timer(MOUNT_POLL_SECONDS, self._release)
             return
-        await self._send(self._pending.popleft())
+        event = self._pending.popleft()
+        if isinstance(event, events.Paste):
+            await self._dispatch(event)  # forwarded to the focused widget: what follows queues behind it
+            await self._release()
+            return
+        await self._send(event)
 
     def _screen_ready(self) -> bool:
         """Mounted, and focused if it has anything to focus (a dialog focuses its list in `on_mount`)."""

@@ -111,3 +111,14 @@ def test_keys_typed_after_n_are_for_the_item_it_takes(tmp_path: Path) -> None:
         assert _untouched(console, emma)
     finally:
         console.close()
+
+
+def test_a_paste_right_after_r_goes_into_the_reply(tmp_path: Path) -> None:
+    """`r` then a paste (bracketed, as terminals send it) in the same burst: the composer gets the text."""
+    console, john, _ = _two_emails(tmp_path)
+    try:
+        console.write("r\x1b[200~Dear John,\nthe invoice is attached.\x1b[201~\x13")
+        wait(lambda: console.outbound() != [], 15, "no reply was sent")
+        assert console.outbound() == [(local_id(john), "Dear John,\nthe invoice is attached.")]
+    finally:
+        console.close()
