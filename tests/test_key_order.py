@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app_harness import make_app, seed, wait_for
 from textual import events
+from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
@@ -13,7 +14,7 @@ from textual.widgets import Label
 class CarelessDialog(ModalScreen[str]):
     """Closes on a digit and lets the key go on (as PickDialog did): the app must still not use it."""
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Label("press 2")
 
     def on_key(self, event: events.Key) -> None:
