@@ -523,7 +523,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             "transfer": lambda a: self._transfer_to(a[0]) if a else self.action_transfer(),
             "status": lambda a: self._set_state(a[0] if a else ""),
             "filter": lambda a: self._apply_filter(" ".join(a)),
-            "quit": lambda a: self.main.exit(),
+            "quit": lambda a: self.call_later(self.main.action_quit),  # asks first, as ctrl+q does
         }
         if name in special:
             special[name](args)
@@ -534,7 +534,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 f"Unknown command: {name}. Press : then tab to complete, ? for keys.", severity="warning"
             )
             return
-        self.run_action(action.action)
+        # run_action is a coroutine: called bare it never ran, so `:help` or `:outbox` did nothing.
+        self.call_later(self.run_action, action.action)
 
     # ------------------------------------------------------------------------------------------ sending
 

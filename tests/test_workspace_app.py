@@ -117,6 +117,14 @@ async def test_command_line_runs_actions_with_completion(tmp_path: Path) -> None
         await pilot.press("colon", *"no-such-command", "enter")
         await pilot.pause()
         assert any("Unknown command" in n.message for n in app._notifications)
+        # Commands of the action table run too, on the screen and on the app: `:help`, `:outbox`.
+        await pilot.press("colon", *"help", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("colon", *"outbox", "enter")
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "OutboxScreen"
 
 
 async def test_help_lists_the_active_keys_with_their_ids(tmp_path: Path) -> None:
