@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import os
 import shlex
 import subprocess
@@ -177,6 +178,14 @@ class StandardisteApp(PlainNotify):
         self.set_interval(1.0, self._tick, name="clock")
         self.set_interval(5.0, self._check_idle, name="idle")
         self.set_interval(DRAFTS_RETRY_SECONDS, self._write_unwritten_drafts, name="drafts-retry")
+        self.set_interval(1.0, self._leave_if_the_terminal_is_gone, name="terminal")
+
+    def _leave_if_the_terminal_is_gone(self) -> None:
+        from .terminal_watch import TERMINAL_GONE_EXIT, terminal_gone
+
+        if terminal_gone(self._driver):
+            logging.getLogger(__name__).warning("the terminal is gone: signing off and leaving")
+            self.exit(return_code=TERMINAL_GONE_EXIT)
 
     def _use_presence_timing(self) -> None:
         """The heartbeat of this console on shared workspace files, from `[presence]` (docs/routing.md)."""
