@@ -35,16 +35,35 @@ examples:
   standardiste simulate --db team.db --rate 120 --profile christmas
   standardiste supervise --db team.db
   standardiste login mail
+
+log file: errors and crashes are written to {log}
+  (STANDARDISTE_LOG names another file)
 """
 
 
+def version() -> str:
+    """The installed distribution's version; a source tree run without installing falls back to 0.0."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as distribution_version
+
+    try:
+        return distribution_version("standardiste")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .console.logfile import log_path
+
     parser = argparse.ArgumentParser(
         prog="standardiste",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=EPILOG.format(log=log_path()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument(
         "--db", type=Path, help="the local workspace file (default: in your user data directory)"
     )
