@@ -137,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         return _run(args)
+    except UsageError as error:
+        from .console.sanitize import sanitize
+
+        prefix = f"standardiste {args.command}" if args.command else "standardiste"
+        print(f"{prefix}: {sanitize(str(error), single_line=True)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130  # 128 + SIGINT, as a shell reports it
     except Exception as error:
@@ -177,10 +183,27 @@ def _backends() -> int:
     return 0
 
 
-def _db(path: Path | None) -> Path:
+class UsageError(Exception):
+    """A mistake on the command line, caught before anything is created: one line on stderr, exit 2."""
+
+
+def _db(path: Path | None, what: str = "--db") -> Path:
+    """The workspace file. The default one's directory is created; a path the user named must be in a
+    directory that exists: a typo (`--db ~/tema/team.db`) would otherwise open a new, empty workspace, and
+    an agent would wait a day in an empty queue. A new file in an existing directory is a new workspace."""
     from .console.config import default_db_path
 
-    return path.expanduser() if path else default_db_path()
+    if path is None:
+        return default_db_path()
+    path = path.expanduser()
+    if path.is_dir():
+        raise UsageError(f"{what} {path}: is a directory, not a workspace file")
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"{what} {path}: the directory {path.parent} does not exist (a typo?); "
+            "create it first to start a new workspace there"
+        )
+    return path
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -265,7 +288,10 @@ def _console(args: argparse.Namespace) -> int:
                 if kind == "local":
                     backends.append(
                         LocalBackend(
-                            _db(Path(settings["db"]) if "db" in settings else args.db),
+                            _db(
+                                Path(str(settings["db"])) if "db" in settings else args.db,
+                                f"[workspaces.{name}] db" if "db" in settings else "--db",
+                            ),
                             agent_id=config.agent_id,
                             agent=me,
                         )

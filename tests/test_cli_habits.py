@@ -36,3 +36,36 @@ def test_help_says_where_the_log_is(
     with pytest.raises(SystemExit):
         main(["--help"])
     assert str(log) in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["simulate", "--duration", "0.2"], ["supervise", "--json", "--count", "1", "--interval", "0"]],
+    ids=["console", "simulate", "supervise"],
+)
+def test_db_in_a_missing_directory_is_refused(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from standardiste.console.app import StandardisteApp
+
+    def opened(self: StandardisteApp) -> None:
+        raise AssertionError("the console opened on a mistyped --db")
+
+    monkeypatch.setattr(StandardisteApp, "run", opened)
+    monkeypatch.setenv("STANDARDISTE_LOG", str(tmp_path / "log" / "standardiste.log"))
+    typo = tmp_path / "tema" / "team.db"
+    options = ["--config", str(tmp_path / "no-config.toml")] if not command else []
+    assert main([*command[:1], *options, "--db", str(typo), *command[1:]]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1
+    assert f"the directory {typo.parent} does not exist" in errors[0]
+    assert not typo.parent.exists()
+
+
+def test_db_new_file_in_an_existing_directory_is_a_new_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STANDARDISTE_LOG", str(tmp_path / "standardiste.log"))
+    db = tmp_path / "new.db"
+    assert main(["simulate", "--db", str(db), "--duration", "0.2"]) == 0
+    assert db.is_file()
