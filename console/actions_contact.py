@@ -48,7 +48,7 @@ from .model import (
 )
 from .presence import choices as presence_choices
 from .presence import validate_change
-from .routing import ClaimCheck, Load, best_for, claim_check
+from .routing import ClaimCheck, Load, Refusal, best_for, claim_check, transfer_refusal
 from .sanitize import sanitize
 from .sla import parse_duration, parse_when
 
@@ -349,13 +349,40 @@ class ContactActions:
         if conversation is None or not self._guard(conversation, CommandKind.TRANSFER):
             return
         app = self.main
-        agents = [
-            (a.id, f"{a.name} ({a.presence.value})") for a in app.store.agents.values() if a.id != app.me
-        ]
-        queues = sorted({c.queue for c in app.store.conversations.values()} | {"general"})
-        options = [(f"agent:{aid}", f"Agent {label}") for aid, label in agents]
-        options += [(f"queue:{q}", f"Queue {q}") for q in queues]
-        self.app.push_screen(PickDialog("Transfer to", options), lambda v: v and self._transfer_to(v))
+        rules = app.config.routing
+        conversations = list(app.store.conversations.values())
+        able: list[tuple[str, str]] = []
+        unable: list[str] = []
+        for agent in sorted(app.store.agents.values(), key=lambda a: a.name.lower()):
+            if agent.id == app.me:
+                continue
+            why = transfer_refusal(agent, conversation, Load.of(conversations, agent.id), rules)
+            name = sanitize(agent.name, single_line=True)
+            if why is None:
+                able.append((f"agent:{agent.id}", f"Agent {name}"))
+            else:
+                # "offline" says more than "agent not available"
+                reason = agent.presence.value if why is Refusal.NOT_AVAILABLE else why.value
+                unable.append(f"{name} ({reason})")
+        # A queue holds any contact until someone who can take it is free.
+        queues = sorted({c.queue for c in conversations} | {"general"})
+        options = able + [(f"queue:{q}", f"Queue {sanitize(q, single_line=True)}") for q in queues]
+        note = "Cannot take it now: " + ", ".join(unable) if unable else ""
+        labels = dict(options)
+        self.app.push_screen(
+            PickDialog("Transfer to", options, note=note),
+            lambda v: v and self._confirm_transfer(conversation, v, labels[v]),
+        )
+
+    def _confirm_transfer(self, conversation: Conversation, target: str, label: str) -> None:
+        who = sanitize(conversation.customer_name, single_line=True)
+        what = f"{who}'s {conversation.channel.value}"
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._transfer_to(target)
+
+        self.app.push_screen(ConfirmDialog(f"Transfer {what} to {label}?"), answer)
 
     def _transfer_to(self, target: str) -> None:
         for conversation in self._targets():

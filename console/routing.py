@@ -294,6 +294,19 @@ def refusal(
     return found
 
 
+def transfer_refusal(
+    agent: Agent, conversation: Conversation, load: Load, rules: RoutingRules
+) -> Refusal | None:
+    """Whether `agent` could take `conversation` handed over now: present, skilled for its channel and
+    language, with room for it. Unlike `refusal`, the item's own state does not count (it is in hand)."""
+    found = channel_refusal(agent, conversation.channel, load, rules)
+    if found is not None:
+        return found
+    if not speaks(agent, conversation.language):
+        return Refusal.NO_LANGUAGE
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- order
 
 OrderKey = tuple[float, float, float, float, str]

@@ -359,15 +359,17 @@ async def test_cold_transfer_of_a_call_to_an_agent_rings_for_them(
     assert (accepted.assignee, accepted.state, accepted.answered_at) == ("bob", State.CONNECTED, answered_at)
 
 
-async def test_warm_transfer_keeps_the_call_connected(
+async def test_warm_transfer_rings_for_the_new_agent_and_releases_the_first(
     ws: Workspace, alice: LocalBackend, bob: LocalBackend
 ) -> None:
     call = new(ws, Channel.PHONE)
     await alice.perform(Accept(conversation_id=call))
+    await alice.perform(Mute(conversation_id=call, muted=True))
     moved = changed(
         (await alice.perform(Transfer(conversation_id=call, to_agent="bob", warm=True))).conversation
     )
-    assert (moved.assignee, moved.state) == ("bob", State.CONNECTED)
+    # Not "connected" to bob who never answered it: it rings for him, and alice's mute does not follow.
+    assert (moved.assignee, moved.state, moved.muted) == ("bob", State.RINGING, False)
 
 
 async def test_transfer_of_a_chat_to_a_queue_makes_it_wait_there(ws: Workspace, alice: LocalBackend) -> None:

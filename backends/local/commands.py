@@ -238,9 +238,11 @@ def _transfer(ws: Workspace, command: Transfer) -> CommandResult:
     changes: dict[str, object] = {"assignee": command.to_agent}
     if command.to_queue:
         changes["queue"] = command.to_queue
-    if conversation.channel is Channel.PHONE and not command.warm:
-        # A cold-transferred call rings again for its new owner (or waits in the new queue).
-        changes["state"] = State.RINGING if command.to_agent else State.QUEUED
+    if conversation.channel is Channel.PHONE:
+        # A transferred call rings again for its new owner (or waits in the new queue): the agent who
+        # handed it over is released from it. The local workspace has no consult leg, so a warm transfer
+        # (announced) rings too: its new owner answers it, their talk starts then.
+        changes.update(state=State.RINGING if command.to_agent else State.QUEUED, muted=0, held_since=None)
     elif conversation.channel is Channel.CHAT and not command.to_agent:
         changes["state"] = State.WAITING
     return CommandResult(True, ws.update_conversation(conversation.id, **changes))
