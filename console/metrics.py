@@ -185,6 +185,15 @@ class AgentStatus:
     def in_wrap_up(self) -> bool:
         return self.presence is Presence.WRAP_UP or any(a.state is State.WRAP_UP for a in self.activities)
 
+    @property
+    def for_seconds(self) -> float:
+        """How long in the state the board shows: on the live contact that makes them busy (a call, a chat,
+        since answered), else in their declared presence. An email in hand is not a state: the seven hours it
+        has been open are not "busy for 7h34"."""
+        live = self.activities[0] if self.activities else None
+        if self.presence in (Presence.BUSY, Presence.WRAP_UP) and live is not None and live.channel.is_live:
+            return live.seconds
+        return self.since
 
 @dataclass(slots=True)
 class Csat:
@@ -588,6 +597,7 @@ def as_json(figures: Figures, *, comments: int = 20, working_on: int = 5) -> dic
                 "declared": a.declared.value,
                 "reason": sanitize(a.reason, single_line=True),
                 "since_seconds": a.since,
+                "for_seconds": a.for_seconds,  # what the board's "For" column shows
                 "handled_today": a.handled_today,
                 "aht_today_seconds": a.aht_today,
                 "load": {ch.value: {"open": n, "capacity": cap} for ch, (n, cap) in a.load.items()},

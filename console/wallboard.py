@@ -139,7 +139,10 @@ class WallboardScreen(Screen[None]):
         Binding("m", "move", "Move contact", id="wallboard.move"),
         Binding("a", "focus_table('wb-agents')", "Agents", id="wallboard.agents", show=False),
         Binding("w", "focus_table('wb-waiting')", "Waiting", id="wallboard.waiting", show=False),
-        Binding("escape,q", "close", "Close", id="wallboard.close"),
+        Binding("q", "close", "Close", id="wallboard.close"),
+        # esc goes back when the wallboard was opened over the console; on its own (`supervise`) a stray esc
+        # must not end the supervisor's program: only q does.
+        Binding("escape", "back", "Back", id="wallboard.back", show=False),
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (WIDE, "-wide")]
     DEFAULT_CSS = """
@@ -460,7 +463,9 @@ class WallboardScreen(Screen[None]):
                 command = Transfer(conversation_id=conversation.id, to_queue=target)
             self._send(command, f"{conversation.id} → {target}")
 
-        self.app.push_screen(PickDialog(f"Move {conversation.id} to", options), chosen)
+        who = _plain(conversation.customer_name)
+        about = _plain(conversation.subject)[:40]
+        self.app.push_screen(PickDialog(f"Move {who} ({conversation.channel.value}: {about}) to", options), chosen)
 
     def action_focus_table(self, table_id: str) -> None:
         self.query_one(f"#{table_id}").focus()
@@ -468,6 +473,12 @@ class WallboardScreen(Screen[None]):
     def action_close(self) -> None:
         if self.app.screen_stack[0] is self:
             self.app.exit()
+        else:
+            self.app.pop_screen()
+
+    def action_back(self) -> None:
+        if self.app.screen_stack[0] is self:
+            self.notify("q quits the wallboard.", timeout=2)
         else:
             self.app.pop_screen()
 

@@ -309,7 +309,6 @@ class AgentTable(BoardTable):
         elif a.declared is Presence.BUSY and a.reason:
             state += " (dnd)"
         on = Text(no_wrap=True, overflow="ellipsis")
-        busy = a.presence in (Presence.BUSY, Presence.WRAP_UP) and a.activities
         if a.activities:
             first = a.activities[0]
             on.append(
@@ -318,7 +317,7 @@ class AgentTable(BoardTable):
             on.append_text(safe_text(first.subject[:40], single_line=True))
             if len(a.activities) > 1:
                 on.append(f" +{len(a.activities) - 1}", style="dim")
-        since = a.activities[0].seconds if busy else a.since
+        since = a.for_seconds  # the same figure as `for_seconds` in --json
         mean = csat.week.mean if csat else None
         return [
             Text(sanitize(a.name, single_line=True), style="bold"),
