@@ -215,6 +215,13 @@ def _simulate(args: argparse.Namespace) -> int:
         print("standardiste simulate: --rate cannot be negative", file=sys.stderr)
         return 2
     db = _db(args.db)
+    if args.scenario is not None:
+        # Checked before anything starts, in one line: a mistyped file name is not a scenario with errors.
+        scenario = args.scenario.expanduser()
+        if scenario.is_dir():
+            raise UsageError(f"{scenario}: is a directory, not a scenario file")
+        if not scenario.exists():
+            raise UsageError(f"{scenario}: not found")
     print(f"simulating into {db} (ctrl+c stops)", file=sys.stderr)
     try:
         run_simulator(

@@ -69,3 +69,17 @@ def test_db_new_file_in_an_existing_directory_is_a_new_workspace(
     db = tmp_path / "new.db"
     assert main(["simulate", "--db", str(db), "--duration", "0.2"]) == 0
     assert db.is_file()
+
+
+@pytest.mark.parametrize("name", ["missing.jsonl", "."], ids=["missing", "directory"])
+def test_simulate_scenario_that_is_not_a_file_is_one_line(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STANDARDISTE_LOG", str(tmp_path / "standardiste.log"))
+    scenario = tmp_path / name
+    db = tmp_path / "w.db"
+    assert main(["simulate", "--db", str(db), "--scenario", str(scenario), "--duration", "0.2"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    reason = "not found" if name != "." else "is a directory, not a scenario file"
+    assert errors == [f"standardiste simulate: {scenario}: {reason}"]
+    assert not db.exists()  # nothing was started
