@@ -16,7 +16,7 @@ CALL_KEYS: dict[State, str] = {
     State.CONNECTED: "h hold   m mute   t transfer   H hang up   N note",
     State.ON_HOLD: "h resume   t transfer   H hang up",
     State.WRAP_UP: "x wrap up with a disposition",
-    State.REQUESTED: "d dial now   z schedule",
+    State.REQUESTED: "d dial now   s schedule",
     State.SCHEDULED: "d dial now",
     State.DIALLING: "x record the outcome",
 }

@@ -452,9 +452,9 @@ def _callback_outcome(ws: Workspace, command: CallbackOutcome) -> CommandResult:
         raise Invalid("only a callback has an outcome")
     if request.state is not State.DIALLING:
         raise Invalid(f"no callback is being dialled for {request.id} ({request.state.value})")
-    attempts = ws.db.execute(
-        "SELECT callback_attempts FROM conversations WHERE id = ?", (local_id(request.id),)
-    ).fetchone()[0]
+    attempts, call_row = ws.db.execute(
+        "SELECT callback_attempts, linked_id FROM conversations WHERE id = ?", (local_id(request.id),)
+    ).fetchone()
     note = command.note or ("reached" if command.reached else "no answer")
     ws.add_message(
         request.id,
@@ -463,6 +463,8 @@ def _callback_outcome(ws: Workspace, command: CallbackOutcome) -> CommandResult:
         author=command.agent_id,
     )
     now = ws.now()
+    if not command.reached and call_row is not None:
+        _end_unanswered_call(ws, call_row, command.agent_id, now)
     if command.reached:
         request = ws.update_conversation(request.id, state=State.DONE, closed_at=now)
         ws.request_csat(request.id)
@@ -475,6 +477,18 @@ def _callback_outcome(ws: Workspace, command: CallbackOutcome) -> CommandResult:
         tags = (*request.tags, "unreached")
         request = ws.update_conversation(request.id, state=State.DONE, closed_at=now, tags=tags)
     return CommandResult(True, request)
+
+
+def _end_unanswered_call(ws: Workspace, call_row: int, agent_id: str, now: float) -> None:
+    """The call placed for a callback nobody answered: ended, so it no longer holds the agent (a
+    connected call counts against their phone capacity and blocks the next one)."""
+    call = ws.conversation(call_row)
+    if call is None or call.state not in (State.CONNECTED, State.ON_HOLD, State.WRAP_UP):
+        return
+    ws.add_message(call.id, direction=Direction.SYSTEM, body="no answer: call ended", author=agent_id)
+    ws.update_conversation(
+        call.id, state=State.ENDED, closed_at=now, muted=0, held_since=None, wrap_up_since=None
+    )
 
 
 def _record_csat(ws: Workspace, command: RecordCsat) -> CommandResult:
