@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from .outbox import OutboxEntry
 
 
+def _default_subject(subject: str, *, forward: bool) -> str:
+    """The hint of an empty subject field: what the backends send then (one prefix, never "Re: Re:")."""
+    subject = " ".join(subject.split())
+    if subject.lower().startswith(("re:", "fwd:", "fw:")):
+        return subject
+    return f"{'Fwd' if forward else 'Re'}: {subject}".rstrip()
+
+
 class ComposeActions:
     """Mixed into `WorkspaceScreen`: the composer's side of the work."""
 
@@ -57,7 +65,14 @@ class ComposeActions:
             cc = self._last_cc()
         if draft and draft.kind == kind:
             to, cc = tuple(draft.to) or to, tuple(draft.cc) or cc
-        self.query_one(Composer).open(kind, email=conversation.channel in EMAIL_LIKE, body=body, to=to, cc=cc)
+        self.query_one(Composer).open(
+            kind,
+            email=conversation.channel in EMAIL_LIKE,
+            body=body,
+            to=to,
+            cc=cc,
+            default_subject=_default_subject(conversation.subject, forward=kind == "forward"),
+        )
 
     def _last_cc(self) -> tuple[str, ...]:
         transcript = self.query_one(Transcript)
@@ -122,6 +137,7 @@ class ComposeActions:
                 to=outgoing.to,
                 cc=outgoing.cc,
                 bcc=outgoing.bcc,
+                subject=outgoing.subject,
                 forward=outgoing.kind == "forward",
                 reply_all=outgoing.kind == "reply_all",
                 key=key,

@@ -1,8 +1,9 @@
-"""The composer: reply, note or forward, with CC/BCC for email. Drafts are saved as you type.
+"""The composer: reply, note or forward, with CC/BCC and a subject for email. Drafts are saved as you type.
 
 In a chat, enter sends and alt+enter (or ctrl+j) starts a new line, as in chat apps; in an email, enter is
 a new line and ctrl+s sends, as in mail clients. ctrl+e opens the text in $EDITOR. esc leaves the composer
-and keeps the draft.
+and keeps the draft. In an email, tab and shift+tab move between To, Cc, Bcc, subject and body (the
+composer's binding comes before the screen's tab, "next activity", which would leave the reply).
 
 Send and leave are carried out by a call, within the key that asks for them, not by messages that arrive
 later: the letters typed right after enter (the next chat line) or esc (`/` to filter) must find the text
@@ -20,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, TextArea
 
 
@@ -30,6 +32,7 @@ class Outgoing:
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
+    subject: str = ""  # empty: the backend's default ("Re: " + the conversation's subject)
 
 
 def _addresses(text: str) -> tuple[str, ...]:
@@ -78,12 +81,23 @@ class ComposerText(TextArea):
         self.post_message(self.ExternalEditor())
 
 
+# The email fields in tab order; the body comes last.
+FIELD_IDS = ("composer-to", "composer-cc", "composer-bcc", "composer-subject")
+
+
 class Composer(Vertical):
+    BINDINGS = [
+        Binding("tab", "field(1)", "Next field", show=False, id="composer.next_field"),
+        Binding("shift+tab", "field(-1)", "Previous field", show=False, id="composer.previous_field"),
+    ]
     DEFAULT_CSS = """
     Composer { height: auto; max-height: 16; border: round $primary; padding: 0 1; display: none; }
     Composer.-open { display: block; }
     Composer.-note { border: round $warning; background: $warning 10%; }
-    Composer Input { height: 1; border: none; padding: 0; margin: 0; }
+    /* :focus too: Input's own `Input:focus` outranks `Composer Input`, and its tall border left the
+       focused field no row for its text. */
+    Composer Input, Composer Input:focus { height: 1; border: none; padding: 0; margin: 0; }
+    Composer Input:focus { background: $boost; }
     Composer .-email-only { display: none; }
     Composer.-email .-email-only { display: block; }
     Composer ComposerText, Composer ComposerText:focus { height: 8; border: none; padding: 0; }
@@ -125,6 +139,7 @@ class Composer(Vertical):
         yield Input(placeholder="To (comma-separated)", id="composer-to", classes="-email-only")
         yield Input(placeholder="Cc", id="composer-cc", classes="-email-only")
         yield Input(placeholder="Bcc", id="composer-bcc", classes="-email-only")
+        yield Input(placeholder="Subject", id="composer-subject", classes="-email-only")
         yield ComposerText(id="composer-text", soft_wrap=True, show_line_numbers=False)
 
     @property
@@ -140,7 +155,10 @@ class Composer(Vertical):
         to: tuple[str, ...] = (),
         cc: tuple[str, ...] = (),
         bcc: tuple[str, ...] = (),
+        subject: str = "",
+        default_subject: str = "",
     ) -> None:
+        """`default_subject`: what the backend sends when the subject is left empty (shown as its hint)."""
         self.kind = kind
         titles = {
             "reply": "Reply to the customer",
@@ -160,9 +178,14 @@ class Composer(Vertical):
         self.query_one("#composer-to", Input).value = ", ".join(to)
         self.query_one("#composer-cc", Input).value = ", ".join(cc)
         self.query_one("#composer-bcc", Input).value = ", ".join(bcc)
+        subject_field = self.query_one("#composer-subject", Input)
+        subject_field.value = subject
+        subject_field.placeholder = f"Subject: {default_subject}" if default_subject else "Subject"
         area = self.text_area
         area.enter_sends = send_key == "enter"
-        self._last_outgoing = Outgoing(kind=kind, body=body, to=tuple(to), cc=tuple(cc), bcc=tuple(bcc))
+        self._last_outgoing = Outgoing(
+            kind=kind, body=body, to=tuple(to), cc=tuple(cc), bcc=tuple(bcc), subject=subject
+        )
         area.load_text(body)
         area.move_cursor(area.document.end)
         self.add_class("-open")
@@ -187,7 +210,19 @@ class Composer(Vertical):
             to=_addresses(self.query_one("#composer-to", Input).value),
             cc=_addresses(self.query_one("#composer-cc", Input).value),
             bcc=_addresses(self.query_one("#composer-bcc", Input).value),
+            subject=self.query_one("#composer-subject", Input).value.strip(),
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A chat or a note has one field: tab is left to the screen.
+        return action != "field" or self.has_class("-email")
+
+    def action_field(self, step: int) -> None:
+        fields: list[Widget] = [self.query_one(f"#{i}", Input) for i in FIELD_IDS]
+        fields.append(self.text_area)
+        focused = self.screen.focused
+        index = fields.index(focused) if focused in fields else len(fields) - 1
+        self.screen.set_focus(fields[(index + step) % len(fields)])
 
     def send(self) -> None:
         outgoing = self.outgoing()
