@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -21,12 +23,21 @@ CALL_KEYS: dict[State, str] = {
     State.DIALLING: "x record the outcome",
 }
 
+MEMORY = 64  # calls whose state change is remembered
+
 
 class CallPanel(Static):
     DEFAULT_CSS = """
     CallPanel { height: auto; border: round $secondary; padding: 0 1; }
     CallPanel.-ringing { border: heavy $warning; }
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per call: its state and when this console saw it enter that state. The conversation carries no
+        # hold or wrap-up start, but the version that changed its state has its `updated_at` then; a call
+        # found already on hold at start counts from its last change (an underestimate, never a talk clock).
+        self._entered: dict[str, tuple[State, float]] = {}
 
     def show(self, conversation: Conversation, customer: Customer | None, now: float) -> None:
         table = Table.grid(padding=(0, 2))
@@ -45,10 +56,8 @@ class CallPanel(Static):
         table.add_row(
             "State", Text(state, style="bold reverse" if conversation.state is State.RINGING else "bold")
         )
-        if conversation.answered_at is None:
-            table.add_row("Waiting", format_duration(now - conversation.created_at))
-        else:
-            table.add_row("Talking", format_duration(now - conversation.answered_at))
+        for label, since in self._clocks(conversation):
+            table.add_row(label, format_duration(now - since))
         if conversation.callback_at:
             from datetime import datetime
 
@@ -56,7 +65,30 @@ class CallPanel(Static):
                 "Wished time", datetime.fromtimestamp(conversation.callback_at).strftime("%a %H:%M")
             )
         keys = CALL_KEYS.get(conversation.state, "")
+        if conversation.muted:
+            keys = keys.replace("m mute", "m unmute")
         if keys:
             table.add_row("Keys", Text(keys, style="italic"))
         self.set_class(conversation.state is State.RINGING, "-ringing")
         self.update(table)
+
+
+    def _state_since(self, conversation: Conversation) -> float:
+        seen = self._entered.get(conversation.id)
+        if seen is None or seen[0] is not conversation.state:
+            if len(self._entered) >= MEMORY:
+                del self._entered[next(iter(self._entered))]  # the oldest: calls long gone
+            seen = self._entered[conversation.id] = (conversation.state, conversation.updated_at)
+        return seen[1]
+
+    def _clocks(self, conversation: Conversation) -> list[tuple[str, float]]:
+        """The clocks that run now, and since when: after hang-up the talk is over and the wrap-up counts
+        (the agent's after-call work); on hold, how long the customer has been waiting in it too."""
+        if conversation.state is State.WRAP_UP:
+            return [("Wrap-up", self._state_since(conversation))]
+        if conversation.answered_at is None:
+            return [("Waiting", conversation.created_at)]
+        clocks = [("Talking", conversation.answered_at)]
+        if conversation.state is State.ON_HOLD:
+            clocks.append(("On hold", self._state_since(conversation)))
+        return clocks
