@@ -8,7 +8,7 @@
 
     [team.anna]                    # a supervisor's or a test's whole team: the same keys, plus `name`
 
-A new hire with no `channels` gets the new-hire channels (email, by default) at level 1; a new hire given a
+Every key has a default: with no `channels`, the new-hire channels (email, by default) at level 1; a new hire given a
 live channel keeps only the new-hire ones, with a warning to show (the seeds: new hires handle email only).
 """
 
@@ -57,10 +57,8 @@ class AgentProfile:
         languages = _languages(data.get("languages", ["en"]))
         if "channels" in data:
             channels = _channels(data["channels"])
-        elif seniority is Seniority.NEW_HIRE:
+        else:  # only languages, say: the basic channels (the new-hire ones) at level 1, as for a new hire
             channels = dict.fromkeys(sorted(rules.new_hire_channels), 1)
-        else:
-            raise ValueError("profile.channels is required (e.g. channels = { email = 1 })")
         if seniority is Seniority.NEW_HIRE:
             dropped = sorted(c.value for c in channels if c not in rules.new_hire_channels)
             if dropped:

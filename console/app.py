@@ -138,8 +138,18 @@ class StandardisteApp(PlainNotify):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         await self.push_screen(self.workspace)
+        self._warn_about_config()
         # Paint first, connect after: the agent sees the console at once, and the data arrives into it.
         self.call_after_refresh(self._start_backends)
+
+    def _warn_about_config(self) -> None:
+        """Keys, a theme or binding ids of the config that nothing uses: said at start and logged, not ignored."""
+        from .config_keys import binding_ids, unknown_names
+
+        names = unknown_names(self.config.theme, self.config.keys, self.available_themes, binding_ids())
+        for problem in [*self.config.warnings, *names]:
+            logging.getLogger(__name__).warning("config %s: %s", self.config.path, problem)
+            self.notify(f"{self.config.path}: {problem}", title="Config", severity="warning", timeout=15)
 
     async def _start_backends(self) -> None:
         await self.draft_keeper.open(self.drafts_path)

@@ -83,3 +83,80 @@ def test_simulate_scenario_that_is_not_a_file_is_one_line(
     reason = "not found" if name != "." else "is a directory, not a scenario file"
     assert errors == [f"standardiste simulate: {scenario}: {reason}"]
     assert not db.exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('undo_seconds = "ten"', "undo_seconds"),
+        ('bell = "no"', "bell"),
+        ('[sla]\nwarning = "lots"', "sla"),
+        ("[keys]\n'queue.down' = 3", "keys.queue.down"),
+    ],
+)
+def test_a_wrong_config_value_names_the_key_and_the_file(line: str, key: str, tmp_path: Path) -> None:
+    from standardiste.console.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: {key}")
+
+
+def test_a_wrong_config_value_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STANDARDISTE_LOG", str(tmp_path / "standardiste.log"))
+    path = tmp_path / "config.toml"
+    path.write_text('undo_seconds = "ten"\n', encoding="utf-8")
+    assert main(["--config", str(path)]) == 2
+    (error,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{path}: undo_seconds:" in error
+
+
+def test_unknown_config_keys_are_warned_about(tmp_path: Path) -> None:
+    from standardiste.console.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('undo_second = 5\n[profil]\nx = 1\n[profile]\nlanguage = ["fr"]\n', encoding="utf-8")
+    assert load_config(path).warnings == [
+        "unknown key 'undo_second'",
+        "unknown key 'profil'",
+        "unknown key 'profile.language'",
+    ]
+
+
+def test_a_profile_with_only_languages_works() -> None:
+    from standardiste.console.agent_profile import profile_of
+    from standardiste.console.model import Channel
+
+    profile = profile_of({"profile": {"languages": ["fr", "de"]}})
+    assert profile is not None
+    assert profile.languages == ("fr", "de")
+    assert profile.channels == {Channel.EMAIL: 1}
+
+
+async def test_unknown_theme_keys_and_binding_ids_are_said_at_start_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app_harness import make_app
+
+    app = make_app(
+        tmp_path,
+        config_text='agent = "alice"\ntheme = "solarised"\nbel = false\n'
+        '[keys]\n"queue.dwn" = "x"\n"queue.down" = "j"\n"outbox.retry" = "R"\n',
+    )
+    with caplog.at_level("WARNING"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+    config = tmp_path / "config.toml"
+    expected = [
+        f"{config}: unknown key 'bel'",
+        f"{config}: unknown theme 'solarised' (ctrl+p lists the themes)",
+        f"{config}: [keys]: unknown binding id 'queue.dwn' (? lists them)",
+    ]
+    assert [m for m in said if m.startswith(str(config))] == expected
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("config ")]
+    assert logged == [f"config {m}" for m in expected]

@@ -1,0 +1,91 @@
+"""What the config file may say, so that what it says wrongly is warned about instead of silently ignored.
+
+A mistyped key (`undo_second`, `[profil]`), a theme that does not exist or a `[keys]` entry naming no binding
+would otherwise do nothing at all, and the user would think the console ignores them. Load time checks the keys
+(`unknown_keys`); the app, which knows its themes and bindings, checks those (`unknown_names`). Both give
+sentences for a notice at start and a line in the log.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from textual.binding import Binding
+
+# The top-level keys and tables of config.toml (README "Configuration"); the tables' own keys are checked by
+# their readers, except the profile's, which are checked here.
+TOP_LEVEL = frozenset(
+    {
+        "agent",
+        "name",
+        "theme",
+        "undo_seconds",
+        "bell",
+        "supervisor",
+        "keys",
+        "sla",
+        "dispositions",
+        "routing",
+        "presence",
+        "profile",
+        "team",
+        "alerts",
+        "workspaces",
+    }
+)
+PROFILE = frozenset({"seniority", "languages", "channels", "capacity", "name"})
+# Every module that declares bindings of its own (besides console/actions.py): imported for their ids only.
+_BINDING_MODULES = (
+    "standardiste.console.app",
+    "standardiste.console.workspace_screen",
+    "standardiste.console.outbox_screen",
+    "standardiste.console.help_screen",
+    "standardiste.console.quitting",
+    "standardiste.console.wallboard",
+    "standardiste.console.dialogs",
+    "standardiste.console.macro_picker",
+    "standardiste.widgets.composer",
+    "standardiste.widgets.prompt_line",
+)
+
+
+def unknown_keys(raw: Mapping[str, Any]) -> list[str]:
+    """Sentences naming the keys of the file that nothing reads."""
+    warnings = [f"unknown key {key!r}" for key in raw if key not in TOP_LEVEL]
+    profile = raw.get("profile")
+    if isinstance(profile, Mapping):
+        warnings += [f"unknown key 'profile.{key}'" for key in profile if key not in PROFILE]
+    team = raw.get("team")
+    if isinstance(team, Mapping):
+        for agent, table in team.items():
+            if isinstance(table, Mapping):
+                warnings += [f"unknown key 'team.{agent}.{key}'" for key in table if key not in PROFILE]
+    return warnings
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the console declares: what `[keys]` may remap."""
+    from .actions import ACTIONS
+
+    ids = {action.id for action in ACTIONS}
+    for name in _BINDING_MODULES:
+        module = importlib.import_module(name)
+        classes = [value for value in vars(module).values() if isinstance(value, type)]
+        for cls in classes:
+            for binding in getattr(cls, "BINDINGS", None) or ():
+                if isinstance(binding, Binding) and binding.id:
+                    ids.add(binding.id)
+    return ids
+
+
+def unknown_names(theme: str, keys: Iterable[str], themes: Iterable[str], ids: Iterable[str]) -> list[str]:
+    """Sentences naming a theme that does not exist and `[keys]` entries that name no binding."""
+    themes = set(themes)
+    ids = set(ids)
+    warnings = []
+    if theme not in themes:
+        warnings.append(f"unknown theme {theme!r} (ctrl+p lists the themes)")
+    warnings += [f"[keys]: unknown binding id {key!r} (? lists them)" for key in keys if key not in ids]
+    return warnings
