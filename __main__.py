@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="a fresh temporary workspace with simulated traffic"
     )
     parser.add_argument(
-        "--rate", type=float, default=30.0, help="with --demo: contacts per minute (default 30)"
+        "--rate", type=float, default=12.0, help="with --demo: contacts per minute (default 12, for ten colleagues and you)"
     )
     parser.add_argument("--seed", type=int, help="with --demo: make the simulated traffic reproducible")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -341,6 +341,11 @@ def _start_demo_simulator(db: Path, rate: float, seed: int | None, stop: threadi
 
     thread = threading.Thread(target=run, name="demo-simulator", daemon=True)
     thread.start()
+    # The colleagues who take their share of the traffic (a contact centre, not one agent alone).
+    from .console.demo_team import Colleagues
+
+    colleagues = Colleagues(db, seed=seed)
+    threading.Thread(target=colleagues.run, args=(stop,), name="demo-colleagues", daemon=True).start()
     return thread
 
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from standardiste.backends.base import Accept, EndChat, HangUp, PlaceCallback, Reply, SetStatus, WrapUp
-from standardiste.backends.base import CallbackOutcome as Outcome
+from standardiste.backends.base import SetStatus
 from standardiste.backends.local.commands import perform
 from standardiste.backends.local.workspace import Workspace
 from standardiste.console.agent_profile import AgentProfile, team_from_config
+from standardiste.console.demo_team import Timing, Work, advance, start_work
 from standardiste.console.model import Channel, Conversation, Customer, Presence, Priority, State
 from standardiste.console.presence import PresenceRules, idle_change
 from standardiste.console.routing import RoutingRules, is_breached
@@ -111,21 +111,7 @@ def seed_team(ws: Workspace, presence: Presence = Presence.OFFLINE) -> dict[str,
     return profiles
 
 
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """Handling times (uniform ranges, seconds) and SLA targets of one run."""
-
-    talk: tuple[float, float]
-    wrap: float
-    chat: tuple[float, float]
-    callback: tuple[float, float]
-    email: tuple[float, float]
-    targets: dict[str, float]
-
-    def policy(self) -> SlaPolicy:
-        return SlaPolicy.from_config(self.targets)
-
-
+# Timing, Work and one agent's handling of an item live in console/demo_team.py (the demo's colleagues).
 # Sped-up time for the process test: a call lasts about a second, the SLAs are seconds.
 FAST = Timing(
     talk=(0.8, 1.6),
@@ -196,79 +182,6 @@ def feed(ws: Workspace, arrival: Arrival, created_at: float, policy: SlaPolicy) 
 
 
 # ---------------------------------------------------------------------------------------------- the work
-
-
-@dataclass(slots=True)
-class Work:
-    """One item in hand and the steps left, each (delay after the previous one, name); `due`: the next one."""
-
-    conversation_id: str
-    channel: Channel
-    steps: list[tuple[float, str]]
-    due: float
-    call_id: str = ""
-
-    @property
-    def finished(self) -> bool:
-        return not self.steps
-
-
-def start_work(
-    ws: Workspace, agent_id: str, conversation: Conversation, rng: random.Random, timing: Timing
-) -> Work:
-    """What an agent does on taking an item: answer a call or chat, dial a callback; plan the rest."""
-    cid = conversation.id
-    call_id = ""
-    match conversation.channel:
-        case Channel.PHONE:
-            perform(ws, Accept(conversation_id=cid, agent_id=agent_id))
-            steps = [(rng.uniform(*timing.talk), "hang_up"), (timing.wrap, "wrap_up")]
-        case Channel.CHAT:
-            perform(ws, Accept(conversation_id=cid, agent_id=agent_id))
-            perform(
-                ws, Reply(conversation_id=cid, agent_id=agent_id, body="Bonjour, je regarde votre commande.")
-            )
-            steps = [(rng.uniform(*timing.chat), "end_chat"), (timing.wrap, "wrap_up")]
-        case Channel.CALLBACK:
-            placed = perform(ws, PlaceCallback(conversation_id=cid, agent_id=agent_id))
-            assert placed.conversation is not None
-            call_id = placed.conversation.id
-            steps = [(rng.uniform(*timing.callback), "hang_up_callback"), (timing.wrap, "wrap_up_callback")]
-        case _:
-            steps = [(rng.uniform(*timing.email), "reply_and_solve")]
-    return Work(cid, conversation.channel, steps, ws.now() + steps[0][0], call_id)
-
-
-def step_work(ws: Workspace, agent_id: str, work: Work, step: str) -> None:
-    cid = work.conversation_id
-    if step == "hang_up":
-        perform(ws, HangUp(conversation_id=cid, agent_id=agent_id))
-    elif step == "end_chat":
-        perform(ws, EndChat(conversation_id=cid, agent_id=agent_id))
-    elif step == "wrap_up":
-        perform(ws, WrapUp(conversation_id=cid, agent_id=agent_id, disposition="resolved"))
-    elif step == "hang_up_callback":
-        perform(ws, HangUp(conversation_id=work.call_id, agent_id=agent_id))
-    elif step == "wrap_up_callback":
-        perform(ws, WrapUp(conversation_id=work.call_id, agent_id=agent_id, disposition="resolved"))
-        perform(ws, Outcome(conversation_id=cid, agent_id=agent_id, reached=True))
-    elif step == "reply_and_solve":
-        perform(ws, Reply(conversation_id=cid, agent_id=agent_id, body="Votre remboursement est en cours."))
-        perform(ws, SetStatus(conversation_id=cid, agent_id=agent_id, state=State.SOLVED))
-    else:
-        raise ValueError(step)
-
-
-def advance(ws: Workspace, agent_id: str, work: Work, now: float) -> int:
-    """Do the steps due by `now`; returns how many were done (`work.finished` tells the end)."""
-    done = 0
-    while work.steps and work.due <= now:
-        _, step = work.steps.pop(0)
-        step_work(ws, agent_id, work, step)
-        done += 1
-        if work.steps:
-            work.due += work.steps[0][0]
-    return done
 
 
 # ---------------------------------------------------------------------------------------------- the agent process

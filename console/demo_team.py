@@ -1,0 +1,225 @@
+"""Simulated colleagues at work, for `--demo` (and the team tests): a contact centre that works, not one agent.
+
+The demo's simulator plays the customers at 30 contacts a minute; without colleagues all of it fell on the one
+person trying the console, and within minutes the wallboard read 94% abandonment. Here the simulator's team
+(`SIM_TEAM`, the people who handled the backfilled history) comes online and works as agents do, through the
+same rules as the console: each takes the next item with `next_best` (skills, languages, capacity, wrap-up),
+answers a call or a chat, dials a callback, replies to a mail, then hangs up, wraps up or solves after a
+plausible handling time. Between two items a colleague takes a breath, so the queue still holds work for the
+person at the keyboard.
+
+`Work`, `start_work`, `step_work` and `advance` are one agent's handling of one item, shared with
+tests/team_agent.py (twelve agent processes, and a virtual-clock peak hour).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..backends.base import Accept, BackendError, EndChat, HangUp, PlaceCallback, Reply, SetStatus, WrapUp
+from ..backends.base import CallbackOutcome as Outcome
+from ..backends.local.commands import perform
+from ..backends.local.simulated_backfill import SIM_TEAM
+from ..backends.local.workspace import Workspace
+from .model import Channel, Conversation, Presence, State
+from .routing import RoutingRules
+from .sla import SlaPolicy
+from .team import next_best
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Handling times (uniform ranges, seconds) and SLA targets of one run."""
+
+    talk: tuple[float, float]
+    wrap: float
+    chat: tuple[float, float]
+    callback: tuple[float, float]
+    email: tuple[float, float]
+    targets: dict[str, float] = field(default_factory=dict)
+
+    def policy(self) -> SlaPolicy:
+        return SlaPolicy.from_config(self.targets)
+
+
+# The demo's pace: faster than life (a call of 20 s to a minute), so that the board moves while you watch.
+DEMO = Timing(talk=(20.0, 60.0), wrap=5.0, chat=(30.0, 90.0), callback=(20.0, 45.0), email=(15.0, 40.0))
+# A breath between two items, so that work still waits for the person at the keyboard.
+BREATH = (3.0, 10.0)
+
+# What a colleague writes, in the customer's language (English elsewhere).
+CHAT_OPENING = {
+    "fr": "Bonjour, je regarde votre commande.",
+    "de": "Guten Tag, ich sehe mir Ihre Bestellung an.",
+    "es": "Hola, estoy revisando su pedido.",
+    "it": "Buongiorno, sto controllando il suo ordine.",
+    "nl": "Goedendag, ik bekijk uw bestelling.",
+    "en": "Hello, I am looking at your order.",
+}
+MAIL_ANSWER = {
+    "fr": "Bonjour,\n\nVotre remboursement est en cours : comptez deux jours ouvrés.\n\nCordialement",
+    "de": "Guten Tag,\n\nIhre Erstattung ist unterwegs: rechnen Sie mit zwei Werktagen.\n\nMit freundlichen Grüßen",
+    "es": "Hola,\n\nSu reembolso está en curso: cuente dos días hábiles.\n\nUn saludo",
+    "it": "Buongiorno,\n\nIl rimborso è in corso: conti due giorni lavorativi.\n\nCordiali saluti",
+    "en": "Hello,\n\nYour refund is on its way: allow two working days.\n\nKind regards",
+}
+
+
+@dataclass(slots=True)
+class Work:
+    """One item in hand and the steps left, each (delay after the previous one, name); `due`: the next one."""
+
+    conversation_id: str
+    channel: Channel
+    steps: list[tuple[float, str]]
+    due: float
+    call_id: str = ""
+    language: str = "en"
+
+    @property
+    def finished(self) -> bool:
+        return not self.steps
+
+
+def start_work(
+    ws: Workspace, agent_id: str, conversation: Conversation, rng: random.Random, timing: Timing
+) -> Work:
+    """What an agent does on taking an item: answer a call or chat, dial a callback; plan the rest."""
+    cid = conversation.id
+    call_id = ""
+    language = conversation.language
+    match conversation.channel:
+        case Channel.PHONE:
+            perform(ws, Accept(conversation_id=cid, agent_id=agent_id))
+            steps = [(rng.uniform(*timing.talk), "hang_up"), (timing.wrap, "wrap_up")]
+        case Channel.CHAT:
+            perform(ws, Accept(conversation_id=cid, agent_id=agent_id))
+            opening = CHAT_OPENING.get(language, CHAT_OPENING["en"])
+            perform(ws, Reply(conversation_id=cid, agent_id=agent_id, body=opening))
+            steps = [(rng.uniform(*timing.chat), "end_chat"), (timing.wrap, "wrap_up")]
+        case Channel.CALLBACK:
+            placed = perform(ws, PlaceCallback(conversation_id=cid, agent_id=agent_id))
+            assert placed.conversation is not None
+            call_id = placed.conversation.id
+            steps = [(rng.uniform(*timing.callback), "hang_up_callback"), (timing.wrap, "wrap_up_callback")]
+        case _:
+            steps = [(rng.uniform(*timing.email), "reply_and_solve")]
+    return Work(cid, conversation.channel, steps, ws.now() + steps[0][0], call_id, language)
+
+
+def step_work(ws: Workspace, agent_id: str, work: Work, step: str) -> None:
+    cid = work.conversation_id
+    if step == "hang_up":
+        perform(ws, HangUp(conversation_id=cid, agent_id=agent_id))
+    elif step == "end_chat":
+        perform(ws, EndChat(conversation_id=cid, agent_id=agent_id))
+    elif step == "wrap_up":
+        perform(ws, WrapUp(conversation_id=cid, agent_id=agent_id, disposition="resolved"))
+    elif step == "hang_up_callback":
+        perform(ws, HangUp(conversation_id=work.call_id, agent_id=agent_id))
+    elif step == "wrap_up_callback":
+        perform(ws, WrapUp(conversation_id=work.call_id, agent_id=agent_id, disposition="resolved"))
+        perform(ws, Outcome(conversation_id=cid, agent_id=agent_id, reached=True))
+    elif step == "reply_and_solve":
+        answer = MAIL_ANSWER.get(work.language, MAIL_ANSWER["en"])
+        perform(ws, Reply(conversation_id=cid, agent_id=agent_id, body=answer))
+        perform(ws, SetStatus(conversation_id=cid, agent_id=agent_id, state=State.SOLVED))
+    else:
+        raise ValueError(step)
+
+
+def advance(ws: Workspace, agent_id: str, work: Work, now: float) -> int:
+    """Do the steps due by `now`; returns how many were done (`work.finished` tells the end)."""
+    done = 0
+    while work.steps and work.due <= now:
+        _, step = work.steps.pop(0)
+        step_work(ws, agent_id, work, step)
+        done += 1
+        if work.steps:
+            work.due += work.steps[0][0]
+    return done
+
+
+@dataclass(slots=True)
+class _Colleague:
+    agent_id: str
+    in_hand: list[Work] = field(default_factory=list)
+    rested_at: float = 0.0  # takes the next item from then on
+
+
+class Colleagues:
+    """The simulator's team at work on a workspace file, in one thread (`run`) or stepped by hand (`step`)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        seed: int | None = None,
+        timing: Timing = DEMO,
+        breath: tuple[float, float] = BREATH,
+        rules: RoutingRules | None = None,
+        poll: float = 0.5,
+        team: tuple[str, ...] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.rng = random.Random(seed)
+        self.timing = timing
+        self.breath = breath
+        self.rules = rules or RoutingRules()
+        self.poll = poll
+        self.team = [_Colleague(agent_id) for agent_id in (team or tuple(a for a, _, _ in SIM_TEAM))]
+        self.handled = 0
+
+    def come_in(self, ws: Workspace) -> None:
+        now = ws.now()
+        # Only the people the workspace knows (the simulator's backfill writes them).
+        self.team = [c for c in self.team if ws.agent(c.agent_id) is not None]
+        for colleague in self.team:
+            ws.set_presence(colleague.agent_id, Presence.AVAILABLE)
+            # Not all at the same second: the first ones start at once, the others within a breath.
+            colleague.rested_at = now + self.rng.uniform(0.0, self.breath[1])
+
+    def leave(self, ws: Workspace) -> None:
+        for colleague in self.team:
+            ws.set_presence(colleague.agent_id, Presence.OFFLINE)
+
+    def step(self, ws: Workspace, now: float | None = None) -> None:
+        at = ws.now() if now is None else now
+        for colleague in self.team:
+            for work in list(colleague.in_hand):
+                try:
+                    advance(ws, colleague.agent_id, work, at)
+                except BackendError as error:  # the customer hung up, someone took it over: let it go
+                    log.info("%s drops %s: %s", colleague.agent_id, work.conversation_id, error)
+                    work.steps.clear()
+                if work.finished:
+                    colleague.in_hand.remove(work)
+                    colleague.rested_at = at + self.rng.uniform(*self.breath)
+                    self.handled += 1
+            # Chats run side by side (routing caps them by capacity); anything else is one at a time.
+            busy = any(work.channel is not Channel.CHAT for work in colleague.in_hand)
+            if busy or at < colleague.rested_at:
+                continue
+            taken = next_best(ws, colleague.agent_id, at, self.rules)
+            if taken is None:
+                continue
+            try:
+                colleague.in_hand.append(start_work(ws, colleague.agent_id, taken, self.rng, self.timing))
+            except BackendError as error:
+                log.info("%s could not start %s: %s", colleague.agent_id, taken.id, error)
+
+    def run(self, stop: threading.Event) -> None:
+        ws = Workspace(self.path)
+        try:
+            self.come_in(ws)
+            while not stop.wait(self.poll):
+                self.step(ws)
+            self.leave(ws)
+        finally:
+            ws.close()
