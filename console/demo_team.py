@@ -25,7 +25,7 @@ from ..backends.base import CallbackOutcome as Outcome
 from ..backends.local.commands import perform
 from ..backends.local.simulated_backfill import SIM_TEAM
 from ..backends.local.workspace import Workspace
-from .model import Channel, Conversation, Presence, State
+from .model import EMAIL_LIKE, Channel, Conversation, Presence, State
 from .routing import RoutingRules
 from .sla import SlaPolicy
 from .team import next_best
@@ -134,6 +134,22 @@ def step_work(ws: Workspace, agent_id: str, work: Work, step: str) -> None:
         raise ValueError(step)
 
 
+def resume_work(ws: Workspace, conversation: Conversation, rng: random.Random, timing: Timing) -> Work | None:
+    """The rest of the work on an item an agent already holds (the backfill leaves some open in their hands)."""
+    state, channel = conversation.state, conversation.channel
+    if channel in (Channel.PHONE, Channel.CHAT) and state is State.WRAP_UP:
+        steps = [(timing.wrap, "wrap_up")]
+    elif channel is Channel.PHONE and state in (State.CONNECTED, State.ON_HOLD):
+        steps = [(rng.uniform(*timing.talk), "hang_up"), (timing.wrap, "wrap_up")]
+    elif channel is Channel.CHAT and state is State.ACTIVE:
+        steps = [(rng.uniform(*timing.chat), "end_chat"), (timing.wrap, "wrap_up")]
+    elif channel in EMAIL_LIKE and state in (State.NEW, State.OPEN):
+        steps = [(rng.uniform(*timing.email), "reply_and_solve")]
+    else:
+        return None  # ringing, waiting on the customer, a callback: left as it is
+    return Work(conversation.id, channel, steps, ws.now() + steps[0][0], "", conversation.language)
+
+
 def advance(ws: Workspace, agent_id: str, work: Work, now: float) -> int:
     """Do the steps due by `now`; returns how many were done (`work.finished` tells the end)."""
     done = 0
@@ -180,8 +196,16 @@ class Colleagues:
         now = ws.now()
         # Only the people the workspace knows (the simulator's backfill writes them).
         self.team = [c for c in self.team if ws.agent(c.agent_id) is not None]
+        held: dict[str, list[Conversation]] = {}
+        for conversation in ws.conversations():
+            if conversation.assignee and not conversation.is_closed:
+                held.setdefault(conversation.assignee, []).append(conversation)
         for colleague in self.team:
             ws.set_presence(colleague.agent_id, Presence.AVAILABLE)
+            for conversation in held.get(colleague.agent_id, []):
+                work = resume_work(ws, conversation, self.rng, self.timing)
+                if work is not None:
+                    colleague.in_hand.append(work)
             # Not all at the same second: the first ones start at once, the others within a breath.
             colleague.rested_at = now + self.rng.uniform(0.0, self.breath[1])
 

@@ -47,6 +47,13 @@ def test_colleagues_answer_the_simulated_customers_and_the_board_stays_plausible
     assert len(abandoned) < len(live) / 3, (len(abandoned), len(live))
     # And work still waits for the person at the keyboard.
     assert any(r[2] is None and r[1] in ("new", "ringing", "waiting", "requested") for r in rows)
+    # What the backfill left in their hands (a call "connected" since the morning) is finished too.
+    stale = ws.db.execute(
+        "SELECT id, state FROM conversations WHERE created_at <= ? AND assignee LIKE 'sim-%' "
+        "AND state IN ('connected', 'on_hold', 'active', 'wrap_up', 'open')",
+        (start,),
+    ).fetchall()
+    assert stale == []
     colleagues.leave(ws)
     assert not [a for a in ws.agents() if a.id.startswith("sim-") and a.presence is not Presence.OFFLINE]
     ws.close()
