@@ -432,10 +432,12 @@ class StandardisteApp(PlainNotify):
         self.storage.clear("outbox")
         self._done_texts[entry_id] = done
         if delay > 0:
-            self._undoable.append((entry_id, done or command.kind.value))
-            self.notify(
-                f"{done or command.kind.value} in {delay:.0f}s — ctrl+z to undo", timeout=min(delay, 5)
-            )
+            from .command_words import command_words
+
+            # The undo toast says what was undone in words ("marking Anna Müller's email solved").
+            words = command_words(command, self.store.conversations.get(command.conversation_id))
+            self._undoable.append((entry_id, words))
+            self.notify(f"{done or words} in {delay:.0f}s — ctrl+z to undo", timeout=min(delay, 5))
         return True
 
     def _outcome(self, entry: OutboxEntry, outcome: CommandResult | BaseException) -> None:
