@@ -30,7 +30,7 @@ from ..widgets.customer_card import CustomerCard
 from ..widgets.key_hints import KeyHints
 from ..widgets.offer_banner import OfferBanner
 from ..widgets.prompt_line import PromptLine
-from ..widgets.queue_list import CHANNEL_LABEL, QueueList
+from ..widgets.queue_list import CHANNEL_LABEL, QueueHeader, QueueList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
 from .actions import ACTIONS, BY_NAME
@@ -128,6 +128,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ViewBar(id="viewbar")
+                yield QueueHeader(id="queue-header")
                 yield Static(
                     "Nothing waiting for you. New calls, chats and mail appear here as they arrive.\n"
                     "n takes the next item · 6 shows everyone's · ? lists the keys",

@@ -11,16 +11,20 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Self
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.dom import NoScreen
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ..console.model import Channel, Conversation, Priority, State
 from ..console.sanitize import sanitize
@@ -59,11 +63,78 @@ NO_STYLE = Style()
 
 
 def _fit(text: str, width: int) -> str:
+    """`text` in exactly `width` terminal cells: a CJK character or an emoji takes two, so len() would
+    push every column after a Chinese or Japanese name out of line."""
     if width <= 0:
         return ""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Cell widths of the flexible columns for one list width (the header and every row share them)."""
+
+    compact: bool  # a narrow list: the channel shows as its symbol only, the owner column is shorter
+    channel: int
+    name: int
+    subject: int
+    owner: int
+
+
+# Cells taken by the fixed columns: state 9, waited 6+1, SLA mark+6+1, language 3, priority 1+1, mark 1,
+# the space after the name, the space before the owner.
+_FIXED = 9 + 7 + 8 + 3 + 2 + 1 + 1 + 1
+
+
+def columns(width: int) -> Columns:
+    """Widths that use the space: below 90 cells (the list beside the detail at 120 columns, or the whole
+    of an 80-column screen) the channel's word and most of the owner give their room to the name and
+    subject; the name takes 45% of what is left, 10 to 24 cells, the subject the rest."""
+    compact = width < 90
+    channel, owner = (2, 6) if compact else (7, 8)
+    rest = max(20, width - _FIXED - channel - owner)
+    name = max(10, min(24, rest * 9 // 20))
+    return Columns(compact, channel, name, rest - name, owner)
+
+
+HEADER_TITLES = ("State", "Waited", "SLA", "Lg", "Customer", "Subject", "Owner")
+
+
+def header_text(width: int) -> str:
+    """The column titles over the rows, placed with the same widths as `QueueList._row`."""
+    cols = columns(width)
+    state, waited, sla, lang, name, subject, owner = HEADER_TITLES
+    return (
+        _fit("" if cols.compact else "Channel", cols.channel - 1)
+        + " "
+        + _fit(state, 9)
+        + waited.rjust(6)
+        + " "
+        + " "
+        + _fit(sla, 6)
+        + " "
+        + _fit(lang, 3)
+        + "P "
+        + " "
+        + _fit(name, cols.name)
+        + " "
+        + _fit(subject, cols.subject)
+        + " "
+        + _fit(owner, cols.owner)
+    )
+
+
+class QueueHeader(Widget):
+    """One line of column titles above the queue list, as wide as the list."""
+
+    DEFAULT_CSS = """
+    QueueHeader { height: 1; color: $foreground 60%; text-style: bold; }
+    """
+
+    def render(self) -> Text:
+        return Text(header_text(self.size.width), no_wrap=True, overflow="crop")
 
 
 class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -299,14 +370,12 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             owner_style = self._style("warning")
         name_style = self._style("unread") if c.unread else NO_STYLE
         state = STATE_LABEL.get(c.state, c.state.value)
-        fixed = 7 + 1 + 9 + 7 + 1 + 7 + 1 + 3 + 2 + 9
-        rest = max(10, width - fixed)
-        name_width = min(22, max(10, rest // 3))
-        subject_width = max(0, rest - name_width)
-        tags = (" [" + ",".join(c.tags) + "]") if c.tags and subject_width > 30 else ""
+        cols = columns(width)
+        tags = (" [" + ",".join(c.tags) + "]") if c.tags and cols.subject > 30 else ""
         typing = "…" if self.store.typing(c.id, now) else ""
+        label = CHANNEL_LABEL[c.channel]
         return [
-            Segment(_fit(CHANNEL_LABEL[c.channel], 7) + " ", channel_style),
+            Segment(_fit(label[0] if cols.compact else label, cols.channel - 1) + " ", channel_style),
             Segment(_fit(state, 9), self._style("dim") if c.is_closed else NO_STYLE),
             Segment(waited.rjust(6) + " "),
             Segment(SLA_MARK[sla_state], sla_style),
@@ -314,9 +383,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_fit(sanitize(c.language.upper(), single_line=True), 3), self._style("dim")),
             Segment(PRIORITY_MARK[c.priority] + " "),
             Segment("*" if c.id in self.marked else ("●" if c.unread else " "), self._style("unread")),
-            Segment(
-                _fit(sanitize(c.customer_name, single_line=True) + typing, name_width - 2) + " ", name_style
-            ),
-            Segment(_fit(sanitize(c.subject + tags, single_line=True), subject_width)),
-            Segment(" " + _fit(sanitize(owner, single_line=True), 8), owner_style),
+            Segment(_fit(sanitize(c.customer_name, single_line=True) + typing, cols.name) + " ", name_style),
+            Segment(_fit(sanitize(c.subject + tags, single_line=True), cols.subject)),
+            Segment(" " + _fit(sanitize(owner, single_line=True), cols.owner), owner_style),
         ]
