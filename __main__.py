@@ -11,9 +11,11 @@ inside the console or the wallboard, which Textual shows on the screen but would
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -130,7 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def respect_dumb_terminal(environ: MutableMapping[str, str]) -> None:
+    """TERM=dumb means no colour, as NO_COLOR does: Textual reads NO_COLOR (monochrome), but with TERM=dumb
+    Rich finds no colour system and Textual then writes truecolor. So a dumb terminal is given NO_COLOR and the
+    16-colour system (Textual reads TEXTUAL_COLOR_SYSTEM once, when imported: this runs before any import of
+    it). What the user set stays."""
+    if environ.get("TERM", "").strip().lower() == "dumb":
+        environ.setdefault("NO_COLOR", "1")
+        environ.setdefault("TEXTUAL_COLOR_SYSTEM", "standard")
+
+
 def main(argv: list[str] | None = None) -> int:
+    respect_dumb_terminal(os.environ)
     args = build_parser().parse_args(argv)
     from .console.logfile import setup_logging
 

@@ -160,3 +160,77 @@ async def test_unknown_theme_keys_and_binding_ids_are_said_at_start_and_logged(
     assert [m for m in said if m.startswith(str(config))] == expected
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("config ")]
     assert logged == [f"config {m}" for m in expected]
+
+
+def _wallboard_output(tmp_path: Path, term: str) -> bytes:
+    """The wallboard's first screens on a real pty with this TERM (its colours are the console's)."""
+    import fcntl
+    import os
+    import select
+    import signal
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    from standardiste.backends.local import Workspace
+
+    db = tmp_path / "w.db"
+    Workspace(db).close()
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TEXTUAL_COLOR_SYSTEM", "COLORTERM")}
+    env.update(TERM=term, STANDARDISTE_LOG=str(tmp_path / "standardiste.log"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "standardiste", "supervise", "--db", str(db)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + 30
+    try:
+        # Until the wallboard has drawn its tiles (their borders), then a little more for the first refresh.
+        while time.monotonic() < deadline and output.count(b"\xe2\x94") < 200:
+            if select.select([master], [], [], 0.1)[0]:
+                output += os.read(master, 65536)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        os.close(master)
+    return output
+
+
+def _colours(output: bytes) -> tuple[set[str], set[int]]:
+    """The colour codes of every SGR sequence: extended ones (`38;2` truecolor, `38;5` 256) and basic ones."""
+    import re
+
+    extended: set[str] = set()
+    basic: set[int] = set()
+    for params in re.findall(rb"\x1b\[([0-9;]*)m", output):
+        codes = [int(p) for p in params.split(b";") if p]
+        index = 0
+        while index < len(codes):
+            code = codes[index]
+            if code in (38, 48) and index + 1 < len(codes):
+                extended.add(f"{code};{codes[index + 1]}")
+                index += 5 if codes[index + 1] == 2 else 3
+                continue
+            if 30 <= code <= 47 or 90 <= code <= 107:
+                basic.add(code)
+            index += 1
+    return extended, basic
+
+
+def test_term_dumb_gets_no_colour(tmp_path: Path) -> None:
+    # The test can fail: at TERM=xterm-256color the wallboard is in colour (256-colour codes: 38;5;N).
+    extended, _ = _colours(_wallboard_output(tmp_path, "xterm-256color"))
+    assert extended
+    extended, basic = _colours(_wallboard_output(tmp_path, "dumb"))
+    assert extended == set()  # neither truecolor nor 256 colours
+    # What is left of the 16 colours is greys (NO_COLOR's monochrome): black, white, bright black and white.
+    assert basic <= {30, 37, 40, 47, 90, 97, 100, 107}
