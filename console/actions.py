@@ -171,7 +171,7 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ),
     ConsoleAction("work.tag", "plus", "tag", "Tag", "Add or remove tags", "Work", CommandKind.TAGS),
     ConsoleAction(
-        "work.priority", "p", "priority", "Priority", "Cycle the priority", "Work", CommandKind.SET_PRIORITY
+        "work.priority", "p", "priority", "Priority", "Pick the priority", "Work", CommandKind.SET_PRIORITY
     ),
     ConsoleAction("work.snooze", "z", "snooze", "Snooze", "Hide until a time", "Work", CommandKind.SNOOZE),
     ConsoleAction(

@@ -422,16 +422,20 @@ class ContactActions:
             self._send(Tags(conversation_id=conversation.id, add=add, remove=remove), done="Tags saved")
 
     def action_priority(self) -> None:
+        """A picker, most urgent first: a cycle went through urgent → low silently."""
         conversation = self._target()
-        if conversation and self._guard(conversation, CommandKind.SET_PRIORITY):
-            nxt = Priority((conversation.priority + 1) % len(Priority))
-            self._send(
-                SetPriority(conversation_id=conversation.id, priority=nxt),
-                done=f"Priority {nxt.name.lower()}",
-            )
+        if conversation is None or not self._guard(conversation, CommandKind.SET_PRIORITY):
+            return
+        options = [
+            (p.name.lower(), p.name.lower() + ("  (now)" if p is conversation.priority else ""))
+            for p in sorted(Priority, reverse=True)
+        ]
+        self.app.push_screen(
+            PickDialog("Priority", options), lambda name: name and self._set_priority(name, conversation)
+        )
 
-    def _set_priority(self, name: str) -> None:
-        conversation = self._target()
+    def _set_priority(self, name: str, conversation: Conversation | None = None) -> None:
+        conversation = conversation or self._target()
         if conversation is None:
             return
         try:
@@ -439,7 +443,15 @@ class ContactActions:
         except KeyError:
             self.notify("priority: low, normal, high or urgent", severity="warning")
             return
-        self._send(SetPriority(conversation_id=conversation.id, priority=priority), done=f"Priority {name}")
+        before = conversation.priority.name.lower()
+        if priority is conversation.priority:
+            self.notify(f"Priority stays {before}.")
+            return
+        who = sanitize(conversation.customer_name, single_line=True)
+        self._send(
+            SetPriority(conversation_id=conversation.id, priority=priority),
+            done=f"Priority of {who}'s {conversation.channel.value}: {before} → {priority.name.lower()}",
+        )
 
     def _set_state(self, name: str) -> None:
         conversation = self._target()
