@@ -234,3 +234,26 @@ def test_term_dumb_gets_no_colour(tmp_path: Path) -> None:
     assert extended == set()  # neither truecolor nor 256 colours
     # What is left of the 16 colours is greys (NO_COLOR's monochrome): black, white, bright black and white.
     assert basic <= {30, 37, 40, 47, 90, 97, 100, 107}
+
+
+def test_pyproject_gives_setuptools_nothing_to_warn_about() -> None:
+    """`pip install -e .` printed ~120 lines of setuptools warnings, for two causes checked here: the license
+    as a TOML table (deprecated: an SPDX string) and folders of data files missing from `packages`."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert isinstance(pyproject["project"]["license"], str)
+    setuptools = pyproject["tool"]["setuptools"]
+    packages = set(setuptools["packages"])
+    # Every folder inside a shipped package that holds files is a package of its own in the configuration
+    # (the root's folders are the repository's: tests, docs, bench are not shipped).
+    missing = []
+    for package in sorted(packages - {"standardiste"}):
+        folder = ROOT.joinpath(*package.split(".")[1:])
+        for sub in folder.iterdir():
+            if sub.is_dir() and sub.name != "__pycache__" and any(f.is_file() for f in sub.iterdir()):
+                name = f"{package}.{sub.name}"
+                if name not in packages:
+                    missing.append(name)
+    assert missing == []
+    for package, patterns in setuptools["package-data"].items():
+        assert package in packages
+        assert all("/" not in pattern for pattern in patterns), "data of a sub-folder belongs to that folder"
