@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -33,6 +34,7 @@ from ..widgets.prompt_line import PromptLine
 from ..widgets.queue_list import CHANNEL_LABEL, QueueHeader, QueueList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
+from ..widgets.view_tabs import Tab, fit_tabs
 from .actions import ACTIONS, BY_NAME
 from .actions_bulk import BulkActions
 from .actions_compose import ComposeActions
@@ -234,14 +236,20 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
 
     def _draw_view_bar(self) -> None:
         view = self.views[self.current]
-        parts = [f"{self.queue.cursor + 1}/{len(view)} │" if len(view) else "0/0 │"]
-        for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1):
-            mark = "▶" if name == self.current else " "
-            parts.append(f"{mark}{index} {title} {len(self.views[name])}")
+        bar = self.query_one(ViewBar)
+        position = f"{self.queue.cursor + 1}/{len(view)} │  " if len(view) else "0/0 │  "
         flt = f"   / {view.filter.text}" if view.filter.text else ""
         if self.marked:
             flt += f"   * {len(self.marked)} marked"
-        self.query_one(ViewBar).update(Text("  ".join(parts) + flt, no_wrap=True, overflow="ellipsis"))
+        tabs = [
+            Tab(str(index), title, len(self.views[name]), name == self.current)
+            for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1)
+        ]
+        # The filter may be cut (ellipsis), the active view never: the tabs get what the position leaves,
+        # less a little of the filter so that one is seen.
+        room = (bar.content_region.width or 200) - cell_len(position) - min(cell_len(flt), 12)
+        line = position + fit_tabs(tabs, max(10, room)) + flt
+        bar.update(Text(line, no_wrap=True, overflow="ellipsis"))
 
     # ------------------------------------------------------------------------------------------ moving
 
