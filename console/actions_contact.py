@@ -271,10 +271,33 @@ class ContactActions:
             return
         self.app.push_screen(
             PickDialog("Merge into this conversation", others),
-            lambda other: (
-                other and self._send(Merge(conversation_id=conversation.id, other_id=other), done="Merged")
-            ),
+            lambda other: other and self._confirm_merge(conversation, other),
         )
+
+    def _confirm_merge(self, conversation: Conversation, other_id: str) -> None:
+        """A merge moves every message and closes the other one: asked first, naming both, and held in the
+        undo window like a close (ctrl+z withdraws it before it is done)."""
+        other = self.main.store.conversations.get(other_id)
+        if other is None:
+            return
+
+        def named(c: Conversation) -> str:
+            return f"{c.channel.value} “{sanitize(c.subject, single_line=True)[:40]}”"
+
+        question = (
+            f"Merge {named(other)} into {named(conversation)}? "
+            f"Its messages move here, in time order, and it is closed."
+        )
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._send(
+                    Merge(conversation_id=conversation.id, other_id=other_id),
+                    undo=True,
+                    done=f"Merged {named(other)} into {named(conversation)}",
+                )
+
+        self.app.push_screen(ConfirmDialog(question), answer)
 
     # ------------------------------------------------------------------------------------------ closing
 

@@ -85,7 +85,11 @@ class Transcript(ScrollView, can_focus=True):
 
     def add(self, message: Message) -> None:
         at_end = self.scroll_offset.y >= self.max_scroll_y - 1
-        self.messages.append(message)
+        # A merge brings older messages in: each goes to its place in time (a new one, at the end).
+        index = len(self.messages)
+        while index and self.messages[index - 1].created_at > message.created_at:
+            index -= 1
+        self.messages.insert(index, message)
         self._layout()
         if at_end:
             self.scroll_end(animate=False, immediate=True)

@@ -327,8 +327,9 @@ class Workspace:
         return message_from_row(row)
 
     def messages(self, conversation_id: str | int) -> list[Message]:
+        # In time order, not insertion order: a merge brings older messages into a conversation.
         rows = self.db.execute(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY created_at, id",
             (local_id(conversation_id),),
         )
         return [message_from_row(r) for r in rows]
