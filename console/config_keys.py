@@ -14,8 +14,9 @@ from typing import Any
 
 from textual.binding import Binding
 
-# The top-level keys and tables of config.toml (README "Configuration"); the tables' own keys are checked by
-# their readers, except the profile's, which are checked here.
+from .model import Channel
+
+# The top-level keys and tables of config.toml (README "Configuration").
 TOP_LEVEL = frozenset(
     {
         "agent",
@@ -36,6 +37,27 @@ TOP_LEVEL = frozenset(
     }
 )
 PROFILE = frozenset({"seniority", "languages", "channels", "capacity", "name"})
+# The keys each table's reader looks at (routing.py, presence.py, sla.py); [alerts] refuses unknown ones itself.
+TABLES: dict[str, frozenset[str]] = {
+    "routing": frozenset(
+        {
+            "order",
+            "breach_rise",
+            "breach_ceiling",
+            "priority_weight",
+            "new_hire_channels",
+            "blocks",
+            "parked_states",
+            "wrap_up_blocks",
+            "offer_timeout",
+            "decline_cooldown",
+            "scan_limit",
+            "push",
+        }
+    ),
+    "presence": frozenset({"idle_away", "reasons", "return_on_input", "heartbeat", "gone_after"}),
+    "sla": frozenset({*(channel.value for channel in Channel), "tags", "priority_factors", "warning"}),
+}
 # Every module that declares bindings of its own (besides console/actions.py): imported for their ids only.
 _BINDING_MODULES = (
     "standardiste.console.app",
@@ -54,6 +76,10 @@ _BINDING_MODULES = (
 def unknown_keys(raw: Mapping[str, Any]) -> list[str]:
     """Sentences naming the keys of the file that nothing reads."""
     warnings = [f"unknown key {key!r}" for key in raw if key not in TOP_LEVEL]
+    for table_name, known in TABLES.items():
+        table = raw.get(table_name)
+        if isinstance(table, Mapping):
+            warnings += [f"unknown key '{table_name}.{key}'" for key in table if key not in known]
     profile = raw.get("profile")
     if isinstance(profile, Mapping):
         warnings += [f"unknown key 'profile.{key}'" for key in profile if key not in PROFILE]

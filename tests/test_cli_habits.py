@@ -119,10 +119,17 @@ def test_unknown_config_keys_are_warned_about(tmp_path: Path) -> None:
     from standardiste.console.config import load_config
 
     path = tmp_path / "config.toml"
-    path.write_text('undo_second = 5\n[profil]\nx = 1\n[profile]\nlanguage = ["fr"]\n', encoding="utf-8")
+    path.write_text(
+        'undo_second = 5\n[profil]\nx = 1\n[profile]\nlanguage = ["fr"]\n'
+        '[routing]\nordr = ["phone"]\npush = true\n[presence]\nidle = "5m"\n[sla]\nphone = "20s"\nfone = "1m"\n',
+        encoding="utf-8",
+    )
     assert load_config(path).warnings == [
         "unknown key 'undo_second'",
         "unknown key 'profil'",
+        "unknown key 'routing.ordr'",
+        "unknown key 'presence.idle'",
+        "unknown key 'sla.fone'",
         "unknown key 'profile.language'",
     ]
 
@@ -257,3 +264,15 @@ def test_pyproject_gives_setuptools_nothing_to_warn_about() -> None:
     for package, patterns in setuptools["package-data"].items():
         assert package in packages
         assert all("/" not in pattern for pattern in patterns), "data of a sub-folder belongs to that folder"
+
+
+@pytest.mark.parametrize(("document", "section"), [("README.md", "## Configuration"), ("docs/routing.md", "## Config")])
+def test_the_documented_config_examples_give_no_warning(document: str, section: str, tmp_path: Path) -> None:
+    """The key lists of config_keys.py must know every key the documentation shows."""
+    from standardiste.console.config import load_config
+
+    text = (ROOT / document).read_text(encoding="utf-8")
+    example = text.split(section, 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "config.toml"
+    path.write_text(example, encoding="utf-8")
+    assert load_config(path).warnings == []
