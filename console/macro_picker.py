@@ -42,6 +42,16 @@ def describe_actions(macro: Macro) -> str:
     return " · ".join(parts)
 
 
+class _AtOnceInput(Input):
+    """Enter answers within the key, not through a Submitted message handled later: the focus has moved to
+    the next field before the next key typed ahead is read (console/key_order.py lets it go only then)."""
+
+    async def action_submit(self) -> None:
+        screen = self.screen
+        if isinstance(screen, MacroPicker):
+            await screen.submitted(self)
+
+
 class MacroPicker(ModalScreen[FilledMacro | None]):
     DEFAULT_CSS = """
     MacroPicker { align: center middle; }
@@ -85,7 +95,7 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
         with Vertical(id="dialog"):
             yield Static(self._title(), classes="-title", id="title")
             with Vertical(id="pick"):
-                yield Input(
+                yield _AtOnceInput(
                     value=self.initial_query,
                     placeholder="Filter: name, shortcut or words of the text",
                     id="filter",
@@ -103,7 +113,7 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
         # Keys stay in the filter line: the list follows up/down from there, as in a palette.
         self.query_one("#macros", OptionList).can_focus = False
         self._refilter()
-        self.query_one("#filter", Input).focus()
+        self.set_focus(self.query_one("#filter", Input))
 
     def _title(self) -> Text:
         language = self.context.language
@@ -172,7 +182,13 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
     async def _selected(self, event: OptionList.OptionSelected) -> None:
         await self._choose(self.shown[int(event.option.id or 0)])
 
-    @on(Input.Submitted, "#filter")
+    async def submitted(self, field: Input) -> None:
+        """Enter in the filter or a value, answered within the key (see `_AtOnceInput`)."""
+        if field.id == "filter":
+            await self._filter_submitted()
+        else:
+            self._field_submitted(field)
+
     async def _filter_submitted(self) -> None:
         macro = self.highlighted_macro()
         if macro is None:
@@ -204,12 +220,12 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
         widgets: list[Static | Input] = []
         for index, name in enumerate(self.asking):
             widgets.append(Static(Text(macro.label(name))))
-            widgets.append(Input(placeholder=name, id=f"var-{index}", classes="-variable"))
+            widgets.append(_AtOnceInput(placeholder=name, id=f"var-{index}", classes="-variable"))
         await fields.mount_all(widgets)
         self.add_class("-form")
         self._show_preview()
         self.query_one("#hint", Static).update(Text(FORM_HINT))
-        self.query_one("#var-0", Input).focus()
+        self.set_focus(self.query_one("#var-0", Input))
 
     @on(Input.Changed, ".-variable")
     def _field_changed(self) -> None:
@@ -218,13 +234,11 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
     def _field_inputs(self) -> list[Input]:
         return list(self.query_one("#fields", VerticalScroll).query(Input))
 
-    @on(Input.Submitted, ".-variable")
-    def _field_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def _field_submitted(self, field: Input) -> None:
         inputs = self._field_inputs()
-        position = inputs.index(event.input)
+        position = inputs.index(field)
         if position + 1 < len(inputs) and not all(clean_value(i.value) for i in inputs[position + 1 :]):
-            inputs[position + 1].focus()
+            self.set_focus(inputs[position + 1])
             return
         self._finish()
 
@@ -237,7 +251,7 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
             error = Text("Needed: ")
             error.append(", ".join(self.chosen.label(self.asking[i]) for i in empty))
             self.query_one("#form-error", Static).update(error)
-            inputs[empty[0]].focus()
+            self.set_focus(inputs[empty[0]])
             return
         self.dismiss(self.chosen.fill(self.context, answers))
 
@@ -248,7 +262,7 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
             inputs = self._field_inputs()
             focused = self.focused
             if isinstance(focused, Input) and focused in inputs:
-                inputs[(inputs.index(focused) + step) % len(inputs)].focus()
+                self.set_focus(inputs[(inputs.index(focused) + step) % len(inputs)])
             return
         options = self.query_one("#macros", OptionList)
         if options.option_count:
@@ -261,6 +275,6 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
             self.chosen = None
             self._show_preview()
             self.query_one("#hint", Static).update(Text(PICK_HINT))
-            self.query_one("#filter", Input).focus()
+            self.set_focus(self.query_one("#filter", Input))
             return
         self.dismiss(None)
