@@ -286,14 +286,11 @@ class StandardisteApp(PlainNotify):
                     return
                 if self.config.bell:
                     self.bell()
-                from .sanitize import sanitize
+                from .ring_toast import ringing_for, show_ring
 
-                self.notify(
-                    f"☎ {sanitize(conversation.customer_name, single_line=True)} is calling "
-                    f"({conversation.language.upper()}): press n or a",
-                    title="Incoming call",
-                    timeout=4,
-                )
+                # One toast for every call ringing for me, replacing the last one (they stacked up).
+                show_ring(self, ringing_for(self.store.conversations.values(), me))
+                return
 
     async def on_event(self, event: events.Event) -> None:
         # Every key or click is input, whichever widget takes it: the idle rule needs to know.
