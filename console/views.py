@@ -67,6 +67,15 @@ class Scope:
     states: frozenset[State] | None = None
 
 
+# The values a field can match; a value outside them finds nothing, so the filter says so as it is typed.
+KNOWN_VALUES: dict[str, frozenset[str]] = {
+    "channel": frozenset(c.value for c in Channel),
+    "state": frozenset(s.value for s in State),
+    "prio": frozenset(p.name.lower() for p in Priority),
+    "sla": frozenset(s.value for s in SlaState),
+}
+
+
 @dataclass(slots=True)
 class Filter:
     """The `/` filter: free words match customer, subject, tag, id; `field:value` terms narrow further."""
@@ -88,9 +97,17 @@ class Filter:
         for part in parts:
             name, sep, value = part.partition(":")
             if sep and name.lower() in cls.FIELDS:
-                parsed.fields.setdefault(name.lower(), []).append(value.lower())
-            elif sep and name and not value:
+                field_name = name.lower()
+                parsed.fields.setdefault(field_name, []).append(value.lower())
+                known = KNOWN_VALUES.get(field_name)
+                if known is not None and value and value.lower() not in known:
+                    parsed.errors.append(f"no {field_name} {value!r} ({', '.join(sorted(known))})")
+            elif sep and name.isalpha() and not value.startswith("/"):  # not a URL's scheme
+                # `foo:bar` was searched as the words "foo:bar" without a word: say the field is unknown.
+                # It is still searched as text (a subject may hold "ref:1042"), and the agent knows why.
                 parsed.errors.append(f"unknown field {name!r}")
+                if value:
+                    parsed.words.append(part.casefold())
             else:
                 parsed.words.append(part.casefold())
         return parsed

@@ -43,13 +43,17 @@ from .model import Channel, Conversation, Message
 from .sanitize import safe_text, sanitize
 from .sla import format_duration
 from .store import Changes
-from .views import VIEW_SCOPES, ViewSet
+from .views import VIEW_SCOPES, Filter, ViewSet
 
 if TYPE_CHECKING:
     from ..backends.base import Command
     from .app import StandardisteApp
 
 NARROW = 110
+EMPTY_MESSAGE = (
+    "Nothing waiting for you. New calls, chats and mail appear here as they arrive.\n"
+    "n takes the next item · 6 shows everyone's · ? lists the keys"
+)
 
 
 class ViewBar(Static):
@@ -111,6 +115,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         # Commands a macro adds once its reply, reviewed in the composer, is sent (tags, status...).
         self._macro_follow_up: dict[str, list[Command]] = {}
         self._typing_said = 0.0
+        self._empty_message = EMPTY_MESSAGE
 
     @property
     def main(self) -> StandardisteApp:
@@ -131,11 +136,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             with Vertical(id="left"):
                 yield ViewBar(id="viewbar")
                 yield QueueHeader(id="queue-header")
-                yield Static(
-                    "Nothing waiting for you. New calls, chats and mail appear here as they arrive.\n"
-                    "n takes the next item · 6 shows everyone's · ? lists the keys",
-                    id="empty",
-                )
+                yield Static(Text(EMPTY_MESSAGE), id="empty")
                 yield QueueList(
                     app.store, self.views["all"], me=app.me, sla=app.config.sla, clock=app.clock, id="queue"
                 )
@@ -232,13 +233,33 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         app = self.main
         self.query_one(StatusBar).show(app.store, app.me, app.clock(), self.views)
         self._draw_view_bar()
-        self.set_class(len(self.views[self.current]) == 0, "-empty")
+        view = self.views[self.current]
+        self.set_class(len(view) == 0, "-empty")
+        if len(view) == 0:
+            self._show_empty_message(view.filter.text, view.filter.errors)
+
+    def _show_empty_message(self, text: str, errors: list[str]) -> None:
+        """An empty list says why: nothing waiting, or nothing matching the filter typed."""
+        if text:
+            title = VIEW_SCOPES[self.current][0]
+            message = f"No match for “{text}” in {title}."
+            if errors:
+                message += "\n⚠ " + "; ".join(errors)
+            message += "\nesc clears the filter · 6 searches everyone's · 1 the unified queue"
+        else:
+            message = EMPTY_MESSAGE
+        if message != self._empty_message:
+            self._empty_message = message
+            # The filter is the agent's typing: plain text, never markup.
+            self.query_one("#empty", Static).update(Text(message))
 
     def _draw_view_bar(self) -> None:
         view = self.views[self.current]
         bar = self.query_one(ViewBar)
         position = f"{self.queue.cursor + 1}/{len(view)} │  " if len(view) else "0/0 │  "
         flt = f"   / {view.filter.text}" if view.filter.text else ""
+        if view.filter.errors:
+            flt += "  ⚠ " + "; ".join(view.filter.errors)
         if self.marked:
             flt += f"   * {len(self.marked)} marked"
         tabs = [
@@ -493,6 +514,10 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             self._apply_filter(value or "")
             if value is not None:
                 self.remove_class("-detail-open")  # on a narrow screen: the filtered list, not the old detail
+                errors = self.views[self.current].filter.errors
+                if errors:
+                    fields = "fields: " + ", ".join(Filter.FIELDS)
+                    self.notify(f"Filter: {'; '.join(errors)} ({fields})", severity="warning", timeout=6)
         self.queue.focus()
         if mode == "command" and value is not None:
             self.run_command_line(value)
@@ -511,10 +536,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         view = self.views[self.current]
         if text == view.filter.text:
             return  # opening or closing the prompt must not re-sort 100k rows
-        flt = view.set_filter(text, self.main.store.conversations.values(), self.main.clock())
+        # Its errors show in the view bar as it is typed, and in a toast on enter (a toast per key was noise).
+        view.set_filter(text, self.main.store.conversations.values(), self.main.clock())
         self.queue.set_view(view)
-        if flt.errors:
-            self.notify("; ".join(flt.errors), severity="warning", timeout=2)
         self.refresh_chrome()
 
     def run_command_line(self, line: str) -> None:
