@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..backends.base import (
+    BackendError,
     CommandKind,
     Note,
     Reply,
@@ -13,10 +14,20 @@ from ..backends.base import Typing as TypingCommand
 from ..widgets.composer import Composer, Outgoing
 from ..widgets.transcript import Transcript
 from .model import EMAIL_LIKE, Channel, Conversation
+from .reply_recipients import REPLIES, has_mail, reply_recipients
 
 if TYPE_CHECKING:
     from .macros import FilledMacro
     from .outbox import OutboxEntry
+
+
+# How the "a draft is waiting" notice names each kind, and the key that continues it.
+_DRAFT_WORDS = {
+    "reply": ("reply", "r"),
+    "reply_all": ("reply to all", "R"),
+    "forward": ("forward", "f"),
+    "note": ("note", "N"),
+}
 
 
 def _default_subject(subject: str, *, forward: bool) -> str:
@@ -56,30 +67,47 @@ class ComposeActions:
             self.open_conversation(conversation.id)
         self.add_class("-detail-open")
         draft = self.main.load_draft(conversation.id)
+        if draft is not None and kind in REPLIES and draft.kind in REPLIES:
+            kind = draft.kind  # r or R continues the reply being written as it was (its Cc says to whom)
+        if draft is not None and draft.kind != kind:
+            draft = None
         # The reply continues its draft, key included: sent twice (two consoles, a restart), it is one reply.
-        self.main.draft_keeper.begin(conversation.id, draft if draft and draft.kind == kind else None)
-        body = draft.body if draft and draft.kind == kind else ""
-        to: tuple[str, ...] = ()
-        cc: tuple[str, ...] = ()
-        if kind == "reply_all":
-            cc = self._last_cc()
-        if draft and draft.kind == kind:
-            to, cc = tuple(draft.to) or to, tuple(draft.cc) or cc
+        self.main.draft_keeper.begin(conversation.id, draft)
+        email = conversation.channel in EMAIL_LIKE
+        if draft is not None:
+            body, to, cc, bcc, subject = draft.body, draft.to, draft.cc, draft.bcc, draft.subject
+        else:
+            body, bcc, subject = "", (), ""
+            to, cc = self._recipients(kind, conversation) if email else ((), ())
         self.query_one(Composer).open(
             kind,
-            email=conversation.channel in EMAIL_LIKE,
+            email=email,
             body=body,
-            to=to,
-            cc=cc,
+            to=tuple(to),
+            cc=tuple(cc),
+            bcc=tuple(bcc),
+            subject=subject,
             default_subject=_default_subject(conversation.subject, forward=kind == "forward"),
         )
 
-    def _last_cc(self) -> tuple[str, ...]:
-        transcript = self.query_one(Transcript)
-        for message in reversed(transcript.messages):
-            if message.email is not None:
-                return tuple(message.email.cc) + tuple(message.email.to[1:])
-        return ()
+    def _recipients(self, kind: str, conversation: Conversation) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        messages = self.query_one(Transcript).messages
+        customer = self.main.store.customers.get(conversation.customer_id)
+        if kind in REPLIES and not has_mail(messages):
+            # The history is still loading (the agent pressed r at once): addressed as soon as it is here.
+            self.run_worker(self._address_when_loaded(conversation, kind), group="compose-to", exclusive=True)
+        return reply_recipients(kind, messages, customer.email if customer else "")
+
+    async def _address_when_loaded(self, conversation: Conversation, kind: str) -> None:
+        try:
+            messages = await self.main.hub.history(conversation.id)
+        except BackendError:
+            return  # the address on file stays
+        composer = self.query_one(Composer)
+        if conversation.id != self.open_id or not composer.is_open or composer.kind != kind:
+            return
+        customer = self.main.store.customers.get(conversation.customer_id)
+        composer.readdress(*reply_recipients(kind, messages, customer.email if customer else ""))
 
     def _restore_draft(self, cid: str) -> None:
         composer = self.query_one(Composer)
@@ -88,16 +116,21 @@ class ComposeActions:
             self.remove_class("-composing")
         draft = self.main.load_draft(cid)
         if draft is not None:
-            self.notify(f"A draft {draft.kind} is waiting: press r to continue it.", timeout=3)
+            words, key = _DRAFT_WORDS.get(draft.kind, (draft.kind, "r"))
+            self.notify(f"A draft {words} is waiting: press {key} to continue it.", timeout=3)
 
     def on_composer_edited(self, message: Composer.Edited) -> None:
-        self._last_draft = message.outgoing
+        outgoing = message.outgoing
+        if self.query_one(Composer).untouched(outgoing):
+            # Only what the composer opened with (the customer's address): no draft, as for an empty one.
+            outgoing = Outgoing(kind=outgoing.kind, body="")
+        self._last_draft = outgoing
         self._say_typing(True)
         if self._draft_timer is not None:
             self._draft_timer.stop()
         cid = self.open_id
         if cid:
-            self._draft_timer = self.set_timer(0.3, lambda: self.main.save_draft(cid, message.outgoing))
+            self._draft_timer = self.set_timer(0.3, lambda: self.main.save_draft(cid, outgoing))
 
     def _say_typing(self, typing: bool) -> None:
         """Tell other agents (collision warning) and the chat customer that I am typing, at most every 3 s."""
@@ -164,8 +197,15 @@ class ComposeActions:
             kind = "note"
             outgoing = Outgoing(kind=kind, body=command.body)
         else:
-            kind = "forward" if command.forward else "reply"
-            outgoing = Outgoing(kind=kind, body=command.body, to=command.to, cc=command.cc, bcc=command.bcc)
+            kind = "forward" if command.forward else "reply_all" if command.reply_all else "reply"
+            outgoing = Outgoing(
+                kind=kind,
+                body=command.body,
+                to=command.to,
+                cc=command.cc,
+                bcc=command.bcc,
+                subject=command.subject,
+            )
         app = self.main
         from .draft_keeper import Saved
 
@@ -233,6 +273,8 @@ class ComposeActions:
             if cid != self.open_id:
                 self.open_conversation(cid)
             self.add_class("-detail-open")
-            self.query_one(Composer).open("reply", email=conversation.channel in EMAIL_LIKE, body=filled.text)
+            email = conversation.channel in EMAIL_LIKE
+            to, cc = self._recipients("reply", conversation) if email else ((), ())
+            self.query_one(Composer).open("reply", email=email, body=filled.text, to=to, cc=cc)
         if filled.macro.needs_disposition(conversation.channel):
             self._ask_disposition(cid)

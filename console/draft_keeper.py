@@ -38,11 +38,6 @@ class Saved(StrEnum):
     SENT_ALREADY = "sent already"  # its key was sent from another console: the text is a new draft now
 
 
-def draft_kind(kind: str) -> str:
-    """The composer's kinds to the drafts file's: a reply-all is kept as a reply (its CC says the rest)."""
-    return "reply" if kind == "reply_all" else kind
-
-
 class DraftKeeper:
     """Drafts of one console user. `await open(path)`, then the methods below from the event loop."""
 
@@ -143,10 +138,11 @@ class DraftKeeper:
         """On the writer thread. A key sent already: the text is kept under a new key, then AlreadySent."""
         assert self.drafts is not None
         fields = {
-            "kind": draft_kind(outgoing.kind),
+            "kind": outgoing.kind,  # every composer kind is a draft kind, reply_all included
             "to": outgoing.to,
             "cc": outgoing.cc,
             "bcc": outgoing.bcc,
+            "subject": outgoing.subject,
         }
         if revive:
             self.drafts.revive(key)
@@ -181,4 +177,4 @@ class DraftKeeper:
                 self._loop.call_soon_threadsafe(self._on_error, f"The draft could not be saved: {error}")
 
 
-__all__ = ["DraftKeeper", "Saved", "draft_kind"]
+__all__ = ["DraftKeeper", "Saved"]

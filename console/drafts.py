@@ -73,6 +73,7 @@ class AlreadySent(Exception):
 
 class DraftKind(StrEnum):
     REPLY = "reply"
+    REPLY_ALL = "reply_all"  # kept as such: it comes back as a reply to all, not a plain reply
     NOTE = "note"
     FORWARD = "forward"
 

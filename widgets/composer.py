@@ -13,7 +13,7 @@ already sent and the composer already closed, not be appended to the reply being
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import events
@@ -121,6 +121,7 @@ class Composer(Vertical):
 
     kind = "reply"
     _last_outgoing: Outgoing | None = None
+    _opened: Outgoing | None = None  # what it opened with: its prefilled fields are not the agent's words
 
     def __init__(
         self,
@@ -186,6 +187,7 @@ class Composer(Vertical):
         self._last_outgoing = Outgoing(
             kind=kind, body=body, to=tuple(to), cc=tuple(cc), bcc=tuple(bcc), subject=subject
         )
+        self._opened = self._last_outgoing
         area.load_text(body)
         area.move_cursor(area.document.end)
         self.add_class("-open")
@@ -212,6 +214,26 @@ class Composer(Vertical):
             bcc=_addresses(self.query_one("#composer-bcc", Input).value),
             subject=self.query_one("#composer-subject", Input).value.strip(),
         )
+
+    def untouched(self, outgoing: Outgoing) -> bool:
+        """No text, and the fields as they opened: nothing the agent wrote would be lost without a draft."""
+        opened = self._opened
+        return (
+            opened is not None
+            and not outgoing.body.strip()
+            and (outgoing.kind, outgoing.to, outgoing.cc, outgoing.bcc, outgoing.subject)
+            == (opened.kind, opened.to, opened.cc, opened.bcc, opened.subject)
+        )
+
+    def readdress(self, to: tuple[str, ...], cc: tuple[str, ...]) -> None:
+        """The recipients it opened with, replaced (known late), unless the agent changed them already."""
+        opened = self._opened
+        current = self.outgoing()
+        if opened is None or (current.to, current.cc) != (opened.to, opened.cc):
+            return
+        self._opened = replace(opened, to=to, cc=cc)
+        self.query_one("#composer-to", Input).value = ", ".join(to)
+        self.query_one("#composer-cc", Input).value = ", ".join(cc)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A chat or a note has one field: tab is left to the screen.
