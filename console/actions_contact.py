@@ -391,6 +391,8 @@ class ContactActions:
         queues = sorted({c.queue for c in conversations} | {"general"})
         options = able + [(f"queue:{q}", f"Queue {sanitize(q, single_line=True)}") for q in queues]
         note = "Cannot take it now: " + ", ".join(unable) if unable else ""
+        if not able:
+            note += " · nobody can take it now: a queue keeps it waiting"
         labels = dict(options)
         self.app.push_screen(
             PickDialog("Transfer to", options, note=note),
@@ -409,7 +411,24 @@ class ContactActions:
 
     def _transfer_to(self, target: str) -> None:
         for conversation in self._targets():
+            why = self._transfer_refused(conversation, target)
+            if why:
+                self.notify(why, severity="warning", timeout=6)
+                continue
             self._transfer_one(conversation, target)
+
+    def _transfer_refused(self, conversation: Conversation, target: str) -> str:
+        """Why the agent named (`:transfer bob`, or one who went offline since the picker) cannot take it."""
+        kind, _, name = target.partition(":")
+        agent = self.main.store.agents.get(name or kind) if kind != "queue" else None
+        if agent is None:
+            return ""  # a queue, or a name the backend will refuse itself
+        load = Load.of(self.main.store.conversations.values(), agent.id)
+        why = transfer_refusal(agent, conversation, load, self.main.config.routing)
+        if why is None:
+            return ""
+        reason = agent.presence.value if why is Refusal.NOT_AVAILABLE else why.value
+        return f"Not transferred: {sanitize(agent.name, single_line=True)} cannot take it now ({reason})."
 
     def _transfer_one(self, conversation: Conversation, target: str) -> None:
         kind, _, name = target.partition(":")

@@ -58,3 +58,21 @@ async def test_transfer_offers_who_can_take_it_asks_then_releases_the_call(tmp_p
     moved = ws.require(call)
     # Bob's phone rings: the call is no longer connected to anyone until he answers it.
     assert (moved.assignee, moved.state) == ("bob", State.RINGING)
+
+
+async def test_transfer_by_command_to_an_agent_who_cannot_take_it_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    [call] = seed(db, [Contact(Channel.PHONE, "Anna Müller", "de", "Paket", age=40)])
+    _agents(db)
+    _connect_to_alice(db, call)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: call in app.store.conversations and "carol" in app.store.agents, pilot=pilot)
+        await pilot.pause()
+        app.workspace.queue.select_id(call)
+        await pilot.press("colon", *"transfer carol", "enter")
+        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await wait_for(lambda: any("Carol cannot take it now (offline)" in m for m in said()), pilot=pilot)
+        await pilot.pause(0.5)
+    moved = Workspace(db).require(call)
+    assert (moved.assignee, moved.state) == ("alice", State.CONNECTED)
