@@ -91,7 +91,7 @@ class Composer(Vertical):
         Binding("shift+tab", "field(-1)", "Previous field", show=False, id="composer.previous_field"),
     ]
     DEFAULT_CSS = """
-    Composer { height: auto; max-height: 16; border: round $primary; padding: 0 1; display: none; }
+    Composer { height: auto; max-height: 18; border: round $primary; padding: 0 1; display: none; }
     Composer.-open { display: block; }
     Composer.-note { border: round $warning; background: $warning 10%; }
     /* :focus too: Input's own `Input:focus` outranks `Composer Input`, and its tall border left the
@@ -101,7 +101,8 @@ class Composer(Vertical):
     Composer .-email-only { display: none; }
     Composer.-email .-email-only { display: block; }
     Composer ComposerText, Composer ComposerText:focus { height: 8; border: none; padding: 0; }
-    Composer #composer-title { text-style: bold; }
+    /* The hint wraps: cut at the width it ended `enter send · alt+` in a narrow chat column. */
+    Composer #composer-title { text-style: bold; width: 1fr; height: auto; }
     """
 
     class Submitted(Message):
