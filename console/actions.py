@@ -237,6 +237,9 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ConsoleAction(
         "view.missed", "7", "view('missed')", "Missed", "Missed and abandoned calls and chats", "Views"
     ),
+    ConsoleAction(
+        "view.snoozed", "8", "view('snoozed')", "Snoozed", "Snoozed items, with the time each wakes", "Views"
+    ),
     *(
         ConsoleAction(
             f"chat.session_{n}",

@@ -65,12 +65,14 @@ class Scope:
     owners: str = "mine"
     # Only these states (None: any).
     states: frozenset[State] | None = None
+    # Snoozed items: hidden until they wake ("hide"), or the only ones shown ("only", the snoozed view).
+    snoozed: str = "hide"
 
 
 # The values a field can match; a value outside them finds nothing, so the filter says so as it is typed.
 KNOWN_VALUES: dict[str, frozenset[str]] = {
     "channel": frozenset(c.value for c in Channel),
-    "state": frozenset(s.value for s in State),
+    "state": frozenset(s.value for s in State) | {"snoozed"},
     "prio": frozenset(p.name.lower() for p in Priority),
     "sla": frozenset(s.value for s in SlaState),
 }
@@ -129,7 +131,11 @@ def matcher(flt: Filter, *, me: str | None, now: float, sla: SlaPolicy) -> Calla
         elif name == "channel":
             tests.append(lambda c, w=wanted: c.channel.value in w)
         elif name == "state":
-            tests.append(lambda c, w=wanted: c.state.value in w)
+            # `state:snoozed` is not a state of the backend: the items snoozed now, whatever their state.
+            tests.append(
+                lambda c, w=wanted: c.state.value in w
+                or ("snoozed" in w and c.snoozed_until is not None and c.snoozed_until > now)
+            )
         elif name == "tag":
             tests.append(lambda c, w=wanted: any(t in w for t in c.tags))
         elif name == "queue":
@@ -202,6 +208,7 @@ class View:
         self._match: Callable[[Conversation], bool] = lambda c: True
         self.now = 0.0
         self.next_wake = FAR_FUTURE
+        self._snoozed = scope.snoozed  # hide | only | any (a `state:snoozed` filter: its matcher decides)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -235,8 +242,11 @@ class View:
             return False
         if scope.owners == "mine" and c.assignee not in (None, self.me):
             return False
-        if c.snoozed_until is not None and c.snoozed_until > self.now:
-            self.next_wake = min(self.next_wake, c.snoozed_until)
+        snoozed = c.snoozed_until is not None and c.snoozed_until > self.now
+        if snoozed:
+            # Hidden here until it wakes, or shown here until it wakes: either way the view changes then.
+            self.next_wake = min(self.next_wake, c.snoozed_until)  # type: ignore[type-var]
+        if (snoozed and self._snoozed == "hide") or (not snoozed and self._snoozed == "only"):
             return False
         return self._match(c)
 
@@ -245,6 +255,8 @@ class View:
         self.now = now
         self.next_wake = FAR_FUTURE
         self._match = matcher(self.filter, me=self.me, now=now, sla=self.sla)
+        asked = "snoozed" in self.filter.fields.get("state", ())
+        self._snoozed = "any" if asked and self.scope.snoozed == "hide" else self.scope.snoozed
         self._ids = SortedKeyList((c.id for c in conversations if self.accepts(c)), key=self.keys.__getitem__)
 
     def set_filter(self, text: str, conversations: Iterable[Conversation], now: float) -> Filter:
@@ -367,4 +379,5 @@ VIEW_SCOPES: dict[str, tuple[str, Scope]] = {
             states=frozenset({State.ABANDONED}),
         ),
     ),
+    "snoozed": ("Snoozed", Scope(snoozed="only")),
 }

@@ -137,6 +137,12 @@ class QueueHeader(Widget):
         return Text(header_text(self.size.width), no_wrap=True, overflow="crop")
 
 
+def snooze_label(wake: float, now: float) -> str:
+    """A snoozed item's state column (9 cells): when it wakes, local time (`zz 14:30`, `zz Wed 09`)."""
+    local = time.localtime(wake)
+    return time.strftime("zz %H:%M" if wake - now < 20 * 3600 else "zz %a %H", local)
+
+
 class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     """Rows of conversations. Posts `Highlighted` when the cursor moves and `Selected` on enter.
 
@@ -370,6 +376,8 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             owner_style = self._style("warning")
         name_style = self._style("unread") if c.unread else NO_STYLE
         state = STATE_LABEL.get(c.state, c.state.value)
+        if c.snoozed_until is not None and c.snoozed_until > now:
+            state = snooze_label(c.snoozed_until, now)
         cols = columns(width)
         tags = (" [" + ",".join(c.tags) + "]") if c.tags and cols.subject > 30 else ""
         typing = "…" if self.store.typing(c.id, now) else ""
