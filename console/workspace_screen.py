@@ -30,7 +30,7 @@ from ..widgets.composer import Composer, Outgoing
 from ..widgets.customer_card import CustomerCard
 from ..widgets.key_hints import KeyHints
 from ..widgets.offer_banner import OfferBanner
-from ..widgets.prompt_line import PromptLine
+from ..widgets.prompt_line import PromptCandidates, PromptLine
 from ..widgets.queue_list import CHANNEL_LABEL, QueueHeader, QueueList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
@@ -150,6 +150,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                     on_submit=self.on_composer_submitted, on_closed=self.on_composer_closed, id="composer"
                 )
         yield OfferBanner(id="offer")
+        yield PromptCandidates(id="prompt-candidates")
         yield PromptLine(self._prompt_done, id="prompt")
         yield KeyHints()
 

@@ -11,12 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.suggester import SuggestFromList
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 # (mode, the text typed, or None when cancelled with esc)
 PromptDone = Callable[[str, "str | None"], None]
+
+
+class PromptCandidates(Static):
+    """The `:` line's matching commands, above it: the completion is one of several, and tab cycles them."""
+
+    DEFAULT_CSS = """
+    PromptCandidates { height: 1; padding: 0 1; background: $panel; color: $foreground 60%; display: none; }
+    PromptCandidates.-shown { display: block; }
+    """
+
+    def show(self, candidates: list[str], chosen: int | None) -> None:
+        self.set_class(len(candidates) > 1, "-shown")
+        if len(candidates) <= 1:
+            return
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{len(candidates)} matches · tab cycles:  ")
+        # Start a little before the chosen one, so that cycling never hides it past the right edge.
+        first = max(0, (chosen or 0) - 2)
+        if first:
+            line.append("‹ ")
+        for index in range(first, len(candidates)):
+            line.append(candidates[index], "bold reverse" if index == chosen else "bold")
+            line.append("  ")
+        self.update(line)
 
 
 class PromptLine(Input):
@@ -35,10 +60,15 @@ class PromptLine(Input):
     def __init__(self, on_done: PromptDone, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.on_done = on_done
+        self._completions: list[str] = []
+        # While tab cycles: what was typed before the first tab, and the candidate shown now.
+        self._cycle: tuple[str, int] | None = None
 
     def open(self, mode: str, value: str = "", completions: list[str] | None = None) -> None:
         self.mode = mode
         self.suggester = SuggestFromList(completions or [], case_sensitive=False) if completions else None
+        self._completions = completions or []
+        self._cycle = None
         self.placeholder = (
             "filter: words, or lang:de channel:chat state:ringing tag:refund owner:me prio:high sla:breached"
             if mode == "filter"
@@ -60,6 +90,8 @@ class PromptLine(Input):
         if clear or was == "command":
             self.value = ""
         self.placeholder = self.HINT
+        self._completions = []
+        self._show_candidates([], None)
 
     def action_cancel(self) -> None:
         self.on_done(self.mode, None)
@@ -67,7 +99,39 @@ class PromptLine(Input):
     async def action_submit(self) -> None:
         self.on_done(self.mode, self.value)
 
+    def candidates(self, typed: str) -> list[str]:
+        """The completions that start with what is typed (a hundred or so: a scan per key is nothing)."""
+        folded = typed.casefold()
+        return [c for c in self._completions if c.casefold().startswith(folded)] if typed else []
+
+    def _show_candidates(self, candidates: list[str], chosen: int | None) -> None:
+        for line in self.screen.query(PromptCandidates) if self.is_mounted else ():
+            line.show(candidates, chosen)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.mode != "command":
+            return
+        if self._cycle is not None:
+            typed, index = self._cycle
+            options = self.candidates(typed)
+            if 0 <= index < len(options) and options[index] == self.value:
+                self._show_candidates(options, index)  # the tab's own change: keep cycling
+                return
+            self._cycle = None
+        self._show_candidates(self.candidates(self.value), None)
+
     async def action_complete(self) -> None:
+        if self.mode == "command" and self._completions:
+            # Several commands match: tab puts the first, tab again the next (the line above lists them).
+            typed, index = self._cycle if self._cycle is not None else (self.value, -1)
+            options = self.candidates(typed)
+            if len(options) > 1:
+                index = (index + 1) % len(options)
+                self._cycle = (typed, index)
+                self.value = options[index]
+                self.cursor_position = len(self.value)
+                self._show_candidates(options, index)
+                return
         if self._suggestion:
             self.value = self._suggestion
             self.cursor_position = len(self.value)
