@@ -171,6 +171,7 @@ class ComposeActions:
                 cc=outgoing.cc,
                 bcc=outgoing.bcc,
                 subject=outgoing.subject,
+                attachments=outgoing.attachments,
                 forward=outgoing.kind == "forward",
                 reply_all=outgoing.kind == "reply_all",
                 key=key,

@@ -2,7 +2,8 @@
 
 In a chat, enter sends and alt+enter (or ctrl+j) starts a new line, as in chat apps; in an email, enter is
 a new line and ctrl+s sends, as in mail clients. ctrl+e opens the text in $EDITOR. esc leaves the composer
-and keeps the draft. In an email, tab and shift+tab move between To, Cc, Bcc, subject and body (the
+and keeps the draft. ctrl+t attaches a file to an email (a path prompt, widgets/attach_prompt.py); the
+files are listed with their sizes. In an email, tab and shift+tab move between To, Cc, Bcc, subject and body (the
 composer's binding comes before the screen's tab, "next activity", which would leave the reply).
 
 Send and leave are carried out by a call, within the key that asks for them, not by messages that arrive
@@ -24,6 +25,10 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, TextArea
 
+from ..console.attach_files import human_size
+from ..console.model import Attachment
+from ..console.sanitize import sanitize
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -33,6 +38,7 @@ class Outgoing:
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
     subject: str = ""  # empty: the backend's default ("Re: " + the conversation's subject)
+    attachments: tuple[Attachment, ...] = ()  # files on this machine (`ref` is the path), read at send
 
 
 def _addresses(text: str) -> tuple[str, ...]:
@@ -89,6 +95,8 @@ class Composer(Vertical):
     BINDINGS = [
         Binding("tab", "field(1)", "Next field", show=False, id="composer.next_field"),
         Binding("shift+tab", "field(-1)", "Previous field", show=False, id="composer.previous_field"),
+        # Not ctrl+a: the text area's start of line.
+        Binding("ctrl+t", "attach", "Attach a file", show=False, id="composer.attach"),
     ]
     DEFAULT_CSS = """
     Composer { height: auto; max-height: 18; border: round $primary; padding: 0 1; display: none; }
@@ -99,6 +107,7 @@ class Composer(Vertical):
     Composer Input, Composer Input:focus { height: 1; border: none; padding: 0; margin: 0; }
     Composer Input:focus { background: $boost; }
     Composer .-email-only { display: none; }
+    Composer #composer-attachments { height: auto; color: $text-muted; }
     Composer.-email .-email-only { display: block; }
     Composer ComposerText, Composer ComposerText:focus { height: 8; border: none; padding: 0; }
     /* The hint wraps: cut at the width it ended `enter send · alt+` in a narrow chat column. */
@@ -121,6 +130,7 @@ class Composer(Vertical):
         pass
 
     kind = "reply"
+    _attachments: tuple[Attachment, ...] = ()
     _last_outgoing: Outgoing | None = None
     _opened: Outgoing | None = None  # what it opened with: its prefilled fields are not the agent's words
 
@@ -142,6 +152,7 @@ class Composer(Vertical):
         yield Input(placeholder="Cc", id="composer-cc", classes="-email-only")
         yield Input(placeholder="Bcc", id="composer-bcc", classes="-email-only")
         yield Input(placeholder="Subject", id="composer-subject", classes="-email-only")
+        yield Label("", id="composer-attachments", classes="-email-only")
         yield ComposerText(id="composer-text", soft_wrap=True, show_line_numbers=False)
 
     @property
@@ -183,6 +194,8 @@ class Composer(Vertical):
         subject_field = self.query_one("#composer-subject", Input)
         subject_field.value = subject
         subject_field.placeholder = f"Subject: {default_subject}" if default_subject else "Subject"
+        self._attachments = ()
+        self._show_attachments()
         area = self.text_area
         area.enter_sends = send_key == "enter"
         self._last_outgoing = Outgoing(
@@ -214,7 +227,32 @@ class Composer(Vertical):
             cc=_addresses(self.query_one("#composer-cc", Input).value),
             bcc=_addresses(self.query_one("#composer-bcc", Input).value),
             subject=self.query_one("#composer-subject", Input).value.strip(),
+            attachments=self._attachments,
         )
+
+    def action_attach(self) -> None:
+        from .attach_prompt import AttachPrompt
+
+        self.app.push_screen(AttachPrompt(), self._attached)
+
+    def _attached(self, attachment: Attachment | None) -> None:
+        if attachment is None:
+            return
+        if any(a.ref == attachment.ref for a in self._attachments):
+            # The same path again takes it off: the only way to change one's mind, and cheap to explain.
+            self._attachments = tuple(a for a in self._attachments if a.ref != attachment.ref)
+            self.app.notify(f"Removed {sanitize(attachment.filename, single_line=True)}", timeout=3)
+        else:
+            self._attachments = (*self._attachments, attachment)
+        self._show_attachments()
+        self._edited()
+
+    def _show_attachments(self) -> None:
+        label = self.query_one("#composer-attachments", Label)
+        files = [
+            f"{sanitize(a.filename, single_line=True)} ({human_size(a.size)})" for a in self._attachments
+        ]
+        label.update(Text("Attached: " + " · ".join(files) if files else "ctrl+t attach a file"))
 
     def untouched(self, outgoing: Outgoing) -> bool:
         """No text, and the fields as they opened: nothing the agent wrote would be lost without a draft."""
@@ -222,6 +260,7 @@ class Composer(Vertical):
         return (
             opened is not None
             and not outgoing.body.strip()
+            and not outgoing.attachments
             and (outgoing.kind, outgoing.to, outgoing.cc, outgoing.bcc, outgoing.subject)
             == (opened.kind, opened.to, opened.cc, opened.bcc, opened.subject)
         )
@@ -238,7 +277,7 @@ class Composer(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A chat or a note has one field: tab is left to the screen.
-        return action != "field" or self.has_class("-email")
+        return action not in ("field", "attach") or self.has_class("-email")
 
     def action_field(self, step: int) -> None:
         fields: list[Widget] = [self.query_one(f"#{i}", Input) for i in FIELD_IDS]
@@ -249,7 +288,7 @@ class Composer(Vertical):
 
     def send(self) -> None:
         outgoing = self.outgoing()
-        if not outgoing.body.strip():
+        if not outgoing.body.strip() and not outgoing.attachments:
             return
         submitted = self.Submitted(outgoing)
         if self._on_submit is not None:

@@ -20,6 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..console.attach_files import human_size
 from ..console.model import Channel, Direction, Message
 from ..console.sanitize import sanitize
 
@@ -163,7 +164,7 @@ class Transcript(ScrollView, can_focus=True):
             more = len(message.undecodable) - MAX_MARKS
             out.append((f"  ⚠ could not decode {more:,} more parts", "warning"))
         for attachment in message.attachments:
-            size = f"{attachment.size / 1024:.0f} KB" if attachment.size else "?"
+            size = human_size(attachment.size) if attachment.size else "?"  # 363 B, not "0 KB"
             name = sanitize(attachment.filename, single_line=True)
             kind = sanitize(attachment.content_type, single_line=True)[:100]
             out.append((f"  📎 {name}  ({kind}, {size})", "meta"))
