@@ -13,7 +13,7 @@ from textual.widgets import Static
 from .actions import BY_ID, GROUPS
 
 FILTER_HELP = (
-    "Filter (/): words match customer, subject, tag or id; fields: lang:de channel:chat state:ringing "
+    "Filter (/): words match customer, subject, tag or id; fields: lang:de channel:chat state:ringing|snoozed "
     "tag:refund queue:orders owner:me|none|NAME prio:high sla:warning|breached customer:NAME"
 )
 NARROW = 70  # terminal columns below which the help table has two columns, not three
