@@ -247,6 +247,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             if errors:
                 message += "\n⚠ " + "; ".join(errors)
             message += "\nesc clears the filter · 6 searches everyone's · 1 the unified queue"
+        elif self.current == "snoozed":
+            message = "Nothing snoozed. z snoozes the highlighted item; it waits here until it wakes."
         else:
             message = EMPTY_MESSAGE
         if message != self._empty_message:

@@ -12,6 +12,7 @@ from standardiste.console.sla import SlaPolicy
 from standardiste.console.store import Store
 from standardiste.console.views import VIEW_SCOPES, ViewSet
 from standardiste.widgets.queue_list import QueueList
+from textual.widgets import Static
 
 
 def _mail(index: int, snoozed_until: float | None = None) -> Conversation:
@@ -59,6 +60,9 @@ async def test_a_snoozed_mail_shows_in_view_8_with_its_wake_time(tmp_path: Path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(lambda: len(app.store.conversations) == 8, pilot=pilot)
         screen = app.workspace
+        await pilot.press("8")
+        await pilot.pause()
+        assert "Nothing snoozed" in screen.query_one("#empty", Static).render().plain  # type: ignore[union-attr]
         await pilot.press("4")  # the inbox; snooze the first mail for an hour
         await pilot.pause()
         queue = screen.query_one(QueueList)
