@@ -76,8 +76,9 @@ class ComposeActions:
         email = conversation.channel in EMAIL_LIKE
         if draft is not None:
             body, to, cc, bcc, subject = draft.body, draft.to, draft.cc, draft.bcc, draft.subject
+            attachments = draft.attachments
         else:
-            body, bcc, subject = "", (), ""
+            body, bcc, subject, attachments = "", (), "", ()
             to, cc = self._recipients(kind, conversation) if email else ((), ())
         self.query_one(Composer).open(
             kind,
@@ -87,6 +88,7 @@ class ComposeActions:
             cc=tuple(cc),
             bcc=tuple(bcc),
             subject=subject,
+            attachments=tuple(attachments),
             default_subject=_default_subject(conversation.subject, forward=kind == "forward"),
         )
 
@@ -206,6 +208,7 @@ class ComposeActions:
                 cc=command.cc,
                 bcc=command.bcc,
                 subject=command.subject,
+                attachments=command.attachments,
             )
         app = self.main
         from .draft_keeper import Saved

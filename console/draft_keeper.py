@@ -143,6 +143,7 @@ class DraftKeeper:
             "cc": outgoing.cc,
             "bcc": outgoing.bcc,
             "subject": outgoing.subject,
+            "attachments": outgoing.attachments,
         }
         if revive:
             self.drafts.revive(key)

@@ -39,6 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
+from .model import Attachment
 from .unwritten import DraftsUnwritable, Removed, Unwritten
 
 _SCHEMA = """
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS drafts (
     bcc_addrs       TEXT NOT NULL,
     subject         TEXT NOT NULL,
     updated_at      REAL NOT NULL,
-    reply_key       TEXT NOT NULL DEFAULT ''  -- the key its reply is sent with; '' in older files
+    reply_key       TEXT NOT NULL DEFAULT '',  -- the key its reply is sent with; '' in older files
+    attachments     TEXT NOT NULL DEFAULT '[]'  -- JSON: the files attached (their paths), '[]' in older files
 ) WITHOUT ROWID
 """
 
@@ -64,7 +66,9 @@ CREATE TABLE IF NOT EXISTS sent_keys (
 # How long the key of a sent draft is remembered: longer than any composer stays open.
 SENT_KEPT_SECONDS = 7 * 24 * 3600.0
 
-_COLUMNS = "conversation_id, kind, body, to_addrs, cc_addrs, bcc_addrs, subject, updated_at, reply_key"
+_COLUMNS = (
+    "conversation_id, kind, body, to_addrs, cc_addrs, bcc_addrs, subject, updated_at, reply_key, attachments"
+)
 
 
 class AlreadySent(Exception):
@@ -89,10 +93,13 @@ class Draft:
     subject: str = ""
     updated_at: float = 0.0
     key: str = ""  # the idempotency key of the reply it becomes
+    attachments: tuple[Attachment, ...] = ()  # files on this machine: `ref` is the path
 
     @property
     def is_empty(self) -> bool:
-        return not (self.body.strip() or self.to or self.cc or self.bcc or self.subject.strip())
+        return not (
+            self.body.strip() or self.to or self.cc or self.bcc or self.subject.strip() or self.attachments
+        )
 
 
 def _addresses(addresses: Iterable[str]) -> tuple[str, ...]:
@@ -122,6 +129,8 @@ class Drafts:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(drafts)")}
         if "reply_key" not in columns:  # a file from before keys: its drafts get one when next saved
             self._db.execute("ALTER TABLE drafts ADD COLUMN reply_key TEXT NOT NULL DEFAULT ''")
+        if "attachments" not in columns:  # a file from before attachments
+            self._db.execute("ALTER TABLE drafts ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'")
         self._db.execute(_SENT_SCHEMA)
         self._db.execute("DELETE FROM sent_keys WHERE sent_at < ?", (time.time() - SENT_KEPT_SECONDS,))
 
@@ -141,6 +150,7 @@ class Drafts:
         bcc: Iterable[str] = (),
         subject: str = "",
         key: str = "",
+        attachments: Iterable[Attachment] = (),
     ) -> Draft | None:
         """Store the draft of `conversation_id` (replacing any). Returns it, or None if it was empty.
         Raises `AlreadySent` if `key` is the key of a reply already sent (nothing is stored then)."""
@@ -156,6 +166,7 @@ class Drafts:
             subject=subject,
             updated_at=float(self.clock()),
             key=key,
+            attachments=tuple(attachments),
         )
         if draft.is_empty:
             self.discard(conversation_id)
@@ -163,7 +174,7 @@ class Drafts:
         with self._lock, self.unwritten.writing(draft):
             # One statement: a removal by another console cannot fall between a check and this write.
             cursor = self._conn().execute(
-                f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                f"INSERT OR REPLACE INTO drafts ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
                 "WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM sent_keys WHERE key = ?)",
                 (
                     conversation_id,
@@ -175,6 +186,7 @@ class Drafts:
                     subject,
                     draft.updated_at,
                     key,
+                    _attachments_json(draft.attachments),
                     key,
                     key,
                 ),
@@ -252,6 +264,7 @@ class Drafts:
                             bcc=pending.bcc,
                             subject=pending.subject,
                             key=pending.key,
+                            attachments=pending.attachments,
                         )
                 except DraftsUnwritable:
                     break  # still no space: the next flush tries again
@@ -267,6 +280,7 @@ class Drafts:
                         bcc=pending.bcc,
                         subject=pending.subject,
                         key=uuid.uuid4().hex,
+                        attachments=pending.attachments,
                     )
             return len(self.unwritten)
 
@@ -285,8 +299,12 @@ class Drafts:
         self.close()
 
 
-def _from_row(row: tuple[str, str, str, str, str, str, str, float, str]) -> Draft:
-    conversation_id, kind, body, to, cc, bcc, subject, updated_at, key = row
+def _attachments_json(attachments: tuple[Attachment, ...]) -> str:
+    return json.dumps([[a.filename, a.content_type, a.size, a.ref] for a in attachments])
+
+
+def _from_row(row: tuple[str, str, str, str, str, str, str, float, str, str]) -> Draft:
+    conversation_id, kind, body, to, cc, bcc, subject, updated_at, key, attachments = row
     return Draft(
         conversation_id=conversation_id,
         body=body,
@@ -297,6 +315,9 @@ def _from_row(row: tuple[str, str, str, str, str, str, str, float, str]) -> Draf
         subject=subject,
         updated_at=updated_at,
         key=key,
+        attachments=tuple(
+            Attachment(str(n), str(t), int(s), str(r)) for n, t, s, r in json.loads(attachments)
+        ),
     )
 
 

@@ -108,3 +108,30 @@ def test_the_transcript_lists_an_attachment_in_human_units() -> None:
     )
     lines = [text for text, _ in Transcript()._message_lines(message, 80)]
     assert any("note.txt  (text/plain, 363 B)" in line for line in lines), lines
+
+
+async def test_a_draft_keeps_its_attachments_across_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "workspace.db"
+    [mail] = seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice request", age=600)])
+    invoice = tmp_path / "invoice.txt"
+    invoice.write_bytes(b"x" * 1229)
+    for restart in (False, True):
+        app = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: mail in app.store.conversations, pilot=pilot)
+            await pilot.pause()
+            screen = app.workspace
+            screen.action_view("everyone")
+            assert screen.queue.select_id(mail)
+            await pilot.press("enter")
+            await wait_for(lambda: screen.open_id == mail, pilot=pilot)
+            composer = screen.query_one(Composer)
+            if not restart:
+                await pilot.press("r", *"Attached.", "ctrl+t", *str(invoice), "enter")
+                await wait_for(lambda: (d := app.load_draft(mail)) is not None and d.attachments, pilot=pilot)
+                await pilot.press("escape")
+                continue
+            await pilot.press("r")
+            assert composer.text_area.text == "Attached."
+            assert [a.filename for a in composer.outgoing().attachments] == ["invoice.txt"]
+            assert "invoice.txt (1.2 KB)" in str(composer.query_one("#composer-attachments", Label).render())

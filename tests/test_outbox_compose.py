@@ -63,7 +63,8 @@ async def test_the_sent_draft_goes_once_journalled_and_is_not_offered_again(tmp_
     # A draft left behind by a console killed after journalling (same key): removed at the next start.
     with contextlib.closing(sqlite3.connect(tmp_path / "drafts.db")) as connection:
         connection.execute(
-            "INSERT INTO drafts VALUES (?, 'reply', 'Dear John, it is attached', '[]', '[]', '[]', '', 1.0, ?)",
+            "INSERT INTO drafts (conversation_id, kind, body, to_addrs, cc_addrs, bcc_addrs, subject, updated_at, "
+            "reply_key) VALUES (?, 'reply', 'Dear John, it is attached', '[]', '[]', '[]', '', 1.0, ?)",
             (mail, entry.key),
         )
         connection.commit()

@@ -170,6 +170,7 @@ class Composer(Vertical):
         bcc: tuple[str, ...] = (),
         subject: str = "",
         default_subject: str = "",
+        attachments: tuple[Attachment, ...] = (),
     ) -> None:
         """`default_subject`: what the backend sends when the subject is left empty (shown as its hint)."""
         self.kind = kind
@@ -194,12 +195,18 @@ class Composer(Vertical):
         subject_field = self.query_one("#composer-subject", Input)
         subject_field.value = subject
         subject_field.placeholder = f"Subject: {default_subject}" if default_subject else "Subject"
-        self._attachments = ()
+        self._attachments = tuple(attachments)
         self._show_attachments()
         area = self.text_area
         area.enter_sends = send_key == "enter"
         self._last_outgoing = Outgoing(
-            kind=kind, body=body, to=tuple(to), cc=tuple(cc), bcc=tuple(bcc), subject=subject
+            kind=kind,
+            body=body,
+            to=tuple(to),
+            cc=tuple(cc),
+            bcc=tuple(bcc),
+            subject=subject,
+            attachments=self._attachments,
         )
         self._opened = self._last_outgoing
         area.load_text(body)
