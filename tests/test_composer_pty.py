@@ -40,3 +40,27 @@ def test_fields_typed_in_one_burst_with_tab_and_shift_tab(tmp_path: Path) -> Non
         assert state == [("new", None)]  # nothing typed landed on Emma
     finally:
         console.close()
+
+
+def test_an_attachment_typed_in_the_same_burst(tmp_path: Path) -> None:
+    """r, the body, ctrl+t, a path, enter, ctrl+s at once: the path goes to the prompt (not into the body)
+    and the file with the reply."""
+    db = tmp_path / "workspace.db"
+    john, _ = seed(db, MAILS, now=time.time())
+    invoice = tmp_path / "invoice.txt"
+    invoice.write_bytes(b"x" * 363)
+    console = PtyConsole(tmp_path, db, size=(140, 40))
+    try:
+        console.read_until("Invoice request")
+        console.write("\r")
+        console.read_until("customer0@example.com")
+        console.write(f"rHere it is\x14{invoice}\r\x13")
+        wait(lambda: console.outbound() != [], 15, "no reply was sent")
+        time.sleep(0.3)
+        rows = console.query(
+            "SELECT conversation_id, body, attachments FROM messages WHERE direction = 'outbound'"
+        )
+        assert [(int(r[0]), r[1]) for r in rows] == [(local_id(john), "Here it is")]  # type: ignore[call-overload]
+        assert [(a["filename"], a["size"]) for a in json.loads(str(rows[0][2]))] == [("invoice.txt", 363)]
+    finally:
+        console.close()
