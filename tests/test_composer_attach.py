@@ -118,17 +118,19 @@ async def test_a_draft_keeps_its_attachments_across_a_restart(tmp_path: Path) ->
     for restart in (False, True):
         app = make_app(tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(lambda: mail in app.store.conversations, pilot=pilot)
+            await wait_for(lambda app=app: mail in app.store.conversations, pilot=pilot)
             await pilot.pause()
             screen = app.workspace
             screen.action_view("everyone")
             assert screen.queue.select_id(mail)
             await pilot.press("enter")
-            await wait_for(lambda: screen.open_id == mail, pilot=pilot)
+            await wait_for(lambda screen=screen: screen.open_id == mail, pilot=pilot)
             composer = screen.query_one(Composer)
             if not restart:
                 await pilot.press("r", *"Attached.", "ctrl+t", *str(invoice), "enter")
-                await wait_for(lambda: (d := app.load_draft(mail)) is not None and d.attachments, pilot=pilot)
+                await wait_for(
+                    lambda app=app: (d := app.load_draft(mail)) is not None and bool(d.attachments), pilot=pilot
+                )
                 await pilot.press("escape")
                 continue
             await pilot.press("r")
