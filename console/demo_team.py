@@ -25,7 +25,7 @@ from ..backends.base import CallbackOutcome as Outcome
 from ..backends.local.commands import perform
 from ..backends.local.simulated_backfill import SIM_TEAM
 from ..backends.local.workspace import Workspace
-from .model import EMAIL_LIKE, Channel, Conversation, Presence, State
+from .model import EMAIL_LIKE, WAITING_STATES, Channel, Conversation, Presence, State
 from .routing import RoutingRules
 from .sla import SlaPolicy
 from .team import next_best
@@ -52,6 +52,9 @@ class Timing:
 DEMO = Timing(talk=(20.0, 60.0), wrap=5.0, chat=(30.0, 90.0), callback=(20.0, 45.0), email=(15.0, 40.0))
 # A breath between two items, so that work still waits for the person at the keyboard.
 BREATH = (3.0, 10.0)
+# The person at the keyboard has the first pick: colleagues take nothing until something has waited this long
+# (a call rings for you first; a chat waits for you a moment).
+FIRST_PICK = 12.0
 
 # What a colleague writes, in the customer's language (English elsewhere).
 CHAT_OPENING = {
@@ -182,6 +185,7 @@ class Colleagues:
         rules: RoutingRules | None = None,
         poll: float = 0.5,
         team: tuple[str, ...] | None = None,
+        first_pick: float = FIRST_PICK,
     ) -> None:
         self.path = Path(path)
         self.rng = random.Random(seed)
@@ -191,6 +195,7 @@ class Colleagues:
         self.poll = poll
         self.team = [_Colleague(agent_id) for agent_id in (team or tuple(a for a, _, _ in SIM_TEAM))]
         self.handled = 0
+        self.first_pick = first_pick
 
     def come_in(self, ws: Workspace) -> None:
         now = ws.now()
@@ -213,8 +218,20 @@ class Colleagues:
         for colleague in self.team:
             ws.set_presence(colleague.agent_id, Presence.OFFLINE)
 
+    def _something_waited(self, ws: Workspace, at: float) -> bool:
+        states = [s.value for s in WAITING_STATES]
+        (oldest,) = ws.db.execute(
+            "SELECT MIN(created_at) FROM conversations WHERE closed_at IS NULL AND assignee IS NULL "
+            f"AND state IN ({', '.join('?' * len(states))}) "
+            "AND (snoozed_until IS NULL OR snoozed_until <= ?) "
+            "AND (channel != 'callback' OR callback_at IS NULL OR callback_at <= ?)",
+            (*states, at, at),
+        ).fetchone()
+        return oldest is not None and at - oldest >= self.first_pick
+
     def step(self, ws: Workspace, now: float | None = None) -> None:
         at = ws.now() if now is None else now
+        may_pick = self._something_waited(ws, at)
         for colleague in self.team:
             for work in list(colleague.in_hand):
                 try:
@@ -228,7 +245,7 @@ class Colleagues:
                     self.handled += 1
             # Chats run side by side (routing caps them by capacity); anything else is one at a time.
             busy = any(work.channel is not Channel.CHAT for work in colleague.in_hand)
-            if busy or at < colleague.rested_at:
+            if busy or at < colleague.rested_at or not may_pick:
                 continue
             taken = next_best(ws, colleague.agent_id, at, self.rules)
             if taken is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from standardiste.backends.local import Workspace
 from standardiste.backends.local.simulator import Simulator
 from standardiste.console.demo_team import Colleagues
-from standardiste.console.model import Presence
+from standardiste.console.model import Channel, Customer, Presence
 
 
 class Clock:
@@ -56,5 +56,30 @@ def test_colleagues_answer_the_simulated_customers_and_the_board_stays_plausible
     assert stale == []
     colleagues.leave(ws)
     assert not [a for a in ws.agents() if a.id.startswith("sim-") and a.presence is not Presence.OFFLINE]
+    ws.close()
+    simulator.close()
+
+
+def test_the_person_at_the_keyboard_has_the_first_pick(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    clock = Clock(1_764_000_000.0)
+    simulator = Simulator(db, rate=0.0, seed=1, clock=clock)
+    simulator.backfill(5, hours=1.0, now=clock.t)
+    ws = Workspace(db, clock=clock)
+    ws.db.execute("UPDATE conversations SET state = 'ended', closed_at = ? WHERE closed_at IS NULL", (clock.t,))
+    ws.db.commit()
+    colleagues = Colleagues(db, seed=1, first_pick=12.0)
+    colleagues.come_in(ws)
+    call = ws.create_conversation(
+        channel=Channel.PHONE, customer=Customer("c1", "Claire", "fr"), subject="colis", created_at=clock.t
+    )
+    for _ in range(20):  # ten seconds: it rings for you
+        clock.t += 0.5
+        colleagues.step(ws, clock.t)
+    assert ws.require(call).assignee is None
+    for _ in range(60):  # then a colleague answers it
+        clock.t += 0.5
+        colleagues.step(ws, clock.t)
+    assert (ws.require(call).assignee or "").startswith("sim-")
     ws.close()
     simulator.close()
