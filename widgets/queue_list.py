@@ -107,7 +107,7 @@ def header_text(width: int) -> str:
     cols = columns(width)
     state, waited, sla, lang, name, subject, owner = HEADER_TITLES
     return (
-        _fit("" if cols.compact else "Channel", cols.channel - 1)
+        _fit("" if cols.compact else "Chan.", cols.channel - 1)
         + " "
         + _fit(state, 9)
         + waited.rjust(6)
