@@ -68,9 +68,16 @@ class ContactActions:
     def action_accept(self) -> None:
         conversation = self._target()
         if conversation and self._guard(conversation, CommandKind.ACCEPT):
-            self._claim_then(
-                conversation, lambda: self._send(Accept(conversation_id=conversation.id), done="Answered")
-            )
+
+            def answer() -> None:
+                self._send(Accept(conversation_id=conversation.id), done="Answered")
+                if conversation.channel is Channel.CHAT:
+                    # A chat answered is a chat to write in: what the agent types next is the reply, not
+                    # queue commands (`u` released it, `x` closed it). The outbox sends the reply after the
+                    # Accept, in order.
+                    self._open_composer("reply", conversation)
+
+            self._claim_then(conversation, answer)
 
     def action_claim(self) -> None:
         conversation = self._target()

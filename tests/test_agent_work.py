@@ -222,9 +222,10 @@ async def test_a_macro_in_the_customers_language_fills_the_reply_and_tags_on_sen
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, chat)
-        await pilot.press("a")
+        await pilot.press("a")  # answers, and opens the chat's composer
         await wait_for(lambda: app.store.conversations[chat].assignee == "alice", pilot=pilot)
-        await pilot.press("M")
+        assert app.workspace.query_one(Composer).is_open
+        await pilot.press("escape", "M")  # leave the composer for the macros
         await pilot.pause(0.3)
         await pilot.press(*"parcel", "enter")  # the French chat macro, found by its shortcut
         await pilot.pause(0.3)

@@ -57,7 +57,10 @@ async def test_quit_asks_when_it_would_cut_off_and_flushes_the_undo_window(tmp_p
     app.outbox_path = tmp_path / "data" / "outbox-alice.db"
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
-            lambda: app.hub_ready and app.store.conversations[chat].state is State.ACTIVE, pilot=pilot
+            lambda: app.hub_ready
+            and (c := app.store.conversations.get(chat)) is not None
+            and c.state is State.ACTIVE,
+            pilot=pilot,
         )
         await pilot.press("ctrl+q")
         await pilot.pause(0.2)
@@ -95,7 +98,7 @@ async def test_ctrl_q_twice_quits_from_the_dialog(tmp_path: Path) -> None:
     app = make_app(tmp_path, config_text=CONFIG)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: app.hub_ready and chat in app.store.conversations, pilot=pilot)
-        await wait_for(lambda: app.store.conversations[chat].state is State.ACTIVE, pilot=pilot)
+        await wait_for(lambda: getattr(app.store.conversations.get(chat), "state", None) is State.ACTIVE, pilot=pilot)
         await pilot.press("ctrl+q")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ConfirmDialog)
