@@ -61,6 +61,7 @@ class PtyConsole:
         self.db = db
         self.master = master
         self.output = b""
+        self.written: list[bytes] = []  # every byte the console wrote, for tests of what reaches a terminal
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -75,8 +76,13 @@ class PtyConsole:
                         return
                     with self._lock:
                         self.output = (self.output + data)[-400_000:]
+                        self.written.append(data)
             except OSError:
                 return
+
+    def everything(self) -> bytes:
+        with self._lock:
+            return b"".join(self.written)
 
     def screen_text(self) -> str:
         with self._lock:

@@ -7,12 +7,10 @@ bidi override from the workspace ever gets there, while the payloads' visible te
 
 from __future__ import annotations
 
-import os
-import select
 import time
 from pathlib import Path
 
-from test_console_crash import Console, _wait
+from pty_console import PtyConsole, wait
 from test_hostile_screens import CONFIG, _seed
 
 # Each would act on the terminal if written to it; none of them is ever written by the console itself.
@@ -31,43 +29,20 @@ SEQUENCES = {
 }
 
 
-class RecordingConsole(Console):
-    """Keeps every byte the console wrote (the base class keeps only the last 200 kB)."""
-
-    def _drain(self) -> None:
-        self.chunks: list[bytes] = []
-        while True:
-            try:
-                ready, _, _ = select.select([self.master], [], [], 0.1)
-                if ready:
-                    data = os.read(self.master, 65536)
-                    if not data:
-                        return
-                    self.chunks.append(data)
-                    with self._lock:
-                        self.output = (self.output + data)[-200_000:]
-            except OSError:
-                return
-
-    def everything(self) -> bytes:
-        return b"".join(self.chunks)
-
-
 def test_no_hostile_sequence_reaches_the_terminal(tmp_path: Path) -> None:
     db = tmp_path / "workspace.db"
     _seed(db)
-    (tmp_path / "config.toml").write_text(CONFIG, encoding="utf-8")
-    console = RecordingConsole(tmp_path, db)
+    console = PtyConsole(tmp_path, db, config=CONFIG)
     try:
-        console.read_until(b"subject", timeout=30)
+        console.read_until("subject", timeout=30)
         for keys in ("6", "\r", "j\r", "j\r", "jj\r", "t", "\x1b", "P", "\x1b", "W"):
-            console.type(keys)
+            console.write(keys)
             time.sleep(0.4)  # an ESC followed at once by a key would read as alt+key
-        _wait(lambda: b"Agents" in console.output, timeout=15)
+        wait(lambda: "Agents" in console.screen_text(), 15, "the wallboard never showed")
         time.sleep(1.0)
         assert console.process.poll() is None, "the console stopped"
     finally:
-        console.kill()
+        console.close()
     written = console.everything()
     found = [what for sequence, what in SEQUENCES.items() if sequence in written]
     assert found == []
@@ -81,14 +56,14 @@ def test_textual_itself_writes_none_of_these_sequences(tmp_path: Path) -> None:
     from app_harness import seed
 
     seed(db)
-    (tmp_path / "config.toml").write_text('agent = "alice"\nbell = false\n', encoding="utf-8")
-    console = RecordingConsole(tmp_path, db)
+    console = PtyConsole(tmp_path, db, config='agent = "alice"\nbell = false\n')
     try:
-        console.read_until(b"Paket", timeout=30)
-        console.type("6")
-        console.type("\r")
+        console.read_until("Paket", timeout=30)
+        console.write("6")
+        time.sleep(0.3)
+        console.write("\r")
         time.sleep(1.0)
     finally:
-        console.kill()
+        console.close()
     written = console.everything()
     assert [what for sequence, what in SEQUENCES.items() if sequence in written] == []
