@@ -186,7 +186,7 @@ async def test_a_journal_refused_by_a_full_disk_is_in_the_status_line_until_a_se
     app.outbox_path = tmp_path / "data" / "outbox-alice.db"
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(lambda: app.hub_ready and app.outbox is not None, pilot=pilot)
-        monkeypatch.setattr(outbox._Journal, "insert", _full)
+        monkeypatch.setattr(outbox.Journal, "insert", _full)
         app.send(Reply(conversation_id=email, body="Dear John"))
         await wait_for(lambda: app.storage.has("outbox"), pilot=pilot)
         await pilot.pause(1.2)
