@@ -34,11 +34,12 @@ class PtyConsole:
         tmp: Path,
         db: Path,
         *,
-        config: str = 'agent = "alice"\nundo_seconds = 0\nbell = false\n',
+        config: str | None = 'agent = "alice"\nundo_seconds = 0\nbell = false\n',
         size: tuple[int, int] = (140, 40),
         env: dict[str, str] | None = None,
     ) -> None:
-        (tmp / "config.toml").write_text(config, encoding="utf-8")
+        if config is not None:  # None: the config.toml the test wrote in `tmp` already
+            (tmp / "config.toml").write_text(config, encoding="utf-8")
         environment = dict(
             os.environ,
             TERM="xterm-256color",

@@ -8,79 +8,34 @@ was sent exactly once.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import select
-import signal
 import sqlite3
-import struct
-import subprocess
-import sys
-import termios
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from app_harness import Contact, make_app, seed, wait_for
+from pty_console import PtyConsole
 from standardiste.console.model import Channel
 from standardiste.widgets.composer import Composer
 
 
-class Console:
-    """The console on a pty. A thread drains its output all the time: a full pty buffer would block the
-    console's writes, and with them the console itself."""
+class Console(PtyConsole):
+    """The console on a pty (tests/pty_console.py), with the config.toml the test wrote in `tmp`, typed into
+    key by key and killed with SIGKILL."""
 
     def __init__(self, tmp: Path, db: Path) -> None:
-        env = dict(
-            os.environ,
-            TERM="xterm-256color",
-            STANDARDISTE_CONFIG=str(tmp / "config.toml"),
-            STANDARDISTE_DATA=str(tmp / "data"),
-        )
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "standardiste", "--db", str(db)],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.master = master
-        self.output = b""
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
+        super().__init__(tmp, db, config=None)
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                ready, _, _ = select.select([self.master], [], [], 0.1)
-                if ready:
-                    data = os.read(self.master, 65536)
-                    if not data:
-                        return
-                    with self._lock:
-                        self.output = (self.output + data)[-200_000:]
-            except OSError:
-                return
-
-    def read_until(self, marker: bytes, timeout: float = 30.0) -> None:
+    def read_until(self, marker: bytes, timeout: float = 30.0) -> None:  # type: ignore[override]
         _wait(lambda: marker in self.output, timeout)
 
-    def type(self, text: str, pause: float = 0.05) -> None:
+    def type(self, text: str, pause: float = 0.05) -> None:  # type: ignore[override]
         for char in text:
-            os.write(self.master, char.encode())
+            self.write(char)
             time.sleep(pause)
 
     def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._reader.join(timeout=2)
-        os.close(self.master)
+        self.close()
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:
