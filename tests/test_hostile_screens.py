@@ -151,7 +151,7 @@ async def test_every_screen_draws_hostile_text_as_plain_text(tmp_path: Path) -> 
         walk = Walk(app, pilot)
         screen = app.workspace
         await walk.check("start")
-        for key in "1234567":
+        for key in "12345678":
             await walk.press(f"view {key}", key)
         screen.action_view("everyone")
         for cid in ids:
