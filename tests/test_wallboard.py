@@ -396,12 +396,15 @@ def _seed_live(path: Path, now: float) -> None:
     for n in range(3):
         customer = Customer(f"c{n}", f"Client {n}", "fr")
         ws.create_conversation(channel=P, customer=customer, subject=f"Appel {n}", created_at=now - 30 - n)
+    # Finished today, even just after midnight (UTC, the zone the tests give the board): else "today" is empty.
+    start = max(now - 900, now - (now % 86400) + 1)
     done = ws.create_conversation(
-        channel=C, customer=Customer("c9", "Zoé", "fr"), subject="Fini", created_at=now - 900
+        channel=C, customer=Customer("c9", "Zoé", "fr"), subject="Fini", created_at=start
     )
-    ws.update_conversation(done, state=State.ENDED, answered_at=now - 890, closed_at=now - 600)
-    ws.record_wrapup(WrapUpRecord(f"local:{done}", "ana", "resolved", "", now - 600, 290.0))
-    ws.record_csat(CsatRecord(f"local:{done}", C, 4, "bien", now - 500, "ana"))
+    closed = min(start + 300, now - 2)
+    ws.update_conversation(done, state=State.ENDED, answered_at=start + min(10, closed - start), closed_at=closed)
+    ws.record_wrapup(WrapUpRecord(f"local:{done}", "ana", "resolved", "", closed, 290.0))
+    ws.record_csat(CsatRecord(f"local:{done}", C, 4, "bien", min(closed + 100, now - 1), "ana"))
     ws.close()
 
 
