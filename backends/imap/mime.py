@@ -142,7 +142,9 @@ def _quote_encoded_words(value: str) -> str:
     """Encoded words as quoted strings, so that a comma or bracket inside one cannot split an address list."""
 
     def quoted(match: re.Match[str]) -> str:
-        text = decode_words(match.group(0))
+        # A decoded word may hold CR, LF or tabs (a display name in a broken charset): inside the quotes they
+        # would end the header for the address parser, so they fold to spaces first.
+        text = single_line(decode_words(match.group(0)))
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     return _ENCODED_RUN.sub(quoted, value)
