@@ -220,6 +220,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
 
     def tick(self) -> None:
         """Once a second: waiting times and SLA clocks move; snoozed items wake."""
+        if not self.query(QueueList):
+            return  # not composed yet, or its widgets already removed while the console closes
         now = self.main.clock()
         view = self.views[self.current]
         if view.next_wake <= now:
