@@ -4,7 +4,7 @@ Imports are lazy: `standardiste backends` must not import any adapter, and the c
 not wait for modules it does not use.
 
 Whatever the command, an unexpected exception ends the process with status 1, one line on stderr naming
-the error and the log file, and the full traceback in that file (console/logfile.py); so does a crash
+the error and the log file, and the full traceback in that file (console/core/logfile.py); so does a crash
 inside the console or the wallboard, which Textual shows on the screen but would otherwise end with 0.
 """
 
@@ -57,7 +57,7 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .console.logfile import log_path
+    from .console.core.logfile import log_path
 
     parser = argparse.ArgumentParser(
         prog="standardiste",
@@ -145,13 +145,13 @@ def respect_dumb_terminal(environ: MutableMapping[str, str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     respect_dumb_terminal(os.environ)
     args = build_parser().parse_args(argv)
-    from .console.logfile import setup_logging
+    from .console.core.logfile import setup_logging
 
     setup_logging()
     try:
         return _run(args)
     except UsageError as error:
-        from .console.sanitize import sanitize
+        from .console.core.sanitize import sanitize
 
         prefix = f"standardiste {args.command}" if args.command else "standardiste"
         print(f"{prefix}: {sanitize(str(error), single_line=True)}", file=sys.stderr)
@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _unexpected(command: str, error: Exception) -> int:
     """One clear line for the person at the terminal, the traceback for whoever debugs it."""
-    from .console.logfile import log_crash
-    from .console.sanitize import sanitize
+    from .console.core.logfile import log_crash
+    from .console.core.sanitize import sanitize
 
     where = log_crash(error, f"standardiste {command}")
     message = sanitize(f"{type(error).__name__}: {error}", single_line=True)[:300]
@@ -181,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "supervise":
         return _supervise(args)
     if args.command == "login":
-        from .console.secrets import login_command
+        from .console.core.secrets import login_command
 
         return login_command(args.workspace, stdin_secret=args.stdin)
     return _console(args)
@@ -204,7 +204,7 @@ def _db(path: Path | None, what: str = "--db") -> Path:
     """The workspace file. The default one's directory is created; a path the user named must be in a
     directory that exists: a typo (`--db ~/tema/team.db`) would otherwise open a new, empty workspace, and
     an agent would wait a day in an empty queue. A new file in an existing directory is a new workspace."""
-    from .console.config import default_db_path
+    from .console.core.config import default_db_path
 
     if path is None:
         return default_db_path()
@@ -220,9 +220,9 @@ def _db(path: Path | None, what: str = "--db") -> Path:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from .backends.local.scenario import ScenarioError
-    from .backends.local.simulator import run_simulator
-    from .console.sanitize import sanitize
+    from .backends.local.simulator.engine import run_simulator
+    from .backends.local.simulator.scenario import ScenarioError
+    from .console.core.sanitize import sanitize
 
     if args.rate < 0:
         print("standardiste simulate: --rate cannot be negative", file=sys.stderr)
@@ -255,20 +255,31 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _supervise(args: argparse.Namespace) -> int:
-    from .console import wallboard
+    from .backends.local import LocalBackend, Workspace
+    from .console.core.wallboard_json import prepare_settings, print_json
+    from .console.ui.wallboard.app import run_wallboard
 
     db = _db(args.db)
+    if not db.exists():
+        print(f"standardiste supervise: no workspace at {db}", file=sys.stderr)
+        return 2
     if args.json:
-        return wallboard.print_json(db, interval=args.interval, count=args.count)
-    return wallboard.run_wallboard(db, read_only=not args.act)
+        return print_json(lambda: Workspace(db), interval=args.interval, count=args.count)
+    prepared = prepare_settings(None)
+    if prepared is None:
+        return 2
+    config, settings = prepared
+    # The supervisor watches (and may act) without joining the routing pool.
+    backend = LocalBackend(db, register=False, agent_id=config.agent_id)
+    return run_wallboard(backend, config, settings, read_only=not args.act)
 
 
 def _console(args: argparse.Namespace) -> int:
     from .backends.base import BackendContext, BackendError, load_backend_class
     from .backends.local import LocalBackend
-    from .console.app import StandardisteApp
-    from .console.config import ConfigError, data_dir, load_config
-    from .console.logfile import app_exit_status
+    from .console.core.config import ConfigError, data_dir, load_config
+    from .console.core.logfile import app_exit_status
+    from .console.ui.app import StandardisteApp
 
     try:
         config = load_config(args.config)
@@ -277,8 +288,8 @@ def _console(args: argparse.Namespace) -> int:
         return 2
     if args.agent:
         config.agent_id = config.agent_name = args.agent
-    from .console.agent_profile import profile_of
-    from .console.model import Presence
+    from .console.core.agent_profile import profile_of
+    from .console.core.model import Presence
 
     try:
         profile = profile_of(config.raw, config.routing)
@@ -299,7 +310,7 @@ def _console(args: argparse.Namespace) -> int:
     elif args.db or not config.workspaces:
         backends.append(LocalBackend(_db(args.db), agent_id=config.agent_id, agent=me))
     if not args.demo and config.workspaces:
-        from .console.secrets import secret_for
+        from .console.core.secrets import secret_for
 
         context = BackendContext(agent_id=config.agent_id, data_dir=data_dir(), secret=secret_for)
         for name, settings in config.workspaces.items():
@@ -340,7 +351,7 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _start_demo_simulator(db: Path, rate: float, seed: int | None, stop: threading.Event) -> threading.Thread:
-    from .backends.local.simulator import Simulator
+    from .backends.local.simulator.engine import Simulator
 
     simulator = Simulator(db, rate=rate, seed=seed)
     # A few hours of history first, so customer cards, the wallboard and the inbox are not empty.
@@ -355,7 +366,7 @@ def _start_demo_simulator(db: Path, rate: float, seed: int | None, stop: threadi
     thread = threading.Thread(target=run, name="demo-simulator", daemon=True)
     thread.start()
     # The colleagues who take their share of the traffic (a contact centre, not one agent alone).
-    from .console.demo_team import Colleagues
+    from .backends.local.simulator.colleagues import Colleagues
 
     colleagues = Colleagues(db, seed=seed)
     threading.Thread(target=colleagues.run, args=(stop,), name="demo-colleagues", daemon=True).start()

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-from ..console.model import (
+from ..console.core.model import (
     Agent,
     Attachment,
     Channel,

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from standardiste.backends.local import Workspace
-from standardiste.console.model import INITIAL_STATE, Channel
-from standardiste.console.sla import SlaPolicy
+from standardiste.console.core.model import INITIAL_STATE, Channel
+from standardiste.console.core.sla import SlaPolicy
 
 LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt", "pl", "sv", "da", "fi", "nb")
 CHANNELS = (

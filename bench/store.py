@@ -24,8 +24,8 @@ def measure(db: Path) -> dict[str, float]:
     import psutil
     from standardiste.backends.base import ConversationUpserted
     from standardiste.backends.local import Workspace
-    from standardiste.console.store import Store
-    from standardiste.console.views import ViewSet
+    from standardiste.console.core.store import Store
+    from standardiste.console.core.views import ViewSet
 
     process = psutil.Process()
     gc.collect()
@@ -43,8 +43,8 @@ def measure(db: Path) -> dict[str, float]:
     gc.collect()
     rss_after = process.memory_info().rss
     now = time.time()
-    from standardiste.console.sla import SlaPolicy
-    from standardiste.console.views import VIEW_SCOPES
+    from standardiste.console.core.sla import SlaPolicy
+    from standardiste.console.core.views import VIEW_SCOPES
 
     views = ViewSet({name: scope for name, (_, scope) in VIEW_SCOPES.items()}, me="alice", sla=SlaPolicy())
     view = views["everyone"]

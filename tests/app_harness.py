@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from standardiste.backends.local import LocalBackend, Workspace
-from standardiste.console.app import StandardisteApp
-from standardiste.console.config import load_config
-from standardiste.console.model import Channel, Customer, Direction, Priority
-from standardiste.console.sla import SlaPolicy
+from standardiste.console.core.config import load_config
+from standardiste.console.core.model import Channel, Customer, Direction, Priority
+from standardiste.console.core.sla import SlaPolicy
+from standardiste.console.ui.app import StandardisteApp
 
 T0 = 1_764_000_000.0  # a fixed "now" for screens that must look the same on every run
 

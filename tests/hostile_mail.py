@@ -1,4 +1,4 @@
-"""Hostile mail for the MIME property tests (tests/test_mime_hostile.py) and the fuzz run (bench/mime_fuzz.py).
+"""Hostile mail for the MIME property tests (tests/adapters/test_mime_hostile.py) and the fuzz run (bench/mime_fuzz.py).
 
 `hostile_message(rng)` builds one message from a `random.Random`: hypothesis hands in its own `Random`
 (`st.randoms()`, so failures shrink), the benchmark a seeded one (fast, reproducible). Each message mixes

@@ -37,7 +37,7 @@ from standardiste.backends.base import (
 )
 from standardiste.backends.local import Workspace, qualify
 from standardiste.backends.local.rows import local_id
-from standardiste.console.model import (
+from standardiste.console.core.model import (
     Channel,
     Conversation,
     Customer,

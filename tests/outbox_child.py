@@ -28,8 +28,8 @@ import time
 
 from standardiste.backends.base import Command, CommandResult, Reply
 from standardiste.backends.local.backend import LocalBackend
-from standardiste.console.drafts import Drafts
-from standardiste.console.outbox import Outbox
+from standardiste.console.core.drafts import Drafts
+from standardiste.console.core.outbox import Outbox
 
 LINGER = 30.0
 

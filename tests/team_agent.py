@@ -2,7 +2,7 @@
 
 Used three ways:
 - `python team_agent.py agent WORKSPACE AGENT_ID PARAMS_JSON LOG STOP_FILE`: one agent as a real process
-  (tests/test_team.py starts twelve on one workspace file). It prints `ready`, waits for `go` on stdin,
+  (tests/system/test_team.py starts twelve on one workspace file). It prints `ready`, waits for `go` on stdin,
   then loops until STOP_FILE exists: advance the work in hand, apply the idle rule, take `next_best`
   while it returns something, sleep one poll. Every pick is logged with the wall-clock window it ran in.
 - `feed(...)`: the contacts, from a seeded `random.Random` (the test process creates them on time).
@@ -25,15 +25,22 @@ from pathlib import Path
 from typing import Any
 
 from standardiste.backends.base import SetStatus
+from standardiste.backends.local.claims import (
+    OfferGone,
+    accept_offer,
+    decline_offer,
+    load_of,
+    next_best,
+    offer_next,
+)
 from standardiste.backends.local.commands import perform
+from standardiste.backends.local.simulator.colleagues import Timing, Work, advance, start_work
 from standardiste.backends.local.workspace import Workspace
-from standardiste.console.agent_profile import AgentProfile, team_from_config
-from standardiste.console.demo_team import Timing, Work, advance, start_work
-from standardiste.console.model import Channel, Conversation, Customer, Presence, Priority, State
-from standardiste.console.presence import PresenceRules, idle_change
-from standardiste.console.routing import RoutingRules, is_breached
-from standardiste.console.sla import SlaPolicy
-from standardiste.console.team import OfferGone, accept_offer, decline_offer, load_of, next_best, offer_next
+from standardiste.console.core.agent_profile import AgentProfile, team_from_config
+from standardiste.console.core.model import Channel, Conversation, Customer, Presence, Priority, State
+from standardiste.console.core.presence import PresenceRules, idle_change
+from standardiste.console.core.routing import RoutingRules, is_breached
+from standardiste.console.core.sla import SlaPolicy
 
 # Mixed skills, languages and seniority. a12 is a new hire whose manager already ticked phone and chat:
 # the profile keeps email only (the seeds: new hires handle email, experienced agents take live channels).
@@ -111,7 +118,7 @@ def seed_team(ws: Workspace, presence: Presence = Presence.OFFLINE) -> dict[str,
     return profiles
 
 
-# Timing, Work and one agent's handling of an item live in console/demo_team.py (the demo's colleagues).
+# Timing, Work and one agent's handling of an item live in backends/local/simulator/colleagues.py (the demo's colleagues).
 # Sped-up time for the process test: a call lasts about a second, the SLAs are seconds.
 FAST = Timing(
     talk=(0.8, 1.6),

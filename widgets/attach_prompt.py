@@ -15,10 +15,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from ..console.attach_files import NotAttachable, attachable, complete
-from ..console.dialogs import DIALOG_CSS
-from ..console.model import Attachment
-from ..console.sanitize import safe_text
+from ..console.core.attach_files import NotAttachable, attachable, complete
+from ..console.core.model import Attachment
+from .dialog_css import DIALOG_CSS
+from .safe_text import safe_text
 
 
 class _PathInput(Input):

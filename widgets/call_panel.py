@@ -8,9 +8,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..console.model import Channel, Conversation, Customer, State
-from ..console.sanitize import sanitize
-from ..console.sla import format_duration
+from ..console.core.model import Channel, Conversation, Customer, State
+from ..console.core.sanitize import sanitize
+from ..console.core.sla import format_duration
 
 CALL_KEYS: dict[State, str] = {
     State.RINGING: "a answer   H decline",

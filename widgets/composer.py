@@ -25,9 +25,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, TextArea
 
-from ..console.attach_files import human_size
-from ..console.model import Attachment
-from ..console.sanitize import sanitize
+from ..console.core.attach_files import human_size
+from ..console.core.model import Attachment
+from ..console.core.sanitize import sanitize
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ def _addresses(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
 
 
-# Never a send: alt+enter (ESC CR from xterm and tmux, read by console/terminal_keys.py), ctrl+j (LF, every
+# Never a send: alt+enter (ESC CR from xterm and tmux, read by console/ui/terminal_keys.py), ctrl+j (LF, every
 # terminal), shift+enter (terminals that report it: the kitty keyboard protocol).
 NEW_LINE_KEYS = frozenset({"alt+enter", "ctrl+j", "shift+enter"})
 

@@ -9,8 +9,8 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from ..console.model import Conversation, CsatRecord, Customer
-from ..console.sanitize import sanitize
+from ..console.core.model import Conversation, CsatRecord, Customer
+from ..console.core.sanitize import sanitize
 from .queue_list import CHANNEL_LABEL
 
 

@@ -1,4 +1,4 @@
-"""The push-mode offer, shown above the prompt line without taking the focus (see console/push_offers.py)."""
+"""The push-mode offer, shown above the prompt line without taking the focus (see console/ui/push_offers.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import Static
 
-from ..console.model import Conversation
-from ..console.sanitize import sanitize
-from ..console.sla import format_duration
+from ..console.core.model import Conversation
+from ..console.core.sanitize import sanitize
+from ..console.core.sla import format_duration
 
 
 class OfferBanner(Static):

@@ -26,11 +26,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..console.model import Channel, Conversation, Priority, State
-from ..console.sanitize import sanitize
-from ..console.sla import SlaPolicy, SlaState, format_duration
-from ..console.store import Store
-from ..console.views import View
+from ..console.core.model import Channel, Conversation, Priority, State
+from ..console.core.sanitize import sanitize
+from ..console.core.sla import SlaPolicy, SlaState, format_duration
+from ..console.core.store import Store
+from ..console.core.views import View
 
 # Channel labels carry meaning by text and shape, not by colour alone (colour-blind agents).
 CHANNEL_LABEL: dict[Channel, str] = {

@@ -14,10 +14,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..backends.base import LinkState
-from ..console.model import Presence
-from ..console.sla import format_duration
-from ..console.store import Store
-from ..console.views import ViewSet
+from ..console.core.model import Presence
+from ..console.core.sla import format_duration
+from ..console.core.store import Store
+from ..console.core.views import ViewSet
 
 PRESENCE_MARK = {
     Presence.AVAILABLE: "● available",
@@ -40,7 +40,7 @@ def unsent_summary(entries: Sequence[Any], outbox: Any) -> Text | None:
     sent). Counts only: subjects and errors are in the outbox view."""
     if not entries:
         return None
-    from ..console.outbox import EntryState
+    from ..console.core.outbox import EntryState
 
     failed = sum(1 for e in entries if e.state is EntryState.FAILED)
     elsewhere = sum(1 for e in entries if outbox.waiting_for_workspace(e))

@@ -20,9 +20,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..console.attach_files import human_size
-from ..console.model import Channel, Direction, Message
-from ..console.sanitize import sanitize
+from ..console.core.attach_files import human_size
+from ..console.core.model import Channel, Direction, Message
+from ..console.core.sanitize import sanitize
 
 # The display of one message stops here: a 20 MB body must not freeze the console.
 MAX_DISPLAY_CHARS = 20_000

@@ -20,12 +20,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from ..console.alerts import Alert
-from ..console.metrics import BACKLOG_LABELS, AgentStatus, Csat, CsatPair, Figures, Slice, Staffing
-from ..console.model import Channel, Conversation, CsatRecord, Presence
-from ..console.sanitize import safe_text, sanitize
-from ..console.sla import format_duration
-from ..console.trends import TOTAL, Trends
+from ..console.core.alerts import Alert
+from ..console.core.metrics import BACKLOG_LABELS, AgentStatus, Csat, CsatPair, Figures, Slice, Staffing
+from ..console.core.model import Channel, Conversation, CsatRecord, Presence
+from ..console.core.sanitize import sanitize
+from ..console.core.sla import format_duration
+from ..console.core.trends import TOTAL, Trends
+from .safe_text import safe_text
 
 GLYPH = {
     Channel.PHONE: "☎",

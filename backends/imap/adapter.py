@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ...console.model import (
+from ...console.core.model import (
     Attachment,
     Channel,
     Conversation,

@@ -20,7 +20,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 
-from ...console.sanitize import safe_filename
+from ...console.core.sanitize import safe_filename
 from .threads import trim_references
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|ref|rif|odp|vs|vá|atb)\s*(\[\d+\])?\s*:", re.IGNORECASE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from ...console.model import (
+from ...console.core.model import (
     Attachment,
     Channel,
     Conversation,

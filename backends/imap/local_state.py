@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ...console.model import Priority, State
+from ...console.core.model import Priority, State
 from .index import transaction
 
 PREFIX = "std."

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...console.model import Attachment
+from ...console.core.model import Attachment
 from ..base import Invalid, Reply
 from .command_link import CommandLink
 from .compose import (

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...console.model import (
+from ...console.core.model import (
     Agent,
     Attachment,
     Channel,
@@ -32,6 +32,7 @@ from ...console.model import (
     Skills,
     WrapUpRecord,
 )
+from ...console.core.routing import RoutingRules
 from ..base import (
     AgentUpdated,
     Backend,
@@ -49,7 +50,8 @@ from ..base import (
     Unavailable,
     WrappedUp,
 )
-from . import commands
+from ..optional import Offer
+from . import claims, commands
 from .rows import (
     AGENT_COLUMNS,
     BACKEND_NAME,
@@ -133,7 +135,7 @@ class LocalBackend(Backend):
             return await loop.run_in_executor(self._executor, fn, *args)
         except sqlite3.OperationalError as error:
             # The file's state (disk full, read-only, failing, locked too long), not a bug: a typed, retryable
-            # error the console reports and carries on from (console/storage.py), not a crash.
+            # error the console reports and carries on from (console/core/storage.py), not a crash.
             raise Unavailable(f"the workspace file {self.path.name}: {error}") from error
 
     @property
@@ -209,9 +211,21 @@ class LocalBackend(Backend):
                 await self._heartbeat.stop(sign_off=True)
             self._heartbeat = None
 
-    async def run_in_workspace(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(workspace, *args)` on the adapter's own thread and connection (routing, offers)."""
-        return await self._run(fn, self.ws, *args)
+    # ------------------------------------------------------------------------------ optional capabilities
+    # Offers (push routing), Records and Sessions of backends/optional.py, on the adapter's own thread.
+
+    async def offer_next(self, agent_id: str, now: float, rules: RoutingRules | None = None) -> Offer | None:
+        return await self._run(claims.offer_next, self.ws, agent_id, now, rules)
+
+    async def accept_offer(self, agent_id: str, conversation_id: str) -> Conversation:
+        return await self._run(claims.accept_offer, self.ws, agent_id, conversation_id)
+
+    async def decline_offer(self, agent_id: str, conversation_id: str) -> None:
+        await self._run(claims.decline_offer, self.ws, agent_id, conversation_id)
+
+    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+        ws = self.ws
+        return await self._run(lambda: (ws.csat(since=csat_since), ws.wrapups(since=wrapups_since)))
 
     # ------------------------------------------------------------------------------------------ contract
 

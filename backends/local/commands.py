@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from ...console.model import (
+from ...console.core.model import (
     CLOSED_STATES,
     Channel,
     Conversation,

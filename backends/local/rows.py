@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ...console.model import (
+from ...console.core.model import (
     DEFAULT_CAPACITY,
     Agent,
     Attachment,

@@ -32,8 +32,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...console.model import Presence
-from ...console.presence import GONE_AFTER, HEARTBEAT
+from ...console.core.model import Presence
+from ...console.core.presence import GONE_AFTER, HEARTBEAT
 from .workspace import Workspace
 
 GONE_REASON = "gone"

@@ -19,7 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from ...console.model import (
+from ...console.core.model import (
     INITIAL_STATE,
     Agent,
     Attachment,

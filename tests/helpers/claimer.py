@@ -1,6 +1,6 @@
 """One racer of the claim race: tries to take every conversation of a workspace file, in its own order.
 
-Run as a child process by tests/test_claim_race.py:
+Run as a child process by tests/system/test_claim_race.py:
 
     python claimer.py WORKSPACE AGENT_ID FIRST_ID LAST_ID SEED [claim|accept]
 
@@ -23,7 +23,7 @@ from standardiste.backends.base import Accept, Conflict
 from standardiste.backends.local import commands
 from standardiste.backends.local.rows import qualify
 from standardiste.backends.local.workspace import OwnedByOther, Workspace
-from standardiste.console.model import Conversation, State
+from standardiste.console.core.model import Conversation, State
 
 
 def _take(ws: Workspace, mode: str, row_id: int, agent_id: str) -> Conversation:

@@ -1,6 +1,6 @@
 """Another process on the same workspace file: writes what it is told and says when each write committed.
 
-Run as a child process by tests/test_cross_process.py:
+Run as a child process by tests/system/test_cross_process.py:
 
     python writer.py WORKSPACE
 
@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from standardiste.backends.local.workspace import Workspace
-from standardiste.console.model import Agent, Channel, Customer, Direction, Presence
+from standardiste.console.core.model import Agent, Channel, Customer, Direction, Presence
 
 WATCH_POLL_SECONDS = 0.01
 

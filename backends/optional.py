@@ -1,0 +1,77 @@
+"""Optional capabilities: what some backends can do beyond `perform`, each a protocol the console tests for.
+
+The console never asks which adapter it holds (`isinstance(backend, LocalBackend)` is what this replaces).
+It asks whether the backend has a capability, `isinstance(backend, Offers)`, and works without it when it
+has not: push mode then says that `n` takes work, the wallboard shows the records its events bring.
+
+- `Offers`: push routing. The backend offers one waiting item to one agent at a time, across every console
+  of the workspace, with a timeout; the agent accepts or declines. (Pull routing, `n`, is the `Claim`
+  command and needs no capability.)
+- `Records`: the CSAT and wrap-up records of a period, for the wallboard's "today" and "this week" figures;
+  a snapshot carries only what is current.
+- `Sessions`: the backend keeps a presence session for this console (heartbeat, "gone" after silence)
+  and can sign the agent off when the console quits, so that colleagues do not route to an empty chair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .base import Conflict
+
+if TYPE_CHECKING:
+    from ..console.core.model import Conversation, CsatRecord, WrapUpRecord
+    from ..console.core.routing import RoutingRules
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One waiting item offered to one agent until `expires_at`."""
+
+    conversation_id: str
+    agent_id: str
+    offered_at: float
+    expires_at: float
+
+
+class OfferGone(Conflict):
+    """The offer expired, was declined, or the item was taken some other way."""
+
+
+@runtime_checkable
+class Offers(Protocol):
+    async def offer_next(self, agent_id: str, now: float, rules: RoutingRules | None = None) -> Offer | None:
+        """The offer standing for this agent, making one if the agent is free and something waits for them."""
+        ...
+
+    async def accept_offer(self, agent_id: str, conversation_id: str) -> Conversation:
+        """Take the offered item: it is the agent's on return. Raises `OfferGone` when it is not theirs to take."""
+        ...
+
+    async def decline_offer(self, agent_id: str, conversation_id: str) -> None:
+        """Give it back: it goes to the next agent, not straight back to this one."""
+        ...
+
+
+@runtime_checkable
+class Records(Protocol):
+    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+        """CSAT answers recorded since `csat_since` and wrap-ups since `wrapups_since`, oldest first."""
+        ...
+
+
+@runtime_checkable
+class Sessions(Protocol):
+    heartbeat: float  # seconds between "still here" beats
+    gone_after: float  # a console silent this long is counted gone by the others
+    # Told when the session cannot be written (a full disk): the console says so instead of failing silently.
+    on_write_trouble: Callable[[BaseException | None], None] | None
+
+    async def sign_off(self) -> None:
+        """Offline, and no "viewing" left on the others' screens: the console is quitting."""
+        ...
+
+
+__all__ = ["Offer", "OfferGone", "Offers", "Records", "Sessions"]

@@ -1,0 +1,161 @@
+"""The hub: runs every configured backend, merges their events into one stream, routes commands back.
+
+Each backend gets its own task: connect, snapshot, then tail `events()`. A backend that cannot be reached
+is retried with backoff and jitter while the others keep working; its state is published as a
+`BackendStatus` event so the console can say "mail: cannot reach imap.example.com, retrying in 8 s".
+Everything a backend hands over passes `untrusted.clean_*` here, the one gate into the model. Events are
+queued, not applied: the app drains the queue in batches (at most 30 times a second). The queue
+is bounded, so a flood the console cannot keep up with waits in the backend instead of in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from ...backends.base import (
+    Backend,
+    BackendError,
+    BackendStatus,
+    Command,
+    CommandKind,
+    CommandResult,
+    Event,
+    Invalid,
+    LinkState,
+    SnapshotLoaded,
+    Unsupported,
+)
+from ...backends.retry import Backoff
+from .model import Attachment, Conversation, Customer, Message
+from .untrusted import (
+    clean_conversations,
+    clean_customer,
+    clean_events,
+    clean_messages,
+    clean_result,
+    clean_snapshot,
+)
+
+log = logging.getLogger(__name__)
+QUEUE_BATCHES = 4
+
+
+class Hub:
+    def __init__(self, backends: Sequence[Backend]) -> None:
+        if not backends:
+            raise Invalid("no backend configured")
+        self.backends = {backend.name: backend for backend in backends}
+        # Bounded: when the console falls behind, adapters stop reading and changes wait at the source,
+        # where the next read collapses repeated updates of one conversation into one event.
+        self.queue: asyncio.Queue[Sequence[Event]] = asyncio.Queue(maxsize=QUEUE_BATCHES)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.me: dict[str, str] = {}
+
+    @property
+    def primary(self) -> Backend:
+        return next(iter(self.backends.values()))
+
+    async def start(self) -> None:
+        for backend in self.backends.values():
+            self._tasks.append(asyncio.create_task(self._run(backend), name=f"backend-{backend.name}"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for backend in self.backends.values():
+            with contextlib.suppress(Exception):
+                await backend.close()
+
+    def drain(self, limit: int = 50_000) -> list[Event]:
+        """Everything queued so far, as one batch (bounded, so one frame never stalls on a flood)."""
+        events: list[Event] = []
+        while len(events) < limit:
+            try:
+                events.extend(self.queue.get_nowait())
+            except asyncio.QueueEmpty:
+                break
+        return events
+
+    async def _run(self, backend: Backend) -> None:
+        backoff = Backoff(base=1.0, cap=30.0)
+        while True:
+            await self.queue.put([BackendStatus(backend.name, LinkState.CONNECTING)])
+            try:
+                await backend.connect()
+                snapshot = await backend.snapshot()
+                if snapshot.me:
+                    self.me[backend.name] = snapshot.me
+                batch: list[Event] = [
+                    SnapshotLoaded(backend.name, await asyncio.to_thread(clean_snapshot, snapshot)),
+                    BackendStatus(backend.name, LinkState.CONNECTED),
+                ]
+                await self.queue.put(batch)
+                backoff.reset()
+                async for events in backend.events():
+                    await self.queue.put(clean_events(events))
+                return  # the backend closed its stream on purpose
+            except asyncio.CancelledError:
+                raise
+            except (BackendError, OSError) as error:
+                detail = str(error) or type(error).__name__
+            except Exception as error:  # an adapter bug must not take the console down
+                log.exception("backend %s failed", backend.name)
+                detail = f"{type(error).__name__}: {error}"
+            delay = backoff.next()
+            await self.queue.put([BackendStatus(backend.name, LinkState.DOWN, detail, retry_in=delay)])
+            with contextlib.suppress(Exception):
+                await backend.close()
+            await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------------------------------------ routing
+
+    def backend_for(self, conversation_id: str) -> Backend:
+        name = conversation_id.partition(":")[0]
+        backend = self.backends.get(name)
+        if backend is None:
+            raise Invalid(f"no backend named {name!r} for {conversation_id}")
+        return backend
+
+    def supports(self, kind: CommandKind, conversation: Conversation | None = None) -> bool:
+        if conversation is not None:
+            backend = self.backends.get(conversation.backend)
+            return backend is not None and backend.capabilities.supports(kind)
+        return any(b.capabilities.supports(kind) for b in self.backends.values())
+
+    async def perform(self, command: Command) -> CommandResult:
+        """Send a command to the backend that owns its conversation (or every backend, for presence)."""
+        if command.conversation_id:
+            backend = self.backend_for(command.conversation_id)
+            if not backend.capabilities.supports(command.kind):
+                raise Unsupported(f"{backend.name} cannot {command.kind.value.replace('_', ' ')}")
+            return clean_result(await backend.perform(command))
+        capable = [b for b in self.backends.values() if b.capabilities.supports(command.kind)]
+        if not capable:
+            raise Unsupported(f"no backend can {command.kind.value.replace('_', ' ')}")
+        result = CommandResult(True)
+        for backend in capable:
+            result = await backend.perform(command)
+        return clean_result(result)
+
+    async def history(self, conversation_id: str) -> list[Message]:
+        return clean_messages(await self.backend_for(conversation_id).history(conversation_id))
+
+    async def customer(self, conversation: Conversation) -> Customer | None:
+        customer = await self.backend_for(conversation.id).customer(conversation.customer_id)
+        return clean_customer(customer) if customer is not None else None
+
+    async def customer_history(self, customer_id: str) -> list[Conversation]:
+        found: list[Conversation] = []
+        for backend in self.backends.values():
+            with contextlib.suppress(BackendError):
+                found.extend(await backend.customer_history(customer_id))
+        return sorted(clean_conversations(found), key=lambda c: c.created_at, reverse=True)
+
+    async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
+        return await self.backend_for(conversation_id).attachment(conversation_id, attachment)

@@ -1,0 +1,221 @@
+"""The in-memory store: every conversation, agent and customer the console knows, kept current by events.
+
+The Hub applies backend events here in batches; `apply` returns what changed so that views and widgets
+update only what they must. Nothing here blocks or draws.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ...backends.base import (
+    AgentUpdated,
+    BackendStatus,
+    ConversationRemoved,
+    ConversationUpserted,
+    CsatRecorded,
+    CustomerUpdated,
+    Event,
+    LinkState,
+    MessageAdded,
+    Snapshot,
+    SnapshotLoaded,
+    TypingChanged,
+    WrappedUp,
+)
+from .model import Agent, Conversation, CsatRecord, Customer, Message, WrapUpRecord, intern_conversation
+
+# A typing indicator not refreshed for this long is stale (the customer closed the tab).
+TYPING_TTL = 6.0
+# Records kept for the wallboard (CSAT, wrap-ups) beyond which the oldest are dropped.
+MAX_RECORDS = 200_000
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one batch of events changed."""
+
+    conversations: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+    messages: list[Message] = field(default_factory=list)
+    typing: set[str] = field(default_factory=set)
+    records: bool = False
+    links: list[BackendStatus] = field(default_factory=list)
+    new_conversations: list[str] = field(default_factory=list)
+    reloaded: bool = False  # a whole snapshot arrived: views rebuild rather than update
+    # The state each changed conversation had before this batch (absent: it is new).
+    previous: dict[str, Conversation] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.conversations
+            or self.removed
+            or self.agents
+            or self.messages
+            or self.typing
+            or self.records
+            or self.links
+            or self.reloaded
+        )
+
+
+class Store:
+    def __init__(self) -> None:
+        self.conversations: dict[str, Conversation] = {}
+        self.agents: dict[str, Agent] = {}
+        self.customers: dict[str, Customer] = {}
+        self.csat: list[CsatRecord] = []
+        self.csat_by_conversation: dict[str, CsatRecord] = {}
+        self.wrapups: list[WrapUpRecord] = []
+        self.links: dict[str, BackendStatus] = {}
+        # conversation id -> who -> when the indicator lapses
+        self._typing: dict[str, dict[str, float]] = {}
+        # customer id -> their conversation ids: the customer card must not scan 100k rows per draw.
+        self._by_customer: dict[str, list[str]] = {}  # lists: 3 ids cost a third of a set
+        # conversation id -> agents who have it open or are typing in it
+        self._watchers: dict[str, set[str]] = {}
+        self.version = 0
+
+    # ------------------------------------------------------------------------------------------ loading
+
+    def load(self, snapshot: Snapshot) -> Changes:
+        changes = Changes()
+        for conversation in snapshot.conversations:
+            self._put(intern_conversation(conversation))
+            changes.conversations.add(conversation.id)
+        for agent in snapshot.agents:
+            self._put_agent(agent, changes)
+        for customer in snapshot.customers:
+            self.customers[customer.id] = customer
+        if snapshot.csat or snapshot.wrapups:
+            # A reconnect resends what was already there: keep each record once.
+            seen_csat = {(r.conversation_id, r.at) for r in self.csat}
+            seen_wrap = {(r.conversation_id, r.at) for r in self.wrapups}
+            self.csat.extend(r for r in snapshot.csat if (r.conversation_id, r.at) not in seen_csat)
+            self.csat_by_conversation.update((r.conversation_id, r) for r in snapshot.csat)
+            self.wrapups.extend(r for r in snapshot.wrapups if (r.conversation_id, r.at) not in seen_wrap)
+            changes.records = True
+        self.version += 1
+        return changes
+
+    def load_records(self, csat: Iterable[CsatRecord] = (), wrapups: Iterable[WrapUpRecord] = ()) -> None:
+        self.csat.extend(csat)
+        self.wrapups.extend(wrapups)
+        self.version += 1
+
+    def _unindex(self, customer_id: str, conversation_id: str) -> None:
+        ids = self._by_customer.get(customer_id)
+        if ids and conversation_id in ids:
+            ids.remove(conversation_id)
+
+    def _put_agent(self, agent: Agent, changes: Changes) -> None:
+        """Keep the index of who has which conversation open, so each row can say it cheaply."""
+        previous = self.agents.get(agent.id)
+        if previous is not None:
+            for cid in (previous.viewing, previous.typing_in):
+                if cid:
+                    self._watchers.get(cid, set()).discard(agent.id)
+                    changes.typing.add(cid)  # its row shows who is on it: repaint
+        self.agents[agent.id] = agent
+        changes.agents.add(agent.id)
+        for cid in (agent.viewing, agent.typing_in):
+            if cid:
+                self._watchers.setdefault(cid, set()).add(agent.id)
+                changes.typing.add(cid)
+
+    def _put(self, conversation: Conversation) -> None:
+        previous = self.conversations.get(conversation.id)
+        if previous is not None and previous.customer_id != conversation.customer_id:
+            self._unindex(previous.customer_id, conversation.id)
+        self.conversations[conversation.id] = conversation
+        if previous is None or previous.customer_id != conversation.customer_id:
+            self._by_customer.setdefault(conversation.customer_id, []).append(conversation.id)
+
+    # ------------------------------------------------------------------------------------------ events
+
+    def apply(self, events: Iterable[Event], now: float | None = None) -> Changes:
+        changes = Changes()
+        stamp = time.time() if now is None else now
+        for event in events:
+            match event:
+                case SnapshotLoaded(snapshot=snapshot):
+                    loaded = self.load(snapshot)
+                    changes.conversations |= loaded.conversations
+                    changes.agents |= loaded.agents
+                    changes.reloaded = True
+                case ConversationUpserted(conversation=conversation):
+                    previous = self.conversations.get(conversation.id)
+                    if previous is not None and previous.version > conversation.version > 0:
+                        continue  # an older state arriving late
+                    if previous is None:
+                        changes.new_conversations.append(conversation.id)
+                    else:
+                        changes.previous.setdefault(conversation.id, previous)
+                    self._put(intern_conversation(conversation))
+                    changes.conversations.add(conversation.id)
+                case ConversationRemoved(conversation_id=conversation_id):
+                    removed = self.conversations.pop(conversation_id, None)
+                    if removed is not None:
+                        self._unindex(removed.customer_id, conversation_id)
+                        changes.removed.add(conversation_id)
+                case MessageAdded(message=message):
+                    changes.messages.append(message)
+                case TypingChanged(conversation_id=conversation_id, who=who, typing=typing):
+                    people = self._typing.setdefault(conversation_id, {})
+                    if typing:
+                        people[who] = stamp + TYPING_TTL
+                    else:
+                        people.pop(who, None)
+                    changes.typing.add(conversation_id)
+                case AgentUpdated(agent=agent):
+                    self._put_agent(agent, changes)
+                case CustomerUpdated(customer=customer):
+                    self.customers[customer.id] = customer
+                case CsatRecorded(record=record):
+                    self.csat.append(record)
+                    self.csat_by_conversation[record.conversation_id] = record
+                    changes.records = True
+                case WrappedUp(record=record):
+                    self.wrapups.append(record)
+                    changes.records = True
+                case BackendStatus():
+                    self.links[event.backend] = event
+                    changes.links.append(event)
+        if len(self.csat) > MAX_RECORDS:
+            del self.csat[: len(self.csat) - MAX_RECORDS]
+        if len(self.wrapups) > MAX_RECORDS:
+            del self.wrapups[: len(self.wrapups) - MAX_RECORDS]
+        if changes:
+            self.version += 1
+        return changes
+
+    # ------------------------------------------------------------------------------------------ queries
+
+    def typing(self, conversation_id: str, now: float | None = None) -> list[str]:
+        people = self._typing.get(conversation_id)
+        if not people:
+            return []
+        stamp = time.time() if now is None else now
+        return [who for who, until in people.items() if until > stamp]
+
+    def link_down(self) -> list[BackendStatus]:
+        return [status for status in self.links.values() if status.state is not LinkState.CONNECTED]
+
+    def of_customer(self, customer_id: str) -> list[Conversation]:
+        ids = self._by_customer.get(customer_id, ())
+        found = [self.conversations[cid] for cid in ids if cid in self.conversations]
+        found.sort(key=lambda c: c.created_at, reverse=True)
+        return found
+
+    def viewers(self, conversation_id: str, *, besides: str | None = None) -> list[Agent]:
+        """Other agents who have this conversation open or are typing in it (collision warnings)."""
+        return [
+            self.agents[agent_id]
+            for agent_id in sorted(self._watchers.get(conversation_id, ()))
+            if agent_id != besides
+            and agent_id in self.agents
+            and conversation_id in (self.agents[agent_id].viewing, self.agents[agent_id].typing_in)
+        ]

@@ -1,0 +1,604 @@
+"""The workspace: the one screen agents live in. Queue on the left, the open conversation on the right.
+
+At 80 columns the panes stack: the list fills the screen and `enter` opens the detail over it (`esc` comes
+back). Everything is reachable from the keyboard; every key is an action of `actions.py` and remappable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Static
+
+from ...backends.base import (
+    BackendError,
+    CommandKind,
+    Viewing,
+)
+from ...widgets.call_panel import CallPanel
+from ...widgets.composer import Composer, Outgoing
+from ...widgets.customer_card import CustomerCard
+from ...widgets.key_hints import KeyHints
+from ...widgets.offer_banner import OfferBanner
+from ...widgets.prompt_line import PromptCandidates, PromptLine
+from ...widgets.queue_list import CHANNEL_LABEL, QueueHeader, QueueList
+from ...widgets.safe_text import safe_text
+from ...widgets.status_bar import StatusBar
+from ...widgets.transcript import Transcript
+from ...widgets.view_tabs import Tab, fit_tabs
+from ..core.model import Channel, Conversation, Message
+from ..core.sanitize import sanitize
+from ..core.sla import format_duration
+from ..core.store import Changes
+from ..core.views import VIEW_SCOPES, Filter, ViewSet
+from .actions import ACTIONS, BY_NAME
+from .actions_bulk import BulkActions
+from .actions_compose import ComposeActions
+from .actions_contact import ContactActions
+
+if TYPE_CHECKING:
+    from ...backends.base import Command
+    from .host import ConsoleHost
+
+NARROW = 110
+EMPTY_MESSAGE = (
+    "Nothing waiting for you. New calls, chats and mail appear here as they arrive.\n"
+    "n takes the next item · 6 shows everyone's · ? lists the keys"
+)
+
+
+class ViewBar(Static):
+    DEFAULT_CSS = """
+    ViewBar { height: 1; background: $boost; padding: 0 1; }
+    """
+
+
+class DetailHeader(Static):
+    DEFAULT_CSS = """
+    DetailHeader { height: auto; padding: 0 1; background: $boost; }
+    DetailHeader.-collision { background: $warning 40%; }
+    """
+
+
+class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None]):
+    BINDINGS = [action.binding() for action in ACTIONS if not action.id.startswith("app.")] + [
+        action.binding() for action in ACTIONS if action.id.startswith("app.")
+    ]
+    BINDINGS += [
+        Binding("o", "unfold", "Unfold quotes", show=False, id="detail.unfold"),
+        Binding("ctrl+z", "undo", "Undo send", show=False, id="work.undo"),
+        # Push mode: keys no typing produces, so that an offer arriving mid-reply never takes a letter.
+        # Priority: they work in the composer and the prompt too, and only while an offer shows.
+        Binding("ctrl+o", "offer(True)", "Accept the offer", show=False, priority=True, id="offer.accept"),
+        Binding("ctrl+n", "offer(False)", "Decline the offer", show=False, priority=True, id="offer.decline"),
+    ]
+    DEFAULT_CSS = """
+    WorkspaceScreen #main { height: 1fr; }
+    WorkspaceScreen #left { width: 3fr; min-width: 60; }
+    WorkspaceScreen #detail { width: 2fr; border-left: vkey $primary 50%; }
+    WorkspaceScreen.-narrow #left { min-width: 0; }
+    WorkspaceScreen.-narrow #detail { display: none; border-left: none; }
+    WorkspaceScreen.-narrow.-detail-open #detail { display: block; }
+    WorkspaceScreen.-narrow.-detail-open #left { display: none; }
+    WorkspaceScreen #empty { padding: 1 2; color: $foreground 60%; display: none; }
+    WorkspaceScreen.-empty #empty { display: block; }
+    WorkspaceScreen #nothing-open { padding: 1 2; color: $foreground 60%; }
+    WorkspaceScreen.-narrow CustomerCard { max-height: 5; }
+    WorkspaceScreen.-composing CustomerCard { display: none; }
+    WorkspaceScreen.-narrow.-composing CallPanel { display: none; }
+    WorkspaceScreen CallPanel { display: none; }
+    WorkspaceScreen.-call CallPanel { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: ViewSet
+        self.current = "all"
+        self.open_id: str | None = None
+        self._detail_timer: Timer | None = None
+        self._draft_timer: Timer | None = None
+        self._last_draft: Outgoing | None = None
+        self._header_stale = False
+        self.marked: set[str] = set()  # tag-then-act: rows marked with space
+        self._rows_moved = False
+        self._rows_touched: set[str] = set()
+        self._filter_timer: Timer | None = None
+        # Commands a macro adds once its reply, reviewed in the composer, is sent (tags, status...).
+        self._macro_follow_up: dict[str, list[Command]] = {}
+        self._typing_said = 0.0
+        self._empty_message = EMPTY_MESSAGE
+
+    @property
+    def main(self) -> ConsoleHost:
+        return cast("ConsoleHost", self.app)
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        app = self.main
+        # Set before the children exist: changing a screen's classes later restyles every widget (~15 ms).
+        self.set_class(app.size.width < NARROW, "-narrow")
+        self.add_class("-empty")
+        self.views = ViewSet(
+            {name: scope for name, (_, scope) in VIEW_SCOPES.items()}, me=app.me, sla=app.config.sla
+        )
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield ViewBar(id="viewbar")
+                yield QueueHeader(id="queue-header")
+                yield Static(Text(EMPTY_MESSAGE), id="empty")
+                yield QueueList(
+                    app.store, self.views["all"], me=app.me, sla=app.config.sla, clock=app.clock, id="queue"
+                )
+            with Vertical(id="detail"):
+                yield DetailHeader("", id="detail-header")
+                yield Static("Select a conversation and press enter.", id="nothing-open")
+                yield CallPanel(id="call")
+                yield CustomerCard(id="customer")
+                yield Transcript(id="transcript")
+                yield Composer(
+                    on_submit=self.on_composer_submitted, on_closed=self.on_composer_closed, id="composer"
+                )
+        yield OfferBanner(id="offer")
+        yield PromptCandidates(id="prompt-candidates")
+        yield PromptLine(self._prompt_done, id="prompt")
+        yield KeyHints()
+
+    @property
+    def queue(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def on_mount(self) -> None:
+        self.queue.marked = self.marked
+        self.rebuild_views()
+        self.queue.focus()
+        self._update_layout(self.size.width)
+
+    def on_resize(self, event: object) -> None:
+        self._update_layout(self.size.width)
+
+    def _update_layout(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+
+    # ------------------------------------------------------------------------------------------ live data
+
+    def rebuild_views(self) -> None:
+        self.views.rebuild(self.main.store.conversations, self.main.clock())
+        self.queue.rows_changed()
+        self.refresh_chrome()
+
+    def apply_changes(self, changes: Changes, *, draw: bool = True) -> None:
+        """A batch of events reached the store: update views in place, keep the cursor, refresh what shows."""
+        store = self.main.store
+        if changes.reloaded or len(changes.conversations) > 20_000:  # one sort beats 20k insertions
+            self.views.rebuild(store.conversations, self.main.clock())
+            self._rows_moved = True
+        else:
+            moved = self.views.update(
+                changes.conversations | changes.removed,
+                store.conversations,
+                self.main.clock(),
+                changes.previous,
+            )
+            self._rows_moved = self._rows_moved or moved
+            self._rows_touched |= changes.conversations
+        self._rows_touched |= changes.typing
+        if self.open_id:
+            for message in changes.messages:
+                if message.conversation_id == self.open_id:
+                    self.query_one(Transcript).add(message)
+            if self.open_id in changes.conversations or self.open_id in changes.typing or changes.agents:
+                self._header_stale = True
+        if draw:
+            self.draw()
+
+    def draw(self) -> None:
+        """Once a frame at most: the list, the chrome, and the open conversation's header if it changed.
+
+        When no row moved (most of a flood: unread counts, timestamps), only the visible changed rows are
+        repainted, not the whole list."""
+        if self._rows_moved:
+            self.queue.rows_changed()
+        elif self._rows_touched:
+            self.queue.rows_updated(self._rows_touched)
+        self._rows_moved = False
+        self._rows_touched = set()
+        if self._header_stale:
+            self._header_stale = False
+            self._show_header()
+        self.refresh_chrome()
+
+    def tick(self) -> None:
+        """Once a second: waiting times and SLA clocks move; snoozed items wake."""
+        if not self.query(QueueList):
+            return  # not composed yet, or its widgets already removed while the console closes
+        now = self.main.clock()
+        view = self.views[self.current]
+        if view.next_wake <= now:
+            view.rebuild(self.main.store.conversations.values(), now)
+            self.queue.rows_changed()
+        self.queue.refresh()
+        self.refresh_chrome()
+        if self.open_id:
+            self._show_header()
+
+    def refresh_chrome(self) -> None:
+        app = self.main
+        self.query_one(StatusBar).show(app.store, app.me, app.clock(), self.views)
+        self._draw_view_bar()
+        view = self.views[self.current]
+        self.set_class(len(view) == 0, "-empty")
+        if len(view) == 0:
+            self._show_empty_message(view.filter.text, view.filter.errors)
+
+    def _show_empty_message(self, text: str, errors: list[str]) -> None:
+        """An empty list says why: nothing waiting, or nothing matching the filter typed."""
+        if text:
+            title = VIEW_SCOPES[self.current][0]
+            message = f"No match for “{text}” in {title}."
+            if errors:
+                message += "\n⚠ " + "; ".join(errors)
+            message += "\nesc clears the filter · 6 searches everyone's · 1 the unified queue"
+        elif self.current == "snoozed":
+            message = "Nothing snoozed. z snoozes the highlighted item; it waits here until it wakes."
+        else:
+            message = EMPTY_MESSAGE
+        if message != self._empty_message:
+            self._empty_message = message
+            # The filter is the agent's typing: plain text, never markup.
+            self.query_one("#empty", Static).update(Text(message))
+
+    def _draw_view_bar(self) -> None:
+        view = self.views[self.current]
+        bar = self.query_one(ViewBar)
+        position = f"{self.queue.cursor + 1}/{len(view)} │  " if len(view) else "0/0 │  "
+        flt = f"   / {view.filter.text}" if view.filter.text else ""
+        if view.filter.errors:
+            flt += "  ⚠ " + "; ".join(view.filter.errors)
+        if self.marked:
+            flt += f"   * {len(self.marked)} marked"
+        tabs = [
+            Tab(str(index), title, len(self.views[name]), name == self.current)
+            for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1)
+        ]
+        # The filter may be cut (ellipsis), the active view never: the tabs get what the position leaves,
+        # less a little of the filter so that one is seen.
+        room = (bar.content_region.width or 200) - cell_len(position) - min(cell_len(flt), 12)
+        line = position + fit_tabs(tabs, max(10, room)) + flt
+        bar.update(Text(line, no_wrap=True, overflow="ellipsis"))
+
+    # ------------------------------------------------------------------------------------------ moving
+
+    def action_cursor_down(self) -> None:
+        self.queue.move(1)
+
+    def action_cursor_up(self) -> None:
+        self.queue.move(-1)
+
+    def action_cursor_top(self) -> None:
+        self.queue.go(0)
+
+    def action_cursor_bottom(self) -> None:
+        self.queue.go(len(self.views[self.current]) - 1)
+
+    def action_page_down(self) -> None:
+        self.queue.page(1)
+
+    def action_page_up(self) -> None:
+        self.queue.page(-1)
+
+    def action_view(self, name: str) -> None:
+        if name not in self.views:
+            self.notify(f"no view named {name}", severity="warning")
+            return
+        self.current = name
+        view = self.views[name]
+        now = self.main.clock()
+        if view.next_wake <= now:  # a snoozed item woke while this view was not shown
+            view.rebuild(self.main.store.conversations.values(), now)
+        self.queue.set_view(view)
+        prompt = self.query_one(PromptLine)
+        if prompt.mode == "idle":
+            prompt.value = view.filter.text  # each view keeps its own filter; show this one's
+        self.queue.focus()
+        self.refresh_chrome()
+
+    def action_open(self) -> None:
+        cid = self.queue.cursor_id
+        if cid:
+            self.open_conversation(cid)
+            self.add_class("-detail-open")
+
+    def action_back(self) -> None:
+        composer = self.query_one(Composer)
+        if composer.is_open:
+            composer.remove_class("-open")
+            self.remove_class("-composing")
+            self.queue.focus()
+        elif self.clear_marks():
+            pass
+        elif self.has_class("-detail-open"):
+            self.remove_class("-detail-open")
+            self.queue.focus()
+        elif self.views[self.current].filter.text:
+            self._apply_filter("")
+            self.query_one(PromptLine).close(clear=True)
+
+    def action_next_activity(self) -> None:
+        store = self.main.store
+        view = self.views[self.current]
+        start = self.queue.cursor
+        for offset in range(1, len(view) + 1):
+            index = (start + offset) % len(view)
+            cid = view.id_at(index)
+            conversation = store.conversations.get(cid)
+            if conversation and (conversation.unread or store.typing(cid)):
+                self.queue.go(index)
+                return
+        self.notify("No other item has new activity.")
+
+    def on_queue_list_highlighted(self, message: QueueList.Highlighted) -> None:
+        self._draw_view_bar()
+        # Moving fast through the list must not load every conversation on the way: wait for a pause.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if message.conversation_id and not self.has_class("-narrow"):
+            cid = message.conversation_id
+            self._detail_timer = self.set_timer(0.12, lambda: self.open_conversation(cid))
+
+    def show_taken(self, conversation_id: str) -> None:
+        """After taking an item (n, or an accepted offer): open it where the agent will work on it."""
+        if not self.query(QueueList):
+            return  # the answer came back while the console was closing
+        self.action_view("all")
+        self.queue.select_id(conversation_id)
+        self.open_conversation(conversation_id)
+        self.add_class("-detail-open")
+
+    def on_queue_list_selected(self, message: QueueList.Selected) -> None:
+        self.open_conversation(message.conversation_id)
+        self.add_class("-detail-open")
+
+    # ------------------------------------------------------------------------------------------ detail
+
+    def current_conversation(self) -> Conversation | None:
+        cid = self.open_id or self.queue.cursor_id
+        return self.main.store.conversations.get(cid) if cid else None
+
+    def _target(self) -> Conversation | None:
+        """The conversation an action applies to: the highlighted row (the open one if the list is empty).
+
+        Not the open one first: after a move or a filter the detail pane waits a moment before it follows
+        the cursor (drawing only), and a key typed in that moment is meant for the row the agent sees
+        highlighted. The pane is brought to that row now, so that what the action opens shows it. On a
+        narrow screen with the detail open the list is hidden: what the agent sees is the open one."""
+        if self.has_class("-narrow") and self.has_class("-detail-open") and self.open_id:
+            cid: str | None = self.open_id
+        else:
+            cid = self.queue.cursor_id or self.open_id
+        conversation = self.main.store.conversations.get(cid) if cid else None
+        if conversation is None:
+            self.notify("Select a conversation first.", severity="warning")
+            return None
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        if conversation.id != self.open_id and not self.has_class("-narrow"):
+            self.open_conversation(conversation.id)
+        return conversation
+
+    def open_conversation(self, cid: str) -> None:
+        conversation = self.main.store.conversations.get(cid)
+        if conversation is None:
+            return
+        changed = cid != self.open_id
+        self.open_id = cid
+        self.query_one("#nothing-open").display = False
+        self._show_header()
+        if changed:
+            self.query_one(Transcript).show([], conversation.channel)
+            self._load_history(cid)
+            if conversation.customer_id not in self.main.store.customers:
+                self._load_customer(conversation)
+            self._announce_viewing(cid)
+            self._restore_draft(cid)
+
+    def _show_header(self) -> None:
+        app = self.main
+        conversation = app.store.conversations.get(self.open_id or "")
+        headers = self.query(DetailHeader)  # none while the console closes (a late worker may call)
+        if conversation is None or not headers:
+            return
+        now = app.clock()
+        header = headers.first()
+        subject = sanitize(conversation.subject, single_line=True)
+        owner = conversation.assignee or "nobody"
+        deadline = app.config.sla.deadline(conversation)
+        sla = ""
+        if deadline is not None:
+            left = deadline - now
+            sla = f" · SLA {'breached ' + format_duration(-left) + ' ago' if left < 0 else format_duration(left) + ' left'}"
+        lines = [
+            f"{CHANNEL_LABEL[conversation.channel]}  {subject}",
+            f"{conversation.state.value.replace('_', ' ')} · {conversation.queue} · "
+            f"priority {conversation.priority.name.lower()} · owner {owner}{sla}",
+        ]
+        if conversation.tags:
+            lines.append("tags: " + ", ".join(conversation.tags))
+        typing = app.store.typing(conversation.id, now)
+        if "customer" in typing:
+            lines.append("✎ the customer is typing…")
+        others = app.store.viewers(conversation.id, besides=app.me)
+        collision = [
+            f"{agent.name} is {'typing a reply' if agent.typing_in == conversation.id else 'viewing'}"
+            for agent in others
+        ]
+        if collision:
+            lines.append("⚠ " + "; ".join(collision))
+        # Subject, queue, tags, owner and agent names all come from backends: sanitised whole, never markup.
+        header.update(safe_text("\n".join(lines)))
+        header.set_class(bool(collision), "-collision")
+        is_call = conversation.channel in (Channel.PHONE, Channel.CALLBACK)
+        self.set_class(is_call, "-call")
+        if is_call:
+            self.query_one(CallPanel).show(
+                conversation, app.store.customers.get(conversation.customer_id), now
+            )
+        history = app.store.of_customer(conversation.customer_id) if conversation.customer_id else []
+        self.query_one(CustomerCard).show(
+            app.store.customers.get(conversation.customer_id),
+            conversation.customer_name,
+            history,
+            conversation.id,
+        )
+
+    @work(exclusive=True, group="history")
+    async def _load_history(self, cid: str) -> None:
+        try:
+            messages: list[Message] = await self.main.hub.history(cid)
+        except BackendError as error:
+            self.notify(f"Cannot load the conversation: {error}", severity="error")
+            return
+        conversation = self.main.store.conversations.get(cid)
+        # The answer may come back after the agent moved on, or while the console is closing.
+        transcripts = self.query(Transcript)
+        if cid == self.open_id and conversation is not None and transcripts:
+            transcripts.first().show(messages, conversation.channel)
+
+    @work(group="customer")
+    async def _load_customer(self, conversation: Conversation) -> None:
+        """Customers are fetched when one of their conversations opens, not 30k of them at start."""
+        with contextlib.suppress(BackendError):
+            customer = await self.main.hub.customer(conversation)
+            if customer is not None:
+                self.main.store.customers[customer.id] = customer
+                if self.open_id == conversation.id:
+                    self._show_header()
+
+    @work(group="viewing")
+    async def _announce_viewing(self, cid: str) -> None:
+        if self.main.hub.supports(CommandKind.VIEWING, self.main.store.conversations.get(cid)):
+            with contextlib.suppress(BackendError):
+                await self.main.hub.perform(Viewing(conversation_id=cid))
+
+    def action_unfold(self) -> None:
+        transcript = self.query_one(Transcript)
+        transcript.unfolded = not transcript.unfolded
+
+    # ------------------------------------------------------------------------------------------ filter & commands
+
+    def action_filter(self) -> None:
+        self.query_one(PromptLine).open("filter", self.views[self.current].filter.text)
+
+    def action_command_line(self) -> None:
+        self.query_one(PromptLine).open("command", "", self.main.command_completions())
+
+    def on_input_changed(self, event: PromptLine.Changed) -> None:
+        prompt = event.input
+        if isinstance(prompt, PromptLine) and prompt.mode == "filter":
+            self._filter_typed(event.value)
+
+    def _prompt_done(self, mode: str, value: str | None) -> None:
+        """Enter (`value`) or esc (None) in the prompt, answered before the next key is read."""
+        prompt = self.query_one(PromptLine)
+        prompt.close(clear=value is None)
+        if mode == "filter":
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+            # The text as typed, now: a debounced pass still waiting must not leave the old rows highlighted.
+            self._apply_filter(value or "")
+            if value is not None:
+                self.remove_class("-detail-open")  # on a narrow screen: the filtered list, not the old detail
+                errors = self.views[self.current].filter.errors
+                if errors:
+                    fields = "fields: " + ", ".join(Filter.FIELDS)
+                    self.notify(f"Filter: {'; '.join(errors)} ({fields})", severity="warning", timeout=6)
+        self.queue.focus()
+        if mode == "command" and value is not None:
+            self.run_command_line(value)
+
+    def _filter_typed(self, text: str) -> None:
+        """As you type: at 100k rows one filter pass costs ~0.1 s, so a burst of keys runs it once."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        delay = 0.0 if len(self.main.store.conversations) < 20_000 else 0.12
+        if delay == 0.0:
+            self._apply_filter(text)
+        else:
+            self._filter_timer = self.set_timer(delay, lambda: self._apply_filter(text))
+
+    def _apply_filter(self, text: str) -> None:
+        view = self.views[self.current]
+        if text == view.filter.text:
+            return  # opening or closing the prompt must not re-sort 100k rows
+        # Its errors show in the view bar as it is typed, and in a toast on enter (a toast per key was noise).
+        view.set_filter(text, self.main.store.conversations.values(), self.main.clock())
+        self.queue.set_view(view)
+        self.refresh_chrome()
+
+    def run_command_line(self, line: str) -> None:
+        words = line.strip().split()
+        if not words:
+            return
+        name, args = words[0].lower(), words[1:]
+        special: dict[str, Callable[[list[str]], None]] = {
+            "view": lambda a: self.action_view(a[0] if a else "all"),
+            "theme": lambda a: self.main.set_theme_named(" ".join(a)),
+            "presence": self._presence_from_words,
+            "priority": lambda a: self._set_priority(a[0] if a else ""),
+            "snooze": lambda a: self._snooze(a[0] if a else "1h"),
+            "tag": self._tags_from_words,
+            "transfer": lambda a: self._transfer_to(a[0]) if a else self.action_transfer(),
+            "status": lambda a: self._set_state(a[0] if a else ""),
+            "filter": lambda a: self._apply_filter(" ".join(a)),
+            "quit": lambda a: self.call_later(self.main.action_quit),  # asks first, as ctrl+q does
+        }
+        if name in special:
+            special[name](args)
+            return
+        action = BY_NAME.get(name)
+        if action is None:
+            self.notify(
+                f"Unknown command: {name}. Press : then tab to complete, ? for keys.", severity="warning"
+            )
+            return
+        # run_action is a coroutine: called bare it never ran, so `:help` or `:outbox` did nothing.
+        self.call_later(self.run_action, action.action)
+
+    # ------------------------------------------------------------------------------------------ sending
+
+    def _send(self, command: object, *, undo: bool = False, done: str = "") -> None:
+        self.main.send(command, undo=undo, done=done)  # type: ignore[arg-type]
+
+    def _guard(self, conversation: Conversation, kind: CommandKind) -> bool:
+        if not self.main.hub.supports(kind, conversation):
+            self.notify(
+                f"{conversation.backend} does not support {kind.value.replace('_', ' ')}.", severity="warning"
+            )
+            return False
+        return True
+
+    def action_offer(self, accept: bool) -> None:
+        self.query_one(OfferBanner).answer(accept)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Disable keys the backend cannot honour (they show greyed in the footer and in `?`)."""
+        if action == "offer":  # off when no offer shows: ctrl+o / ctrl+n then reach the focused widget
+            return self.query_one(OfferBanner).showing
+        for console_action in ACTIONS:
+            if console_action.action == action and console_action.command is not None:
+                if not self.main.hub_ready:
+                    return True
+                return True if self.main.hub.supports(console_action.command) else None
+        return True

@@ -1,0 +1,36 @@
+"""The composer's hint (its keys) fits the width or wraps: before, the chat composer's ended `enter send · alt+`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_harness import Contact, make_app, seed, wait_for
+from standardiste.console.core.model import Channel
+from standardiste.widgets.composer import Composer
+from textual.widgets import Label
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (60, 24)])
+@pytest.mark.parametrize("channel", [Channel.CHAT, Channel.EMAIL])
+async def test_the_whole_hint_is_shown(tmp_path: Path, size: tuple[int, int], channel: Channel) -> None:
+    [cid] = seed(
+        tmp_path / "workspace.db", [Contact(channel, "Jean Dupont", "fr", "Où est mon colis ?", age=25)]
+    )
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(lambda: cid in app.store.conversations, pilot=pilot)
+        await pilot.pause()
+        screen = app.workspace
+        screen.action_view("everyone")
+        assert screen.queue.select_id(cid)
+        await pilot.press("enter")
+        await wait_for(lambda: screen.open_id == cid, pilot=pilot)
+        await pilot.press("r")
+        composer = screen.query_one(Composer)
+        await wait_for(lambda: composer.is_open, pilot=pilot)
+        await pilot.pause()
+        title = composer.query_one("#composer-title", Label)
+        shown = " ".join(title.render_line(y).text.strip() for y in range(title.size.height))
+        assert title.region.right <= composer.content_region.right  # not drawn past the border, cut
+        assert " ".join(shown.split()).endswith("esc leave (draft kept)"), shown

@@ -1,0 +1,118 @@
+"""Hostile text in every field of the model, walked through every view, pane, dialog, toast and the wallboard.
+
+The workspace file is filled with payloads (tests/hostile_text.py) in customer names, subjects, bodies, tags,
+queue names, languages, attachment names, agent names and presence reasons, CSAT comments and the config's
+dispositions. The console opens each view and conversation and every dialog; after each step the screen's cells
+are checked: no control or bidi character, no link, no click action, and no crash (a MarkupError ends the app).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app_harness import make_app, wait_for
+from hostile_text import screen_problems
+from hostile_workspace import CONFIG, seed_hostile
+from standardiste.backends.local import Workspace
+from standardiste.console.core.model import (
+    Channel,
+    Customer,
+)
+
+
+class Walk:
+    """Each step: let the screen settle, then check what it drew."""
+
+    def __init__(self, app, pilot) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.pilot = pilot
+        self.steps = 0
+        self.problems: list[str] = []
+
+    async def check(self, step: str) -> None:
+        await self.pilot.pause(0.05)
+        assert self.app.is_running, f"the console stopped at {step}: {self.app._exception!r}"
+        strips = self.app.screen._compositor.render_strips()
+        self.problems += [f"{step}: {p}" for p in screen_problems(strips)]
+        self.steps += 1
+
+    async def press(self, step: str, *keys: str) -> None:
+        await self.pilot.press(*keys)
+        await self.check(step)
+
+
+async def test_every_screen_draws_hostile_text_as_plain_text(tmp_path: Path) -> None:
+    ids = seed_hostile(tmp_path / "workspace.db")
+    app = make_app(tmp_path, config_text=CONFIG)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: all(cid in app.store.conversations for cid in ids), pilot=pilot)
+        walk = Walk(app, pilot)
+        screen = app.workspace
+        await walk.check("start")
+        for key in "12345678":
+            await walk.press(f"view {key}", key)
+        screen.action_view("everyone")
+        for cid in ids:
+            assert screen.queue.select_id(cid)
+            await walk.press(f"open {cid}", "enter")
+            await wait_for(lambda cid=cid: screen.open_id == cid, pilot=pilot)
+            await walk.check(f"opened {cid}")
+        email = next(cid for cid in ids if app.store.conversations[cid].channel is Channel.EMAIL)
+        assert screen.queue.select_id(email)
+        await pilot.press("enter")
+        await wait_for(lambda: screen.open_id == email, pilot=pilot)
+        # Dialogs: each opened, checked, closed.
+        for step, keys in [
+            ("merge", ("ctrl+g",)),
+            ("transfer", ("t",)),
+            ("tags", ("plus",)),
+            ("snooze", ("z",)),
+            ("presence", ("P",)),
+            ("macros", ("M",)),
+            ("help", ("question_mark",)),
+            ("palette", ("ctrl+p",)),
+        ]:
+            await walk.press(step, *keys)
+            await walk.press(f"{step} closed", "escape")
+            if len(app.screen_stack) > 2:
+                await walk.press(f"{step} closed again", "escape")
+        await walk.press("command line", "colon", "t", "tab")
+        await walk.press("command line closed", "escape")
+        await walk.press("save attachments", "S")
+        await walk.press("save attachments to", "enter")
+        await pilot.pause(0.5)
+        await walk.check("saved notice")
+        await walk.press("close", "x")
+        await walk.press("close picked", "1")
+        await walk.press("wallboard", "W")
+        await pilot.pause(1.5)
+        await walk.check("wallboard drawn")
+        for key in ("a", "w"):
+            await walk.press(f"wallboard {key}", key)
+        await walk.press("wallboard closed", "escape")
+        assert app.is_running
+    assert walk.steps > 40
+    assert walk.problems == []
+
+
+async def test_a_caller_named_in_markup_is_announced_as_text(tmp_path: Path) -> None:
+    """The incoming-call notice is built from the caller's name: `[/bold]` in it crashed the console."""
+    ws = Workspace(tmp_path / "workspace.db")
+    app = make_app(tmp_path, config_text=CONFIG)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: app.hub_ready, pilot=pilot)
+        await pilot.press("P")
+        await pilot.press("1")  # available
+        ws.create_conversation(
+            channel=Channel.PHONE,
+            customer=Customer("c1", "Ann [/bold] Smith [link='http://evil.example/']x[/link]", "fr"),
+            subject="call",
+        )
+        await wait_for(lambda: bool(app.store.conversations), pilot=pilot)
+        await wait_for(lambda: any("Ann" in n.message for n in app._notifications), pilot=pilot)
+        assert app.is_running
+        notice = next(n for n in app._notifications if "Ann" in n.message)
+        assert "[/bold]" in notice.message and not notice.markup
+        strips = app.screen._compositor.render_strips()
+        assert screen_problems(strips) == []
+    ws.close()
