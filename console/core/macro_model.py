@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ...backends.base import Command, EndChat, HangUp, Reply, SetPriority, SetStatus, Tags, WrapUp
-from .model import CLOSED_STATES, Channel, Conversation, Customer, Priority, State, state_allowed
+from ...backends.base import Command, Reply, SetPriority, SetStatus, Tags
+from .closing import WORKING_STATE, closing_commands
+from .model import Channel, Conversation, Customer, Priority, State, state_allowed
 from .sanitize import sanitize
 
 FALLBACK_LANGUAGE = "en"
@@ -269,24 +270,9 @@ class Macro:
         return out
 
     def _closing(self, conversation_id: str, channel: Channel, state: State | None) -> list[Command]:
-        if state is not None and state in CLOSED_STATES:
-            return []
-        wrap = (
-            [WrapUp(conversation_id=conversation_id, disposition=self.disposition)]
-            if self.disposition
-            else []
-        )
-        if channel.is_live:
-            if state is State.WRAP_UP:
-                return wrap
-            end: Command = (
-                EndChat(conversation_id=conversation_id)
-                if channel is Channel.CHAT
-                else HangUp(conversation_id=conversation_id)
-            )
-            return [end, *wrap]
-        final = State.DONE if channel is Channel.CALLBACK else State.SOLVED
-        return [SetStatus(conversation_id=conversation_id, state=final)]
+        # Without a state, the contact is taken to be in progress (answered, open): what a macro is used on.
+        plan = closing_commands(conversation_id, channel, state or WORKING_STATE[channel], self.disposition)
+        return list(plan.commands)
 
     def needs_disposition(self, channel: Channel) -> bool:
         """A live contact closed without a disposition: the app asks for one, as its own close does."""

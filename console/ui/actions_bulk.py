@@ -3,7 +3,8 @@ to every marked conversation at once. `esc` clears the marks."""
 
 from __future__ import annotations
 
-from ..core.model import EMAIL_LIKE, Channel, Conversation
+from ..core.closing import bulk_close
+from ..core.model import Conversation
 
 
 class BulkActions:
@@ -41,18 +42,8 @@ class BulkActions:
 
     def _bulk_close(self) -> None:
         """Closing many at once is for written channels (a call or chat is wrapped up one by one)."""
-        from ...backends.base import SetStatus
-        from ..core.model import State
-
-        targets = self._targets()
-        closable = [
-            c
-            for c in targets
-            if (c.channel in EMAIL_LIKE or c.channel is Channel.CALLBACK) and not c.is_closed
-        ]
-        for conversation in closable:
-            final = State.SOLVED if conversation.channel in EMAIL_LIKE else State.DONE
-            self._send(SetStatus(conversation_id=conversation.id, state=final), undo=True)
-        skipped = len(targets) - len(closable)
-        note = f" ({skipped} live or closed left as they were)" if skipped else ""
-        self.notify(f"Solving {len(closable)} conversation(s){note}")
+        plan = bulk_close(self._targets())
+        for command in plan.commands:
+            self._send(command, undo=True)
+        note = f" ({plan.left} live or closed left as they were)" if plan.left else ""
+        self.notify(f"Solving {plan.closed} conversation(s){note}")

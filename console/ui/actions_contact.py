@@ -16,7 +16,6 @@ from ...backends.base import (
     Claim,
     CommandKind,
     Conflict,
-    EndChat,
     HangUp,
     Hold,
     Merge,
@@ -35,9 +34,9 @@ from ...backends.base import (
 )
 from ...widgets.transcript import Transcript
 from ..core.attachments import save_attachment
+from ..core.closing import Ask, plan_for
 from ..core.model import (
     DEFAULT_DISPOSITIONS,
-    EMAIL_LIKE,
     Attachment,
     Channel,
     Conversation,
@@ -316,22 +315,20 @@ class ContactActions:
         if conversation is None:
             return
         cid = conversation.id
-        if conversation.state in (State.RINGING, State.QUEUED, State.WAITING):
-            self.notify(
-                "Not answered yet: a accepts it, t transfers it"
-                + (", H declines it" if conversation.channel is Channel.PHONE else "."),
-                severity="warning",
-            )
+        plan = plan_for(conversation)
+        if plan.refusal:
+            self.notify(plan.refusal, severity="information" if conversation.is_closed else "warning")
             return
-        if conversation.channel is Channel.PHONE and conversation.state in (State.CONNECTED, State.ON_HOLD):
-            self._send(HangUp(conversation_id=cid))
+        if plan.undoable:
+            if self._guard(conversation, CommandKind.SET_STATUS):
+                for command in plan.commands:
+                    self._send(command, undo=True, done="Solved: survey sent")
+            return
+        for command in plan.commands:
+            self._send(command)
+        if plan.ask is Ask.DISPOSITION:
             self._ask_disposition(cid)
-        elif conversation.channel is Channel.CHAT and conversation.state is State.ACTIVE:
-            self._send(EndChat(conversation_id=cid))
-            self._ask_disposition(cid)
-        elif conversation.state is State.WRAP_UP:
-            self._ask_disposition(cid)
-        elif conversation.channel is Channel.CALLBACK and conversation.state is State.DIALLING:
+        elif plan.ask is Ask.CALLBACK_OUTCOME:
             self.app.push_screen(
                 PickDialog(
                     "Callback outcome", [("yes", "Reached the customer"), ("no", "No answer: retry later")]
@@ -343,14 +340,6 @@ class ContactActions:
                     )
                 ),
             )
-        elif conversation.is_closed:
-            self.notify("Already closed.")
-        elif conversation.channel in EMAIL_LIKE or conversation.channel is Channel.CALLBACK:
-            final = State.SOLVED if conversation.channel in EMAIL_LIKE else State.DONE
-            if self._guard(conversation, CommandKind.SET_STATUS):
-                self._send(SetStatus(conversation_id=cid, state=final), undo=True, done="Solved: survey sent")
-        else:
-            self._ask_disposition(cid)
 
     def _ask_disposition(self, cid: str) -> None:
         dispositions = self.main.config.dispositions or [(d.code, d.label) for d in DEFAULT_DISPOSITIONS]

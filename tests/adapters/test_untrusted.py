@@ -6,6 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
+from factories import conversation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardiste.backends.base import (
@@ -42,20 +43,10 @@ hostile = st.lists(st.sampled_from([*PIECES, "]0;", "[2J", "[/bold]"]), max_size
 
 
 def _conversation(text: str) -> Conversation:
-    return Conversation(
-        id="local:1",
-        channel=Channel.EMAIL,
-        state=State.NEW,
-        subject=text,
-        customer_id="c1",
-        customer_name=text,
-        language=text,
-        created_at=0.0,
-        updated_at=0.0,
-        queue=text,
-        tags=(text, "refund"),
-        callback_number=text,
-    )
+    return conversation(
+        1, Channel.EMAIL, State.NEW, subject=text, customer_name=text, language=text, queue=text,
+        tags=(text, "refund"), callback_number=text,
+    )  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)

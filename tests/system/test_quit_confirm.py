@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from app_harness import Contact, make_app, seed, wait_for
+from factories import conversation
 from standardiste.backends.base import Accept, Claim, CommandKind, Reply
 from standardiste.backends.local import Workspace
 from standardiste.backends.local.commands import perform
@@ -107,18 +108,7 @@ async def test_ctrl_q_twice_quits_from_the_dialog(tmp_path: Path) -> None:
 
 
 def _conversation(cid: str, channel: Channel, state: State, assignee: str | None) -> Conversation:
-    return Conversation(
-        id=cid,
-        channel=channel,
-        state=state,
-        subject="",
-        customer_id="c",
-        customer_name="C",
-        language="en",
-        assignee=assignee,
-        created_at=0.0,
-        updated_at=0.0,
-    )
+    return conversation(cid, channel, state, assignee=assignee)
 
 
 def test_what_quitting_cuts_off_in_words() -> None:

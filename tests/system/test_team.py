@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import conversation
 from standardiste.backends.local.claims import (
     OfferGone,
     accept_offer,
@@ -519,9 +520,8 @@ def test_the_missed_item_check_can_fail() -> None:
 
 
 def _fake(channel: Channel, language: str, created: float) -> Conversation:
-    return Conversation(
-        id="local:1", channel=channel, state=State.RINGING, subject="", customer_id="c", customer_name="",
-        language=language, created_at=created, updated_at=created, sla_due_at=created + 1.5,
+    return conversation(
+        1, channel, State.RINGING, language=language, created_at=created, sla_due_at=created + 1.5,
         priority=Priority.NORMAL,
     )  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import conversation as new_conversation
 from rich.text import Text
 from standardiste.backends.base import EndChat, Reply, Tags, WrapUp
 from standardiste.console.core.macros import FilledMacro, MacroContext, MacroLibrary, load_library
@@ -38,17 +39,7 @@ def conversation(
     language: str = "en",
     name: str = "Jane Doe",
 ) -> Conversation:
-    return Conversation(
-        id="local:9",
-        channel=channel,
-        state=state,
-        subject=subject,
-        customer_id="c1",
-        customer_name=name,
-        language=language,
-        created_at=0.0,
-        updated_at=0.0,
-    )
+    return new_conversation("local:9", channel, state, subject=subject, customer_name=name, language=language)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from app_harness import T0, make_app, seed, wait_for
+from factories import conversation
 from standardiste.backends.base import Snapshot
 from standardiste.console.core.model import Channel, Conversation, State
 from standardiste.console.core.sla import SlaPolicy
@@ -16,18 +17,10 @@ from textual.widgets import Static
 
 
 def _mail(index: int, snoozed_until: float | None = None) -> Conversation:
-    return Conversation(
-        id=f"local:{index}",
-        channel=Channel.EMAIL,
-        state=State.OPEN,
-        subject="Where is my parcel",
-        customer_id=f"c{index}",
-        customer_name="Anna Müller",
-        language="de",
-        created_at=T0 - 600,
-        updated_at=T0 - 600,
-        snoozed_until=snoozed_until,
-    )
+    return conversation(
+        index, Channel.EMAIL, State.OPEN, subject="Where is my parcel", customer_name="Anna Müller",
+        language="de", created_at=T0 - 600, snoozed_until=snoozed_until,
+    )  # fmt: skip
 
 
 def _views(conversations: list[Conversation]) -> tuple[ViewSet, Store]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import conversation as new_conversation
 from rich.text import Text
 from standardiste.backends.base import EndChat, HangUp, Reply, SetPriority, SetStatus, Tags, WrapUp
 from standardiste.console.core.macros import (
@@ -48,17 +49,7 @@ def conversation(
     language: str = "en",
     name: str = "Jane Doe",
 ) -> Conversation:
-    return Conversation(
-        id="local:7",
-        channel=channel,
-        state=state,
-        subject=subject,
-        customer_id="c1",
-        customer_name=name,
-        language=language,
-        created_at=0.0,
-        updated_at=0.0,
-    )
+    return new_conversation("local:7", channel, state, subject=subject, customer_name=name, language=language)
 
 
 def one(text: str, source: str = "test.toml") -> Macro:
