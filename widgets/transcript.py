@@ -9,7 +9,6 @@ Everything the customer wrote goes through `sanitize` and is drawn as plain text
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Callable
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from textual.strip import Strip
 from ..console.core.attach_files import human_size
 from ..console.core.model import Channel, Direction, Message
 from ..console.core.sanitize import sanitize
+from .cell_wrap import wrap_prefixed, wrap_quoted
 
 # The display of one message stops here: a 20 MB body must not freeze the console.
 MAX_DISPLAY_CHARS = 20_000
@@ -101,6 +101,11 @@ class Transcript(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._layout()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        # The scrollbar that comes with a long thread takes columns the lines were wrapped for (no resize
+        # event says so): wrapped again, they are not cut at the right edge.
+        self._layout()
+
     def _layout(self) -> None:
         width = max(20, self.scrollable_content_region.width or 80)
         self._width = width
@@ -125,41 +130,47 @@ class Transcript(ScrollView, can_focus=True):
         cut = len(body) > MAX_DISPLAY_CHARS
         body = sanitize(body[:MAX_DISPLAY_CHARS])
         if message.direction is Direction.SYSTEM:
-            return [(f"{when}  · {body}", "system")]
+            # A timeline line wraps under its own text, the time standing out on the left.
+            first = f"{when}  · "
+            return [
+                (line, "system")
+                for index, paragraph in enumerate(body.splitlines() or [""])
+                for line in wrap_prefixed(paragraph, width, first if index == 0 else " " * len(first))
+            ]
         label = {
             "inbound": author or "customer",
             "outbound": f"{author or 'agent'} → customer",
             "note": f"INTERNAL NOTE by {author or 'agent'} (the customer does not see it)",
         }[kind]
-        out: list[tuple[str, str]] = [(f"{when}  {label}", "meta")]
+        out: list[tuple[str, str]] = [(line, "meta") for line in wrap_prefixed(label, width, f"{when}  ")]
         if message.email is not None:
             headers = message.email
-            if headers.from_addr:
-                out.append((f"From: {sanitize(headers.from_addr, single_line=True)}", "system"))
-            if headers.to:
-                out.append((f"To: {sanitize(', '.join(headers.to), single_line=True)}", "system"))
-            if headers.cc:
-                out.append((f"Cc: {sanitize(', '.join(headers.cc), single_line=True)}", "system"))
-            if headers.subject:
-                out.append((f"Subject: {sanitize(headers.subject, single_line=True)}", "system"))
+            for name, value in (
+                ("From", headers.from_addr),
+                ("To", ", ".join(headers.to)),
+                ("Cc", ", ".join(headers.cc)),
+                ("Subject", headers.subject),
+            ):
+                if value:
+                    text = sanitize(value, single_line=True)
+                    out.extend((line, "system") for line in wrap_prefixed(text, width, f"{name}: "))
         new, quoted = split_quoted(body)
         for paragraph in new:
-            wrapped = textwrap.wrap(paragraph, width - 2, replace_whitespace=False, drop_whitespace=True) or [
-                ""
-            ]
-            out.extend(("  " + line, kind) for line in wrapped)
+            out.extend((line, kind) for line in wrap_prefixed(paragraph, width, "  "))
         if quoted:
             if self.unfolded:
-                out.extend(("  " + line[: width - 2], "quote") for line in quoted)
+                out.extend((line, "quote") for q in quoted for line in wrap_quoted(q, width, "  "))
             else:
-                out.append((f"  [… {len(quoted)} quoted lines folded — press o to unfold]", "quote"))
+                fold = f"[… {len(quoted)} quoted lines folded — press o to unfold]"
+                out.extend((line, "quote") for line in wrap_prefixed(fold, width, "  "))
         if cut:
-            out.append((f"  [message cut for display at {MAX_DISPLAY_CHARS:,} characters]", "system"))
+            cut_note = f"[message cut for display at {MAX_DISPLAY_CHARS:,} characters]"
+            out.extend((line, "system") for line in wrap_prefixed(cut_note, width, "  "))
         # A mail that could not be decoded as sent says so: what is shown above is a guess, and the
         # part as sent is among the attachments below (S saves them).
         for problem in message.undecodable[:MAX_MARKS]:
             text = "⚠ could not decode: " + sanitize(problem[:1000], single_line=True)
-            out.extend(("  " + line, "warning") for line in textwrap.wrap(text, width - 2) or [text])
+            out.extend((line, "warning") for line in wrap_prefixed(text, width, "  "))
         if len(message.undecodable) > MAX_MARKS:
             more = len(message.undecodable) - MAX_MARKS
             out.append((f"  ⚠ could not decode {more:,} more parts", "warning"))
@@ -167,7 +178,7 @@ class Transcript(ScrollView, can_focus=True):
             size = human_size(attachment.size) if attachment.size else "?"  # 363 B, not "0 KB"
             name = sanitize(attachment.filename, single_line=True)
             kind = sanitize(attachment.content_type, single_line=True)[:100]
-            out.append((f"  📎 {name}  ({kind}, {size})", "meta"))
+            out.extend((line, "meta") for line in wrap_prefixed(f"{name}  ({kind}, {size})", width, "  📎 "))
         return out
 
     def notify_style_update(self) -> None:
