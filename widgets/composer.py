@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -114,20 +115,37 @@ class Composer(Vertical):
     Composer #composer-title { text-style: bold; width: 1fr; height: auto; }
     """
 
-    class Submitted(Message):
-        def __init__(self, outgoing: Outgoing) -> None:
+    class _ComposerMessage(Message):
+        def __init__(self, composer: Composer) -> None:
             super().__init__()
+            self.composer = composer
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Submitted(_ComposerMessage):
+        def __init__(self, composer: Composer, outgoing: Outgoing) -> None:
+            super().__init__(composer)
             self.outgoing = outgoing
 
-    class Edited(Message):
+    class Edited(_ComposerMessage):
         """The text changed: the screen saves the draft (debounced)."""
 
-        def __init__(self, outgoing: Outgoing) -> None:
-            super().__init__()
+        def __init__(self, composer: Composer, outgoing: Outgoing) -> None:
+            super().__init__(composer)
             self.outgoing = outgoing
 
-    class Closed(Message):
-        pass
+    class Opened(_ComposerMessage):
+        """It shows: the screen gives it room (the composer never sets the screen's classes itself)."""
+
+    class Closed(_ComposerMessage):
+        """It is hidden. `left`: the agent left it (esc), so the list takes the keys again; otherwise the
+        screen hid it (another conversation opened, a reply sent) and says where the focus goes."""
+
+        def __init__(self, composer: Composer, *, left: bool) -> None:
+            super().__init__(composer)
+            self.left = left
 
     kind = "reply"
     _attachments: tuple[Attachment, ...] = ()
@@ -138,13 +156,22 @@ class Composer(Vertical):
         self,
         *,
         on_submit: Callable[[Submitted], None] | None = None,
+        on_opened: Callable[[Opened], None] | None = None,
         on_closed: Callable[[Closed], None] | None = None,
         id: str | None = None,
     ) -> None:
-        """`on_submit` / `on_closed` answer at once (the screen's handlers); without them, messages are posted."""
+        """`on_submit` / `on_opened` / `on_closed` answer at once (the screen's handlers: the layout and the
+        focus change before the next key typed ahead is read); without them, messages are posted."""
         super().__init__(id=id)
         self._on_submit = on_submit
+        self._on_opened = on_opened
         self._on_closed = on_closed
+
+    def _tell(self, message: Message, handler: Callable[[Any], None] | None) -> None:
+        if handler is not None:
+            handler(message)
+        else:
+            self.post_message(message)
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
@@ -212,15 +239,21 @@ class Composer(Vertical):
         area.load_text(body)
         area.move_cursor(area.document.end)
         self.add_class("-open")
-        self.screen.set_class(True, "-composing")  # the screen gives the composer room on small terminals
+        self._tell(self.Opened(self), self._on_opened)
         # Focus now, not after the queued messages: a fast typist's first letters after `r` are text,
         # not commands for the list (`focus()` would land after the keys already in the queue).
         self.screen.set_focus(area)
 
     def close(self) -> None:
-        self.remove_class("-open")
-        self.screen.set_class(False, "-composing")
+        """Hidden and emptied: what it held was sent or kept as a draft."""
+        self.hide()
         self.text_area.load_text("")
+
+    def hide(self) -> None:
+        """Hidden, its text kept (the draft keeper has it)."""
+        if self.has_class("-open"):
+            self.remove_class("-open")
+            self._tell(self.Closed(self, left=False), self._on_closed)
 
     @property
     def is_open(self) -> bool:
@@ -297,20 +330,11 @@ class Composer(Vertical):
         outgoing = self.outgoing()
         if not outgoing.body.strip() and not outgoing.attachments:
             return
-        submitted = self.Submitted(outgoing)
-        if self._on_submit is not None:
-            self._on_submit(submitted)
-        else:
-            self.post_message(submitted)
+        self._tell(self.Submitted(self, outgoing), self._on_submit)
 
     def leave(self) -> None:
         self.remove_class("-open")
-        self.screen.set_class(False, "-composing")
-        closed = self.Closed()
-        if self._on_closed is not None:
-            self._on_closed(closed)
-        else:
-            self.post_message(closed)
+        self._tell(self.Closed(self, left=True), self._on_closed)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -323,7 +347,7 @@ class Composer(Vertical):
         outgoing = self.outgoing()
         if outgoing != self._last_outgoing:
             self._last_outgoing = outgoing
-            self.post_message(self.Edited(outgoing))
+            self.post_message(self.Edited(self, outgoing))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -113,9 +113,7 @@ class ComposeActions:
 
     def _restore_draft(self, cid: str) -> None:
         composer = self.query_one(Composer)
-        if composer.is_open:
-            composer.remove_class("-open")
-            self.remove_class("-composing")
+        composer.hide()
         draft = self.main.load_draft(cid)
         if draft is not None:
             words, key = _DRAFT_WORDS.get(draft.kind, (draft.kind, "r"))
@@ -229,9 +227,14 @@ class ComposeActions:
         self._open_composer(kind, conversation)
         return True
 
+    def on_composer_opened(self, message: Composer.Opened) -> None:
+        self.set_class(True, "-composing")  # the screen gives the composer room on small terminals
+
     def on_composer_closed(self, message: Composer.Closed) -> None:
-        self._say_typing(False)
-        self.queue.focus()
+        self.set_class(False, "-composing")
+        if message.left:
+            self._say_typing(False)
+            self.queue.focus()
 
     def on_composer_text_external_editor(self, message: object) -> None:
         composer = self.query_one(Composer)

@@ -148,7 +148,10 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 yield CustomerCard(id="customer")
                 yield Transcript(id="transcript")
                 yield Composer(
-                    on_submit=self.on_composer_submitted, on_closed=self.on_composer_closed, id="composer"
+                    on_submit=self.on_composer_submitted,
+                    on_opened=self.on_composer_opened,
+                    on_closed=self.on_composer_closed,
+                    id="composer",
                 )
         yield OfferBanner(id="offer")
         yield PromptCandidates(id="prompt-candidates")
@@ -323,8 +326,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
     def action_back(self) -> None:
         composer = self.query_one(Composer)
         if composer.is_open:
-            composer.remove_class("-open")
-            self.remove_class("-composing")
+            composer.hide()
             self.queue.focus()
         elif self.clear_marks():
             pass
