@@ -92,6 +92,7 @@ class StandardisteApp(PlainNotify):
     # keeps it for copying (its binding comes first); everywhere else it is ctrl+q. One id: remapped together.
     BINDINGS = [Binding("ctrl+q,ctrl+c", "quit", "Quit", id="app.quit", show=False)]
     ENABLE_COMMAND_PALETTE = True
+    CSS_PATH = "../../themes/toasts.tcss"  # off the composer while it is open
 
     def __init__(
         self,
