@@ -185,15 +185,27 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
-    class Highlighted(Message):
-        def __init__(self, conversation_id: str | None) -> None:
+    class _QueueMessage(Message):
+        def __init__(self, queue: QueueList) -> None:
             super().__init__()
+            self.queue = queue
+
+        @property
+        def control(self) -> QueueList:
+            return self.queue
+
+    class Highlighted(_QueueMessage):
+        def __init__(self, queue: QueueList, conversation_id: str | None) -> None:
+            super().__init__(queue)
             self.conversation_id = conversation_id
 
-    class Selected(Message):
-        def __init__(self, conversation_id: str) -> None:
-            super().__init__()
+    class Selected(_QueueMessage):
+        def __init__(self, queue: QueueList, conversation_id: str) -> None:
+            super().__init__(queue)
             self.conversation_id = conversation_id
+
+    class MarksChanged(_QueueMessage):
+        """Rows were marked or unmarked (tag-then-act): the screen says how many."""
 
     def __init__(
         self,
@@ -215,7 +227,33 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self.clock = clock
         self._cursor_id: str | None = None
         self._styles: dict[str, Style] = {}
-        self.marked: set[str] = set()  # the screen shares its set of marked rows (tag-then-act)
+        self._marked: set[str] = set()  # rows marked with space (tag-then-act), this list's own
+
+    # ------------------------------------------------------------------------------------------ marks
+
+    @property
+    def marked(self) -> frozenset[str]:
+        return frozenset(self._marked)
+
+    def toggle_mark(self, conversation_id: str) -> None:
+        self._marked ^= {conversation_id}
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+
+    def clear_marks(self) -> bool:
+        """Marks cleared; False when there were none."""
+        if not self._marked:
+            return False
+        self._marked.clear()
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+        return True
+
+    def take_marks(self) -> list[str]:
+        """The marked ids, in order, and the marks spent: an action on marked rows uses them once."""
+        taken = sorted(self._marked)
+        self.clear_marks()
+        return taken
 
     # ------------------------------------------------------------------------------------------ data
 
@@ -237,7 +275,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         if index is None:
             index = min(old_index, max(0, len(self.view) - 1))
             self._cursor_id = self.view.id_at(index) if len(self.view) else None
-            self.post_message(self.Highlighted(self._cursor_id))
+            self.post_message(self.Highlighted(self, self._cursor_id))
         shift = index - old_index
         self._resize()
         if shift:
@@ -277,7 +315,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self._cursor_id = self.view.id_at(index) if 0 <= index < len(self.view) else None
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.Highlighted(self._cursor_id))
+        self.post_message(self.Highlighted(self, self._cursor_id))
 
     def validate_cursor(self, index: int) -> int:
         return max(0, min(index, len(self.view) - 1)) if len(self.view) else 0
@@ -313,7 +351,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         index = self.scroll_offset.y + int(y)
         if 0 <= index < len(self.view):
             if index == self.cursor and getattr(event, "chain", 1) >= 2:
-                self.post_message(self.Selected(self.view.id_at(index)))
+                self.post_message(self.Selected(self, self.view.id_at(index)))
             self.cursor = index
 
     # ------------------------------------------------------------------------------------------ drawing
@@ -390,7 +428,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_fit(sla_text, 6) + " ", sla_style),
             Segment(_fit(sanitize(c.language.upper(), single_line=True), 3), self._style("dim")),
             Segment(PRIORITY_MARK[c.priority] + " "),
-            Segment("*" if c.id in self.marked else ("●" if c.unread else " "), self._style("unread")),
+            Segment("*" if c.id in self._marked else ("●" if c.unread else " "), self._style("unread")),
             Segment(_fit(sanitize(c.customer_name, single_line=True) + typing, cols.name) + " ", name_style),
             Segment(_fit(sanitize(c.subject + tags, single_line=True), cols.subject)),
             Segment(" " + _fit(sanitize(owner, single_line=True), cols.owner), owner_style),

@@ -3,6 +3,7 @@ to every marked conversation at once. `esc` clears the marks."""
 
 from __future__ import annotations
 
+from ...widgets.queue_list import QueueList
 from ..core.closing import bulk_close
 from ..core.model import Conversation
 
@@ -14,28 +15,25 @@ class BulkActions:
         cid = self.queue.cursor_id
         if cid is None:
             return
-        if cid in self.marked:
-            self.marked.discard(cid)
-        else:
-            self.marked.add(cid)
-        self.queue.refresh()
+        self.queue.toggle_mark(cid)
         self.queue.move(1)
-        self.refresh_chrome()
+        self.refresh_chrome()  # now, not when the message comes: the count shows with the mark
 
     def clear_marks(self) -> bool:
-        if not self.marked:
+        if not self.queue.clear_marks():
             return False
-        self.marked.clear()
-        self.queue.refresh()
         self.refresh_chrome()
         return True
+
+    def on_queue_list_marks_changed(self, message: QueueList.MarksChanged) -> None:
+        self.refresh_chrome()
 
     def _targets(self) -> list[Conversation]:
         """The marked conversations if any (then the marks are spent), else the one the agent is on."""
         store = self.main.store
-        if self.marked:
-            chosen = [store.conversations[cid] for cid in sorted(self.marked) if cid in store.conversations]
-            self.clear_marks()
+        if self.queue.marked:
+            chosen = [store.conversations[cid] for cid in self.queue.take_marks() if cid in store.conversations]
+            self.refresh_chrome()
             return chosen
         conversation = self._target()
         return [conversation] if conversation is not None else []

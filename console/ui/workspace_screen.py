@@ -109,7 +109,6 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self._draft_timer: Timer | None = None
         self._last_draft: Outgoing | None = None
         self._header_stale = False
-        self.marked: set[str] = set()  # tag-then-act: rows marked with space
         self._rows_moved = False
         self._rows_touched: set[str] = set()
         self._filter_timer: Timer | None = None
@@ -162,8 +161,12 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
     def queue(self) -> QueueList:
         return self.query_one(QueueList)
 
+    @property
+    def marked(self) -> frozenset[str]:
+        """Rows marked for tag-then-act: the queue list's own set."""
+        return self.queue.marked
+
     def on_mount(self) -> None:
-        self.queue.marked = self.marked
         self.rebuild_views()
         self.queue.focus()
         self._update_layout(self.size.width)
