@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..base import Invalid
+from ..setting import REQUIRED, Setting
+from ..settings import read_settings
 
 Security = Literal["tls", "starttls", "plain"]
 SECURITY_MODES: tuple[Security, ...] = ("tls", "starttls", "plain")
@@ -66,78 +68,79 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# The `[workspaces.NAME]` keys of an IMAP workspace (docs/email.md). Defaults of None are worked out from
+# other keys in `parse_settings`: the ports from the security modes, the SMTP host and login from the IMAP
+# ones, `from` from a login that is an address.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, REQUIRED, help="the IMAP server"),
+    Setting("user", str, REQUIRED, help="the IMAP login"),
+    Setting("password", secret=True, help="the password (or app password) of the IMAP and SMTP login"),
+    Setting("port", int, None, positive=True, help="993 with tls, else 143"),
+    Setting("security", str, "tls", choices=SECURITY_MODES, help="how the IMAP connection is encrypted"),
+    Setting("inbox", str, "INBOX", help="the folder the queue is read from"),
+    Setting("sent", str, "Sent", help="the folder replies are filed in"),
+    Setting("smtp_host", str, None, help="the SMTP server (default: host)"),
+    Setting("smtp_port", int, None, positive=True, help="465 with tls, 587 with starttls, else 25"),
+    Setting("smtp_security", str, "starttls", choices=SECURITY_MODES, help="how SMTP is encrypted"),
+    Setting("smtp_user", str, None, help="the SMTP login (default: user)"),
+    Setting("from", str, None, help="the address replies are sent from (default: user, if an address)"),
+    Setting("from_name", str, "", help="the name replies are sent as"),
+    Setting("aliases", tuple, (), help="other addresses that are us"),
+    Setting("poll_seconds", float, 60.0, positive=True, help="seconds between polls without IDLE"),
+    Setting("idle", bool, True, help="use IDLE when the server offers it"),
+    Setting("append_sent", bool, True, help="file a copy of each reply in the sent folder"),
+    Setting("ca_file", Path, None, help="a private CA's certificate, to trust the server's"),
+    Setting("timeout", float, 30.0, positive=True, help="seconds before a silent server is given up"),
+    Setting("max_body_chars", int, 200_000, positive=True, help="longer bodies are cut for display"),
+    Setting("max_fetch_bytes", int, 10_000_000, positive=True, help="larger messages stay on the server"),
+    Setting("language", str, "en", help="the language of the mailbox's customers"),
+    Setting("queue", str, "email", help="the queue its conversations go to"),
+)
+
+
 def parse_settings(name: str, raw: Mapping[str, Any]) -> ImapSettings:
     """Build settings from a config table, raising `Invalid` with a message that names the key."""
-
-    def text(key: str, default: str = "") -> str:
-        value = raw.get(key, default)
-        if not isinstance(value, str):
-            raise Invalid(f"[workspaces.{name}] {key} must be a string")
-        return value.strip()
-
-    def number(key: str, default: float) -> float:
-        value = raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise Invalid(f"[workspaces.{name}] {key} must be a positive number")
-        return float(value)
-
-    def flag(key: str, default: bool) -> bool:
-        value = raw.get(key, default)
-        if not isinstance(value, bool):
-            raise Invalid(f"[workspaces.{name}] {key} must be true or false")
-        return value
-
-    def security(key: str, default: str) -> Security:
-        value = text(key, default).lower()
-        if value not in SECURITY_MODES:
-            raise Invalid(f"[workspaces.{name}] {key} must be one of tls, starttls, plain (not {value!r})")
-        return value  # type: ignore[return-value]
-
-    host = text("host")
-    user = text("user")
-    if not host:
-        raise Invalid(f"[workspaces.{name}] needs host = the IMAP server")
-    if not user:
-        raise Invalid(f"[workspaces.{name}] needs user = the IMAP login")
-    imap_security = security("security", "tls")
-    smtp_host = text("smtp_host", host)
-    smtp_security = security("smtp_security", "starttls")
+    values = read_settings(SETTINGS, name, raw)
+    host: str = values["host"]
+    user: str = values["user"]
+    imap_security: Security = values["security"]
+    smtp_host: str = values["smtp_host"] or host
+    smtp_security: Security = values["smtp_security"]
     for key, server, mode in (("security", host, imap_security), ("smtp_security", smtp_host, smtp_security)):
         if mode == "plain" and not is_loopback(server):
             raise Invalid(
                 f"[workspaces.{name}] {key} = 'plain' would send the password unencrypted to {server}; "
                 "plain is allowed only for 127.0.0.1 or localhost: use 'tls' or 'starttls'"
             )
-    from_addr = text("from", user if "@" in user else "")
+    from_addr = values["from"] if values["from"] is not None else (user if "@" in user else "")
     if not from_addr:
-        raise Invalid(f"[workspaces.{name}] needs from = the address replies are sent from")
-    aliases = raw.get("aliases", [])
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise Invalid(f"[workspaces.{name}] aliases must be a list of addresses")
-    ca_file = text("ca_file")
-    if ca_file and not Path(ca_file).expanduser().is_file():
-        raise Invalid(f"[workspaces.{name}] ca_file {ca_file} is not a readable file")
+        raise Invalid(f"[workspaces.{name}] from: required (the address replies are sent from)")
+    ca_file: Path | None = values["ca_file"]
+    if ca_file is not None and not ca_file.is_file():
+        raise Invalid(f"[workspaces.{name}] ca_file: {ca_file} is not a readable file")
+    port = values["port"]
+    smtp_port = values["smtp_port"]
     return ImapSettings(
         host=host,
         user=user,
-        port=int(number("port", _DEFAULT_IMAP_PORT[imap_security])),
+        port=port if port is not None else _DEFAULT_IMAP_PORT[imap_security],
         security=imap_security,
-        inbox=text("inbox", "INBOX") or "INBOX",
-        sent=text("sent", "Sent"),
+        inbox=values["inbox"] or "INBOX",
+        sent=values["sent"],
         smtp_host=smtp_host,
-        smtp_port=int(number("smtp_port", _DEFAULT_SMTP_PORT[smtp_security])),
+        smtp_port=smtp_port if smtp_port is not None else _DEFAULT_SMTP_PORT[smtp_security],
         smtp_security=smtp_security,
-        smtp_user=text("smtp_user", user),
+        smtp_user=values["smtp_user"] if values["smtp_user"] is not None else user,
         from_addr=from_addr,
-        from_name=text("from_name"),
-        aliases=tuple(a.strip() for a in aliases if a.strip()),
-        poll_seconds=number("poll_seconds", 60.0),
-        idle=flag("idle", True),
-        append_sent=flag("append_sent", True),
-        ca_file=str(Path(ca_file).expanduser()) if ca_file else "",
-        timeout=number("timeout", 30.0),
-        max_body_chars=int(number("max_body_chars", 200_000)),
-        max_fetch_bytes=int(number("max_fetch_bytes", 10_000_000)),
-        language=text("language", "en") or "en",
-        queue=text("queue", "email") or "email",
+        from_name=values["from_name"],
+        aliases=values["aliases"],
+        poll_seconds=values["poll_seconds"],
+        idle=values["idle"],
+        append_sent=values["append_sent"],
+        ca_file=str(ca_file) if ca_file is not None else "",
+        timeout=values["timeout"],
+        max_body_chars=values["max_body_chars"],
+        max_fetch_bytes=values["max_fetch_bytes"],
+        language=values["language"] or "en",
+        queue=values["queue"] or "email",
     )
