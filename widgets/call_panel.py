@@ -11,16 +11,18 @@ from textual.widgets import Static
 from ..console.core.model import Channel, Conversation, Customer, State
 from ..console.core.sanitize import sanitize
 from ..console.core.sla import format_duration
+from .key_hints import keys_in_force
 
-CALL_KEYS: dict[State, str] = {
-    State.RINGING: "a answer   H decline",
-    State.QUEUED: "a answer",
-    State.CONNECTED: "h hold   m mute   t transfer   H hang up   N note",
-    State.ON_HOLD: "h resume   t transfer   H hang up",
-    State.WRAP_UP: "x wrap up with a disposition",
-    State.REQUESTED: "d dial now   s schedule",
-    State.SCHEDULED: "d dial now",
-    State.DIALLING: "x record the outcome",
+# What each state offers: (action, what it does). The keys are the ones bound now (widgets/key_hints.py).
+CALL_KEYS: dict[State, tuple[tuple[str, str], ...]] = {
+    State.RINGING: (("accept", "answer"), ("hang_up", "decline")),
+    State.QUEUED: (("accept", "answer"),),
+    State.CONNECTED: (("hold", "hold"), ("mute", "mute"), ("transfer", "transfer"), ("hang_up", "hang up"), ("note", "note")),
+    State.ON_HOLD: (("hold", "resume"), ("transfer", "transfer"), ("hang_up", "hang up")),
+    State.WRAP_UP: (("close", "wrap up with a disposition"),),
+    State.REQUESTED: (("dial", "dial now"), ("schedule", "schedule")),
+    State.SCHEDULED: (("dial", "dial now"),),
+    State.DIALLING: (("close", "record the outcome"),),
 }
 
 MEMORY = 64  # calls whose state change is remembered
@@ -64,14 +66,23 @@ class CallPanel(Static):
             table.add_row(
                 "Wished time", datetime.fromtimestamp(conversation.callback_at).strftime("%a %H:%M")
             )
-        keys = CALL_KEYS.get(conversation.state, "")
-        if conversation.muted:
-            keys = keys.replace("m mute", "m unmute")
+        keys = self.key_hint(conversation)
         if keys:
             table.add_row("Keys", Text(keys, style="italic"))
         self.set_class(conversation.state is State.RINGING, "-ringing")
         self.update(table)
 
+
+    def key_hint(self, conversation: Conversation) -> str:
+        offered = CALL_KEYS.get(conversation.state, ())
+        bound = keys_in_force(self, [action for action, _ in offered])
+        hints = []
+        for action, does in offered:
+            if action == "mute" and conversation.muted:
+                does = "unmute"
+            if action in bound:
+                hints.append(f"{bound[action]} {does}")
+        return "   ".join(hints)
 
     def _state_since(self, conversation: Conversation) -> float:
         seen = self._entered.get(conversation.id)

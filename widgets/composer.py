@@ -29,6 +29,7 @@ from textual.widgets import Input, Label, TextArea
 from ..console.core.attach_files import human_size
 from ..console.core.model import Attachment
 from ..console.core.sanitize import sanitize
+from .key_hints import keys_in_force
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ class Composer(Vertical):
             self.left = left
 
     kind = "reply"
+    _title = ""
     _attachments: tuple[Attachment, ...] = ()
     _last_outgoing: Outgoing | None = None
     _opened: Outgoing | None = None  # what it opened with: its prefilled fields are not the agent's words
@@ -208,12 +210,7 @@ class Composer(Vertical):
             "note": "Internal note — only agents see it",
         }
         send_key = "ctrl+s" if email or kind == "note" else "enter"
-        newline = "enter" if send_key == "ctrl+s" else "alt+enter"
-        self.query_one("#composer-title", Label).update(
-            Text(
-                f"{titles[kind]}  ·  {send_key} send · {newline} new line · ctrl+e $EDITOR · esc leave (draft kept)"
-            )
-        )
+        self._title = titles[kind]
         self.set_class(kind == "note", "-note")
         self.set_class(email and kind != "note", "-email")
         self.query_one("#composer-to", Input).value = ", ".join(to)
@@ -243,6 +240,21 @@ class Composer(Vertical):
         # Focus now, not after the queued messages: a fast typist's first letters after `r` are text,
         # not commands for the list (`focus()` would land after the keys already in the queue).
         self.screen.set_focus(area)
+        self._draw_title()
+
+    def _draw_title(self) -> None:
+        """The title and the keys that work here, as bound now (a `[keys]` remap shows): enter sends a chat
+        and is a new line in an email; ctrl+s (or its remap) sends both."""
+        bound = keys_in_force(self.text_area, ["send", "external_editor", "leave"])
+        hints = []
+        if self.text_area.enter_sends:
+            hints += ["enter send", "alt+enter new line"]
+        else:
+            hints += [f"{bound['send']} send"] if "send" in bound else []
+            hints.append("enter new line")
+        hints += [f"{bound['external_editor']} $EDITOR"] if "external_editor" in bound else []
+        hints += [f"{bound['leave']} leave (draft kept)"] if "leave" in bound else []
+        self.query_one("#composer-title", Label).update(Text(f"{self._title}  ·  " + " · ".join(hints)))
 
     def close(self) -> None:
         """Hidden and emptied: what it held was sent or kept as a draft."""

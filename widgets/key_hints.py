@@ -7,8 +7,27 @@ screen's active bindings, debounced to once a frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
+
+
+def keys_in_force(node: Widget, names: Iterable[str]) -> dict[str, str]:
+    """For each action name or binding id, how the key bound to it now is written (`H`, `^s`), from the
+    bindings in force on the node's screen: a key the user remapped in `[keys]` shows as remapped, and an
+    action bound nowhere or disabled here is left out, so a hint never names a key that does nothing."""
+    wanted = set(names)
+    found: dict[str, str] = {}
+    for active in node.screen.active_bindings.values():
+        binding = active.binding
+        if not active.enabled:
+            continue
+        for name in (binding.id, binding.action):
+            if name in wanted and name not in found:
+                found[name] = node.app.get_key_display(binding)
+    return found
 
 
 class KeyHints(Static):

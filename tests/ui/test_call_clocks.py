@@ -54,3 +54,29 @@ async def test_hold_and_wrap_up_have_their_own_clocks_and_mute_says_unmute(tmp_p
         await wait_for(lambda: "Wrap-up" in panel_text(app), pilot=pilot)
         text = panel_text(app)
         assert "Talking" not in text and re.search(r"Wrap-up +\d+s\b", text), text
+
+
+async def test_the_call_panel_names_the_keys_as_remapped_in_the_config(tmp_path: Path) -> None:
+    """`[keys]` moves hang-up to ctrl+k and hold to o: the panel says so, and pressing what it says works."""
+    db = tmp_path / "workspace.db"
+    [call] = seed(db, [Contact(Channel.PHONE, "Anna Müller", "de", "Paket", age=600)], now=time.time())
+    ws = Workspace(db)
+    ws.update_conversation(call, state=State.CONNECTED, assignee="alice", answered_at=time.time() - 300)
+    ws.close()
+    config = (
+        'agent = "alice"\nname = "Alice"\nundo_seconds = 0\nbell = false\n'
+        '[keys]\n"call.hang_up" = "ctrl+k"\n"call.hold" = "o"\n'
+    )
+    app = make_app(tmp_path, config_text=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: call in app.store.conversations, pilot=pilot)
+        await pilot.pause()
+        app.workspace.queue.select_id(call)
+        app.workspace.open_conversation(call)
+        await wait_for(lambda: "hang up" in panel_text(app), pilot=pilot)
+        hint = panel_text(app)
+        assert "^k hang up" in hint and "o hold" in hint
+        assert "H hang up" not in hint and "h hold" not in hint
+        await pilot.press("o")
+        await wait_for(lambda: app.store.conversations[call].state is State.ON_HOLD, pilot=pilot)
+        await wait_for(lambda: "o resume" in panel_text(app), pilot=pilot)
