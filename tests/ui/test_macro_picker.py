@@ -111,8 +111,23 @@ async def test_arrows_move_and_the_preview_follows(library: MacroLibrary) -> Non
         assert picker(app).shown[0].id == first
 
 
+@pytest.mark.parametrize("language", ["pt", "sv", "nb", "da", "fi", "pl"])
+async def test_customers_in_the_simulators_languages_get_macros_in_theirs(
+    library: MacroLibrary, language: str
+) -> None:
+    app = PickerApp(
+        library, MacroContext(conversation=conversation("Order 1042", language=language), agent_name="Kim")
+    )
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert listed(app) and {lang for lang, _ in listed(app)} == {language}
+        assert "Kim" in plain(app.screen.query_one("#preview", Static))  # the text is filled in that language
+
+
 async def test_language_first_english_fallback_and_all_languages(library: MacroLibrary) -> None:
-    app = PickerApp(library, MacroContext(conversation=conversation("Olá", language="pt"), agent_name="Rui"))
+    app = PickerApp(
+        library, MacroContext(conversation=conversation("Dobrý den", language="cs"), agent_name="Jan")
+    )
     async with app.run_test(size=(100, 40)) as pilot:
         assert listed(app) and {lang for lang, _ in listed(app)} == {"en"}
         assert "English where not translated" in plain(app.screen.query_one("#title", Static))
@@ -120,7 +135,7 @@ async def test_language_first_english_fallback_and_all_languages(library: MacroL
         await pilot.press("ctrl+l")
         languages = [lang for lang, _ in listed(app)]
         assert languages[:count] == ["en"] * count
-        assert set(languages) == {"en", "fr", "de", "es", "it", "nl"}
+        assert set(languages) == {"en", "fr", "de", "es", "it", "nl", "pt", "sv", "nb", "da", "fi", "pl"}
         assert "all languages" in plain(app.screen.query_one("#title", Static))
         await pilot.press("ctrl+l")
         assert len(listed(app)) == count

@@ -27,7 +27,8 @@ from standardiste.console.core.model import Channel, Conversation, Customer, Pri
 
 PACKAGE = Path(__file__).resolve().parents[2]
 SHIPPED = PACKAGE / "console" / "core" / "macros"
-LANGUAGES = ("en", "fr", "de", "es", "it", "nl")
+# The simulator's twelve languages: a customer in any of them gets macros in their language.
+LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt", "sv", "nb", "da", "fi", "pl")
 EXPECTED_IDS = {
     "chat-greeting",
     "chat-closing",
@@ -72,6 +73,10 @@ def test_every_shipped_file_loads_with_the_same_macros(language: str) -> None:
         assert macro.name and macro.text
         assert "{{" not in macro.preview({})  # every placeholder was recognised
     by_id = {m.id: m for m in macros}
+    english = {m.id: m for m in load_file(SHIPPED / "en.toml")}
+    for macro_id, macro in by_id.items():  # a translation asks for what the English one asks, no more
+        assert set(macro.variables) == set(english[macro_id].variables), macro_id
+        assert macro.channels == english[macro_id].channels and macro.add_tags == english[macro_id].add_tags
     refund = by_id["refund"]
     assert refund.add_tags == ("refund",)
     assert "2" in refund.text  # the two-day promise, in every language
@@ -337,8 +342,10 @@ def test_candidates_prefer_the_language_then_english_and_respect_the_channel() -
     assert french and all(m.language == "fr" for m in french)
     assert "chat-greeting" not in {m.id for m in french}
     portuguese = library.candidates("pt-BR", Channel.CHAT)
-    assert {m.language for m in portuguese} == {"en"}
-    assert {m.id for m in portuguese} == {"chat-greeting", "chat-closing", "chat-parcel", "payment-security"}
+    assert {m.language for m in portuguese} == {"pt"}
+    czech = library.candidates("cs-CZ", Channel.CHAT)  # no Czech file: English
+    assert {m.language for m in czech} == {"en"}
+    assert {m.id for m in czech} == {"chat-greeting", "chat-closing", "chat-parcel", "payment-security"}
     everything = library.candidates("fr", Channel.EMAIL, all_languages=True)
     assert [m.language for m in everything[: len(french)]] == ["fr"] * len(french)
     assert {m.language for m in everything} == set(LANGUAGES)
