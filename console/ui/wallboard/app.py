@@ -4,6 +4,7 @@ by `__main__` (for the local workspace: one that watches, and may act, without j
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import tzinfo
@@ -43,6 +44,7 @@ class WallboardApp(PlainNotify):
         bell: bool = True,
         theme: str | None = None,
         interval: float = 1.0,
+        config: Config | None = None,
     ) -> None:
         super().__init__()
         self.clock = clock
@@ -59,6 +61,7 @@ class WallboardApp(PlainNotify):
             "interval": interval,
         }
         self._theme_name = theme
+        self._config = config  # its warnings are said at start, as the console says them
         self._loaded: set[CsatRecord | WrapUpRecord] = set()
         self._records_requested = False
 
@@ -68,6 +71,10 @@ class WallboardApp(PlainNotify):
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name if self._theme_name in self.available_themes else THEMES[0].name
+        if self._config is not None:
+            from ..config_warnings import warn_about_config
+
+            warn_about_config(self, self._config, logging.getLogger(__name__))
         await self.hub.start()
         self.run_worker(self._pump(), group="pump", exit_on_error=False)
 
@@ -125,13 +132,16 @@ class WallboardApp(PlainNotify):
             self.notify(f"{command.kind.value.replace('_', ' ')}: {error}", severity="error", timeout=6)
 
 
-def run_wallboard(backend: Backend, config: Config, settings: dict[str, Any], *, read_only: bool = True) -> int:
+def run_wallboard(
+    backend: Backend, config: Config, settings: dict[str, Any], *, read_only: bool = True
+) -> int:
     """`standardiste supervise [--act]`: run the wallboard app until the supervisor quits."""
     app = WallboardApp(
         backend,
         read_only=read_only,
         bell=config.bell,
         theme=config.theme,
+        config=config,
         **settings,
     )
     app.run()
