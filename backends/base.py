@@ -1,29 +1,27 @@
 """The backend contract: what every adapter offers the console, and what it may refuse.
 
-An adapter is async. It declares `capabilities` (channels served, commands supported); the UI offers only
-those and says so when a command is not supported. `connect()` then `snapshot()` give the current queue,
-agents and customers; `events()` is an async stream of batches of typed events; `history()` loads a
-conversation's messages lazily; `perform(command)` returns a `CommandResult` or raises a typed
-`BackendError`. Conversation ids are qualified by backend name (`local:42`, `chatwoot:123`).
+An adapter is async. It declares `capabilities` (channels served, commands it carries out); the console
+offers only those, and `perform` raises `Unsupported` for every other kind. `connect()` then `snapshot()`
+give the current queue, agents and customers; `events()` is an async stream of batches of typed events;
+`history()` loads a conversation's messages lazily; `perform(command)` returns a `CommandResult` or raises
+a typed `BackendError`, never a bare exception.
 
-How the real systems map onto it:
+The rules every adapter keeps (checked by the contract kit, `backends/testing.py`, which each adapter's test
+module runs against the real system):
 
-- **local** (embedded SQLite workspace): everything is native. Events come from a change-log table polled
-  by sequence number, so several processes on one file see each other's changes.
-- **IMAP/SMTP**: email channel only. snapshot = SEARCH/FETCH of the inbox; events = IDLE (polling when the
-  server lacks it), resumed by UIDVALIDITY/UIDNEXT (CONDSTORE's MODSEQ where offered); history = the
-  thread gathered by Message-ID/In-Reply-To/References; reply = SMTP submission plus APPEND to Sent.
-  Status, assignee and tags have no IMAP equivalent: kept as keywords where the server allows, else in a
-  local table; notes are always local.
-- **Chatwoot**: chat, email, social (inboxes). snapshot = REST `conversations` list; events = ActionCable
-  websocket (`message.created`, `conversation.status_changed`, `typing_on`...); reply/note = REST messages
-  with `private`; assign/status/labels = REST; presence = `availability` of the agent.
-- **Asterisk ARI**: phone only. snapshot = REST `channels` and queue state; events = the ARI websocket
-  (`StasisStart`, `ChannelStateChange`, `ChannelHangupRequest`...); accept/hold/transfer/hang up = REST on
-  channels and bridges; wrap-up, disposition and notes are local (Asterisk has none).
-- **Zendesk**: email, form, social, chat (tickets). snapshot = search of open tickets; events = incremental
-  ticket export by cursor, polled (no push for agents); reply/note = ticket comments `public: true/false`;
-  status, priority, tags, assignee = ticket update; conflicts surface as HTTP 409 -> `Conflict`.
+- **Ids** are qualified by the backend's name: `qualify(name, native)` is `name:native`, `split_id` takes it
+  apart. An id of another backend or an unqualified one names nothing here: `NotFound` or `Invalid`.
+- **The store changes only through events.** A `perform` that changes state is followed, in `events()`, by
+  the events that show the new state (`ConversationUpserted`, `MessageAdded`, `AgentUpdated`,
+  `CsatRecorded`, `WrappedUp`...), from this console's command as from anyone else's change.
+- **A command's `key` is applied once**, also when it comes again after a reconnect or a console restart.
+- **Reconnecting** is shared: the hub (`console/core/hub.py`) closes a backend whose `connect` fails or whose
+  `events()` raises, retries with backoff, then takes a new snapshot, which replaces what the console held
+  for that backend (the store loads it over what it held). An adapter may ride out short drops inside `events()` itself, resuming from its own
+  cursor without loss or duplicates (IMAP does).
+
+Each adapter documents how its system maps onto this in its own package docstring (`backends/local`,
+`backends/imap`, and docs/email.md for the latter).
 """
 
 from __future__ import annotations
@@ -37,6 +35,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
+
+    from .setting import Setting
 
 from ..console.core.model import (
     Agent,
@@ -91,7 +91,15 @@ class CommandKind(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Command:
-    """A request to the backend. `key` makes it idempotent: the outbox retries with the same key."""
+    """A request to the backend.
+
+    `key` makes it idempotent: the outbox retries with the same key. A command whose non-empty key the
+    backend has already applied is not applied again: `perform` returns the recorded result (or one that
+    says "already done"). This holds after a reconnect and after a console restart, durably where the system
+    allows: the local workspace keeps keys in its `commands` table, in the command's own transaction; IMAP
+    keeps replies in its journal and notes under their key in its local file. An empty key is never
+    de-duplicated.
+    """
 
     kind: ClassVar[CommandKind]
     conversation_id: str = ""
@@ -282,7 +290,13 @@ class Merge(Command):
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:
-    """What the backend confirmed. `conversation` is the new state when the command changed one."""
+    """What the backend confirmed, for the caller's own use: the outbox's detail line, logs and tests.
+
+    The console never applies `conversation` or `message` to its store: they are what the backend saw
+    when the command was done (the new state of the conversation it changed, the message it added). The
+    store changes through the events that follow in `events()`, so every console of the workspace, this
+    one included, sees the change the same way and in the same order.
+    """
 
     ok: bool = True
     conversation: Conversation | None = None
@@ -418,6 +432,24 @@ class Unsupported(BackendError):
     """This backend cannot do that command (the UI should not have offered it)."""
 
 
+# ---------------------------------------------------------------------------------------------- ids
+
+
+def qualify(backend_name: str, native_id: str | int) -> str:
+    """`qualify("local", 42)` is `"local:42"`: the id the console knows a conversation by."""
+    return f"{backend_name}:{native_id}"
+
+
+def split_id(conversation_id: str) -> tuple[str, str]:
+    """`"local:42"` -> `("local", "42")`. The native part may hold colons itself; the name may not.
+
+    Raises `Invalid` on an id without a backend name or without a native part."""
+    name, sep, native = conversation_id.partition(":")
+    if not sep or not name or not native:
+        raise Invalid(f"{conversation_id!r} is not a qualified id (backend:id)")
+    return name, native
+
+
 # ---------------------------------------------------------------------------------------------- contract
 
 
@@ -453,14 +485,25 @@ class BackendContext:
 
 
 class Backend(abc.ABC):
-    """One adapter instance: one connection to one system, with a name used to qualify ids."""
+    """One adapter instance: one connection to one system, with a name used to qualify ids.
+
+    Life cycle, as the hub drives it: `connect`, `snapshot`, then `events` until it ends or raises. When
+    `connect` fails or `events` raises (a `BackendError` or `OSError`), the hub calls `close`, waits
+    (backoff with jitter), and starts again with `connect` and a fresh `snapshot`. So an adapter need not
+    reconnect by itself; it may, to ride out short drops inside `events` (see there). `close` may be called
+    at any point, more than once, and `connect` must work again after it.
+    """
 
     name: str
     capabilities: Capabilities
+    # The keys of its `[workspaces.NAME]` table (backends/settings.py reads and checks them).
+    settings: ClassVar[tuple[Setting, ...]] = ()
 
     @classmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> Backend:
-        """Build from a `[workspaces.NAME]` table of the config file. `name` qualifies conversation ids."""
+        """Build from a `[workspaces.NAME]` table of the config file. `name` qualifies conversation ids.
+
+        Raises `Invalid` (a plain message naming the key) for a table it cannot use."""
         raise Invalid(f"{cls.__name__} cannot be configured from a file")
 
     @abc.abstractmethod
@@ -475,14 +518,32 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def events(self) -> AsyncIterator[Sequence[Event]]:
-        """Batches of events, in order, until closed. Reconnects are the adapter's own business."""
+        """Batches of events, in order, from the state `snapshot` returned, until `close`.
+
+        The stream ends only when the backend is closed. A lost connection raises (`Unavailable`, or another
+        `BackendError`/`OSError`): the hub then closes, reconnects and snapshots again, so nothing is lost
+        as long as the new snapshot is whole. An adapter may instead ride out a short drop here, reporting it
+        with `BackendStatus` events, if it resumes from its own cursor (a change-log sequence, a UIDNEXT)
+        so that what happened meanwhile arrives once: not lost, not announced twice.
+
+        What this console changes with `perform` comes here too, as for any other change.
+        """
 
     @abc.abstractmethod
-    async def history(self, conversation_id: str) -> list[Message]: ...
+    async def history(self, conversation_id: str) -> list[Message]:
+        """The conversation's messages, oldest first. Raises `NotFound` for a conversation not known here."""
 
     @abc.abstractmethod
     async def perform(self, command: Command) -> CommandResult:
-        """Carry out a command; raise a `BackendError` subclass on failure."""
+        """Carry out a command, or raise a `BackendError` subclass, never a bare exception.
+
+        - A kind not in `capabilities.commands` raises `Unsupported`; every declared kind is carried out
+          for a conversation in a fitting state (it may raise `Conflict` or `Invalid` for a state reason).
+        - A conversation id that names nothing here raises `NotFound` (`Invalid` if it is malformed).
+        - A command with a key already applied returns the recorded result and changes nothing (`Command`).
+        - A change it makes is confirmed by events in `events()` within seconds; the result is not applied
+          by the console (`CommandResult`).
+        """
 
     @property
     def workspace_id(self) -> str:

@@ -19,6 +19,7 @@ from ...console.core.model import (
     Message,
     State,
 )
+from ..base import Invalid, qualify, split_id
 from .index import INBOX, IndexedMessage
 from .local_state import Marks, NoteRow
 from .mime import ParsedMail, PartInfo
@@ -27,20 +28,24 @@ _REOPENED_BY_CUSTOMER = frozenset({State.PENDING, State.SOLVED})
 
 
 def conversation_id(name: str, thread: str) -> str:
-    return f"{name}:{thread}"
+    return qualify(name, thread)
 
 
 def thread_of(name: str, conversation_id: str) -> str:
-    prefix, _, thread = conversation_id.partition(":")
+    """The thread a conversation id of this backend names; "" for another backend's or a malformed id."""
+    try:
+        prefix, thread = split_id(conversation_id)
+    except Invalid:
+        return ""
     return thread if prefix == name else ""
 
 
 def customer_id(name: str, address: str) -> str:
-    return f"{name}:{address.lower()}"
+    return qualify(name, address.lower())
 
 
 def message_id(name: str, row: IndexedMessage) -> str:
-    return f"{name}:{row.ref}"
+    return qualify(name, row.ref)
 
 
 def effective_state(rows: Sequence[IndexedMessage], marks: Marks) -> State:
@@ -150,7 +155,7 @@ def build_message(name: str, row: IndexedMessage, parsed: ParsedMail | None) -> 
 
 def note_message(name: str, note: NoteRow) -> Message:
     return Message(
-        id=f"{name}:note/{note.id}",
+        id=qualify(name, f"note/{note.id}"),
         conversation_id=conversation_id(name, note.thread),
         direction=Direction.NOTE,
         author=note.author,

@@ -27,6 +27,8 @@ from ...console.core.model import (
     Skills,
     State,
 )
+from ..base import Invalid, split_id
+from ..base import qualify as qualify_id
 
 BACKEND_NAME = "local"
 SCHEMA_VERSION = "1"
@@ -41,16 +43,20 @@ RECENT_SECONDS = 24 * 3600
 
 
 def qualify(row_id: int | str) -> str:
-    return f"{BACKEND_NAME}:{row_id}"
+    return qualify_id(BACKEND_NAME, row_id)
 
 
 def local_id(conversation_id: str | int) -> int:
-    """`local:42` -> 42. Raises ValueError on an id of another backend."""
+    """`local:42` -> 42 (a bare row id, 42 or "42", as the file's own columns hold it, too). Raises
+    ValueError on an id of another backend or one that is not a row number."""
     if isinstance(conversation_id, int):
         return conversation_id
-    backend, sep, rest = conversation_id.partition(":")
-    if not sep:
-        return int(backend)
+    if ":" not in conversation_id:
+        return int(conversation_id)
+    try:
+        backend, rest = split_id(conversation_id)
+    except Invalid as error:
+        raise ValueError(str(error)) from None
     if backend != BACKEND_NAME:
         raise ValueError(f"not a local conversation: {conversation_id!r}")
     return int(rest)

@@ -27,6 +27,7 @@ from ...backends.base import (
     LinkState,
     SnapshotLoaded,
     Unsupported,
+    split_id,
 )
 from ...backends.retry import Backoff
 from .model import Attachment, Conversation, Customer, Message
@@ -116,7 +117,7 @@ class Hub:
     # ------------------------------------------------------------------------------------------ routing
 
     def backend_for(self, conversation_id: str) -> Backend:
-        name = conversation_id.partition(":")[0]
+        name, _ = split_id(conversation_id)
         backend = self.backends.get(name)
         if backend is None:
             raise Invalid(f"no backend named {name!r} for {conversation_id}")
