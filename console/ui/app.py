@@ -33,7 +33,6 @@ from ..core.config import Config, save_setting
 from ..core.draft_keeper import DraftKeeper
 from ..core.hub import Hub
 from ..core.model import Channel, Presence, State
-from ..core.presence import choices as presence_choices
 from ..core.presence import idle_change, input_change
 from ..core.routing import Load, channel_refusal
 from ..core.storage import StorageTrouble
@@ -687,23 +686,14 @@ class StandardisteApp(PlainNotify):
         return self._macros
 
     def command_completions(self) -> list[str]:
-        names = [a.name for a in ACTIONS]
-        names += [f"view {name}" for name in VIEW_SCOPES]
-        names += [f"theme {name}" for name in SHORT_NAMES]
-        names += [
-            f"presence {c.presence.value} {c.reason}".strip() for c in presence_choices(self.config.presence)
-        ]
-        names += [f"priority {p}" for p in ("low", "normal", "high", "urgent")]
-        names += [
-            "status pending",
-            "status open",
-            "status solved",
-            "snooze 1h",
-            "tag ",
-            "transfer ",
-            "filter ",
-        ]
-        return sorted(set(names))
+        from .command_line import completions
+
+        return completions(self.config)
+
+    def _show_messages(self) -> None:
+        from .messages_screen import MessagesScreen
+
+        self.push_screen(MessagesScreen(self.said))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -713,6 +703,9 @@ class StandardisteApp(PlainNotify):
                 f"Show the {title.lower()} list",
                 lambda n=name: self.workspace.action_view(n),
             )
+        yield SystemCommand(
+            "Messages", "The recent notices again, newest first (:messages)", self._show_messages
+        )
         for short, full in SHORT_NAMES.items():
             yield SystemCommand(
                 f"Theme: {short}", f"Switch to the {short} theme", lambda f=full: self.set_theme_named(f)

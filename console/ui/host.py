@@ -7,6 +7,7 @@ that has only these members). `StandardisteApp` (app.py) is the one implementati
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from ..core.hub import Hub
     from ..core.outbox import Outbox, OutboxEntry
     from ..core.store import Changes, Store
+    from .plain_ui import Said
 
 
 class ConsoleHost(Protocol):
@@ -30,6 +32,7 @@ class ConsoleHost(Protocol):
     me: str
     outbox: Outbox | None
     draft_keeper: DraftKeeper
+    said: deque[Said]  # the notices so far, newest last (plain_ui.py)
 
     # ---- commands
     def send(self, command: Command, *, undo: bool = False, done: str = "") -> None: ...

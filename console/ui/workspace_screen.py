@@ -45,6 +45,8 @@ from .actions import ACTIONS, BY_NAME
 from .actions_bulk import BulkActions
 from .actions_compose import ComposeActions
 from .actions_contact import ContactActions
+from .command_line import split
+from .messages_screen import MessagesScreen
 
 if TYPE_CHECKING:
     from ...backends.base import Command
@@ -552,12 +554,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.queue.set_view(view)
         self.refresh_chrome()
 
-    def run_command_line(self, line: str) -> None:
-        words = line.strip().split()
-        if not words:
-            return
-        name, args = words[0].lower(), words[1:]
-        special: dict[str, Callable[[list[str]], None]] = {
+    def line_handlers(self) -> dict[str, Callable[[list[str]], None]]:
+        """What runs each word of command_line.WORDS (the same names: tests/ui/test_command_line.py)."""
+        return {
             "view": lambda a: self.action_view(a[0] if a else "all"),
             "theme": lambda a: self.main.set_theme_named(" ".join(a)),
             "presence": self._presence_from_words,
@@ -568,9 +567,17 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             "status": lambda a: self._set_state(a[0] if a else ""),
             "filter": lambda a: self._apply_filter(" ".join(a)),
             "quit": lambda a: self.call_later(self.main.action_quit),  # asks first, as ctrl+q does
+            "messages": lambda a: self.app.push_screen(MessagesScreen(self.main.said)),
         }
-        if name in special:
-            special[name](args)
+
+    def run_command_line(self, line: str) -> None:
+        parsed = split(line)
+        if parsed is None:
+            return
+        name, args = parsed
+        handlers = self.line_handlers()
+        if name in handlers:
+            handlers[name](args)
             return
         action = BY_NAME.get(name)
         if action is None:

@@ -157,7 +157,7 @@ async def test_unknown_theme_keys_and_binding_ids_are_said_at_start_and_logged(
     with caplog.at_level("WARNING"):
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            said = [n.message for n in app._notifications]
+            said = [n.message for n in app.said]
     config = tmp_path / "config.toml"
     expected = [
         f"{config}: unknown key 'bel'",

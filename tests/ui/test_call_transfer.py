@@ -71,7 +71,7 @@ async def test_transfer_by_command_to_an_agent_who_cannot_take_it_is_refused(tmp
         await pilot.pause()
         app.workspace.queue.select_id(call)
         await pilot.press("colon", *"transfer carol", "enter")
-        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        said = lambda: [n.message for n in app.said]  # noqa: E731
         await wait_for(lambda: any("Carol cannot take it now (offline)" in m for m in said()), pilot=pilot)
         await pilot.pause(0.5)
     moved = Workspace(db).require(call)

@@ -30,7 +30,7 @@ async def test_the_screen_says_unknown_field_and_no_match(tmp_path: Path) -> Non
         assert "unknown field 'foo'" in screen.query_one(ViewBar).render().plain  # type: ignore[union-attr]
         await pilot.press("enter")
         await pilot.pause()
-        assert any("unknown field 'foo'" in n.message for n in app._notifications)
+        assert any("unknown field 'foo'" in n.message for n in app.said)
         empty = screen.query_one("#empty", Static)
         assert empty.display and screen.has_class("-empty")
         shown = str(empty.render().plain)  # type: ignore[union-attr]

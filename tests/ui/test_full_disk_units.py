@@ -89,7 +89,7 @@ async def test_the_console_carries_on_when_the_workspace_cannot_be_written(
         line = str(app.workspace.query_one(StatusBar).render())
         assert "not saved: workspace (disk full)" in line
         assert app.is_running
-        toasts = [n.message for n in app._notifications if "cannot be written" in n.message]
+        toasts = [n.message for n in app.said if "cannot be written" in n.message]
         assert len(toasts) == 1  # said once, then in the status line: not a toast per key
         monkeypatch.undo()
         await pilot.press("j", "enter")

@@ -99,7 +99,7 @@ async def test_a_caller_named_in_markup_is_announced_as_text(tmp_path: Path) -> 
     """The incoming-call notice is built from the caller's name: `[/bold]` in it crashed the console."""
     ws = Workspace(tmp_path / "workspace.db")
     app = make_app(tmp_path, config_text=CONFIG)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
         await wait_for(lambda: app.hub_ready, pilot=pilot)
         await pilot.press("P")
         await pilot.press("1")  # available
@@ -109,10 +109,14 @@ async def test_a_caller_named_in_markup_is_announced_as_text(tmp_path: Path) -> 
             subject="call",
         )
         await wait_for(lambda: bool(app.store.conversations), pilot=pilot)
-        await wait_for(lambda: any("Ann" in n.message for n in app._notifications), pilot=pilot)
+        await wait_for(lambda: any("Ann" in n.message for n in app.said), pilot=pilot)
         assert app.is_running
-        notice = next(n for n in app._notifications if "Ann" in n.message)
-        assert "[/bold]" in notice.message and not notice.markup
+        notice = next(n for n in app.said if "Ann" in n.message)
+        assert "[/bold]" in notice.message
+        def toasts() -> list[str]:
+            return [" ".join(t.render_line(y).text for y in range(t.size.height)) for t in app.screen.query("Toast")]
+
+        await wait_for(lambda: any("[/bold]" in text for text in toasts()), pilot=pilot)  # drawn as typed
         strips = app.screen._compositor.render_strips()
         assert screen_problems(strips) == []
     ws.close()

@@ -76,7 +76,7 @@ async def test_a_merge_is_undone_in_the_undo_window(tmp_path: Path) -> None:
         await pilot.press("y")
         await pilot.pause(0.3)
         await pilot.press("ctrl+z")
-        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        said = lambda: [n.message for n in app.said]  # noqa: E731
         await wait_for(lambda: any(m.startswith("Undone:") for m in said()), pilot=pilot)
         await pilot.pause(2.5)
     ws = Workspace(db)

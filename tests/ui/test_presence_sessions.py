@@ -151,7 +151,7 @@ async def test_a_new_call_does_not_ring_for_an_agent_in_wrap_up(tmp_path: Path) 
         seed(db, [Contact(Channel.PHONE, "Anna Müller", "de", "Paket", age=1)], now=time.time())
         await wait_for(lambda: len(app.store.conversations) == 2, pilot=pilot)
         await pilot.pause(0.2)
-        assert [n.message for n in app._notifications if "is calling" in n.message] == []
+        assert [n.message for n in app.said if "is calling" in n.message] == []
         assert rings == []
 
 

@@ -28,7 +28,7 @@ async def test_priority_is_picked_and_the_change_is_said(tmp_path: Path) -> None
         assert app.store.conversations[mail].priority is Priority.NORMAL  # nothing changed by p alone
         await pilot.press("1")  # urgent (a cycle from normal would have given high)
         await wait_for(lambda: app.store.conversations[mail].priority is Priority.URGENT, pilot=pilot)
-        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        said = lambda: [n.message for n in app.said]  # noqa: E731
         await wait_for(lambda: any("normal → urgent" in m for m in said()), pilot=pilot)
         assert any("John Smith" in m for m in said() if "→" in m)
     assert Workspace(db).require(mail).priority is Priority.URGENT

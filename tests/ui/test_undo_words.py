@@ -12,7 +12,7 @@ SIZE = (160, 50)
 
 
 def _said(app: object) -> list[str]:
-    return [n.message for n in app._notifications]  # type: ignore[attr-defined]
+    return [n.message for n in app.said]  # type: ignore[attr-defined]
 
 
 async def test_undoing_a_close_names_the_conversation_and_what_it_did(tmp_path: Path) -> None:

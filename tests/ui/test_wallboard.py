@@ -43,10 +43,10 @@ from standardiste.console.core.model import (
 from standardiste.console.core.skills_text import format_skills, parse_skills
 from standardiste.console.core.store import Store
 from standardiste.console.core.wallboard_json import print_json
+from standardiste.console.ui.plain_ui import PlainNotify
 from standardiste.console.ui.wallboard.app import WallboardApp
 from standardiste.console.ui.wallboard.screen import WallboardScreen
 from standardiste.widgets.wallboard_tiles import AgentTable, ChannelTile, CommentList, WaitingTable
-from textual.app import App
 from textual.widgets import Input, OptionList
 
 
@@ -161,7 +161,7 @@ def filled_store() -> Store:
     return store
 
 
-class Host(App[None]):
+class Host(PlainNotify):
     """The lead's app in miniature: a store, and the wallboard pushed over it."""
 
     def __init__(self, store: Store, **options: Any) -> None:
@@ -262,7 +262,7 @@ async def test_read_only_keys_say_so_and_send_nothing() -> None:
         for key in ("p", "s", "m"):
             await pilot.press(key)
             await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.said]
         assert len(messages) == 3
         assert all(m.startswith("read-only") for m in messages)
         assert isinstance(app.screen, WallboardScreen)  # no dialog opened
@@ -356,7 +356,7 @@ async def test_unsupported_command_is_refused_by_name() -> None:
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, WallboardScreen)
-        assert [n.message for n in app._notifications] == ["this workspace cannot presence"]
+        assert [n.message for n in app.said] == ["this workspace cannot presence"]
         assert app.sent == []
 
 

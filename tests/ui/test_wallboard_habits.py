@@ -51,7 +51,7 @@ async def test_esc_does_not_end_supervise_and_q_does(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert app.is_running and isinstance(app.screen, WallboardScreen)
-        assert any("q quits" in n.message for n in app._notifications)
+        assert any("q quits" in n.message for n in app.said)
         await pilot.press("q")
         await pilot.pause(0.2)
         assert not app.is_running

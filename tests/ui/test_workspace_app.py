@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from app_harness import Contact, make_app, seed, wait_for
 from standardiste.backends.base import (
@@ -116,7 +117,7 @@ async def test_command_line_runs_actions_with_completion(tmp_path: Path) -> None
         assert app.theme == "standardiste-light"
         await pilot.press("colon", *"no-such-command", "enter")
         await pilot.pause()
-        assert any("Unknown command" in n.message for n in app._notifications)
+        assert any("Unknown command" in n.message for n in app.said)
         # Commands of the action table run too, on the screen and on the app: `:help`, `:outbox`.
         await pilot.press("colon", *"help", "enter")
         await pilot.pause(0.2)
@@ -241,6 +242,10 @@ class UnreachableBackend(Backend):
     def __init__(self) -> None:
         self.attempts = 0
 
+    @classmethod
+    def from_config(cls, name: str, settings: Any, context: Any) -> UnreachableBackend:
+        return cls()
+
     async def connect(self) -> None:
         self.attempts += 1
         raise Unavailable("cannot reach mail.example.invalid:993 (connection refused)")
@@ -296,7 +301,7 @@ async def test_presence_is_set_with_a_key_and_reaches_the_workspace(tmp_path: Pa
         assert "○ away (lunch)" in str(app.workspace.query_one(StatusBar).render())
         await pilot.press("n")  # away: nothing is taken, and the console says why
         await pilot.pause(0.2)
-        assert any("You are away" in n.message for n in app._notifications)
+        assert any("You are away" in n.message for n in app.said)
         with contextlib.closing(sqlite3.connect(db)) as connection:
             assert connection.execute(
                 "SELECT presence, presence_reason FROM agents WHERE id = 'alice'"
@@ -410,7 +415,7 @@ async def test_a_new_call_i_can_answer_rings_and_says_who_is_calling(tmp_path: P
         )
         await wait_for(lambda: len(app.store.conversations) == 3, pilot=pilot)
         await pilot.pause(0.2)
-        calls = [n.message for n in app._notifications if "is calling" in n.message]
+        calls = [n.message for n in app.said if "is calling" in n.message]
         assert calls == ["☎ Anna Müller is calling (DE): press n or a"]
         assert len(rings) == 1
 
@@ -423,7 +428,7 @@ async def test_the_wallboard_is_one_key_away_for_supervisors_only(tmp_path: Path
         await pilot.press("W")
         await pilot.pause(0.2)
         assert isinstance(agent.screen, WorkspaceScreen)  # an agent does not get it
-        assert any("for supervisors" in n.message for n in agent._notifications)
+        assert any("for supervisors" in n.message for n in agent.said)
     supervisor = make_app(tmp_path, config_text='agent = "sam"\nsupervisor = true\nbell = false\n')
     async with supervisor.run_test(size=SIZE) as pilot:
         await _started(pilot, supervisor, 8)
