@@ -1,4 +1,11 @@
-"""The embedded local workspace: one SQLite file shared by every console on this machine."""
+"""The embedded local workspace: one SQLite file shared by every console on this machine.
+
+How it maps onto the contract (backends/base.py): everything is native, every channel and every command.
+snapshot = the open conversations and the last day's closed ones; events = the `changes` table tailed by
+sequence number, so several processes on one file see each other's changes, and a reconnect resumes from a
+new snapshot's sequence; a command's key is kept in the `commands` table, in the command's own transaction.
+Ids are `local:<row>` whatever the workspace table is called.
+"""
 
 from .backend import LocalBackend, default_agent
 from .rows import local_id, qualify

@@ -145,6 +145,7 @@ class LocalBackend(Backend):
         return self._ws
 
     async def connect(self) -> None:
+        self._closed.clear()  # the hub closes and connects again after a failure: the new stream must run
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-workspace")
         try:
             self._ws = await self._run(Workspace, self.path)
@@ -247,7 +248,9 @@ class LocalBackend(Backend):
             try:
                 batch = await self._run(self._read_changes)
             except Unavailable:
-                return
+                if self._closed.is_set():
+                    return
+                raise  # the file failed: the hub closes, reconnects and snapshots again
             if batch:
                 yield batch
                 continue
@@ -255,7 +258,15 @@ class LocalBackend(Backend):
                 await asyncio.wait_for(self._closed.wait(), self.poll_interval)
 
     async def history(self, conversation_id: str) -> list[Message]:
-        return await self._run(self.ws.messages, conversation_id)
+        def read() -> list[Message]:
+            try:
+                if self.ws.conversation(conversation_id) is not None:
+                    return self.ws.messages(conversation_id)
+            except ValueError:  # an id of another backend, or not a row number
+                pass
+            raise NotFound(f"no conversation {conversation_id} in the local workspace")
+
+        return await self._run(read)
 
     async def perform(self, command: Command) -> CommandResult:
         self.require(command)

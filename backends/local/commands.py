@@ -521,12 +521,15 @@ def _request_csat(ws: Workspace, command: RequestCsat) -> CommandResult:
 
 
 def _typing(ws: Workspace, command: Typing) -> CommandResult:
+    _current(ws, command)  # a mark on a conversation that does not exist would linger in the file
     ws.set_typing(command.conversation_id, command.agent_id, command.typing)
     ws.set_agent_activity(command.agent_id, typing_in=command.conversation_id if command.typing else None)
     return CommandResult(True)
 
 
 def _viewing(ws: Workspace, command: Viewing) -> CommandResult:
+    if command.conversation_id:  # none is "viewing nothing"
+        _current(ws, command)
     ws.set_agent_activity(command.agent_id, viewing=command.conversation_id or None)
     return CommandResult(True)
 
