@@ -56,6 +56,7 @@ from ..base import (
     Viewing,
     WrapUp,
 )
+from . import sent_files
 from .rows import local_id
 from .workspace import OwnedByOther, Workspace
 
@@ -138,6 +139,8 @@ def _reply(ws: Workspace, command: Reply) -> CommandResult:
     email = None
     if conversation.channel in (Channel.EMAIL, Channel.FORM, Channel.SOCIAL):
         email = _reply_headers(ws, conversation, command)
+    # The files attached on this machine are kept with the reply: any console of the workspace can save them.
+    raw = sent_files.pack(command.body, command.attachments)
     message = ws.add_message(
         conversation.id,
         direction=Direction.OUTBOUND,
@@ -145,7 +148,10 @@ def _reply(ws: Workspace, command: Reply) -> CommandResult:
         author=command.agent_id,
         attachments=command.attachments,
         email=email,
+        raw=raw,
     )
+    if raw is not None:
+        message = sent_files.name_parts(ws, message, command.attachments)
     changes: dict[str, object] = {}
     if conversation.state in (State.NEW, State.OPEN) and not command.forward:
         changes["state"] = State.PENDING  # waiting for the customer now
