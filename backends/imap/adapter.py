@@ -55,6 +55,8 @@ from ..base import (
     Tags,
     Unavailable,
     Unsupported,
+    qualify,
+    split_id,
 )
 from .command_link import CommandLink
 from .connection import Watcher
@@ -413,10 +415,12 @@ class ImapBackend(Backend):
         return await self.link.call(fetch)
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
-        prefix = f"{self.name}:"
-        if not customer_id.startswith(prefix):
+        try:
+            prefix, address = split_id(customer_id)
+        except Invalid:
             return []
-        address = customer_id[len(prefix) :]
+        if prefix != self.name:
+            return []
 
         def read() -> list[Conversation]:
             assert self._marks is not None
@@ -518,9 +522,11 @@ class ImapBackend(Backend):
         if not command.body.strip():
             raise Invalid("an empty note is not saved")
         conversation = await self._conversation(thread)
-        note = await self.db.run(
-            self._require_notes().add, thread, command.agent_id, command.body, command.key
-        )
+        notes = self._require_notes()
+        done = await self.db.run(notes.by_key, command.key) if command.key else None
+        if done is not None:  # applied before: its MessageAdded went out then, not again
+            return CommandResult(True, conversation, note_message(self.name, done), "already done")
+        note = await self.db.run(notes.add, thread, command.agent_id, command.body, command.key)
         message = note_message(self.name, note)
         self._emit([MessageAdded(message)])
         return CommandResult(True, conversation, message)
@@ -592,7 +598,7 @@ class ImapBackend(Backend):
             subject=sent.subject,
         )
         return Message(
-            id=f"{self.name}:{row.ref}" if row else f"{self.name}:out/{sent.message_id.strip('<>')}",
+            id=qualify(self.name, row.ref if row else f"out/{sent.message_id.strip('<>')}"),
             conversation_id=conversation_id(self.name, thread),
             direction=Direction.OUTBOUND,
             author=command.agent_id,

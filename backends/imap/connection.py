@@ -28,6 +28,8 @@ from .workers import Worker
 
 log = logging.getLogger(__name__)
 
+# Catch-ups run again at most this often when mail keeps arriving during one; IDLE brings the rest.
+CATCH_UP_ROUNDS = 3
 Deliver = Callable[[SyncResult], Awaitable[None]]
 MakeSync = Callable[[ImapSession, Worker], FolderSync]
 
@@ -126,9 +128,16 @@ class Watcher:
         self._session = session
         await worker.run(session.open)
         info = await worker.run(session.select, self.settings.inbox)
+        session.pending_changes()  # SELECT's own EXISTS: `info` has it
         sync = self._make_sync(session, worker)
         result = await sync.catch_up(info, full=True, bodies=True)
-        session.pending_changes()
+        # Mail delivered during the catch-up is announced in its answers (EXISTS), and a server does not say
+        # it again once IDLE starts: fetch it now, or it would wait for the next mail or the full reconcile.
+        for _ in range(CATCH_UP_ROUNDS):
+            if not session.pending_changes():
+                break
+            assert sync.info is not None
+            result.merge(await sync.catch_up(sync.info, full=True, bodies=True))
         await self._deliver(result)
         if self._down:
             self._down = False

@@ -208,15 +208,20 @@ class Notes:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
+    def by_key(self, key: str) -> NoteRow | None:
+        """The note stored under this idempotency key, if one was."""
+        row = self.db.execute(
+            "SELECT id, thread, author, body, created_at FROM notes WHERE key = ?", (key,)
+        ).fetchone()
+        return NoteRow(*row) if row is not None else None
+
     def add(self, thread: str, author: str, body: str, key: str = "") -> NoteRow:
         """Store a note once per idempotency key: the outbox may retry it."""
         with transaction(self.db):
             if key:
-                row = self.db.execute(
-                    "SELECT id, thread, author, body, created_at FROM notes WHERE key = ?", (key,)
-                ).fetchone()
-                if row is not None:
-                    return NoteRow(*row)
+                done = self.by_key(key)
+                if done is not None:
+                    return done
             created = time.time()
             cursor = self.db.execute(
                 "INSERT INTO notes (thread, author, body, created_at, key) VALUES (?, ?, ?, ?, ?)",
