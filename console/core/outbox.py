@@ -33,26 +33,8 @@ synchronous for the app's convenience: it decides in memory (the dispatcher runs
 is no race with an attempt starting) and queues the journal write; a crash in the ~1 ms before that write
 commits would forget the cancellation. `pending()` and `get()` read memory only.
 
-Workspaces: the journal is per agent, not per workspace, so each entry records the identity of the workspace
-it was written for (`Backend.workspace_id`, asked through `where(command)` at submit) and is attempted only
-while `where(command)` gives that same identity again. An entry for a workspace that is not open waits (it
-is listed, `waiting_for_workspace`); it is never sent to whatever backend has the same name today. Rows
-journalled before identities were recorded (no `workspace`) are not guessed at: `start` marks them FAILED
-with a message saying so, and only the agent's `retry` (in the right workspace) sends them, to the workspace
-open then.
-
-Two consoles of one agent share the journal, and for each workspace exactly one of them delivers: the one
-holding an exclusive `flock` on `<journal>.<workspace hash>.lock` (freed by the kernel when its process
-ends, even by SIGKILL). A console claims the workspaces it has open (`serving()`, and those of the entries
-it could deliver) as soon as it can. Every console journals into the file (SQLite serialises the writers),
-with its undo window; only the lock holder attempts an entry (`delivers(entry)`). The others read the
-journal every `poll_every` seconds to list what is pending, and try the lock each time: when the holder
-quits or dies, one of them takes over within a poll and resends what was under way, with the same keys.
-Two consoles on different workspaces each deliver their own. Changes made elsewhere than in the delivering
-console (a withdrawal, a retry, a dismissal) are conditional writes (`... WHERE state = <what it saw>`),
-and the delivering console's move to SENDING is conditional too: an entry withdrawn in one console is never
-attempted by the other, and an entry already under way cannot be withdrawn. Every console reads the journal
-on the same beat to pick up entries and changes written by the others.
+Workspaces (each entry is delivered only to the workspace it was written for) and two consoles of one agent
+sharing the journal (one delivers per workspace, under a flock): docs/outbox.md.
 """
 
 from __future__ import annotations
@@ -72,7 +54,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...backends.base import BackendError, Command, CommandResult
+from ...backends.base import Command, CommandResult
 from . import command_codec
 from .outbox_journal import (
     LISTED_STATES,
@@ -82,6 +64,7 @@ from .outbox_journal import (
     Journal,
     OutboxEntry,
 )
+from .outbox_rules import describe_error, is_retryable, retry_delay, send_order_group
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,23 +79,6 @@ OnChange = Callable[["OutboxEntry"], Any]
 
 class NoWorkspace(RuntimeError):
     """The command's workspace is not open (or has no identity): it cannot be journalled for delivery."""
-
-
-def _group(entry: OutboxEntry) -> str:
-    command = entry.command
-    return f"{entry.workspace}\n{command.conversation_id or 'agent:' + command.agent_id}"
-
-
-def describe_error(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def is_retryable(error: BaseException) -> bool:
-    if isinstance(error, BackendError):
-        return type(error).retryable
-    # Plumbing that let a socket error or a timeout through: the network, not the request, is at fault.
-    return isinstance(error, OSError | TimeoutError)
 
 
 # ---------------------------------------------------------------------------------------------- outbox
@@ -575,7 +541,7 @@ class Outbox:
         heads: dict[str, OutboxEntry] = {}
         for entry in sorted(self._entries.values(), key=lambda e: (e.due_at, e.id)):
             if entry.state in OPEN_STATES:
-                heads.setdefault(_group(entry), entry)
+                heads.setdefault(send_order_group(entry), entry)
         next_at: float | None = None
         for entry in sorted(heads.values(), key=lambda e: (e.ready_at, e.id)):
             if entry.id in self._inflight or not self.delivers(entry):
@@ -670,13 +636,7 @@ class Outbox:
 
     def backoff(self, attempts: int, error: BaseException | None = None) -> float:
         """Seconds before attempt `attempts + 1`: exponential, capped, with equal jitter."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
-        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, int | float) and retry_after > 0:
-            # The server said when: never earlier, and a little later at random so consoles do not collide.
-            delay = max(delay, retry_after * (1 + self._rng.uniform(0, 0.1)))
-        return delay
+        return retry_delay(attempts, error, base=self.base_delay, cap=self.max_delay, rng=self._rng)
 
     async def _finish(self, entry: OutboxEntry, outcome: Outcome) -> None:
         try:

@@ -9,14 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
-import os
-import shlex
-import subprocess
-import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,9 +33,11 @@ from ..core.storage import StorageTrouble
 from ..core.store import Store
 from ..core.views import VIEW_SCOPES
 from .actions import ACTIONS
+from .external_editor import EditorFailed, edit_in_editor
 from .host import StoreListener, Ticking
 from .key_order import KeyOrder, OrderedKey
 from .plain_ui import PlainNotify
+from .pump_stats import PumpStats
 from .workspace_screen import WorkspaceScreen
 
 if TYPE_CHECKING:
@@ -56,33 +52,6 @@ DRAFTS_RETRY_SECONDS = 3.0
 QUIT_FLUSH_SECONDS = 8.0
 # Events applied between two yields to the event loop (a few ms of work at most).
 SLICE = 200
-
-
-class PumpStats:
-    """How many events the console applied and how long it took; written at exit when
-    `STANDARDISTE_STATS=FILE` is set (the benchmarks read it)."""
-
-    def __init__(self) -> None:
-        self.events = 0
-        self.batches = 0
-        self.busy_seconds = 0.0
-        self.longest_batch_seconds = 0.0
-        self.timeline: deque[tuple[float, int]] = deque(maxlen=20_000)  # (wall clock, events) per batch
-
-    def record(self, events: int, seconds: float) -> None:
-        self.timeline.append((time.time(), events))
-        self.events += events
-        self.batches += 1
-        self.busy_seconds += seconds
-        self.longest_batch_seconds = max(self.longest_batch_seconds, seconds)
-
-    def write_if_asked(self) -> None:
-        path = os.environ.get("STANDARDISTE_STATS")
-        if path:
-            with contextlib.suppress(OSError):
-                Path(path).write_text(
-                    json.dumps({**vars(self), "timeline": list(self.timeline)}), encoding="utf-8"
-                )
 
 
 class StandardisteApp(PlainNotify):
@@ -578,20 +547,11 @@ class StandardisteApp(PlainNotify):
             self.notify("There is space again: your drafts are saved.", timeout=4)
 
     def edit_externally(self, text: str) -> str | None:
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w+", suffix=".txt", delete=False, encoding="utf-8") as handle:
-            handle.write(text)
-            path = handle.name
         try:
-            with self.suspend():
-                subprocess.run([*shlex.split(editor), path], check=False)
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, RuntimeError) as error:  # no editor, or no terminal to suspend (tests, web)
-            self.notify(f"Cannot open {editor}: {error}", severity="error")
+            return edit_in_editor(text, self.suspend)
+        except EditorFailed as error:
+            self.notify(str(error), severity="error")
             return None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
 
     # ------------------------------------------------------------------------------------------ themes, help, palette
 
