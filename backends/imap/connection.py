@@ -131,8 +131,9 @@ class Watcher:
         session.pending_changes()  # SELECT's own EXISTS: `info` has it
         sync = self._make_sync(session, worker)
         result = await sync.catch_up(info, full=True, bodies=True)
-        # Mail delivered during the catch-up is announced in its answers (EXISTS), and a server does not say
-        # it again once IDLE starts: fetch it now, or it would wait for the next mail or the full reconcile.
+        # Mail delivered after SELECT may be missing from the catch-up's search yet announced (EXISTS) in its
+        # answer, and a server does not say it again once IDLE starts: fetch it now, or it would wait for the
+        # next mail or the full reconcile.
         for _ in range(CATCH_UP_ROUNDS):
             if not session.pending_changes():
                 break

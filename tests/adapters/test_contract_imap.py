@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-from mailservers import ImapServer, SmtpServer, mail, make_backend, running_imap, running_smtp
-from standardiste.backends.base import Backend
+from mailservers import Collector, ImapServer, SmtpServer, mail, make_backend, running_imap, running_smtp
+from standardiste.backends.base import Backend, MessageAdded
 from standardiste.backends.imap import ImapBackend
+from standardiste.backends.imap.session import ImapSession
+from standardiste.backends.imap.workers import Worker
 from standardiste.backends.testing import BackendContract
 from standardiste.console.core.model import Channel, Conversation
 
@@ -103,3 +106,39 @@ class TestImapContract(BackendContract):
 
     async def reopen(self, backend: Backend) -> Backend:
         return make_backend(*self.servers)
+
+
+async def test_mail_delivered_during_the_watchers_catch_up_is_not_left_for_later(
+    mailbox: ImapServer, outgoing: SmtpServer, tmp_path: Path
+) -> None:
+    """What the kit's reconnect check found, pinned: a mail that lands between the watcher's SELECT and its
+    catch-up's search is not in the search's result (the server answers from the mailbox as selected), and
+    the EXISTS that announces it comes in that answer. It was dropped with SELECT's own, and the server does
+    not say it again once IDLE starts, so the mail waited for the next one or the ten-minute reconcile."""
+    backend = make_backend(mailbox, outgoing, tmp_path / "data")
+    await backend.connect()
+    await backend.snapshot()
+    make_sync = backend._folder_sync
+    late = mail("Landed mid catch-up", "Hello", message_id="<mid-catch-up@customer.test>")
+
+    def folder_sync(role: str, session: ImapSession, worker: Worker) -> Any:
+        if backend.watcher is not None and not backend.watcher.ready.is_set():  # the watcher's first catch-up
+            search = session.all_uids
+
+            def all_uids() -> list[int]:
+                mailbox.deliver(late)  # another connection, as the MTA: after our SELECT, before the search
+                session.all_uids = search  # type: ignore[method-assign]
+                return search()
+
+            session.all_uids = all_uids  # type: ignore[method-assign]
+        return make_sync(role, session, worker)
+
+    backend._folder_sync = folder_sync  # type: ignore[method-assign]
+    collector = Collector(backend)
+    try:
+        await collector.wait_for(
+            lambda: [e for e in collector.of(MessageAdded) if e.message.body.startswith("Hello")], timeout=3
+        )
+    finally:
+        await collector.stop()
+        await backend.close()
