@@ -167,7 +167,7 @@ class AgentStatus:
     presence: Presence
     declared: Presence
     reason: str
-    since: float  # seconds since they set `declared`
+    since: float | None  # seconds since they set `declared`; None: never known (never signed in here)
     activities: tuple[Activity, ...]
     # channel -> (contacts in hand, capacity); parked ones (pending on the customer, scheduled) do not
     # count, as in routing
@@ -186,7 +186,7 @@ class AgentStatus:
         return self.presence is Presence.WRAP_UP or any(a.state is State.WRAP_UP for a in self.activities)
 
     @property
-    def for_seconds(self) -> float:
+    def for_seconds(self) -> float | None:
         """How long in the state the board shows: on the live contact that makes them busy (a call, a chat,
         since answered), else in their declared presence. An email in hand is not a state: the seven hours it
         has been open are not "busy for 7h34"."""
@@ -473,7 +473,7 @@ def _agent_status(
         presence=effective_presence(agent, in_hand, rules),
         declared=agent.presence,
         reason=agent.presence_reason,
-        since=max(0.0, now - agent.presence_since) if agent.presence_since else 0.0,
+        since=max(0.0, now - agent.presence_since) if agent.presence_since else None,
         activities=tuple(activities),
         load=load,
         handled_today=handled.wrapups if handled else 0,

@@ -17,14 +17,14 @@ from test_wallboard import _seed_live, acting_host, supervisor_backend
 from textual.widgets import Label, OptionList
 
 
-def _agent(presence: Presence, *activities: Activity) -> AgentStatus:
+def _agent(presence: Presence, *activities: Activity, since: float | None = 37.0) -> AgentStatus:
     return AgentStatus(
         id="ana",
         name="Ana",
         presence=presence,
         declared=Presence.AVAILABLE,
         reason="",
-        since=37.0,
+        since=since,
         activities=activities,
         load={},
         handled_today=0,
@@ -40,6 +40,10 @@ def test_for_is_the_time_in_the_state_shown() -> None:
     assert _agent(Presence.BUSY, call, old_mail).for_seconds == 125.0  # on the call
     cells = AgentTable._cells(_agent(Presence.AVAILABLE, old_mail), None)
     assert str(cells[2]) == "37s"
+    # Never signed in on this workspace (a colleague of the history): not "offline for 0s", but unknown.
+    never = _agent(Presence.OFFLINE, since=None)
+    assert never.for_seconds is None
+    assert str(AgentTable._cells(never, None)[2]) == "–"
 
 
 async def test_esc_does_not_end_supervise_and_q_does(tmp_path: Path) -> None:
