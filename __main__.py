@@ -125,10 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     login = sub.add_parser(
         "login",
         help="store a workspace's secret in the keyring",
-        description="Store the password or app token of a configured workspace.",
+        description="Store the secrets (a password, a token) that the adapter of [workspaces.NAME] declares.",
     )
     login.add_argument("workspace", help="the workspace name, as in [workspaces.NAME] of the config file")
-    login.add_argument("--stdin", action="store_true", help="read the secret from standard input")
+    login.add_argument(
+        "--stdin", action="store_true", help="read the secrets from standard input, one line each"
+    )
     return parser
 
 
@@ -183,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "login":
         from .console.core.secrets import login_command
 
-        return login_command(args.workspace, stdin_secret=args.stdin)
+        return login_command(args.workspace, stdin_secret=args.stdin, config_path=args.config)
     return _console(args)
 
 
@@ -275,7 +277,7 @@ def _supervise(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
-    from .backends.base import BackendContext, BackendError, load_backend_class
+    from .backends.base import BackendContext
     from .backends.local import LocalBackend
     from .console.core.config import ConfigError, data_dir, load_config
     from .console.core.logfile import app_exit_status
@@ -311,27 +313,21 @@ def _console(args: argparse.Namespace) -> int:
         backends.append(LocalBackend(_db(args.db), agent_id=config.agent_id, agent=me))
     if not args.demo and config.workspaces:
         from .console.core.secrets import secret_for
+        from .console.core.workspaces import backend_kind, open_workspace
 
         context = BackendContext(agent_id=config.agent_id, data_dir=data_dir(), secret=secret_for)
-        for name, settings in config.workspaces.items():
-            kind = str(settings.get("backend", "local"))
+        for name, table in config.workspaces.items():
+            if backend_kind(table) == "local" and "db" not in table and args.db:
+                table = {**table, "db": str(_db(args.db))}  # a local table naming no file takes --db's
             try:
-                if kind == "local":
-                    backends.append(
-                        LocalBackend(
-                            _db(
-                                Path(str(settings["db"])) if "db" in settings else args.db,
-                                f"[workspaces.{name}] db" if "db" in settings else "--db",
-                            ),
-                            agent_id=config.agent_id,
-                            agent=me,
-                        )
-                    )
-                else:
-                    backends.append(load_backend_class(kind).from_config(name, settings, context))
-            except (BackendError, KeyError, TypeError, ValueError) as error:
-                print(f"standardiste: workspace {name!r}: {error}", file=sys.stderr)
+                backend, warnings = open_workspace(name, table, context, config.path)
+            except ConfigError as error:
+                print(f"standardiste: bad config: {error}", file=sys.stderr)
                 return 2
+            if isinstance(backend, LocalBackend) and me is not None:
+                backend._agent = me  # the [profile]'s skills, which a table does not carry
+            config.warnings += warnings
+            backends.append(backend)
     data = data_dir()
     app = StandardisteApp(
         config,

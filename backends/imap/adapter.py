@@ -58,6 +58,7 @@ from ..base import (
     qualify,
     split_id,
 )
+from ..settings import secret_name
 from .command_link import CommandLink
 from .connection import Watcher
 from .conversations import (
@@ -75,7 +76,7 @@ from .mark_writer import MarkWriter
 from .mime import ParsedMail, parse_message
 from .reply import ReplySender, fetch_part, parent_of
 from .session import ImapSession
-from .settings import ImapSettings, parse_settings
+from .settings import SETTINGS, ImapSettings, parse_settings
 from .sync import FolderSync, SyncResult
 from .workers import Worker
 
@@ -98,6 +99,7 @@ _CACHE_CHARS = 20_000_000
 
 class ImapBackend(Backend):
     capabilities = Capabilities(channels=frozenset({Channel.EMAIL}), commands=SUPPORTED)
+    settings = SETTINGS
 
     def __init__(
         self,
@@ -146,7 +148,8 @@ class ImapBackend(Backend):
             parse_settings(name, settings),
             agent_id=context.agent_id,
             data_dir=context.data_dir,
-            secret=lambda: context.secret(name),
+            # Asked for when connecting, so that a missing password is an AuthError the console shows.
+            secret=lambda: context.secret(secret_name(name, cls.settings, "password")),
         )
 
     @property

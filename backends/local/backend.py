@@ -13,7 +13,7 @@ import getpass
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +36,7 @@ from ...console.core.routing import RoutingRules
 from ..base import (
     AgentUpdated,
     Backend,
+    BackendContext,
     Capabilities,
     Command,
     CommandResult,
@@ -43,6 +44,7 @@ from ..base import (
     CsatRecorded,
     CustomerUpdated,
     Event,
+    Invalid,
     MessageAdded,
     NotFound,
     Snapshot,
@@ -51,6 +53,8 @@ from ..base import (
     WrappedUp,
 )
 from ..optional import Offer
+from ..setting import Setting
+from ..settings import read_settings
 from . import claims, commands
 from .rows import (
     AGENT_COLUMNS,
@@ -124,6 +128,24 @@ class LocalBackend(Backend):
         self.on_write_trouble: Callable[[BaseException | None], None] | None = None
         self._write_failed = False
         self._workspace_id = ""
+
+    settings = (
+        Setting("db", Path, None, help="the workspace file (default: workspace.db in the data directory)"),
+        Setting("poll_interval", float, 0.2, positive=True, help="seconds between reads of the change log"),
+    )
+
+    @classmethod
+    def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> LocalBackend:
+        """A `[workspaces.NAME] backend = "local"` table. Its ids are always `local:`, whatever the table is
+        called: a console has one local workspace."""
+        values = read_settings(cls.settings, name, settings)
+        path: Path = values["db"] or context.data_dir / "workspace.db"
+        # A new file is a new workspace, but in a directory that does not exist it is a typo.
+        if path.is_dir():
+            raise Invalid(f"[workspaces.{name}] db: {path} is a directory, not a workspace file")
+        if not path.parent.is_dir():
+            raise Invalid(f"[workspaces.{name}] db: the directory {path.parent} does not exist (a typo?)")
+        return cls(path, agent_id=context.agent_id, poll_interval=values["poll_interval"])
 
     # ------------------------------------------------------------------------------------------ plumbing
 

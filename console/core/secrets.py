@@ -15,12 +15,15 @@ import getpass
 import os
 import re
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import keyring
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 from ...backends.base import AuthError
+from ...backends.setting import Setting
+from ...backends.settings import secret_name, secret_settings, workspace_of_secret
 
 SERVICE = "standardiste"
 ENV_PREFIX = "STANDARDISTE_SECRET_"
@@ -89,8 +92,8 @@ def load_secret(workspace: str) -> str:
         ) from None
     if not secret:
         raise AuthError(
-            f"no password is stored for workspace {workspace!r}: run `standardiste login {workspace}` "
-            f"(or set {env_name(workspace)})"
+            f"no password is stored for workspace {workspace!r}: run "
+            f"`standardiste login {workspace_of_secret(workspace)}` (or set {env_name(workspace)})"
         )
     return secret
 
@@ -114,6 +117,33 @@ def forget_secret(workspace: str) -> bool:
     return True
 
 
+def _label(setting: Setting) -> str:
+    return setting.name.replace("_", " ").capitalize()
+
+
+def _secrets_to_ask(workspace: str, config_path: Path | None) -> list[Setting]:
+    """The secrets the adapter of `[workspaces.<workspace>]` declares; ConfigError (a message) when the
+    table is not there or names no installed adapter.
+
+    With no workspace in the file at all (not written yet), one password is asked for, kept under the
+    workspace's name: what every adapter with a secret reads first (settings.secret_name).
+    """
+    from .config import ConfigError, load_config
+    from .workspaces import workspace_class
+
+    config = load_config(config_path)
+    table = config.workspaces.get(workspace)
+    if table is None:
+        if config.workspaces:
+            known = ", ".join(sorted(config.workspaces))
+            raise ConfigError(f"{config.path} has no [workspaces.{workspace}] (it has: {known})")
+        return [Setting("password", secret=True)]
+    found = secret_settings(workspace_class(workspace, table, config.path).settings)
+    if not found:
+        raise ConfigError(f"[workspaces.{workspace}] has no secret to store (its adapter declares none)")
+    return found
+
+
 def login_command(
     workspace: str,
     *,
@@ -121,29 +151,46 @@ def login_command(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    config_path: Path | None = None,
 ) -> int:
-    """`standardiste login <workspace>`: ask for the secret (or read one line from stdin) and store it.
+    """`standardiste login <workspace>`: ask for each secret the workspace's adapter declares (or read them
+    from stdin, one line each, in the order declared) and store them.
 
     Exit status: 0 stored, 1 no keyring (the message gives the alternative), 2 nothing to store.
     """
+    from .config import ConfigError
+
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     try:
-        if stdin_secret:
-            secret = stdin.readline().rstrip("\r\n")
-        else:
-            secret = getpass.getpass(f"Password for workspace {workspace}: ", stream=stderr)
-    except (EOFError, KeyboardInterrupt):
-        print("standardiste login: cancelled, nothing stored", file=stderr)
+        wanted = _secrets_to_ask(workspace, config_path)
+    except ConfigError as error:
+        print(f"standardiste login: {error}; nothing stored", file=stderr)
         return 2
-    if not secret:
-        print("standardiste login: empty password, nothing stored", file=stderr)
-        return 2
-    try:
-        store_secret(workspace, secret)
-    except NoKeyring as error:
-        print(f"standardiste login: {error}", file=stderr)
-        return 1
-    print(f"The password of workspace {workspace!r} is stored in the system keyring.", file=stdout)
+    given: list[tuple[Setting, str]] = []
+    for setting in wanted:
+        try:
+            if stdin_secret:
+                secret = stdin.readline().rstrip("\r\n")
+            else:
+                secret = getpass.getpass(f"{_label(setting)} for workspace {workspace}: ", stream=stderr)
+        except (EOFError, KeyboardInterrupt):
+            print("standardiste login: cancelled, nothing stored", file=stderr)
+            return 2
+        if not secret:
+            print(f"standardiste login: empty {_label(setting).lower()}, nothing stored", file=stderr)
+            return 2
+        given.append((setting, secret))
+    # All asked before any is stored: a login cancelled half-way leaves the keyring as it was.
+    for setting, secret in given:
+        try:
+            store_secret(secret_name(workspace, wanted, setting.name), secret)
+        except NoKeyring as error:
+            print(f"standardiste login: {error}", file=stderr)
+            return 1
+        print(
+            f"The {_label(setting).lower()} of workspace {workspace!r} is stored in the system keyring.",
+            file=stdout,
+        )
     return 0

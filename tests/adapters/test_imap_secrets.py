@@ -57,9 +57,11 @@ def no_keyring() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("STANDARDISTE_SECRET_MAIL", "STANDARDISTE_SECRET_SHOP_EU_MAIL"):
         monkeypatch.delenv(name, raising=False)
+    # `login` reads the config file for the workspace's adapter: never the user's own.
+    monkeypatch.setenv("STANDARDISTE_CONFIG", str(tmp_path / "no-config.toml"))
 
 
 def test_env_name_is_upper_case_with_underscores() -> None:
