@@ -12,6 +12,7 @@ from standardiste.console.core.config import load_config
 from standardiste.console.core.model import Channel, Customer, Direction, Priority
 from standardiste.console.core.sla import SlaPolicy
 from standardiste.console.ui.app import StandardisteApp
+from standardiste.widgets.queue_list import QueueList
 
 T0 = 1_764_000_000.0  # a fixed "now" for screens that must look the same on every run
 
@@ -92,6 +93,9 @@ def make_app(
     )  # type: ignore[arg-type]
 
 
+POLL_SECONDS = 0.05  # between two looks at a condition: a few frames, well under the backend's 0.2 s poll
+
+
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, pilot: object | None = None) -> None:
     """Poll until `condition()` holds (the local backend polls its file every 0.2 s)."""
     loop = asyncio.get_running_loop()
@@ -100,6 +104,33 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, pilot: o
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         if pilot is not None:
-            await pilot.pause(0.05)  # type: ignore[attr-defined]
+            await pilot.pause(POLL_SECONDS)  # type: ignore[attr-defined]
         else:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def wait_for_screen(app: object, kind: type | str, pilot: object, timeout: float = 5.0) -> None:
+    """Until the screen on top is a `kind`: a class, or its name for screens a test does not import."""
+
+    def shown() -> bool:
+        screen = app.screen  # type: ignore[attr-defined]
+        return isinstance(screen, kind) if isinstance(kind, type) else type(screen).__name__ == kind
+
+    await wait_for(shown, timeout=timeout, pilot=pilot)
+
+
+async def stays(condition: Callable[[], bool], seconds: float, pilot: object) -> None:
+    """Check `condition()` holds for the whole of `seconds` (for what must not happen in that time)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        assert condition(), "condition broken before the time was up"
+        await pilot.pause(POLL_SECONDS)  # type: ignore[attr-defined]
+    assert condition(), "condition broken before the time was up"
+
+
+def row_text(queue: QueueList, conversation_id: str) -> str:
+    """The queue row of one conversation as drawn (the list's own render_line), for a visible row."""
+    index = queue.view.index_of(conversation_id)
+    assert index is not None, conversation_id
+    return queue.render_line(index - queue.scroll_offset.y).text

@@ -8,13 +8,14 @@ import sqlite3
 import time
 from pathlib import Path
 
-from app_harness import Contact, make_app, seed, wait_for
+from app_harness import Contact, make_app, seed, wait_for, wait_for_screen
 from factories import conversation
 from standardiste.backends.base import Accept, Claim, CommandKind, Reply
 from standardiste.backends.local import Workspace
 from standardiste.backends.local.commands import perform
 from standardiste.console.core.drafts import Draft, Drafts
 from standardiste.console.core.model import Channel, Conversation, State
+from standardiste.console.core.outbox import EntryState
 from standardiste.console.ui.dialogs import ConfirmDialog
 from standardiste.console.ui.quitting import cut_off
 from textual.widgets import Label
@@ -58,22 +59,28 @@ async def test_quit_asks_when_it_would_cut_off_and_flushes_the_undo_window(tmp_p
     app.outbox_path = tmp_path / "data" / "outbox-alice.db"
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
-            lambda: app.hub_ready
-            and (c := app.store.conversations.get(chat)) is not None
-            and c.state is State.ACTIVE,
+            lambda: (
+                app.hub_ready
+                and (c := app.store.conversations.get(chat)) is not None
+                and c.state is State.ACTIVE
+            ),
             pilot=pilot,
         )
         await pilot.press("ctrl+q")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, ConfirmDialog, pilot)
         assert "1 live chat" in _dialog_text(app)
         await pilot.press("n")  # not now: the console carries on
-        await pilot.pause(0.2)
-        assert not isinstance(app.screen, ConfirmDialog) and app.is_running
+        await wait_for(lambda: not isinstance(app.screen, ConfirmDialog), pilot=pilot)
+        await app.workers.wait_for_complete()  # a quit, had "n" started one, would have run by now
+        assert app.is_running
 
         app.send(Reply(conversation_id=email, body="Guten Tag"), undo=True)
-        await wait_for(lambda: bool(app._held()), pilot=pilot)
+        await wait_for(
+            lambda: any(e.state is EntryState.SCHEDULED for e in app.outbox.pending()),  # type: ignore[union-attr]
+            pilot=pilot,
+        )
         await pilot.press("ctrl+c")  # the same as ctrl+q
-        await pilot.pause(0.2)
+        await wait_for_screen(app, ConfirmDialog, pilot)
         assert "1 live chat, 1 reply in its undo window" in _dialog_text(app)
         started = time.monotonic()
         await pilot.press("y")
@@ -99,10 +106,11 @@ async def test_ctrl_q_twice_quits_from_the_dialog(tmp_path: Path) -> None:
     app = make_app(tmp_path, config_text=CONFIG)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: app.hub_ready and chat in app.store.conversations, pilot=pilot)
-        await wait_for(lambda: getattr(app.store.conversations.get(chat), "state", None) is State.ACTIVE, pilot=pilot)
+        await wait_for(
+            lambda: getattr(app.store.conversations.get(chat), "state", None) is State.ACTIVE, pilot=pilot
+        )
         await pilot.press("ctrl+q")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(app, ConfirmDialog, pilot)
         await pilot.press("ctrl+q")
         await wait_for(lambda: not app.is_running, timeout=5, pilot=pilot)
 
@@ -164,7 +172,7 @@ async def test_quit_asks_before_losing_a_draft_a_full_disk_kept_in_memory(tmp_pa
         assert drafts is not None
         drafts.unwritten.pending[email] = Draft(email, "Dear John, space is short")  # refused by the disk
         await pilot.press("ctrl+q")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, ConfirmDialog, pilot)
         assert "1 draft not saved" in _dialog_text(app)
         await pilot.press("y")  # the last try at writing it finds space
         await wait_for(lambda: not app.is_running, timeout=10, pilot=pilot)

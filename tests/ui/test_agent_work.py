@@ -8,13 +8,21 @@ import sqlite3
 from email.message import EmailMessage
 from pathlib import Path
 
-from app_harness import Contact, make_app, seed, wait_for
+from app_harness import Contact, make_app, seed, stays, wait_for, wait_for_screen
 from standardiste.backends.local import Workspace
 from standardiste.console.core.model import Attachment, Channel, CsatRecord, Direction, EmailHeaders
+from standardiste.console.ui.workspace_screen import WorkspaceScreen
 from standardiste.widgets.composer import Composer
 from standardiste.widgets.offer_banner import OfferBanner
 
 SIZE = (160, 50)
+UNDO_SECONDS = 1.5
+# How long an undone reply is watched for: its window, plus a second for a delivery that would be late.
+PAST_THE_UNDO_WINDOW = UNDO_SECONDS + 1.0
+
+
+def _said(app: object, words: str) -> bool:
+    return any(words in n.message for n in app.said)  # type: ignore[attr-defined]
 
 
 def _row(db: Path, cid: str, columns: str) -> tuple[object, ...]:
@@ -60,7 +68,7 @@ async def test_a_call_answered_held_resumed_muted_and_wrapped_up(tmp_path: Path)
         await pilot.press("m")
         await wait_for(lambda: _row(db, call, "muted")[0] == 1, pilot=pilot)
         await pilot.press("x")  # hangs up and asks for the disposition
-        await pilot.pause(0.2)
+        await wait_for_screen(app, "PickDialog", pilot)
         await pilot.press("2")  # order-info
         await pilot.press(*"tracking number given", "enter")
         await wait_for(lambda: _row(db, call, "state")[0] == "ended", pilot=pilot)
@@ -78,7 +86,7 @@ async def test_a_callback_scheduled_dialled_and_retried(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, request)
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, "TextDialog", pilot)
         await pilot.press(*"+30m", "enter")
         await wait_for(lambda: _row(db, request, "state")[0] == "scheduled", pilot=pilot)
         (callback_at,) = _row(db, request, "callback_at")
@@ -94,7 +102,7 @@ async def test_a_callback_scheduled_dialled_and_retried(tmp_path: Path) -> None:
         assert call == ("phone", "connected", "alice")
         await wait_for(lambda: app.store.conversations[request].state.value == "dialling", pilot=pilot)
         await pilot.press("x")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, "PickDialog", pilot)
         await pilot.press("2")  # no answer: retry later
         await wait_for(lambda: _row(db, request, "state")[0] == "scheduled", pilot=pilot)
     assert _row(db, request, "callback_attempts, assignee") == (1, None)
@@ -122,7 +130,8 @@ async def test_an_email_reply_all_with_cc_a_note_tags_and_solve(tmp_path: Path) 
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, mail)
-        await pilot.pause(0.3)
+        # Reply-all takes its CC from the customer's mail: wait for the history to be in the transcript.
+        await wait_for(lambda: bool(app.workspace.query_one("#transcript").messages), pilot=pilot)
         await pilot.press("R")  # reply all: the CC of the customer's mail is kept
         composer = app.workspace.query_one(Composer)
         assert composer.is_open and composer.outgoing().cc == ("anna@example.com",)
@@ -133,7 +142,7 @@ async def test_an_email_reply_all_with_cc_a_note_tags_and_solve(tmp_path: Path) 
         await pilot.press("N", *"customer called twice", "ctrl+s")
         await wait_for(lambda: _messages(db, mail, "note") == ["customer called twice"], pilot=pilot)
         await pilot.press("plus")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, "TextDialog", pilot)
         await pilot.press(*"vip -refund", "enter")
         await wait_for(lambda: _row(db, mail, "tags")[0] == "vip", pilot=pilot)
         await wait_for(lambda: app.store.conversations[mail].tags == ("vip",), pilot=pilot)
@@ -156,15 +165,16 @@ async def test_an_email_reply_all_with_cc_a_note_tags_and_solve(tmp_path: Path) 
 async def test_a_reply_can_be_undone_during_its_window(tmp_path: Path) -> None:
     db = tmp_path / "workspace.db"
     [mail] = seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice", age=600)])
-    config = 'agent = "alice"\nundo_seconds = 1.5\nbell = false\n'
+    config = f'agent = "alice"\nundo_seconds = {UNDO_SECONDS}\nbell = false\n'
     app = make_app(tmp_path, config_text=config)
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, mail)
         await pilot.press("r", *"Oops, wrong customer", "ctrl+s")
-        await pilot.pause(0.2)
+        await wait_for(lambda: _said(app, "ctrl+z to undo"), pilot=pilot)
         await pilot.press("ctrl+z")
-        await pilot.pause(2.5)
-        assert _messages(db, mail, "outbound") == []
+        await wait_for(lambda: _said(app, "Undone: "), pilot=pilot)
+        # Had the undo not withdrawn it, the reply would go out when its window ends: watch past that.
+        await stays(lambda: _messages(db, mail, "outbound") == [], PAST_THE_UNDO_WINDOW, pilot)
         await pilot.press("r", *"The right answer", "ctrl+s")
         await wait_for(
             lambda: _messages(db, mail, "outbound") == ["The right answer"], timeout=6, pilot=pilot
@@ -203,7 +213,7 @@ async def test_attachments_with_hostile_names_are_saved_inside_the_chosen_folder
             lambda: any(m.attachments for m in app.workspace.query_one("#transcript").messages), pilot=pilot
         )
         await pilot.press("S")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, "TextDialog", pilot)
         await pilot.press("ctrl+u", *str(folder), "enter")
         await wait_for(lambda: folder.exists() and len(list(folder.iterdir())) == 2, pilot=pilot)
         await asyncio.sleep(0)
@@ -226,13 +236,14 @@ async def test_a_macro_in_the_customers_language_fills_the_reply_and_tags_on_sen
         await wait_for(lambda: app.store.conversations[chat].assignee == "alice", pilot=pilot)
         assert app.workspace.query_one(Composer).is_open
         await pilot.press("escape", "M")  # leave the composer for the macros
-        await pilot.pause(0.3)
+        await wait_for_screen(app, "MacroPicker", pilot)
         await pilot.press(*"parcel", "enter")  # the French chat macro, found by its shortcut
-        await pilot.pause(0.3)
+        await wait_for(lambda: bool(app.screen.query("#var-0")), pilot=pilot)  # its form is shown
         # The order number came from the subject; carrier and tracking number are asked for.
         await pilot.press(*"Colissimo", "tab", *"6A12345678901", "enter")
-        await pilot.pause(0.3)
+        await wait_for_screen(app, WorkspaceScreen, pilot)
         composer = app.workspace.query_one(Composer)
+        await wait_for(lambda: "Colissimo" in composer.text_area.text, pilot=pilot)
         assert composer.is_open
         text = composer.text_area.text
         assert "48213" in text and "Colissimo" in text and "6A12345678901" in text
@@ -290,7 +301,7 @@ async def test_marked_rows_are_solved_and_tagged_together(tmp_path: Path) -> Non
         await pilot.press("space", "space")  # marks the first two (the cursor moves on)
         assert app.workspace.marked == {first, second}
         await pilot.press("plus")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, "TextDialog", pilot)
         await pilot.press(*"spam", "enter")
         await wait_for(
             lambda: _row(db, first, "tags")[0] == "spam" and _row(db, second, "tags")[0] == "spam",

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from app_harness import Contact, make_app, seed, wait_for
+from app_harness import Contact, make_app, seed, stays, wait_for, wait_for_screen
 from standardiste.backends.base import Command, CommandKind, CommandResult, Unavailable
 from standardiste.backends.local import LocalBackend
 from standardiste.console.core.model import Channel
@@ -21,6 +21,9 @@ from standardiste.widgets.status_bar import StatusBar
 from textual.widgets import DataTable
 
 SIZE = (160, 40)
+# How long a send that must not happen is watched for: the outbox retries after 0.25-0.5 s, then 0.5-1 s
+# (base_delay 0.5 with jitter), so a wrong resend would show in this time.
+PAST_TWO_RETRIES = 1.5
 
 
 class SmtpDown(LocalBackend):
@@ -89,8 +92,7 @@ async def test_smtp_down_is_counted_listed_and_retried_now_once(tmp_path: Path) 
         await wait_for(lambda: _cells(screen) == [], pilot=pilot)
         await pilot.press("escape")
         await wait_for(lambda: "unsent" not in _status(app), pilot=pilot)
-        await pilot.pause(1.5)
-    assert _outbound(db) == ["Dear John, it is attached"]  # once
+        await stays(lambda: _outbound(db) == ["Dear John, it is attached"], PAST_TWO_RETRIES, pilot)  # once
 
 
 async def test_edit_takes_it_back_into_the_composer_and_discard_asks_first(tmp_path: Path) -> None:
@@ -118,19 +120,20 @@ async def test_edit_takes_it_back_into_the_composer_and_discard_asks_first(tmp_p
 
         # Discard: asked first; "n" keeps it, "y" drops it.
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await wait_for(lambda: not composer.is_open, pilot=pilot)
         await pilot.press("O")
+        await wait_for_screen(app, OutboxScreen, pilot)
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")
-        await pilot.pause(0.2)
+        await wait_for_screen(app, OutboxScreen, pilot)
+        await app.workers.wait_for_complete()  # a discard, had "n" started one, would be done by now
         assert len(app.outbox.pending()) == 1
         await pilot.press("d")
         await pilot.press("y")
         await wait_for(lambda: app.outbox.pending() == [], pilot=pilot)
-        backend.down = False
-        await pilot.pause(1.5)
-    assert _outbound(db) == []
+        backend.down = False  # the server is back: the discarded reply must not go out all the same
+        await stays(lambda: _outbound(db) == [], PAST_TWO_RETRIES, pilot)
     with contextlib.closing(sqlite3.connect(tmp_path / "outbox.db")) as connection:
         assert connection.execute("SELECT state FROM entries").fetchall() == [(EntryState.CANCELLED.value,)]
 
@@ -152,10 +155,9 @@ async def test_a_forward_without_recipient_is_refused_at_once(tmp_path: Path) ->
         await pilot.press("enter")
         await wait_for(lambda: app.workspace.open_id == mail, pilot=pilot)
         await pilot.press("f", *"see below", "ctrl+s")
-        await pilot.pause(0.3)
+        await wait_for(lambda: any("needs a recipient" in text for text in said), pilot=pilot)
         composer = app.workspace.query_one(Composer)
         assert composer.is_open and composer.text_area.text == "see below"
-        assert any("needs a recipient" in text for text in said)
         assert app.outbox.pending() == []
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from app_harness import Contact, make_app, seed, wait_for
+from app_harness import Contact, make_app, row_text, seed, wait_for
 from standardiste.backends.base import (
     Backend,
     Capabilities,
@@ -27,6 +27,7 @@ from standardiste.console.ui.help_screen import HelpScreen
 from standardiste.console.ui.workspace_screen import WorkspaceScreen
 from standardiste.widgets.queue_list import QueueList
 from standardiste.widgets.status_bar import StatusBar
+from textual.command import CommandPalette
 
 SIZE = (160, 50)
 
@@ -120,12 +121,10 @@ async def test_command_line_runs_actions_with_completion(tmp_path: Path) -> None
         assert any("Unknown command" in n.message for n in app.said)
         # Commands of the action table run too, on the screen and on the app: `:help`, `:outbox`.
         await pilot.press("colon", *"help", "enter")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(lambda: isinstance(app.screen, HelpScreen), pilot=pilot)
         await pilot.press("escape")
         await pilot.press("colon", *"outbox", "enter")
-        await pilot.pause(0.2)
-        assert type(app.screen).__name__ == "OutboxScreen"
+        await wait_for(lambda: type(app.screen).__name__ == "OutboxScreen", pilot=pilot)
 
 
 async def test_help_lists_the_active_keys_with_their_ids(tmp_path: Path) -> None:
@@ -293,15 +292,17 @@ async def test_presence_is_set_with_a_key_and_reaches_the_workspace(tmp_path: Pa
     async with app.run_test(size=SIZE) as pilot:
         await _started(pilot, app, 8)
         await pilot.press("P")
-        await pilot.pause(0.2)
+        await wait_for(lambda: bool(app.screen.query("OptionList")), pilot=pilot)
         labels = [str(o.prompt) for o in app.screen.query_one("OptionList").options]  # type: ignore[attr-defined]
         index = next(i for i, label in enumerate(labels) if "Away: lunch" in label)
         await pilot.press(str(index + 1))
         await wait_for(lambda: app.store.agents["alice"].presence.value == "away", pilot=pilot)
         assert "○ away (lunch)" in str(app.workspace.query_one(StatusBar).render())
         await pilot.press("n")  # away: nothing is taken, and the console says why
-        await pilot.pause(0.2)
-        assert any("You are away" in n.message for n in app.said)
+        await wait_for(lambda: any("You are away" in n.message for n in app.said), pilot=pilot)
+        assert app.store.conversations and all(
+            c.assignee != "alice" for c in app.store.conversations.values()
+        )
         with contextlib.closing(sqlite3.connect(db)) as connection:
             assert connection.execute(
                 "SELECT presence, presence_reason FROM agents WHERE id = 'alice'"
@@ -327,7 +328,7 @@ async def test_sla_clocks_warn_before_and_mark_after_the_breach(tmp_path: Path) 
             for i in range(len(view)):
                 c = app.store.conversations[view.id_at(i)]
                 if c.customer_name == name:
-                    return "".join(segment.text for segment in queue._row(c, 150, now[0]))
+                    return row_text(queue, c.id)
             raise AssertionError(name)
 
         # A chat waited 25 s of its 30 s target: warned, 5 s left. The call waited 40 s of 20: breached.
@@ -357,14 +358,14 @@ async def test_collision_shows_who_else_is_on_it_and_taking_it_over_asks_first(t
         queue = app.workspace.query_one(QueueList)
         assert queue.select_id(mail)
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        row = "".join(s.text for s in queue._row(app.store.conversations[mail], 150, app.clock()))
-        assert "✎bob" in row
+        await wait_for(lambda: _screen(app).open_id == mail, pilot=pilot)
+        await pilot.pause()  # one frame: the header is drawn for the opened conversation
+        assert "✎bob" in row_text(queue, mail)
         header = str(app.workspace.query_one("#detail-header").render())
         assert "Bob is typing a reply" in header
         await pilot.press("c")  # take it over: the console asks first
-        await pilot.pause(0.2)
-        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await wait_for(lambda: app.screen.__class__.__name__ == "ConfirmDialog", pilot=pilot)
+        assert _assignee(db, mail) == "bob"  # nothing taken before the answer
         await pilot.press("y")
         await wait_for(lambda: _assignee(db, mail) == "alice", pilot=pilot)
 
@@ -382,18 +383,21 @@ async def test_the_command_palette_lists_the_actions(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await _started(pilot, app, 8)
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_for(lambda: isinstance(app.screen, CommandPalette), pilot=pilot)
         await pilot.press(*"hang up")
-        await pilot.pause(0.5)
-        options = app.screen.query_one("CommandList")
-        prompts = [str(option.prompt) for option in options.options]  # type: ignore[attr-defined]
-        assert any("Hang up" in prompt for prompt in prompts)
+        # The palette searches in a worker: the list fills in once it has found the matches.
+        await wait_for(lambda: any("Hang up" in p for p in _palette_prompts(app)), pilot=pilot)
         await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, WorkspaceScreen), pilot=pilot)
         await pilot.press("ctrl+p", *"theme: light")
-        await pilot.pause(0.5)
+        await wait_for(lambda: any("Theme: light" in p for p in _palette_prompts(app)), pilot=pilot)
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert app.theme == "standardiste-light"
+        await wait_for(lambda: app.theme == "standardiste-light", pilot=pilot)
+
+
+def _palette_prompts(app: object) -> list[str]:
+    options = app.screen.query("CommandList")  # type: ignore[attr-defined]
+    return [str(option.prompt) for option in options.first().options] if options else []
 
 
 async def test_a_new_call_i_can_answer_rings_and_says_who_is_calling(tmp_path: Path) -> None:
@@ -414,7 +418,7 @@ async def test_a_new_call_i_can_answer_rings_and_says_who_is_calling(tmp_path: P
             now=time.time(),
         )
         await wait_for(lambda: len(app.store.conversations) == 3, pilot=pilot)
-        await pilot.pause(0.2)
+        await wait_for(lambda: any("is calling" in n.message for n in app.said), pilot=pilot)
         calls = [n.message for n in app.said if "is calling" in n.message]
         assert calls == ["☎ Anna Müller is calling (DE): press n or a"]
         assert len(rings) == 1
@@ -426,17 +430,18 @@ async def test_the_wallboard_is_one_key_away_for_supervisors_only(tmp_path: Path
     async with agent.run_test(size=SIZE) as pilot:
         await _started(pilot, agent, 8)
         await pilot.press("W")
-        await pilot.pause(0.2)
+        await wait_for(lambda: any("for supervisors" in n.message for n in agent.said), pilot=pilot)
         assert isinstance(agent.screen, WorkspaceScreen)  # an agent does not get it
-        assert any("for supervisors" in n.message for n in agent.said)
     supervisor = make_app(tmp_path, config_text='agent = "sam"\nsupervisor = true\nbell = false\n')
     async with supervisor.run_test(size=SIZE) as pilot:
         await _started(pilot, supervisor, 8)
         await pilot.press("W")
-        await pilot.pause(1.5)
-        assert supervisor.screen.__class__.__name__ == "WallboardScreen"
-        text = " ".join(str(w.render()) for w in supervisor.screen.query("Static"))
-        assert "waiting 8" in text  # the eight seeded contacts, from the console's own store
+        await wait_for(lambda: supervisor.screen.__class__.__name__ == "WallboardScreen", pilot=pilot)
+
+        def tiles() -> str:
+            return " ".join(str(w.render()) for w in supervisor.screen.query("Static"))
+
+        # The eight seeded contacts, from the console's own store, once the first tick has drawn the tiles.
+        await wait_for(lambda: "waiting 8" in tiles(), pilot=pilot)
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert isinstance(supervisor.screen, WorkspaceScreen)
+        await wait_for(lambda: isinstance(supervisor.screen, WorkspaceScreen), pilot=pilot)
