@@ -500,11 +500,12 @@ class Backend(abc.ABC):
     settings: ClassVar[tuple[Setting, ...]] = ()
 
     @classmethod
+    @abc.abstractmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> Backend:
         """Build from a `[workspaces.NAME]` table of the config file. `name` qualifies conversation ids.
 
-        Raises `Invalid` (a plain message naming the key) for a table it cannot use."""
-        raise Invalid(f"{cls.__name__} cannot be configured from a file")
+        Every adapter has one: it is how the console builds it (`__main__`, through the entry point). Raises
+        `Invalid` (a plain message naming the key) for a table it cannot use."""
 
     @abc.abstractmethod
     async def connect(self) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from standardiste.backends.base import Backend
+from standardiste.backends.base import Backend, Capabilities, Command, CommandResult, Event, Snapshot
 from standardiste.backends.local import LocalBackend, Workspace
 from standardiste.backends.testing import BackendContract
-from standardiste.console.core.model import Channel, Conversation, Customer, Direction
+from standardiste.console.core.model import Channel, Conversation, Customer, Direction, Message
 
 POLL = 0.05  # the change log is read this often: the kit waits for events, a short poll keeps it quick
 
@@ -86,3 +86,29 @@ class TestLocalContract(BackendContract):
     async def reopen(self, backend: Backend) -> Backend:
         assert isinstance(backend, LocalBackend)
         return LocalBackend(backend.path, agent_id=backend.agent_id, poll_interval=POLL)
+
+
+def test_an_adapter_without_from_config_cannot_be_built() -> None:
+    """`from_config` is part of the contract (the console builds every adapter from its table): a class that
+    leaves it out is refused when instantiated, not when a user's config first names it."""
+
+    class Incomplete(Backend):
+        name = "incomplete"
+        capabilities = Capabilities(channels=frozenset({Channel.CHAT}), commands=frozenset())
+
+        async def connect(self) -> None: ...
+        async def close(self) -> None: ...
+        async def snapshot(self) -> Snapshot:
+            return Snapshot()
+
+        async def events(self) -> AsyncIterator[Sequence[Event]]:
+            yield []
+
+        async def history(self, conversation_id: str) -> list[Message]:
+            return []
+
+        async def perform(self, command: Command) -> CommandResult:
+            return CommandResult()
+
+    with pytest.raises(TypeError, match="from_config"):
+        Incomplete()  # type: ignore[abstract]
