@@ -17,8 +17,9 @@ module runs against the real system):
 - **A command's `key` is applied once**, also when it comes again after a reconnect or a console restart.
 - **Reconnecting** is shared: the hub (`console/core/hub.py`) closes a backend whose `connect` fails or whose
   `events()` raises, retries with backoff, then takes a new snapshot, which replaces what the console held
-  for that backend (the store loads it over what it held). An adapter may ride out short drops inside `events()` itself, resuming from its own
-  cursor without loss or duplicates (IMAP does).
+  for that backend: what the snapshot no longer has is dropped (console/core/store.py). An adapter may ride
+  out short drops inside `events()` itself, resuming from its own cursor without loss or duplicates (IMAP
+  does).
 
 Each adapter documents how its system maps onto this in its own package docstring (`backends/local`,
 `backends/imap`, and docs/email.md for the latter).

@@ -141,8 +141,16 @@ class Store:
         stamp = time.time() if now is None else now
         for event in events:
             match event:
-                case SnapshotLoaded(snapshot=snapshot):
+                case SnapshotLoaded(backend=backend, snapshot=snapshot):
+                    # A new snapshot of a backend replaces what the store held of it: what it no longer has
+                    # (mail deleted while the link was down) goes, as it would after a restart.
+                    prefix = backend + ":"
+                    held = {cid for cid in self.conversations if cid.startswith(prefix)}
                     loaded = self.load(snapshot)
+                    for gone in held - {c.id for c in snapshot.conversations}:
+                        removed = self.conversations.pop(gone)
+                        self._unindex(removed.customer_id, gone)
+                        changes.removed.add(gone)
                     changes.conversations |= loaded.conversations
                     changes.agents |= loaded.agents
                     changes.reloaded = True
