@@ -315,7 +315,7 @@ def _console(args: argparse.Namespace) -> int:
         from .console.core.secrets import secret_for
         from .console.core.workspaces import backend_kind, open_workspace
 
-        context = BackendContext(agent_id=config.agent_id, data_dir=data_dir(), secret=secret_for)
+        context = BackendContext(agent_id=config.agent_id, data_dir=data_dir(), secret=secret_for, agent=me)
         for name, table in config.workspaces.items():
             if backend_kind(table) == "local" and "db" not in table and args.db:
                 table = {**table, "db": str(_db(args.db))}  # a local table naming no file takes --db's
@@ -324,8 +324,6 @@ def _console(args: argparse.Namespace) -> int:
             except ConfigError as error:
                 print(f"standardiste: bad config: {error}", file=sys.stderr)
                 return 2
-            if isinstance(backend, LocalBackend) and me is not None:
-                backend._agent = me  # the [profile]'s skills, which a table does not carry
             config.warnings += warnings
             backends.append(backend)
     data = data_dir()

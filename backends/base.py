@@ -483,6 +483,9 @@ class BackendContext:
     # Looks up a secret stored by `standardiste login <workspace>`; raises AuthError with a plain message
     # (no keyring service, nothing stored) instead of returning nothing.
     secret: Callable[[str], str]
+    # The agent from the config's [profile] (skills, languages, capacity), for a backend that registers the
+    # agent itself (the local workspace); None: the backend's own record of the agent stands.
+    agent: Agent | None = None
 
 
 class Backend(abc.ABC):

@@ -145,7 +145,7 @@ class LocalBackend(Backend):
             raise Invalid(f"[workspaces.{name}] db: {path} is a directory, not a workspace file")
         if not path.parent.is_dir():
             raise Invalid(f"[workspaces.{name}] db: the directory {path.parent} does not exist (a typo?)")
-        return cls(path, agent_id=context.agent_id, poll_interval=values["poll_interval"])
+        return cls(path, agent_id=context.agent_id, agent=context.agent, poll_interval=values["poll_interval"])
 
     # ------------------------------------------------------------------------------------------ plumbing
 

@@ -63,6 +63,24 @@ def test_a_local_table_is_read_like_any_other(tmp_path: Path) -> None:
         LocalBackend.from_config("team", {"db": str(tmp_path)}, context)
 
 
+async def test_a_local_table_registers_the_agent_of_the_profile(tmp_path: Path) -> None:
+    """[profile] says German and chat only: the agent the table's workspace registers says so too."""
+    from standardiste.backends.base import BackendContext
+    from standardiste.backends.local import Workspace
+    from standardiste.console.core.model import Agent, Channel, Skills
+
+    me = Agent("alice", "Alice", Skills(channels={Channel.CHAT: 2}, languages=("de",)))
+    context = BackendContext(agent_id="alice", data_dir=tmp_path, secret=lambda name: "", agent=me)
+    backend = LocalBackend.from_config("team", {"backend": "local"}, context)
+    await backend.connect()
+    try:
+        agent = Workspace(tmp_path / "workspace.db").agent("alice")
+        assert agent is not None and agent.skills.languages == ("de",)
+        assert set(agent.skills.channels) == {Channel.CHAT}
+    finally:
+        await backend.close()
+
+
 # ---------------------------------------------------------------------------------------------- login
 
 
