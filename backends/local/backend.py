@@ -55,7 +55,7 @@ from ..base import (
 from ..optional import Offer
 from ..setting import Setting
 from ..settings import read_settings
-from . import claims, commands
+from . import claims, commands, sent_files
 from .rows import (
     AGENT_COLUMNS,
     BACKEND_NAME,
@@ -315,9 +315,13 @@ class LocalBackend(Backend):
         return await self._run(self.ws.conversations_of_customer, customer_id)
 
     async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
-        """Attachments of generated mail live in the raw MIME; `ref` is `<message row>/<part index>`."""
+        """A customer's attachments and the files an agent sent (sent_files.py) live in the message's raw MIME;
+        `ref` is `<message row>/<part index>`."""
         from email import message_from_bytes, policy
 
+        if sent_files.is_file_here(attachment):
+            # Sent before the bytes were kept with the reply: only a path on the sender's machine is known.
+            raise NotFound(f"{attachment.filename} was not kept in the workspace (sent from {attachment.ref})")
         message_ref, _, index = attachment.ref.partition("/")
         raw = await self._run(self.ws.raw_message, message_ref)
         if raw is None:
