@@ -13,6 +13,9 @@ from standardiste.console.core.model import Channel, Customer, Direction, Priori
 from standardiste.console.core.sla import SlaPolicy
 from standardiste.console.ui.app import StandardisteApp
 from standardiste.widgets.queue_list import QueueList
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.strip import Strip
 
 T0 = 1_764_000_000.0  # a fixed "now" for screens that must look the same on every run
 
@@ -134,3 +137,14 @@ def row_text(queue: QueueList, conversation_id: str) -> str:
     index = queue.view.index_of(conversation_id)
     assert index is not None, conversation_id
     return queue.render_line(index - queue.scroll_offset.y).text
+
+
+def drawn_lines(screen: Screen[object]) -> list[Strip]:
+    """The lines each widget shown on `screen` draws (Widget.render_lines, what the compositor puts together).
+
+    A widget partly scrolled out is checked whole: more than the screen shows, never less."""
+    lines: list[Strip] = []
+    for widget in screen.walk_children(with_self=False):
+        if widget.display and widget.region.area:
+            lines += widget.render_lines(Region(0, 0, *widget.outer_size))
+    return lines

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import make_app, wait_for
+from app_harness import drawn_lines, make_app, wait_for, wait_for_screen
 from hostile_text import screen_problems
 from hostile_workspace import CONFIG, seed_hostile
 from standardiste.backends.local import Workspace
@@ -30,10 +30,16 @@ class Walk:
         self.problems: list[str] = []
 
     async def check(self, step: str) -> None:
-        await self.pilot.pause(0.05)
-        assert self.app.is_running, f"the console stopped at {step}: {self.app._exception!r}"
-        strips = self.app.screen._compositor.render_strips()
-        self.problems += [f"{step}: {p}" for p in screen_problems(strips)]
+        # Settled: the keys handled, what they started in workers (history, search, saving) done, drawn.
+        await self.pilot.pause()
+        await self.app.workers.wait_for_complete()
+        await self.pilot.wait_for_scheduled_animations()
+        await self.pilot.pause()
+        # A crash is re-raised by run_test when the block exits; here it is enough to say where it stopped.
+        assert self.app.is_running, f"the console stopped at {step} (return code {self.app.return_code})"
+        lines = drawn_lines(self.app.screen)
+        assert lines, f"nothing drawn at {step}"
+        self.problems += [f"{step}: {p}" for p in screen_problems(lines)]
         self.steps += 1
 
     async def press(self, step: str, *keys: str) -> None:
@@ -79,13 +85,15 @@ async def test_every_screen_draws_hostile_text_as_plain_text(tmp_path: Path) -> 
         await walk.press("command line", "colon", "t", "tab")
         await walk.press("command line closed", "escape")
         await walk.press("save attachments", "S")
-        await walk.press("save attachments to", "enter")
-        await pilot.pause(0.5)
+        folder = tmp_path / "saved"  # not the dialog's default ~/Downloads: the test leaves nothing behind
+        await walk.press("save attachments to", "ctrl+u", *str(folder), "enter")
+        await wait_for(lambda: any(f"Saved in {folder}" in n.message for n in app.said), pilot=pilot)
         await walk.check("saved notice")
         await walk.press("close", "x")
         await walk.press("close picked", "1")
         await walk.press("wallboard", "W")
-        await pilot.pause(1.5)
+        await wait_for_screen(app, "WallboardScreen", pilot)
+        await wait_for(lambda: app.screen.figures is not None, pilot=pilot)  # its first figures are shown
         await walk.check("wallboard drawn")
         for key in ("a", "w"):
             await walk.press(f"wallboard {key}", key)
@@ -113,10 +121,13 @@ async def test_a_caller_named_in_markup_is_announced_as_text(tmp_path: Path) -> 
         assert app.is_running
         notice = next(n for n in app.said if "Ann" in n.message)
         assert "[/bold]" in notice.message
+
         def toasts() -> list[str]:
-            return [" ".join(t.render_line(y).text for y in range(t.size.height)) for t in app.screen.query("Toast")]
+            return [
+                " ".join(t.render_line(y).text for y in range(t.size.height))
+                for t in app.screen.query("Toast")
+            ]
 
         await wait_for(lambda: any("[/bold]" in text for text in toasts()), pilot=pilot)  # drawn as typed
-        strips = app.screen._compositor.render_strips()
-        assert screen_problems(strips) == []
+        assert screen_problems(drawn_lines(app.screen)) == []
     ws.close()

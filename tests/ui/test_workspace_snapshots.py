@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
-from app_harness import T0, make_app, seed, wait_for
+from app_harness import T0, make_app, seed, wait_for, wait_for_screen
+from standardiste.console.ui.help_screen import HelpScreen
+from standardiste.widgets.transcript import Transcript
 
 # Times on screen are local times: pin the zone so the snapshots match on every machine.
 os.environ["TZ"] = "UTC"
@@ -20,8 +22,22 @@ def _app(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(lambda: len(pilot.app.store.conversations) == 8, pilot=pilot)
-    await pilot.pause(0.3)
+    app = pilot.app
+    # The eight rows in the list, and the agent (the status line's presence) known: what the queue shows.
+    await wait_for(
+        lambda: app.hub_ready and len(app.workspace.views["all"]) == 8 and app.me in app.store.agents,
+        pilot=pilot,
+    )
+
+
+async def _opened(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The conversation under the cursor open, its history in the transcript."""
+    workspace = pilot.app.workspace
+    await wait_for(
+        lambda: workspace.open_id is not None and workspace.open_id == workspace.queue.cursor_id, pilot=pilot
+    )
+    await pilot.app.workers.wait_for_complete()  # the history and the customer card are fetched in workers
+    assert workspace.query_one(Transcript).messages
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
@@ -34,7 +50,7 @@ def test_open_email(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None
     async def open_email(pilot) -> None:  # type: ignore[no-untyped-def]
         await _loaded(pilot)
         await pilot.press("4", "enter")
-        await pilot.pause(0.5)
+        await _opened(pilot)
 
     assert snap_compare(_app(tmp_path), terminal_size=size, run_before=open_email)
 
@@ -44,7 +60,7 @@ def test_ringing_call(snap_compare, tmp_path: Path, size: tuple[int, int]) -> No
     async def open_call(pilot) -> None:  # type: ignore[no-untyped-def]
         await _loaded(pilot)
         await pilot.press("2", "enter")
-        await pilot.pause(0.5)
+        await _opened(pilot)
 
     assert snap_compare(_app(tmp_path), terminal_size=size, run_before=open_call)
 
@@ -53,6 +69,6 @@ def test_help_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-un
     async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
         await _loaded(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.3)
+        await wait_for_screen(pilot.app, HelpScreen, pilot)
 
     assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=help_screen)
