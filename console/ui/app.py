@@ -114,13 +114,9 @@ class StandardisteApp(PlainNotify):
 
     def _warn_about_config(self) -> None:
         """Keys, a theme or binding ids of the config that nothing uses: said at start and logged, not ignored."""
-        from ..core.config_keys import unknown_names
-        from .binding_ids import binding_ids
+        from .config_warnings import warn_about_config
 
-        names = unknown_names(self.config.theme, self.config.keys, self.available_themes, binding_ids())
-        for problem in [*self.config.warnings, *names]:
-            logging.getLogger(__name__).warning("config %s: %s", self.config.path, problem)
-            self.notify(f"{self.config.path}: {problem}", title="Config", severity="warning", timeout=15)
+        warn_about_config(self, self.config, logging.getLogger(__name__))
 
     async def _start_backends(self) -> None:
         await self.draft_keeper.open(self.drafts_path)

@@ -122,7 +122,9 @@ class MacroPicker(ModalScreen[FilledMacro | None]):
         if self.all_languages:
             title.append(" · all languages")
         elif language != "en":
-            title.append(" (English where not translated)")
+            offered = {m.language for m in self.library.candidates(language, self.context.channel)}
+            if "en" in offered:  # some macro has no translation in this language: say which it is in
+                title.append(" (English where not translated)")
         return title
 
     # ------------------------------------------------------------------------------------------ the list

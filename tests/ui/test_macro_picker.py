@@ -122,6 +122,7 @@ async def test_customers_in_the_simulators_languages_get_macros_in_theirs(
         await pilot.pause()
         assert listed(app) and {lang for lang, _ in listed(app)} == {language}
         assert "Kim" in plain(app.screen.query_one("#preview", Static))  # the text is filled in that language
+        assert "English" not in plain(app.screen.query_one("#title", Static))  # all of them are translated
 
 
 async def test_language_first_english_fallback_and_all_languages(library: MacroLibrary) -> None:
