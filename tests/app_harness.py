@@ -97,6 +97,8 @@ def make_app(
 
 
 POLL_SECONDS = 0.05  # between two looks at a condition: a few frames, well under the backend's 0.2 s poll
+# A reply sent twice would be in the workspace file within this: two rounds of the outbox (every 0.5 s).
+A_DUPLICATE_WOULD_SHOW = 1.0
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, pilot: object | None = None) -> None:

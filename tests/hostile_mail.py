@@ -255,6 +255,7 @@ def read_like_the_console(raw: bytes, *, width: int = 80) -> tuple[ParsedMail, l
     rows = _index().add(INBOX, 1, [Fetched(_uid[0], frozenset(), 0.0, len(raw), headers)])
     parsed = parse_message(raw, max_chars=50_000)
     message = build_message("mail", rows[0], parsed)
+    # The lines of one message without mounting a transcript: Transcript has no public per-message layout.
     lines = [text for text, _ in Transcript()._message_lines(message, width)]
     for attachment in parsed.attachments[:5]:
         payload = part_payload(raw, attachment.index)

@@ -64,6 +64,7 @@ def nested(levels: int, *, before: str = "", subject: str = "Deep") -> bytes:
 
 
 def reader_lines(message: Message, width: int = 80) -> list[tuple[str, str]]:
+    # One message's lines without mounting a transcript: Transcript has no public per-message layout.
     return Transcript()._message_lines(message, width)
 
 

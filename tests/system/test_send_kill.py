@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from app_harness import Contact, seed, wait_for
+from app_harness import A_DUPLICATE_WOULD_SHOW, Contact, seed, stays, wait_for
 from standardiste.backends.local import LocalBackend
 from standardiste.console.core.config import load_config
 from standardiste.console.core.model import Channel
@@ -104,7 +104,8 @@ async def _restart_and_finish(run: Path, db: Path, mail: str, body: str) -> None
     )
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(lambda: mail in app.store.conversations and app.hub_ready, timeout=15, pilot=pilot)
-        await pilot.pause(0.5)  # the outbox resends what was journalled
+        # The outbox resends what was journalled before the kill: nothing left in it once that is done.
+        await wait_for(lambda: app.outbox is not None and not app.outbox.pending(), timeout=10, pilot=pilot)
         if not _outbound(db):
             app.workspace.action_view("everyone")
             assert app.workspace.queue.select_id(mail)
@@ -117,7 +118,7 @@ async def _restart_and_finish(run: Path, db: Path, mail: str, body: str) -> None
             else:
                 await pilot.press("escape")
         await wait_for(lambda: bool(_outbound(db)), timeout=10, pilot=pilot)
-        await pilot.pause(1.0)  # time for a duplicate to show up, if there were one
+        await stays(lambda: len(_outbound(db)) == 1, A_DUPLICATE_WOULD_SHOW, pilot)
 
 
 @pytest.mark.timeout(60 + 20 * KILLS)

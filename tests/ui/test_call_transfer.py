@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import Contact, make_app, seed, wait_for
+from app_harness import Contact, make_app, seed, stays, wait_for
 from standardiste.backends.local import Workspace
 from standardiste.console.core.model import Agent, Channel, Presence, Skills, State
 from standardiste.console.ui.dialogs import ConfirmDialog, PickDialog
 
 SIZE = (160, 50)
+# A transfer sent by mistake reaches the store within this: sent at once (undo 0), seen at the next 0.2 s poll.
+A_TRANSFER_WOULD_SHOW = 0.5
 
 
 def _agents(db: Path) -> None:
@@ -73,6 +75,6 @@ async def test_transfer_by_command_to_an_agent_who_cannot_take_it_is_refused(tmp
         await pilot.press("colon", *"transfer carol", "enter")
         said = lambda: [n.message for n in app.said]  # noqa: E731
         await wait_for(lambda: any("Carol cannot take it now (offline)" in m for m in said()), pilot=pilot)
-        await pilot.pause(0.5)
+        await stays(lambda: app.store.conversations[call].assignee == "alice", A_TRANSFER_WOULD_SHOW, pilot)
     moved = Workspace(db).require(call)
     assert (moved.assignee, moved.state) == ("alice", State.CONNECTED)

@@ -106,6 +106,7 @@ def test_the_transcript_lists_an_attachment_in_human_units() -> None:
         created_at=0.0,
         attachments=(Attachment("note.txt", "text/plain", 363),),
     )
+    # The lines of one message without mounting a transcript: Transcript has no public per-message layout.
     lines = [text for text, _ in Transcript()._message_lines(message, 80)]
     assert any("note.txt  (text/plain, 363 B)" in line for line in lines), lines
 

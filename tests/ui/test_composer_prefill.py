@@ -44,7 +44,7 @@ async def _open(pilot, app, cid: str) -> Composer:  # type: ignore[no-untyped-de
     assert screen.queue.select_id(cid)
     await pilot.press("enter")
     await wait_for(lambda: screen.open_id == cid, pilot=pilot)
-    await pilot.pause(0.3)  # the history (the customer's mail) is loaded
+    await app.workers.wait_for_complete()  # the history (the customer's mail) and the customer are loaded
     return screen.query_one(Composer)
 
 

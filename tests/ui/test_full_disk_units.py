@@ -85,9 +85,10 @@ async def test_the_console_carries_on_when_the_workspace_cannot_be_written(
         monkeypatch.setattr(Workspace, "set_agent_activity", _full)
         await pilot.press("enter", "j", "enter", "k", "enter")  # each open writes "viewing": it fails
         await wait_for(lambda: app.storage.has("workspace"), pilot=pilot)
-        await pilot.pause(1.2)  # the status line is redrawn every second
-        line = str(app.workspace.query_one(StatusBar).render())
-        assert "not saved: workspace (disk full)" in line
+        status = app.workspace.query_one(StatusBar)
+        # The status line is redrawn every second; the three "viewing" writes are workers.
+        await wait_for(lambda: "not saved: workspace (disk full)" in str(status.render()), pilot=pilot)
+        await app.workers.wait_for_complete()
         assert app.is_running
         toasts = [n.message for n in app.said if "cannot be written" in n.message]
         assert len(toasts) == 1  # said once, then in the status line: not a toast per key
@@ -114,6 +115,7 @@ class _Disk:
 
 def _drafts(path: Path) -> tuple[Drafts, _Disk]:
     drafts = Drafts(path)
+    # Drafts takes no connection from outside: its own one is wrapped to fail as a full disk does.
     disk = _Disk(drafts._db)  # type: ignore[arg-type]
     drafts._db = disk  # type: ignore[assignment]
     return drafts, disk
@@ -189,8 +191,8 @@ async def test_a_journal_refused_by_a_full_disk_is_in_the_status_line_until_a_se
         monkeypatch.setattr(outbox.Journal, "insert", _full)
         app.send(Reply(conversation_id=email, body="Dear John"))
         await wait_for(lambda: app.storage.has("outbox"), pilot=pilot)
-        await pilot.pause(1.2)
-        assert "not saved: outbox (disk full)" in str(app.workspace.query_one(StatusBar).render())
+        status = app.workspace.query_one(StatusBar)
+        await wait_for(lambda: "not saved: outbox (disk full)" in str(status.render()), pilot=pilot)
         assert app.is_running
         monkeypatch.undo()
         app.send(Reply(conversation_id=email, body="Dear John"))

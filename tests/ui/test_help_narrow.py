@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_harness import T0, make_app, seed, wait_for
+from app_harness import T0, make_app, seed, wait_for, wait_for_screen
 from standardiste.console.ui.help_screen import HelpScreen
 
 
@@ -16,8 +16,8 @@ async def test_help_says_what_keys_do_at_every_width(tmp_path: Path, size: tuple
     async with app.run_test(size=size) as pilot:
         await wait_for(lambda: len(app.store.conversations) == 8, pilot=pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for_screen(app, HelpScreen, pilot)
+        await pilot.pause()  # one frame: its rows laid out at this width
         screen = app.export_screenshot().replace("&#160;", " ")
         # The first rows: what j and k do, and their binding ids (the remap names).
         for text in ("Down", "Up", "queue.down", "queue.up"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import make_app, seed, wait_for
+from app_harness import make_app, seed, wait_for, wait_for_screen
 from textual import events
 from textual.app import ComposeResult
 from textual.screen import ModalScreen
@@ -29,11 +29,11 @@ async def test_a_key_that_closed_a_dialog_does_not_reach_the_screen_below(tmp_pa
         await wait_for(lambda: len(app.store.conversations) == 8, pilot=pilot)
         answers: list[str | None] = []
         app.push_screen(CarelessDialog(), answers.append)
-        await pilot.pause(0.1)
+        await wait_for_screen(app, CarelessDialog, pilot)
         await pilot.press("2")
         await wait_for(lambda: answers == ["two"], pilot=pilot)
-        await pilot.pause(0.2)
-        assert app.screen is app.workspace
+        await wait_for(lambda: app.screen is app.workspace, pilot=pilot)
+        await pilot.pause()  # one frame: a `2` that leaked through would have been handled by now
         assert app.workspace.current == "all"  # `2` would have shown the phone view
         await pilot.press("3")  # the next key is the workspace's again
         assert app.workspace.current == "chat"

@@ -46,8 +46,8 @@ async def test_a_reply_the_journal_refuses_stays_a_draft_and_the_agent_is_told(t
         app.outbox.submit = full_disk  # type: ignore[method-assign]
         await pilot.press("r", *"Dear John, it is attached", "ctrl+s")
         await wait_for(lambda: any("Not sent" in text for text in said), pilot=pilot)
-        await pilot.pause(0.5)
-        assert _drafts(tmp_path) == ["Dear John, it is attached"]
+        # The draft is written by the drafts thread: on disk a moment after the refusal is said.
+        await wait_for(lambda: _drafts(tmp_path) == ["Dear John, it is attached"], pilot=pilot)
         assert any("kept as a draft" in text for text in said)
 
 

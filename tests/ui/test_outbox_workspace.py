@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
-from app_harness import Contact, seed, wait_for
+from app_harness import Contact, seed, stays, wait_for
 from standardiste.backends.base import Command, CommandResult, Reply
 from standardiste.backends.local import LocalBackend
 from standardiste.console.core import command_codec
@@ -26,6 +27,8 @@ from standardiste.widgets.status_bar import StatusBar
 
 SIZE = (140, 40)
 CONFIG = 'agent = "olga"\nname = "Olga"\nundo_seconds = 5\nbell = false\n'
+# Three rounds of the outbox's dispatcher (every 0.5 s): a reply for the wrong workspace would go out in them.
+DISPATCHER_ROUNDS = 1.5
 
 
 def _outbound(db: Path) -> list[str]:
@@ -67,10 +70,12 @@ async def test_a_reply_queued_in_one_workspace_never_reaches_another(tmp_path: P
     app = _app(tmp_path, other)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: same_id in app.store.conversations and app.outbox is not None, pilot=pilot)
-        await pilot.pause(6.5)  # past the undo window, and past a few dispatcher rounds
-        assert _outbound(other) == []  # Ines never gets John's reply
         outbox = app.outbox
         assert outbox is not None
+        [entry] = outbox.pending()
+        # Past its undo window, then a few dispatcher rounds: Ines never gets John's reply.
+        await wait_for(lambda: time.time() > entry.due_at, timeout=10, pilot=pilot)
+        await stays(lambda: _outbound(other) == [], DISPATCHER_ROUNDS, pilot)
         [entry] = outbox.pending()
         assert outbox.waiting_for_workspace(entry) and entry.state is EntryState.SCHEDULED
         status = str(app.workspace.query_one(StatusBar).render())

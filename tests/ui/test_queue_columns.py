@@ -26,8 +26,8 @@ async def test_columns_have_titles_room_and_stay_aligned_in_cells(tmp_path: Path
     seed(tmp_path / "workspace.db", CONTACTS)
     app = make_app(tmp_path, clock=lambda: T0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: len(app.store.conversations) == len(CONTACTS), pilot=pilot)
-        await pilot.pause(0.2)
+        await wait_for(lambda: len(app.workspace.views["all"]) == len(CONTACTS), pilot=pilot)
+        await pilot.pause()  # one frame: the rows drawn
         queue = app.workspace.query_one(QueueList)
         header = str(app.workspace.query_one(QueueHeader).render())
         for title in ("Customer", "Subject", "Waited", "SLA", "Owner"):

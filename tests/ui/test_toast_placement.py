@@ -12,11 +12,22 @@ from app_harness import Contact, make_app, seed, wait_for
 from standardiste.console.core.model import Channel
 from standardiste.console.ui.ring_toast import RING_TITLE
 from standardiste.widgets.composer import Composer
-from textual.widgets._toast import Toast
+from textual.widget import Widget
 
 
-def _ring_toasts(app) -> list[Toast]:  # type: ignore[no-untyped-def]
-    return [t for t in app.screen.query(Toast) if t._notification.title == RING_TITLE]
+def _ring_toasts(app) -> list[Widget]:  # type: ignore[no-untyped-def]
+    """The incoming-call toasts, known by the title they draw (Textual does not export its Toast class)."""
+    return [
+        t
+        for t in app.screen.query("Toast")
+        if any(RING_TITLE in t.render_line(y).text for y in range(t.size.height))
+    ]
+
+
+async def _laid_out(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The toasts placed by the stylesheet's rules for what is open now (a refresh, then a frame)."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -36,12 +47,12 @@ async def test_a_ringing_call_toast_does_not_cover_the_open_composer(
         await wait_for(lambda: composer.is_open, pilot=pilot)
         seed(db, [Contact(Channel.PHONE, "Anna Müller", "de", "Paket", age=1)], now=time.time())
         await wait_for(lambda: bool(_ring_toasts(app)), pilot=pilot)
-        await pilot.pause(0.3)  # the toast laid out where it lands
+        await _laid_out(pilot)
         [toast] = _ring_toasts(app)
         assert toast.region.area and composer.region.area
         assert not toast.region.overlaps(composer.region), (toast.region, composer.region)
         assert toast.region.y < composer.region.y  # above it, not beside it
         await pilot.press("escape")  # leave the reply (the draft is kept): toasts go back to the bottom
         await wait_for(lambda: not composer.is_open, pilot=pilot)
-        await pilot.pause(0.2)
+        await _laid_out(pilot)
         assert toast.region.bottom > size[1] // 2

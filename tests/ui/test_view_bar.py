@@ -40,7 +40,8 @@ async def test_view_7_shows_in_the_bar(tmp_path: Path, size: tuple[int, int]) ->
     async with app.run_test(size=size) as pilot:
         await wait_for(lambda: len(app.store.conversations) == 8, pilot=pilot)
         await pilot.press("7")
-        await pilot.pause(0.1)
+        await wait_for(lambda: app.workspace.current == "missed", pilot=pilot)
+        await pilot.pause()  # one frame: the bar drawn for it
         bar = app.workspace.query_one(ViewBar)
         shown = Text(bar.render().plain)  # type: ignore[union-attr]
         shown.truncate(bar.content_region.width, overflow="ellipsis")  # what the terminal shows

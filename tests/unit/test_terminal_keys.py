@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from standardiste.console.ui.terminal_keys import EscPrefixParser
 from textual import events
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import XTermParser  # Textual's parser is not public; EscPrefixParser extends it
 
 
 def _keys(parser: XTermParser, data: str) -> list[str]:
