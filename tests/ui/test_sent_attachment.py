@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from app_harness import Contact, make_app, seed, wait_for
+from app_harness import Contact, make_app, seed, wait_for, wait_for_screen
 from standardiste.backends.local import LocalBackend
 from standardiste.console.core.model import Channel
 from standardiste.widgets.attach_prompt import AttachPrompt
@@ -62,7 +62,7 @@ async def test_an_attachment_the_agent_sent_is_saved_by_another_console(tmp_path
         transcript = bob.workspace.query_one("#transcript")
         await wait_for(lambda: any(m.attachments for m in transcript.messages), pilot=pilot)  # type: ignore[attr-defined]
         await pilot.press("S")
-        await pilot.pause(0.2)
+        await wait_for_screen(bob, "TextDialog", pilot)
         await pilot.press("ctrl+u", *str(folder), "enter")
         await wait_for(lambda: folder.exists() and any(folder.iterdir()), pilot=pilot)
         errors = [s.message for s in bob.said if s.severity == "error"]
