@@ -7,8 +7,24 @@ from pathlib import Path
 import pytest
 from app_harness import Contact, make_app, seed, wait_for
 from standardiste.console.core.model import Channel
+from standardiste.console.ui.app import StandardisteApp
 from standardiste.widgets.composer import Composer
+from textual.pilot import Pilot
 from textual.widgets import Label
+
+
+async def open_reply(app: StandardisteApp, pilot: Pilot[None], cid: str) -> Composer:
+    """The conversation opened from the list and `r` pressed: its composer, open."""
+    await wait_for(lambda: cid in app.store.conversations, pilot=pilot)
+    screen = app.workspace
+    screen.action_view("everyone")
+    assert screen.queue.select_id(cid)
+    await pilot.press("enter")
+    await wait_for(lambda: screen.open_id == cid, pilot=pilot)
+    await pilot.press("r")
+    composer = screen.query_one(Composer)
+    await wait_for(lambda: composer.is_open, pilot=pilot)
+    return composer
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (60, 24)])
@@ -19,16 +35,7 @@ async def test_the_whole_hint_is_shown(tmp_path: Path, size: tuple[int, int], ch
     )
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
-        await wait_for(lambda: cid in app.store.conversations, pilot=pilot)
-        await pilot.pause()
-        screen = app.workspace
-        screen.action_view("everyone")
-        assert screen.queue.select_id(cid)
-        await pilot.press("enter")
-        await wait_for(lambda: screen.open_id == cid, pilot=pilot)
-        await pilot.press("r")
-        composer = screen.query_one(Composer)
-        await wait_for(lambda: composer.is_open, pilot=pilot)
+        composer = await open_reply(app, pilot, cid)
         await pilot.pause()
         title = composer.query_one("#composer-title", Label)
         shown = " ".join(title.render_line(y).text.strip() for y in range(title.size.height))
@@ -45,16 +52,7 @@ async def test_the_hint_names_the_keys_as_remapped_in_the_config(tmp_path: Path)
     )
     app = make_app(tmp_path, config_text=config)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: cid in app.store.conversations, pilot=pilot)
-        await pilot.pause()
-        screen = app.workspace
-        screen.action_view("everyone")
-        assert screen.queue.select_id(cid)
-        await pilot.press("enter")
-        await wait_for(lambda: screen.open_id == cid, pilot=pilot)
-        await pilot.press("r")
-        composer = screen.query_one(Composer)
-        await wait_for(lambda: composer.is_open, pilot=pilot)
+        composer = await open_reply(app, pilot, cid)
         title = composer.query_one("#composer-title", Label)
         shown = " ".join(" ".join(title.render_line(y).text for y in range(title.size.height)).split())
         assert "^g send" in shown and "^w leave (draft kept)" in shown, shown
