@@ -11,6 +11,7 @@ has not: push mode then says that `n` takes work, the wallboard shows the record
   a snapshot carries only what is current.
 - `Sessions`: the backend keeps a presence session for this console (heartbeat, "gone" after silence)
   and can sign the agent off when the console quits, so that colleagues do not route to an empty chair.
+- `Search`: every conversation, open and closed, found by words, phrases and fields, ranked, one hit each.
 """
 
 from __future__ import annotations
@@ -74,4 +75,25 @@ class Sessions(Protocol):
         ...
 
 
-__all__ = ["Offer", "OfferGone", "Offers", "Records", "Sessions"]
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One conversation found by `Search.search`. `snippet` is plain, sanitised text (never markup) around
+    the best match; `spans` are the (start, end) offsets in it of the matching words, for a UI to highlight."""
+
+    conversation_id: str
+    score: float  # higher is better; comparable within one backend's answer only
+    snippet: str
+    spans: tuple[tuple[int, int], ...] = ()
+    message_id: str | None = None  # the message the snippet is from; None for the subject or customer
+
+
+@runtime_checkable
+class Search(Protocol):
+    async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Every conversation, open and closed, matching `query` (console/core/search_query.py's language:
+        words, "phrases", the last word a prefix, `/` filter fields, after:/before: dates), best first.
+        Raises `Invalid` for a query that cannot be searched."""
+        ...
+
+
+__all__ = ["Offer", "OfferGone", "Offers", "Records", "Search", "SearchHit", "Sessions"]

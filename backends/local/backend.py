@@ -52,10 +52,10 @@ from ..base import (
     Unavailable,
     WrappedUp,
 )
-from ..optional import Offer
+from ..optional import Offer, SearchHit
 from ..setting import Setting
 from ..settings import read_settings
-from . import claims, commands, sent_files
+from . import claims, commands, search, sent_files
 from .rows import (
     AGENT_COLUMNS,
     BACKEND_NAME,
@@ -249,6 +249,13 @@ class LocalBackend(Backend):
     async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
         ws = self.ws
         return await self._run(lambda: (ws.csat(since=csat_since), ws.wrapups(since=wrapups_since)))
+
+    async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Search (backends/optional.py) over the file's full-text index (search.py); owner:me is this agent."""
+        try:
+            return await self._run(lambda: search.search(self.ws.db, query, limit=limit, me=self.agent_id))
+        except search.SearchError as error:
+            raise Invalid(str(error)) from error
 
     # ------------------------------------------------------------------------------------------ contract
 

@@ -36,6 +36,7 @@ from ...console.core.model import (
     State,
     WrapUpRecord,
 )
+from . import search
 from .rows import (
     AGENT_COLUMNS,
     CONVERSATION_COLUMNS,
@@ -94,6 +95,8 @@ class Workspace:
             script = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
             for statement in _split_sql(script):
                 self.db.execute(statement)
+            # The full-text index (search.py): created, and filled for an older file, in this transaction.
+            search.ensure_index(self.db)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
             )

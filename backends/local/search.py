@@ -1,0 +1,288 @@
+"""Full-text search over every conversation of the workspace file, open and closed (SQLite FTS5).
+
+Two indexes, both kept in step by triggers, so they change in the transaction that changes the text and
+are never stale after a crash, whichever process wrote:
+- `search_messages`: the bodies of customer and agent messages and of internal notes (not system lines),
+  an external-content index over `messages` (the text is not stored twice);
+- `search_heads`: one row per conversation (rowid = its id): the subject, and the customer's name and email.
+
+A workspace made before search existed gets the indexes on its next open, filled in the same transaction
+that creates them (`ensure_index`). Words AND within one message or one head; one hit per conversation, the
+best-ranked (bm25) of its rows; the snippet is that row's text around the first match, sanitised, with the
+spans of the matching words so that a UI highlights them without markup.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from ...console.core.model import Priority
+from ...console.core.sanitize import sanitize
+from ...console.core.search_query import SearchQuery, Term, fold, parse
+from ..optional import SearchHit
+from .rows import qualify
+
+INDEX_VERSION = "1"
+TOKENIZE = "unicode61 remove_diacritics 2"
+# Rows fetched from an index at first: enough for `limit` conversations almost always; when filters throw
+# too many away, the query runs again over every match.
+FIRST_ROWS = 400
+SNIPPET_CHARS = 160
+SNIPPET_LEAD = 40
+
+_HEAD_TEXT = (
+    "NEW.customer_name || ' ' || COALESCE((SELECT email FROM customers WHERE id = NEW.customer_id), '')"
+)
+# Executed on every open (cheap: IF NOT EXISTS); the fill runs once, when meta has no `search_index`.
+SCHEMA = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_messages USING fts5(body, content='messages', "
+    f"content_rowid='id', tokenize='{TOKENIZE}', prefix='2 3')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_heads USING fts5(subject, customer, tokenize='{TOKENIZE}', "
+    f"prefix='2 3')",
+    "CREATE TRIGGER IF NOT EXISTS search_messages_ins AFTER INSERT ON messages WHEN NEW.direction != 'system' "
+    "BEGIN INSERT INTO search_messages (rowid, body) VALUES (NEW.id, NEW.body); END",
+    "CREATE TRIGGER IF NOT EXISTS search_messages_del AFTER DELETE ON messages WHEN OLD.direction != 'system' "
+    "BEGIN INSERT INTO search_messages (search_messages, rowid, body) VALUES ('delete', OLD.id, OLD.body); END",
+    # One trigger, the old text out before the new in: the order of two triggers is not defined, and
+    # an FTS5 'delete' after the insert would drop the new row's length record (a "malformed" index).
+    "CREATE TRIGGER IF NOT EXISTS search_messages_upd AFTER UPDATE OF body, direction ON messages BEGIN "
+    "INSERT INTO search_messages (search_messages, rowid, body) SELECT 'delete', OLD.id, OLD.body "
+    "WHERE OLD.direction != 'system'; "
+    "INSERT INTO search_messages (rowid, body) SELECT NEW.id, NEW.body WHERE NEW.direction != 'system'; END",
+    "CREATE TRIGGER IF NOT EXISTS search_heads_ins AFTER INSERT ON conversations "
+    f"BEGIN INSERT INTO search_heads (rowid, subject, customer) VALUES (NEW.id, NEW.subject, {_HEAD_TEXT}); END",
+    # Only when the indexed text changes: most updates (state, owner, timers) leave the index alone.
+    "CREATE TRIGGER IF NOT EXISTS search_heads_upd AFTER UPDATE OF subject, customer_name, customer_id "
+    "ON conversations WHEN OLD.subject IS NOT NEW.subject OR OLD.customer_name IS NOT NEW.customer_name "
+    "OR OLD.customer_id IS NOT NEW.customer_id BEGIN DELETE FROM search_heads WHERE rowid = OLD.id; "
+    f"INSERT INTO search_heads (rowid, subject, customer) VALUES (NEW.id, NEW.subject, {_HEAD_TEXT}); END",
+    "CREATE TRIGGER IF NOT EXISTS search_heads_del AFTER DELETE ON conversations "
+    "BEGIN DELETE FROM search_heads WHERE rowid = OLD.id; END",
+    "CREATE TRIGGER IF NOT EXISTS search_heads_email AFTER UPDATE OF email ON customers "
+    "WHEN OLD.email IS NOT NEW.email BEGIN "
+    "DELETE FROM search_heads WHERE rowid IN (SELECT id FROM conversations WHERE customer_id = NEW.id); "
+    "INSERT INTO search_heads (rowid, subject, customer) SELECT id, subject, customer_name || ' ' || NEW.email "
+    "FROM conversations WHERE customer_id = NEW.id; END",
+)
+_FILL = (
+    "INSERT INTO search_messages (rowid, body) SELECT id, body FROM messages WHERE direction != 'system'",
+    "INSERT INTO search_heads (rowid, subject, customer) SELECT c.id, c.subject, "
+    "c.customer_name || ' ' || COALESCE(u.email, '') FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id",
+)
+
+
+def ensure_index(db: sqlite3.Connection) -> None:
+    """Create the indexes and triggers, and fill them once. Call inside the schema's write transaction."""
+    assert db.in_transaction, "the index is created and filled in one transaction"
+    for statement in SCHEMA:
+        db.execute(statement)
+    row = db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()
+    if row is not None and row[0] == INDEX_VERSION:
+        return
+    db.execute("DELETE FROM search_heads")
+    db.execute("INSERT INTO search_messages (search_messages) VALUES ('delete-all')")
+    for statement in _FILL:
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('search_index', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (INDEX_VERSION,),
+    )
+
+
+class SearchError(ValueError):
+    """A query that cannot be searched: the message says why, in one line."""
+
+
+def search(
+    db: sqlite3.Connection, text: str, *, limit: int = 50, me: str | None = None, now: float | None = None
+) -> list[SearchHit]:
+    """The `limit` best conversations for `text` (search_query.py's language), best first."""
+    query = parse(text)
+    if query.errors:
+        raise SearchError("; ".join(query.errors))
+    now = time.time() if now is None else now
+    where, args = _filters(query, me=me, now=now)
+    match = query.match()
+    if match is None:
+        return _by_filters(db, where, args, limit)
+    try:
+        best = _ranked(db, match, where, args, limit, FIRST_ROWS)
+        if best is None:
+            best = _ranked(db, match, where, args, limit, None)
+    except sqlite3.OperationalError as error:
+        if "fts5" in str(error) or "syntax" in str(error):
+            raise SearchError(f"cannot search for {text!r}: {error}") from error
+        raise
+    return [_hit(db, query.terms, row) for row in best]
+
+
+# One candidate: (conversation id, bm25, created_at of the conversation, message id or None).
+_Candidate = tuple[int, float, float, int | None]
+
+
+def _ranked(
+    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int, rows: int | None
+) -> list[_Candidate] | None:
+    """Best row per conversation among the first `rows` matches of each index (all with None); None when
+    the first rows were too few to be sure of `limit` conversations."""
+    cut = "" if rows is None else f" ORDER BY rank LIMIT {int(rows)}"
+    found: list[tuple[int, float, int | None]] = []
+    truncated = False
+    for sql in (
+        f"SELECT m.conversation_id, s.rank, m.id FROM (SELECT rowid, rank FROM search_messages "
+        f"WHERE search_messages MATCH ?{cut}) s JOIN messages m ON m.id = s.rowid",
+        f"SELECT s.rowid, s.rank, NULL FROM (SELECT rowid, rank FROM search_heads WHERE search_heads MATCH ?{cut}) s",
+    ):
+        batch = db.execute(sql, (match,)).fetchall()
+        truncated = truncated or (rows is not None and len(batch) >= rows)
+        found.extend(batch)
+    best: dict[int, tuple[float, int | None]] = {}
+    for conversation_id, rank, message_id in found:
+        seen = best.get(conversation_id)
+        if seen is None or rank < seen[0]:
+            best[conversation_id] = (rank, message_id)
+    kept = _keep(db, list(best), where, args)
+    candidates = [(cid, best[cid][0], created, best[cid][1]) for cid, created in kept.items()]
+    # Best score first (bm25 is negative: lower is better), newest first among equal scores.
+    candidates.sort(key=lambda c: (c[1], -c[2], -c[0]))
+    if truncated and len(candidates) < limit:
+        return None
+    return candidates[:limit]
+
+
+def _keep(db: sqlite3.Connection, ids: Sequence[int], where: str, args: list[Any]) -> dict[int, float]:
+    """The conversations among `ids` that pass the filters, with their creation time."""
+    kept: dict[int, float] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, created_at FROM conversations c WHERE id IN ({marks})"
+        if where:
+            sql += f" AND {where}"
+        kept.update(db.execute(sql, (*chunk, *args)).fetchall())
+    return kept
+
+
+def _by_filters(db: sqlite3.Connection, where: str, args: list[Any], limit: int) -> list[SearchHit]:
+    """Fields alone: the newest conversations that pass them; the snippet is the subject."""
+    rows = db.execute(
+        f"SELECT id, subject, customer_name FROM conversations c WHERE {where} "
+        "ORDER BY created_at DESC, id DESC LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [
+        SearchHit(qualify(cid), 0.0, _clean(f"{subject} — {name}"), (), None) for cid, subject, name in rows
+    ]
+
+
+def _filters(query: SearchQuery, *, me: str | None, now: float) -> tuple[str, list[Any]]:
+    """SQL over `conversations c` for the query's fields, with the words of views.py's `matcher`."""
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def among(expression: str, values: Sequence[Any]) -> None:
+        clauses.append(f"{expression} IN ({','.join('?' * len(values))})")
+        args.extend(values)
+
+    for name, values in query.fields.items():
+        if name == "lang":
+            among("lower(c.language)", values)
+        elif name == "channel":
+            among("c.channel", values)
+        elif name == "queue":
+            among("lower(c.queue)", values)
+        elif name == "prio":
+            among("c.priority", [int(Priority[v.upper()]) for v in values])
+        elif name == "state":
+            states = [v for v in values if v != "snoozed"]
+            parts = [f"c.state IN ({','.join('?' * len(states))})"] if states else []
+            args.extend(states)
+            if "snoozed" in values:  # as views.py: snoozed now, whatever the state
+                parts.append("(c.snoozed_until IS NOT NULL AND c.snoozed_until > ?)")
+                args.append(now)
+            clauses.append("(" + " OR ".join(parts) + ")")
+        elif name == "tag":
+            clauses.append("(" + " OR ".join("instr(',' || c.tags || ',', ?) > 0" for _ in values) + ")")
+            args.extend(f",{v}," for v in values)
+        elif name == "owner":
+            parts = []
+            for value in values:
+                if value in ("none", "nobody"):
+                    parts.append("c.assignee IS NULL")
+                else:
+                    parts.append("lower(c.assignee) = ?")
+                    args.append((me or "").lower() if value == "me" else value)
+            clauses.append("(" + " OR ".join(parts) + ")")
+        elif name == "customer":
+            clauses.append("(" + " OR ".join("instr(lower(c.customer_name), ?) > 0" for _ in values) + ")")
+            args.extend(values)
+    if query.after is not None:
+        clauses.append("c.created_at >= ?")
+        args.append(day_start(query.after))
+    if query.before is not None:
+        clauses.append("c.created_at < ?")
+        args.append(day_start(query.before))
+    return " AND ".join(clauses), args
+
+
+def day_start(day: date) -> float:
+    """Midnight at the start of `day`, local time: an agent's "after:2026-12-01" is their own day."""
+    return datetime(day.year, day.month, day.day).timestamp()
+
+
+def _hit(db: sqlite3.Connection, terms: Sequence[Term], candidate: _Candidate) -> SearchHit:
+    conversation_id, rank, _created, message_id = candidate
+    if message_id is not None:
+        row = db.execute("SELECT body FROM messages WHERE id = ?", (message_id,)).fetchone()
+        text = row[0] if row else ""
+    else:
+        row = db.execute(
+            "SELECT subject, customer FROM search_heads WHERE rowid = ?", (conversation_id,)
+        ).fetchone()
+        text = f"{row[0]} — {row[1].strip()}" if row else ""
+    snippet, spans = snippet_of(text, terms)
+    return SearchHit(
+        qualify(conversation_id), round(-rank, 6), snippet, spans, qualify(message_id) if message_id else None
+    )
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", sanitize(text, single_line=True)).strip()
+
+
+def snippet_of(text: str, terms: Sequence[Term]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The sanitised text around its first match, and the (start, end) of every matching word in it."""
+    clean = _clean(text)
+    exact = {t for term in terms for t in (term.tokens[:-1] if term.prefix else term.tokens)}
+    prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
+    spans = [
+        (m.start(), m.end())
+        for m in _WORD.finditer(clean)
+        if (folded := fold(m.group())) in exact or (prefixes and folded.startswith(prefixes))
+    ]
+    start = 0
+    if spans and len(clean) > SNIPPET_CHARS:
+        start = max(0, spans[0][0] - SNIPPET_LEAD)
+        if start:  # begin at a word
+            space = clean.find(" ", start)
+            start = space + 1 if 0 <= space < spans[0][0] else start
+    end = min(len(clean), start + SNIPPET_CHARS)
+    if end < len(clean):
+        space = clean.rfind(" ", start, end)
+        end = space if space > (spans[0][1] if spans else start) else end
+    lead = "…" if start else ""
+    window = lead + clean[start:end] + ("…" if end < len(clean) else "")
+    shift = len(lead) - start
+    kept = tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
+    return window, kept
+
+
+__all__ = ["SCHEMA", "SearchError", "day_start", "ensure_index", "search", "snippet_of"]
