@@ -28,6 +28,7 @@ EPILOG = """\
 subcommands:
   simulate     feed a local workspace with realistic simulated traffic
   supervise    open the supervisor wallboard (or print figures as JSON with --json)
+  search       find conversations, open and closed, by words, "phrases" and fields (state:solved ...)
   backends     list the installed backend adapters
   login        store the password or token of a configured workspace in the system keyring
 
@@ -36,6 +37,7 @@ examples:
   standardiste --db team.db --agent alice      the console of agent alice on a shared workspace file
   standardiste simulate --db team.db --rate 120 --profile christmas
   standardiste supervise --db team.db
+  standardiste search --db team.db 'remboursement state:solved after:2026-12-01'
   standardiste login mail
 
 log file: errors and crashes are written to {log}
@@ -116,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     supervise.add_argument("--count", type=int, help="with --json: stop after N objects")
     supervise.add_argument("--act", action="store_true", help="allow acting (presence, skills, moves)")
 
+    search = sub.add_parser(
+        "search",
+        help="find conversations, open and closed, from the shell",
+        description="Search every conversation of a local workspace: words (accents and case folded, the last "
+        'one a prefix), "phrases", and the / filter\'s fields (lang: channel: state: tag: queue: owner: prio: '
+        "customer:) plus after:/before: YYYY-MM-DD. Exit 0 with hits, 1 with none, 2 on a bad query or file.",
+    )
+    search.add_argument("--db", type=Path, help="the workspace file (default: in your user data directory)")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit, one per line")
+    search.add_argument("--limit", type=int, default=20, help="at most N hits (default 20)")
+    search.add_argument("--agent", help="who owner:me is (default: your login name)")
+    search.add_argument("query", nargs="+", help="the query (several arguments are joined by spaces)")
+
     sub.add_parser(
         "backends",
         help="list the installed backend adapters",
@@ -182,6 +197,13 @@ def _run(args: argparse.Namespace) -> int:
         return _simulate(args)
     if args.command == "supervise":
         return _supervise(args)
+    if args.command == "search":
+        from .backends.local.search_cli import run_search
+
+        db = _db(args.db)
+        if not db.exists():
+            raise UsageError(f"no workspace at {db}")
+        return run_search(db, " ".join(args.query), json_lines=args.json, limit=args.limit, agent=args.agent)
     if args.command == "login":
         from .console.core.secrets import login_command
 
