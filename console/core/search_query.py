@@ -13,6 +13,7 @@ holds only quoted tokens: nothing typed can be read as FTS5 syntax. Pure: no SQL
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from .views import KNOWN_VALUES, Filter
 # Fields stored as columns (searchable); `sla` is computed from the clock and the policy, so it is not.
 FIELDS = tuple(name for name in Filter.FIELDS if name != "sla")
 DATE_FIELDS = ("after", "before")
-# A one-letter prefix would match most of the index: it is searched as a whole word until a second letter.
-MIN_PREFIX = 2
+# A prefix of one or two letters would match most of the index at the first key presses: such a last word
+# is searched as a whole word until the third letter.
+MIN_PREFIX = 3
 
 _TOKEN = re.compile(r"[^\W_]+")
 _PART = re.compile(
@@ -37,6 +39,7 @@ _PART = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # a snippet folds every word of its message: words repeat
 def fold(text: str) -> str:
     """Case and accents folded, as `unicode61 remove_diacritics 2` folds them: "Remboursé" -> "rembourse"."""
     decomposed = unicodedata.normalize("NFD", text)

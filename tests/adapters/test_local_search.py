@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from standardiste.backends.base import Invalid
 from standardiste.backends.local import LocalBackend, Workspace
+from standardiste.backends.local import search as search_module
 from standardiste.backends.local.search import SearchError, day_start, search
 from standardiste.backends.optional import Search
 from standardiste.console.core.model import Channel, Customer, Direction, State
@@ -217,3 +218,17 @@ async def test_the_backend_has_the_search_capability(alice: LocalBackend, ws: Wo
     assert [h.conversation_id for h in hits] == [found]
     with pytest.raises(Invalid, match="YYYY-MM-DD"):
         await alice.search("after:soon")
+
+
+def test_a_broad_query_ranks_the_newest_matches_and_filters_still_reach_the_oldest(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a million conversations would, with small numbers: 12 matches, only the newest 4 ranked at first.
+    monkeypatch.setattr(search_module, "BROAD", 4)
+    monkeypatch.setattr(search_module, "FIRST_ROWS", 2)
+    rows = [conversation(ws, "x", "teapot", at=1000.0 + n) for n in range(12)]
+    oldest_solved = rows[0]
+    ws.update_conversation(oldest_solved, state=State.SOLVED, closed_at=2000.0)
+    assert ids(ws, "teapot ", limit=3) == rows[-1:-4:-1]  # equal scores: newest first
+    assert ids(ws, "teapot state:solved") == [oldest_solved]
+    assert len(ids(ws, "teapot ", limit=50)) == 12

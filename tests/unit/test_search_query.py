@@ -19,9 +19,10 @@ def test_a_trailing_space_ends_the_prefix() -> None:
     assert parse("refund dupont ").terms[-1] == Term(("dupont",))
 
 
-def test_a_one_letter_prefix_is_a_whole_word() -> None:
-    # "r*" would match most of the index at the first key press.
-    assert parse("refund r").terms[-1] == Term(("r",))
+def test_a_prefix_of_two_letters_is_a_whole_word() -> None:
+    # "re*" would match most of the index at the second key press.
+    assert parse("refund re").terms[-1] == Term(("re",))
+    assert parse("refund ref").terms[-1] == Term(("ref",), prefix=True)
 
 
 def test_phrases_keep_their_order_and_an_unclosed_one_is_still_typed() -> None:

@@ -1,0 +1,119 @@
+"""Search latency on a simulated workspace: typical queries typed prefix by prefix, p50/p95 per size.
+
+    python bench/search.py [--sizes 10000,100000] [--keep DIR] [--repeat 3]
+
+Each size is built with `standardiste simulate --backfill N --duration 1` (its build time printed), or
+reused from --keep DIR when the file is there. Then every query below is searched as an agent types it: each
+prefix from two characters on, as the console would search at each key press, `--repeat` times. Prints
+figures, asserts nothing (the issue's target is p95 <= 50 ms at 1M conversations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from standardiste.backends.local import Workspace
+from standardiste.backends.local.search import search
+
+# What agents type: an order's subject words in the shop's languages, a customer, a phrase, fields.
+QUERIES = (
+    "refund",
+    "where is my order",
+    "remboursement",
+    "colis commande",
+    "Rücksendung",
+    "damaged item",
+    '"not received"',
+    "state:solved refund",
+    "lang:de paket",
+    "channel:email invoice",
+    "after:2026-12-01 broken",
+    "Müller",
+)
+
+
+def prefixes(query: str) -> list[str]:
+    return [query[:n] for n in range(2, len(query) + 1) if not query[:n].endswith(" ")]
+
+
+def build(path: Path, size: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "standardiste", "simulate", "--db", str(path), "--backfill", str(size)),
+            *("--duration", "1", "--seed", "1", "--rate", "0"),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def measure(path: Path, repeat: int) -> dict[str, list[float]]:
+    ws = Workspace(path)
+    try:
+        timings: dict[str, list[float]] = {}
+        search(ws.db, "warm the page cache")
+        for query in QUERIES:
+            for _ in range(repeat):
+                for typed in prefixes(query):
+                    started = time.perf_counter()
+                    # A half-typed field ("state:so") is refused: the console shows the error.
+                    with contextlib.suppress(ValueError):
+                        search(ws.db, typed, limit=50)
+                    timings.setdefault(query, []).append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        ws.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the workspace files in this directory")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="standardiste-search-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = folder / f"search-{size}.db"
+        if path.exists():
+            print(f"{size:>9} conversations: reusing {path}")
+        else:
+            seconds = build(path, size)
+            print(f"{size:>9} conversations: built in {seconds:.1f} s, {os.path.getsize(path) / 1e6:.0f} MB")
+        timings = measure(path, args.repeat)
+        every = [t for values in timings.values() for t in values]
+        print(
+            f"{'':>9} all {len(every)} searches: p50 {statistics.median(every):.1f} ms, "
+            f"p95 {percentile(every, 95):.1f} ms, max {max(every):.1f} ms"
+        )
+        for query, values in timings.items():
+            print(
+                f"{'':>12} {query!r:28} p50 {statistics.median(values):6.1f} ms  p95 {percentile(values, 95):6.1f} ms"
+            )
+    if args.keep is None:
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
