@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -84,10 +84,14 @@ _FILL = (
 def ensure_index(db: sqlite3.Connection) -> None:
     """Create the indexes and triggers, and fill them once. Call inside the schema's write transaction."""
     assert db.in_transaction, "the index is created and filled in one transaction"
+    # An index table dropped by hand would come back empty under a mark that says it is filled.
+    present = db.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('search_messages', 'search_heads')"
+    ).fetchone()[0]
     for statement in SCHEMA:
         db.execute(statement)
     row = db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()
-    if row is not None and row[0] == INDEX_VERSION:
+    if present == 2 and row is not None and row[0] == INDEX_VERSION:
         return
     db.execute("DELETE FROM search_heads")
     db.execute("INSERT INTO search_messages (search_messages) VALUES ('delete-all')")
@@ -116,9 +120,15 @@ def search(
     if match is None:
         return _by_filters(db, where, args, limit)
     try:
-        best = _ranked(db, match, where, args, limit, FIRST_ROWS)
-        if best is None:
-            best = _ranked(db, match, where, args, limit, None)
+        floors = (_floor(db, "search_messages", match), _floor(db, "search_heads", match))
+        windowed = floors != (None, None)
+        if where:  # filters: SQLite joins and groups the matches of the window, then of every match
+            best = _every_match(db, match, where, args, limit, floors)
+            if windowed and len(best) < limit:
+                best = _every_match(db, match, where, args, limit, (None, None))
+        else:
+            found = _ranked(db, match, limit, floors)
+            best = found if found is not None else _every_match(db, match, where, args, limit, (None, None))
     except sqlite3.OperationalError as error:
         if "fts5" in str(error) or "syntax" in str(error):
             raise SearchError(f"cannot search for {text!r}: {error}") from error
@@ -128,62 +138,94 @@ def search(
 
 # One candidate: (conversation id, bm25, created_at of the conversation, message id or None).
 _Candidate = tuple[int, float, float, int | None]
+# (messages, heads): the rowid above which a broad query's first pass looks, None for a narrow one.
+_Floors = tuple[int | None, int | None]
 
 
-def _ranked(
-    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int, rows: int | None
-) -> list[_Candidate] | None:
-    """Best row per conversation among the first `rows` matches of each index (all with None); None when
-    the first rows were too few to be sure of `limit` conversations."""
-    cut = "" if rows is None else f" ORDER BY rank LIMIT {int(rows)}"
+def _floor(db: sqlite3.Connection, table: str, match: str) -> int | None:
+    """The rowid of the BROAD-th newest match, walking the index in rowid order (no ranking: cheap)."""
+    row = db.execute(
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (match, BROAD),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _best_first(candidates: Iterable[_Candidate]) -> list[_Candidate]:
+    # Best score first (bm25 is negative: lower is better), newest first among equal scores.
+    return sorted(candidates, key=lambda c: (c[1], -c[2], -c[0]))
+
+
+def _ranked(db: sqlite3.Connection, match: str, limit: int, floors: _Floors) -> list[_Candidate] | None:
+    """Without filters: the best row per conversation among the FIRST_ROWS best-ranked matches of each
+    index (of the window); None when those were too few to be sure of `limit` conversations."""
     found: list[tuple[int, float, int | None]] = []
-    truncated = False
-    for table, sql in (
+    truncated = floors != (None, None)
+    for sql, floor in (
         (
-            "search_messages",
             "SELECT m.conversation_id, s.rank, m.id FROM (SELECT rowid, rank FROM search_messages "
-            "WHERE search_messages MATCH ? AND rowid > ?{cut}) s JOIN messages m ON m.id = s.rowid",
+            "WHERE search_messages MATCH ? AND rowid > ? ORDER BY rank LIMIT ?) s JOIN messages m ON m.id = s.rowid",
+            floors[0],
         ),
         (
-            "search_heads",
-            "SELECT s.rowid, s.rank, NULL FROM (SELECT rowid, rank FROM search_heads "
-            "WHERE search_heads MATCH ? AND rowid > ?{cut}) s",
+            "SELECT rowid, rank, NULL FROM search_heads WHERE search_heads MATCH ? AND rowid > ? "
+            "ORDER BY rank LIMIT ?",
+            floors[1],
         ),
     ):
-        floor = None
-        if rows is not None:
-            floor = db.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                (match, BROAD),
-            ).fetchone()
-        batch = db.execute(sql.format(cut=cut), (match, floor[0] if floor else -1)).fetchall()
-        truncated = truncated or floor is not None or (rows is not None and len(batch) >= rows)
+        batch = db.execute(sql, (match, -1 if floor is None else floor, FIRST_ROWS)).fetchall()
+        truncated = truncated or len(batch) >= FIRST_ROWS
         found.extend(batch)
     best: dict[int, tuple[float, int | None]] = {}
     for conversation_id, rank, message_id in found:
         seen = best.get(conversation_id)
         if seen is None or rank < seen[0]:
             best[conversation_id] = (rank, message_id)
-    kept = _keep(db, list(best), where, args)
-    candidates = [(cid, best[cid][0], created, best[cid][1]) for cid, created in kept.items()]
-    # Best score first (bm25 is negative: lower is better), newest first among equal scores.
-    candidates.sort(key=lambda c: (c[1], -c[2], -c[0]))
+    created = _created(db, list(best))
+    candidates = _best_first(
+        (cid, rank, created[cid], mid) for cid, (rank, mid) in best.items() if cid in created
+    )
     if truncated and len(candidates) < limit:
         return None
     return candidates[:limit]
 
 
-def _keep(db: sqlite3.Connection, ids: Sequence[int], where: str, args: list[Any]) -> dict[int, float]:
-    """The conversations among `ids` that pass the filters, with their creation time."""
-    kept: dict[int, float] = {}
+def _every_match(
+    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int, floors: _Floors
+) -> list[_Candidate]:
+    """The matches of both indexes above their floors, filtered and reduced to one row per conversation by
+    SQLite itself (a join, not a Python loop over every match). CROSS JOIN keeps the index the outer loop:
+    left to choose, the planner may walk every unowned conversation and probe the index for each."""
+    condition = f" AND {where}" if where else ""
+    best: dict[int, _Candidate] = {}
+    for sql, floor in (
+        (
+            "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
+            "CROSS JOIN messages m ON m.id = s.rowid CROSS JOIN conversations c ON c.id = m.conversation_id "
+            f"WHERE search_messages MATCH ? AND s.rowid > ?{condition} GROUP BY m.conversation_id",
+            floors[0],
+        ),
+        (
+            "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
+            f"WHERE search_heads MATCH ? AND s.rowid > ?{condition}",
+            floors[1],
+        ),
+    ):
+        for candidate in db.execute(sql, (match, -1 if floor is None else floor, *args)):
+            seen = best.get(candidate[0])
+            if seen is None or candidate[1] < seen[1]:
+                best[candidate[0]] = candidate
+    return _best_first(best.values())[:limit]
+
+
+def _created(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, float]:
+    """The creation time of each conversation of `ids` (a merged-away one may have gone)."""
+    created: dict[int, float] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        sql = f"SELECT id, created_at FROM conversations c WHERE id IN ({marks})"
-        if where:
-            sql += f" AND {where}"
-        kept.update(db.execute(sql, (*chunk, *args)).fetchall())
-    return kept
+        created.update(db.execute(f"SELECT id, created_at FROM conversations WHERE id IN ({marks})", chunk))
+    return created
 
 
 def _by_filters(db: sqlite3.Connection, where: str, args: list[Any], limit: int) -> list[SearchHit]:

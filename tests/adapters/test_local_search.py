@@ -189,6 +189,18 @@ def test_an_older_file_gets_its_index_filled_once_on_open(workspace_path: Path) 
         reopened.close()
 
 
+def test_an_index_table_lost_is_rebuilt_on_open(workspace_path: Path) -> None:
+    ws = Workspace(workspace_path)
+    found = conversation(ws, "x", "a body indexed before the loss")
+    ws.db.execute("DROP TABLE search_messages")  # the mark in meta stays
+    ws.close()
+    reopened = Workspace(workspace_path)
+    try:
+        assert ids(reopened, "loss ") == [found]
+    finally:
+        reopened.close()
+
+
 def test_a_bad_query_is_refused_with_its_reason(ws: Workspace) -> None:
     with pytest.raises(SearchError, match="unknown field"):
         search(ws.db, "colour:red")
