@@ -27,7 +27,7 @@ from ...console.core.search_query import SearchQuery, Term, fold, parse
 from ..optional import SearchHit
 from .rows import qualify
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"  # a new version rebuilds the index on open
 TOKENIZE = "unicode61 remove_diacritics 2"
 # Rows fetched from an index at first: enough for `limit` conversations almost always; when filters throw
 # too many away, the query runs again over every match.
@@ -46,9 +46,9 @@ _HEAD_TEXT = (
 # Executed on every open (cheap: IF NOT EXISTS); the fill runs once, when meta has no `search_index`.
 SCHEMA = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS search_messages USING fts5(body, content='messages', "
-    f"content_rowid='id', tokenize='{TOKENIZE}', prefix='2 3')",
+    f"content_rowid='id', tokenize='{TOKENIZE}', prefix='3')",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS search_heads USING fts5(subject, customer, tokenize='{TOKENIZE}', "
-    f"prefix='2 3')",
+    f"prefix='3')",
     "CREATE TRIGGER IF NOT EXISTS search_messages_ins AFTER INSERT ON messages WHEN NEW.direction != 'system' "
     "BEGIN INSERT INTO search_messages (rowid, body) VALUES (NEW.id, NEW.body); END",
     "CREATE TRIGGER IF NOT EXISTS search_messages_del AFTER DELETE ON messages WHEN OLD.direction != 'system' "
@@ -84,18 +84,23 @@ _FILL = (
 def ensure_index(db: sqlite3.Connection) -> None:
     """Create the indexes and triggers, and fill them once. Call inside the schema's write transaction."""
     assert db.in_transaction, "the index is created and filled in one transaction"
+    row = db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()
     # An index table dropped by hand would come back empty under a mark that says it is filled.
     present = db.execute(
         "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('search_messages', 'search_heads')"
     ).fetchone()[0]
-    for statement in SCHEMA:
-        db.execute(statement)
-    row = db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()
     if present == 2 and row is not None and row[0] == INDEX_VERSION:
+        for statement in SCHEMA:
+            db.execute(statement)
         return
-    db.execute("DELETE FROM search_heads")
-    db.execute("INSERT INTO search_messages (search_messages) VALUES ('delete-all')")
-    for statement in _FILL:
+    # Missing, lost or of another version: made again from the tables' text, triggers and all.
+    for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'search_*'"
+    ).fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    db.execute("DROP TABLE IF EXISTS search_messages")
+    db.execute("DROP TABLE IF EXISTS search_heads")
+    for statement in (*SCHEMA, *_FILL):
         db.execute(statement)
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('search_index', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

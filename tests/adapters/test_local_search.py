@@ -201,6 +201,22 @@ def test_an_index_table_lost_is_rebuilt_on_open(workspace_path: Path) -> None:
         reopened.close()
 
 
+def test_an_index_of_another_version_is_made_again_triggers_and_all(workspace_path: Path) -> None:
+    ws = Workspace(workspace_path)
+    found = conversation(ws, "x", "kept across the upgrade")
+    ws.db.execute("DROP TRIGGER search_messages_ins")  # as an older version without it
+    ws.db.execute("UPDATE meta SET value = '0' WHERE key = 'search_index'")
+    ws.close()
+    reopened = Workspace(workspace_path)
+    try:
+        assert ids(reopened, "upgrade ") == [found]
+        later = conversation(reopened, "y", "written by the new triggers")
+        assert ids(reopened, "triggers ") == [later]
+        reopened.db.execute("INSERT INTO search_messages (search_messages) VALUES ('integrity-check')")
+    finally:
+        reopened.close()
+
+
 def test_a_bad_query_is_refused_with_its_reason(ws: Workspace) -> None:
     with pytest.raises(SearchError, match="unknown field"):
         search(ws.db, "colour:red")
