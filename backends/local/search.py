@@ -39,11 +39,14 @@ FIRST_ROWS = 400
 BROAD = 5_000
 SNIPPET_CHARS = 160
 SNIPPET_LEAD = 40
+# A snippet is looked for in the first this many characters of a body: a pasted log of megabytes costs
+# no more than a long mail (the hit still counts; its snippet is then the body's start).
+SNIPPET_SCAN = 50_000
 
 _HEAD_TEXT = (
     "NEW.customer_name || ' ' || COALESCE((SELECT email FROM customers WHERE id = NEW.customer_id), '')"
 )
-# Executed on every open (cheap: IF NOT EXISTS); the fill runs once, when meta has no `search_index`.
+# Executed on every open (cheap: IF NOT EXISTS); the fill runs when meta has no `search_index` of this version.
 SCHEMA = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS search_messages USING fts5(body, content='messages', "
     f"content_rowid='id', tokenize='{TOKENIZE}', prefix='3')",
@@ -325,7 +328,7 @@ def _clean(text: str) -> str:
 
 def snippet_of(text: str, terms: Sequence[Term]) -> tuple[str, tuple[tuple[int, int], ...]]:
     """The sanitised text around its first match, and the (start, end) of every matching word in it."""
-    clean = _clean(text)
+    clean = _clean(text[:SNIPPET_SCAN])
     exact = {t for term in terms for t in (term.tokens[:-1] if term.prefix else term.tokens)}
     prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
     spans = [

@@ -13,9 +13,10 @@ import pytest
 from standardiste.backends.base import Invalid
 from standardiste.backends.local import LocalBackend, Workspace
 from standardiste.backends.local import search as search_module
-from standardiste.backends.local.search import SearchError, day_start, search
+from standardiste.backends.local.search import SearchError, day_start, search, snippet_of
 from standardiste.backends.optional import Search
 from standardiste.console.core.model import Channel, Customer, Direction, State
+from standardiste.console.core.search_query import Term
 
 DUPONT = Customer("c-dupont", "Jean Dupont", language="fr", email="jean.dupont@example.com")
 MULLER = Customer("c-muller", "Anna Müller", language="de", email="anna@example.de")
@@ -260,3 +261,11 @@ def test_a_broad_query_ranks_the_newest_matches_and_filters_still_reach_the_olde
     assert ids(ws, "teapot ", limit=3) == rows[-1:-4:-1]  # equal scores: newest first
     assert ids(ws, "teapot state:solved") == [oldest_solved]
     assert len(ids(ws, "teapot ", limit=50)) == 12
+
+
+def test_a_long_body_gives_a_window_around_the_match_with_spans_in_it() -> None:
+    text = "word " * 100 + "the Blender\nbroke " + "tail " * 100
+    snippet, spans = snippet_of(text, [Term(("blender",)), Term(("bro",), prefix=True)])
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert len(snippet) <= search_module.SNIPPET_CHARS + 2
+    assert [snippet[s:e] for s, e in spans] == ["Blender", "broke"]
