@@ -235,6 +235,11 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     def marked(self) -> frozenset[str]:
         return frozenset(self._marked)
 
+    @property
+    def mark_count(self) -> int:
+        """How many rows are marked, without copying the set (the status line asks on every key)."""
+        return len(self._marked)
+
     def toggle_mark(self, conversation_id: str) -> None:
         self._marked ^= {conversation_id}
         self.refresh()

@@ -31,7 +31,7 @@ class BulkActions:
     def _targets(self) -> list[Conversation]:
         """The marked conversations if any (then the marks are spent), else the one the agent is on."""
         store = self.main.store
-        if self.queue.marked:
+        if self.queue.mark_count:
             chosen = [store.conversations[cid] for cid in self.queue.take_marks() if cid in store.conversations]
             self.refresh_chrome()
             return chosen

@@ -308,7 +308,7 @@ class ContactActions:
     # ------------------------------------------------------------------------------------------ closing
 
     def action_close(self) -> None:
-        if self.marked:
+        if self.queue.mark_count:
             self._bulk_close()
             return
         conversation = self._target()

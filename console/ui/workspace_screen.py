@@ -274,8 +274,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         flt = f"   / {view.filter.text}" if view.filter.text else ""
         if view.filter.errors:
             flt += "  ⚠ " + "; ".join(view.filter.errors)
-        if self.marked:
-            flt += f"   * {len(self.marked)} marked"
+        marks = self.queue.mark_count
+        if marks:
+            flt += f"   * {marks} marked"
         tabs = [
             Tab(str(index), title, len(self.views[name]), name == self.current)
             for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1)
