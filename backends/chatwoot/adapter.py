@@ -1,0 +1,662 @@
+"""`ChatwootBackend`: a Chatwoot account's conversations (chat, email, social inboxes) as one workspace.
+
+REST (api.py) for the snapshot, history and commands; ActionCable (cable.py) for what changes. The cable is
+subscribed in `connect`, before the snapshot is read, so nothing falls between the two: events queued meanwhile
+are applied after it, and what the snapshot already holds is not announced again (message ids, versions).
+A dropped cable is ridden out inside `events()`: `BackendStatus` down, reconnect with backoff, then a catch-up
+by REST (every conversation of the queue's statuses, and the messages after the last one seen of each that
+moved), so that what happened meanwhile arrives once. How each console action maps to the API: docs/chatwoot.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ...console.core.model import Channel, Conversation, Customer, Direction, Message
+from ..base import (
+    Accept,
+    AgentUpdated,
+    Assign,
+    AuthError,
+    Backend,
+    BackendContext,
+    BackendError,
+    BackendStatus,
+    Capabilities,
+    Claim,
+    Command,
+    CommandKind,
+    CommandResult,
+    Conflict,
+    ConversationRemoved,
+    ConversationUpserted,
+    CustomerUpdated,
+    EndChat,
+    Event,
+    Invalid,
+    LinkState,
+    MessageAdded,
+    Note,
+    NotFound,
+    Release,
+    Reply,
+    SetPresence,
+    SetPriority,
+    SetStatus,
+    Snapshot,
+    Snooze,
+    Tags,
+    TypingChanged,
+    Unavailable,
+    split_id,
+)
+from ..http import HttpClient
+from ..retry import Backoff
+from ..settings import secret_name
+from .api import ChatwootApi, token_header
+from .cable import Cable
+from .journal import Journal
+from .mapping import (
+    AVAILABILITY_OUT,
+    PRIORITY_OUT,
+    agent_id_of,
+    agent_of,
+    conversation_of,
+    customer_of,
+    message_of,
+    status_for,
+)
+from .settings import SETTINGS, ChatwootSettings, parse_settings
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = frozenset(
+    {
+        CommandKind.REPLY,
+        CommandKind.NOTE,
+        CommandKind.CLAIM,
+        CommandKind.ACCEPT,
+        CommandKind.ASSIGN,
+        CommandKind.RELEASE,
+        CommandKind.SET_STATUS,
+        CommandKind.SET_PRIORITY,
+        CommandKind.TAGS,
+        CommandKind.SNOOZE,
+        CommandKind.END_CHAT,
+        CommandKind.PRESENCE,
+    }
+)
+CONVERSATION_EVENTS = frozenset(
+    {
+        "conversation.created",
+        "conversation.updated",
+        "conversation.status_changed",
+        "conversation.contact_changed",
+        "assignee.changed",
+        "team.changed",
+    }
+)
+# Message ids remembered as announced (beyond the per-conversation high-water marks), for de-duplication.
+_ANNOUNCED_CAP = 100_000
+# Frames turned into one batch at most: the hub applies batches, not one event at a time.
+_BATCH = 500
+
+
+class ChatwootBackend(Backend):
+    capabilities = Capabilities(
+        channels=frozenset({Channel.CHAT, Channel.EMAIL, Channel.SOCIAL}), commands=SUPPORTED
+    )
+    settings = SETTINGS
+
+    def __init__(
+        self,
+        name: str,
+        settings: ChatwootSettings,
+        *,
+        agent_id: str,
+        data_dir: Path,
+        secret: Callable[[], str],
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_base: float = 0.5,
+        retry_cap: float = 5.0,
+        silence: float = 10.0,
+    ) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise Invalid(f"workspace name {name!r}: use letters, digits, '.', '_' or '-'")
+        self.name = name
+        self.config = settings
+        self.agent_id = agent_id
+        self.data_dir = Path(data_dir)
+        self._secret = secret
+        self._transport = transport
+        self._retry = (retry_base, retry_cap)
+        self._silence = silence
+        self._http: HttpClient | None = None
+        self._api: ChatwootApi | None = None
+        self._cable: Cable | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._frames: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
+        self._journal = Journal(self.data_dir / f"chatwoot-{name}.sqlite3")
+        self._closed = asyncio.Event()
+        self._profile: dict[str, Any] = {}
+        self._inboxes: dict[int, dict[str, Any]] = {}
+        self._agents: dict[int, dict[str, Any]] = {}  # by Chatwoot user id
+        self._presence: dict[int, str] = {}
+        self._conversations: dict[int, Conversation] = {}  # by display id, what the console was told
+        self._high: dict[int, int] = {}  # by display id: the highest message id known
+        self._announced: OrderedDict[int, None] = OrderedDict()
+        self._customers: set[str] = set()
+
+    @classmethod
+    def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> ChatwootBackend:
+        return cls(
+            name,
+            parse_settings(name, settings),
+            agent_id=context.agent_id,
+            data_dir=context.data_dir,
+            # Asked for when connecting, so that a missing token is an AuthError the console shows.
+            secret=lambda: context.secret(secret_name(name, SETTINGS, "token")),
+        )
+
+    @property
+    def workspace_id(self) -> str:
+        return f"chatwoot:{self.config.host.lower()}/{self.config.account}"
+
+    @property
+    def service(self) -> str:
+        return f"chatwoot {self.name}"
+
+    @property
+    def api(self) -> ChatwootApi:
+        if self._api is None:
+            raise Unavailable(f"{self.service} is not connected")
+        return self._api
+
+    @property
+    def me(self) -> str:
+        return agent_id_of(self._profile) or self.agent_id
+
+    @property
+    def my_user_id(self) -> int:
+        return int(self._profile.get("id") or 0)
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+
+    def _ssl(self) -> ssl.SSLContext | None:
+        return ssl.create_default_context(cafile=self.config.ca_file) if self.config.ca_file else None
+
+    async def connect(self) -> None:
+        self._closed.clear()
+        self._frames = asyncio.Queue()
+        context = self._ssl()
+        http = HttpClient(
+            self.config.url,
+            service=self.service,
+            auth=token_header(self._secret),
+            timeout=self.config.timeout,
+            transport=self._transport,
+            verify=context if context is not None else True,  # type: ignore[arg-type]
+        )
+        await http.open()
+        self._http, self._api = http, ChatwootApi(http, self.config.account)
+        try:
+            profile = await self.api.profile()
+            self._check_profile(profile)
+            self._profile = profile
+            self._inboxes = {int(i["id"]): i for i in await self.api.inboxes()}
+            await self._load_agents()
+            await self._open_cable()
+        except BaseException:
+            await self.close()
+            raise
+
+    def _check_profile(self, profile: Mapping[str, Any]) -> None:
+        wanted = self.config.agent
+        email = str(profile.get("email") or "").lower()
+        if wanted and email != wanted:
+            raise AuthError(
+                f"{self.service}: the stored token is {email or 'another user'}'s, not {wanted}'s; "
+                f"run `standardiste login {self.name}` with {wanted}'s access token"
+            )
+        accounts = profile.get("accounts")
+        if isinstance(accounts, list) and accounts and all(int(a.get("id", -1)) != self.config.account for a in accounts):
+            raise AuthError(f"{self.service}: {email or 'this user'} is not a member of account {self.config.account}")
+        if not profile.get("pubsub_token"):
+            raise Unavailable(f"{self.service}: the profile has no pubsub_token: the realtime feed cannot be joined")
+
+    async def _load_agents(self) -> None:
+        self._agents = {int(a["id"]): a for a in await self.api.agents()}
+        for user_id, raw in self._agents.items():
+            self._presence[user_id] = str(raw.get("availability_status") or "offline")
+        mine = next((a for a in self._profile.get("accounts") or () if int(a.get("id", -1)) == self.config.account), None)
+        if mine and self.my_user_id:
+            self._presence[self.my_user_id] = str(mine.get("availability_status") or mine.get("availability") or "offline")
+
+    async def _open_cable(self) -> None:
+        cable = Cable(
+            self.config.cable_url,
+            pubsub_token=str(self._profile["pubsub_token"]),
+            account_id=self.config.account,
+            user_id=self.my_user_id,
+            origin=self.config.url,
+            service=self.service,
+            silence=self._silence,
+            ssl_context=self._ssl(),
+        )
+        await cable.open()
+        self._cable = cable
+        self._reader = asyncio.create_task(self._read(cable), name=f"chatwoot-cable-{self.name}")
+
+    async def _read(self, cable: Cable) -> None:
+        """Frames into the queue; the loss of the feed too (events() reconnects)."""
+        try:
+            async for message in cable.messages():
+                self._frames.put_nowait(message)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self._frames.put_nowait(error)
+
+    async def _drop_cable(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        cable, self._cable = self._cable, None
+        if cable is not None:
+            await cable.close()
+
+    async def close(self) -> None:
+        self._closed.set()
+        self._frames.put_nowait(None)
+        await self._drop_cable()
+        http, self._http, self._api = self._http, None, None
+        if http is not None:
+            await http.close()
+        await self._journal.close()
+
+    # ------------------------------------------------------------------------------------------ reading
+
+    def _wanted(self, conversation: Conversation, status: str) -> bool:
+        """Whether the queue, as configured (statuses, assignee), holds this conversation."""
+        if status not in self.config.statuses:
+            return False
+        match self.config.assignee:
+            case "me":
+                return conversation.assignee == self.me
+            case "unassigned":
+                return conversation.assignee is None
+            case "assigned":
+                return conversation.assignee is not None
+        return True
+
+    def _conversation(self, raw: Mapping[str, Any]) -> Conversation:
+        return conversation_of(
+            self.name, raw, inboxes=self._inboxes, subject_attribute=self.config.subject_attribute
+        )
+
+    def _customer_events(self, raw: Mapping[str, Any]) -> list[Event]:
+        sender = (raw.get("meta") or {}).get("sender")
+        if not sender:
+            return []
+        customer = customer_of(self.name, sender)
+        if customer.id in self._customers:
+            return []
+        self._customers.add(customer.id)
+        return [CustomerUpdated(customer)]
+
+    def _last_message_id(self, raw: Mapping[str, Any]) -> int:
+        ids = [int(m["id"]) for m in raw.get("messages") or () if isinstance(m, dict) and m.get("id") is not None]
+        last = raw.get("last_non_activity_message")
+        if isinstance(last, dict) and last.get("id") is not None:
+            ids.append(int(last["id"]))
+        return max(ids, default=0)
+
+    async def snapshot(self) -> Snapshot:
+        conversations: dict[int, Conversation] = {}
+        customers: dict[str, Customer] = {}
+        high: dict[int, int] = {}
+        for status in self.config.statuses:
+            async for page in self.api.conversation_pages(
+                status, self.config.assignee, concurrency=self.config.page_concurrency
+            ):
+                for raw in page:
+                    display = int(raw["id"])
+                    conversations[display] = self._conversation(raw)
+                    high[display] = self._last_message_id(raw)
+                    sender = (raw.get("meta") or {}).get("sender")
+                    if sender:
+                        customer = customer_of(self.name, sender)
+                        customers.setdefault(customer.id, customer)
+        self._conversations, self._high = conversations, high
+        self._customers = set(customers)
+        agents = [agent_of(raw, presence=self._presence.get(uid)) for uid, raw in self._agents.items()]
+        if self.my_user_id and self.my_user_id not in self._agents:
+            agents.append(agent_of(self._profile, presence=self._presence.get(self.my_user_id)))
+        return Snapshot(
+            conversations=list(conversations.values()),
+            agents=agents,
+            customers=list(customers.values()),
+            me=self.me,
+        )
+
+    async def events(self) -> AsyncIterator[Sequence[Event]]:
+        backoff = Backoff(base=self._retry[0], cap=self._retry[1])
+        while not self._closed.is_set():
+            item = await self._frames.get()
+            if item is None or self._closed.is_set():
+                return
+            if isinstance(item, BaseException):
+                if isinstance(item, AuthError):
+                    raise item
+                async for batch in self._recover(item, backoff):
+                    yield batch
+                continue
+            frames = [item]
+            while len(frames) < _BATCH and not self._frames.empty():
+                following = self._frames.get_nowait()
+                if following is None or isinstance(following, BaseException):
+                    self._frames.put_nowait(following)  # handled on the next turn, after this batch
+                    break
+                frames.append(following)
+            batch: list[Event] = []
+            for frame in frames:
+                batch.extend(await self._translate(frame))
+            if batch:
+                yield batch
+
+    async def _recover(self, error: BaseException, backoff: Backoff) -> AsyncIterator[Sequence[Event]]:
+        """The feed was lost: report it, reconnect with backoff, then catch up by REST before going on."""
+        await self._drop_cable()
+        detail = str(error) if isinstance(error, BackendError) else f"{self.service}: realtime feed lost"
+        while not self._closed.is_set():
+            delay = backoff.next()
+            yield [BackendStatus(self.name, LinkState.DOWN, detail, retry_in=delay)]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), delay)
+            if self._closed.is_set():
+                return
+            try:
+                await self._open_cable()
+                caught_up = await self._catch_up()
+            except AuthError:
+                raise
+            except (BackendError, OSError) as failure:
+                await self._drop_cable()
+                detail = str(failure)
+                continue
+            backoff.reset()
+            yield [*caught_up, BackendStatus(self.name, LinkState.CONNECTED, f"{self.service}: caught up")]
+            return
+
+    async def _catch_up(self) -> list[Event]:
+        """What changed while the feed was down, from REST, against what the console was told."""
+        fresh: dict[int, Mapping[str, Any]] = {}
+        for status in self.config.statuses:
+            async for page in self.api.conversation_pages(
+                status, self.config.assignee, concurrency=self.config.page_concurrency
+            ):
+                for raw in page:
+                    fresh[int(raw["id"])] = raw
+        events: list[Event] = []
+        for display, raw in fresh.items():
+            events.extend(await self._changed(display, raw))
+        for display in [d for d in self._conversations if d not in fresh]:
+            try:
+                raw = await self.api.conversation(display)
+            except NotFound:
+                self._conversations.pop(display, None)
+                events.append(ConversationRemoved(self._qualified(display)))
+                continue
+            events.extend(await self._changed(display, raw))
+        return events
+
+    async def _changed(self, display: int, raw: Mapping[str, Any]) -> list[Event]:
+        conversation = self._conversation(raw)
+        known = self._conversations.get(display)
+        events: list[Event] = self._customer_events(raw)
+        if known is None or conversation.updated_at > known.updated_at or self._last_message_id(raw) > self._high.get(display, 0):
+            for message in await self.api.messages_after(display, self._high.get(display, 0)):
+                events.extend(self._message_events(display, message, upsert=False))
+        if known is None or conversation != known:
+            events.extend(self._upsert(display, conversation, str(raw.get("status") or "open")))
+        return events
+
+    def _qualified(self, display: int) -> str:
+        return f"{self.name}:{display}"
+
+    def _upsert(self, display: int, conversation: Conversation, status: str) -> list[Event]:
+        if self._wanted(conversation, status):
+            self._conversations[display] = conversation
+        elif self._conversations.pop(display, None) is None:
+            return []  # never in this queue, still not: nothing to say
+        return [ConversationUpserted(conversation)]
+
+    def _message_events(self, display: int, raw: Mapping[str, Any], *, upsert: bool = True) -> list[Event]:
+        message_id = int(raw["id"])
+        # At or below the high-water mark: in the state the snapshot gave, or announced since.
+        if message_id in self._announced or message_id <= self._high.get(display, 0):
+            return []
+        self._announced[message_id] = None
+        while len(self._announced) > _ANNOUNCED_CAP:
+            self._announced.popitem(last=False)
+        self._high[display] = max(self._high.get(display, 0), message_id)
+        message = message_of(self.name, display, raw)
+        events: list[Event] = [MessageAdded(message)]
+        known = self._conversations.get(display)
+        if upsert and known is not None:
+            inbound = message.direction is Direction.INBOUND
+            changed = replace(
+                known,
+                updated_at=max(known.updated_at, message.created_at),
+                unread=known.unread + 1 if inbound else known.unread,
+                last_customer_at=message.created_at if inbound else known.last_customer_at,
+            )
+            self._conversations[display] = changed
+            events.append(ConversationUpserted(changed))
+        return events
+
+    async def _translate(self, frame: Mapping[str, Any]) -> list[Event]:
+        name, data = frame.get("event"), frame.get("data")
+        if not isinstance(data, dict):
+            return []
+        try:
+            if name == "message.created":
+                return await self._on_message(data)
+            if name in CONVERSATION_EVENTS:
+                display = int(data["id"])
+                conversation = self._conversation(data)
+                return [*self._customer_events(data), *self._upsert(display, conversation, str(data.get("status") or "open"))]
+            if name in ("conversation.typing_on", "conversation.typing_off"):
+                return self._on_typing(data, name.endswith("_on"))
+            if name == "presence.update":
+                return self._on_presence(data)
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("%s: a %s event of an unexpected shape was ignored (%s)", self.service, name, type(error).__name__)
+        except NotFound:
+            return []
+        return []
+
+    async def _on_message(self, data: Mapping[str, Any]) -> list[Event]:
+        display = int(data["conversation_id"])
+        events: list[Event] = []
+        if display not in self._conversations:
+            # A conversation the queue did not hold (new, or another status): its state decides.
+            raw = await self.api.conversation(display)
+            conversation = self._conversation(raw)
+            if not self._wanted(conversation, str(raw.get("status") or "open")):
+                return []
+            events.extend(self._customer_events(raw))
+            events.extend(self._message_events(display, data, upsert=False))
+            events.extend(self._upsert(display, conversation, str(raw.get("status") or "open")))
+            return events
+        return self._message_events(display, data)
+
+    def _on_typing(self, data: Mapping[str, Any], typing: bool) -> list[Event]:
+        conversation = data.get("conversation") or {}
+        display = int(conversation["id"])
+        if display not in self._conversations:
+            return []
+        user = data.get("user") or {}
+        if user.get("type") == "contact":
+            who = "customer"
+        else:
+            known = self._agents.get(int(user.get("id") or 0))
+            who = agent_id_of(known or user) or "agent"
+        return [TypingChanged(self._qualified(display), who, typing)]
+
+    def _on_presence(self, data: Mapping[str, Any]) -> list[Event]:
+        events: list[Event] = []
+        for key, status in (data.get("users") or {}).items():
+            user_id = int(key)
+            if self._presence.get(user_id) == status:
+                continue
+            self._presence[user_id] = str(status)
+            raw = self._agents.get(user_id) or (self._profile if user_id == self.my_user_id else None)
+            if raw is not None:
+                events.append(AgentUpdated(agent_of(raw, presence=str(status))))
+        return events
+
+    # ------------------------------------------------------------------------------------------ history
+
+    def _display(self, conversation_id: str) -> int:
+        backend, native = split_id(conversation_id)
+        if backend != self.name or not native.isdigit():
+            raise NotFound(f"no conversation {conversation_id} on {self.name}")
+        return int(native)
+
+    async def history(self, conversation_id: str) -> list[Message]:
+        display = self._display(conversation_id)
+        return [message_of(self.name, display, raw) for raw in await self.api.all_messages(display)]
+
+    # ------------------------------------------------------------------------------------------ commands
+
+    async def perform(self, command: Command) -> CommandResult:
+        self.require(command)
+        if isinstance(command, SetPresence):
+            return await self._keyed(command, "", lambda: self._presence_to(command))
+        display = self._display(command.conversation_id)
+        return await self._keyed(command, command.conversation_id, lambda: self._do(display, command))
+
+    async def _keyed(
+        self, command: Command, conversation: str, do: Callable[[], Any]
+    ) -> CommandResult:
+        """A command once per key: a key already done returns what was recorded; one left `sending` by a
+        stopped console is looked for in the conversation before it is sent again."""
+        key = command.key
+        if not key:
+            return await do()
+        entry = await self._journal.get(key)
+        if entry is not None and entry.state == "done":
+            return CommandResult(ok=True, detail=f"already applied: {entry.detail}")
+        if entry is not None and isinstance(command, Reply | Note):
+            found = await self._sent_before(self._display(conversation), command.body, entry.at)
+            if found is not None:
+                await self._journal.done(key, message_id=found, detail=f"message {found}")
+                return CommandResult(ok=True, detail=f"already applied: message {found}")
+        await self._journal.sending(key, command.kind.value, conversation)
+        result: CommandResult = await do()
+        message_id = int(result.message.id.rpartition(":m")[2]) if result.message is not None else None
+        await self._journal.done(key, message_id=message_id, detail=result.detail)
+        return result
+
+    async def _sent_before(self, display: int, body: str, since: float) -> int | None:
+        for raw in reversed(await self.api.all_messages(display)):
+            sender = raw.get("sender") or {}
+            mine = agent_id_of(sender) == self.me or int(raw.get("sender_id") or 0) == self.my_user_id
+            if mine and raw.get("content") == body and float(raw.get("created_at") or 0) >= since - 60:
+                return int(raw["id"])
+        return None
+
+    async def _do(self, display: int, command: Command) -> CommandResult:
+        api = self.api
+        match command:
+            case Reply():
+                if command.attachments:
+                    raise Invalid(f"{self.service}: attachments are not sent by this adapter yet")
+                raw = await api.post_message(display, command.body, private=False)
+                return CommandResult(message=message_of(self.name, display, raw), detail=f"message {raw.get('id')}")
+            case Note():
+                raw = await api.post_message(display, command.body, private=True)
+                return CommandResult(message=message_of(self.name, display, raw), detail=f"note {raw.get('id')}")
+            case Claim() | Accept():
+                raw = await api.conversation(display)
+                owner = agent_id_of((raw.get("meta") or {}).get("assignee"))
+                force = isinstance(command, Claim) and command.force
+                if owner is not None and owner != self.me and not force:
+                    raise Conflict(f"{self.service}: conversation {display} is {owner}'s", owner=owner)
+                if owner != self.me:
+                    await api.assign(display, self.my_user_id)
+                if isinstance(command, Accept) and raw.get("status") != "open":
+                    await api.toggle_status(display, "open")
+                return CommandResult(detail=f"assigned to {self.me}")
+            case Assign():
+                user_id = await self._user_id(command.assignee) if command.assignee else None
+                await api.assign(display, user_id)
+                return CommandResult(detail=f"assigned to {command.assignee or 'nobody'}")
+            case Release():
+                raw = await api.conversation(display)
+                owner = agent_id_of((raw.get("meta") or {}).get("assignee"))
+                if owner is not None and owner != self.me:
+                    raise Conflict(f"{self.service}: conversation {display} is {owner}'s, not yours to release", owner=owner)
+                await api.assign(display, None)
+                return CommandResult(detail="unassigned")
+            case SetStatus():
+                status = status_for(command.state)
+                if status is None:
+                    raise Invalid(f"{self.service}: Chatwoot has no status for {command.state.value}")
+                await api.toggle_status(display, status)
+                return CommandResult(detail=f"status {status}")
+            case EndChat():
+                await api.toggle_status(display, "resolved")
+                return CommandResult(detail="resolved")
+            case Snooze():
+                if command.until is None:
+                    await api.toggle_status(display, "open")
+                    return CommandResult(detail="woken")
+                await api.toggle_status(display, "snoozed", command.until)
+                return CommandResult(detail=f"snoozed until {int(command.until)}")
+            case SetPriority():
+                await api.toggle_priority(display, PRIORITY_OUT[command.priority])
+                return CommandResult(detail=f"priority {PRIORITY_OUT[command.priority]}")
+            case Tags():
+                current = await api.labels(display)
+                labels = [label for label in current if label not in command.remove]
+                labels += [label for label in command.add if label not in labels]
+                if labels != current:
+                    await api.set_labels(display, labels)
+                return CommandResult(detail=f"labels {', '.join(labels) or 'none'}")
+        raise Invalid(f"{self.service}: {command.kind.value} is not carried out here")
+
+    async def _presence_to(self, command: SetPresence) -> CommandResult:
+        availability = AVAILABILITY_OUT[command.presence]
+        await self.api.set_availability(availability)
+        return CommandResult(detail=f"availability {availability}")
+
+    async def _user_id(self, assignee: str) -> int:
+        """The Chatwoot user an agent id names: a login (email), a user id, or an agent's name."""
+        wanted = assignee.strip().lower()
+        for refresh in (False, True):
+            if refresh:
+                self._agents = {int(a["id"]): a for a in await self.api.agents()}
+            for user_id, raw in self._agents.items():
+                names = {agent_id_of(raw), str(user_id), str(raw.get("name") or "").lower(),
+                         str(raw.get("available_name") or "").lower()}
+                if wanted in names:
+                    return user_id
+        raise Invalid(f"{self.service}: no agent {assignee!r} on account {self.config.account}")
+
+
+__all__ = ["SUPPORTED", "ChatwootBackend"]
