@@ -1,0 +1,92 @@
+"""Chatwoot's own OpenAPI document (tests/adapters/chatwoot_spec/, trimmed, MIT: see its LICENSE.md), loaded
+for openapi-core, which the fake server (chatwoot_fake.py) checks every request and every answer against.
+
+Two changes are made when loading, each for a stated reason (LICENSE.md lists them too):
+- `servers` becomes the fake's own address, so that paths match on 127.0.0.1;
+- `conversation.status` also takes `snoozed`, which the document's own toggle_status takes and returns.
+The supplement (a path the document lacks) is merged into `paths`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+SPEC_DIR = Path(__file__).parent / "adapters" / "chatwoot_spec"
+
+
+@cache
+def _documents() -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = json.loads((SPEC_DIR / "swagger.json").read_text(encoding="utf-8"))
+    supplement = json.loads((SPEC_DIR / "supplement.json").read_text(encoding="utf-8"))
+    return spec, supplement
+
+
+def load_spec(base_url: str) -> dict[str, Any]:
+    spec, supplement = _documents()
+    spec = copy.deepcopy(spec)
+    spec["servers"] = [{"url": base_url.rstrip("/") + "/"}]
+    spec["paths"].update(copy.deepcopy(supplement["paths"]))
+    status = spec["components"]["schemas"]["conversation"]["properties"]["status"]
+    if "snoozed" not in status["enum"]:
+        status["enum"] = [*status["enum"], "snoozed"]
+    return spec
+
+
+@dataclass
+class Violation:
+    what: str  # "request" or "response"
+    method: str
+    path: str
+    error: str
+
+
+class SpecChecker:
+    """Validates requests and answers against the document; what fails is kept, for the tests to assert on."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.openapi = OpenAPI.from_dict(load_spec(base_url))
+        self.violations: list[Violation] = []
+        self.checked = 0
+
+    def _request(self, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: bytes) -> MockRequest:
+        content_type = headers.get("content-type", "application/json").split(";")[0]
+        return MockRequest(
+            self.base_url, method.lower(), path, args=query, headers=headers, data=body or None,
+            content_type=content_type,
+        )
+
+    def request(self, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: bytes) -> str | None:
+        """None when the request is one the document allows, else why not (also kept in `violations`)."""
+        self.checked += 1
+        try:
+            self.openapi.validate_request(self._request(method, path, query, headers, body))
+        except Exception as error:  # openapi-core raises one of many error types; each is a violation
+            text = f"{type(error).__name__}: {error}; {getattr(error, '__cause__', '')}"
+            self.violations.append(Violation("request", method, path, text))
+            return text
+        return None
+
+    def response(
+        self, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: bytes,
+        status: int, answer: bytes,
+    ) -> None:
+        self.checked += 1
+        request = self._request(method, path, query, headers, body)
+        try:
+            self.openapi.validate_response(request, MockResponse(answer, status_code=status))
+        except Exception as error:
+            cause = error.__cause__
+            details = getattr(cause, "schema_errors", None) or cause
+            self.violations.append(Violation("response", method, path, f"{type(error).__name__}: {error}; {details}"))
+
+
+__all__ = ["SpecChecker", "Violation", "load_spec"]
