@@ -417,6 +417,10 @@ class AsteriskBackend(Backend):
         self._calls[native] = call
         events: list[Event] = [CustomerUpdated(customer)]
         upsert = self._update(call)
+        opening = f"callback requested by {who}" if callback else f"call from {who} in the {queue} queue"
+        first = self._message(call, opening, message_id=f"{conversation.id}:arrived")
+        if first is not None:
+            events.append(first)
         if callback:
             # The request is taken: the caller is told by the dialplan before, and hung up here.
             asyncio.get_running_loop().create_task(
@@ -427,7 +431,8 @@ class AsteriskBackend(Backend):
             self._by_channel[channel.id] = native
         said = self._customer_said(call, channel.messages)
         events += [*said, upsert]
-        return events if announce else said
+        # Found by a rebuild, the call is in the snapshot; only what it says is announced after.
+        return events if announce else [e for e in said if isinstance(e, MessageAdded)]
 
     async def _quietly(self, request: Awaitable[Any]) -> None:
         with contextlib.suppress(BackendError):
