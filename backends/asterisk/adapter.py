@@ -307,11 +307,13 @@ class AsteriskBackend(Backend):
     async def _rebuild(self) -> list[Event]:
         """Match what this console knew with Asterisk's channels and bridges now: calls that ended while it
         was away are closed, calls that came meanwhile are added, lines the customer said are announced."""
-        channels = {c["id"]: c for c in await self.ari.request("GET", "/channels", what="the list of calls")}
-        bridges = {b["id"]: b for b in await self.ari.request("GET", "/bridges", what="the list of bridges")}
-        found = {
-            cid: wire.channel_of(data) for cid, data in channels.items() if wire.channel_problem(data) is None
-        }
+        channels = await self.ari.request("GET", "/channels", what="the list of calls")
+        bridge_list = await self.ari.request("GET", "/bridges", what="the list of bridges")
+        if not isinstance(channels, list) or not isinstance(bridge_list, list):
+            raise Unavailable("Asterisk's ARI answered the lists of channels and bridges with something else")
+        # Checked as the events are (wire.py): what Asterisk says is read only in the shape the models give.
+        found = {c["id"]: wire.channel_of(c) for c in channels if wire.channel_problem(c) is None}
+        bridges = {b["id"]: b for b in bridge_list if wire.bridge_problem(b) is None}
         later: list[Event] = []
         for call in list(self._calls.values()):
             if call.conversation.is_closed or call.conversation.channel is not Channel.PHONE:

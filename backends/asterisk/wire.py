@@ -37,8 +37,6 @@ READS: Final[dict[str, dict[str, str]]] = {
     "StasisEnd": {"channel": "Channel"},
     "ChannelDestroyed": {"channel": "Channel", "cause": "int", "cause_txt": "string"},
     "ChannelVarset": {"variable": "string", "value": "string"},
-    "ChannelEnteredBridge": {"bridge": "Bridge"},
-    "ChannelLeftBridge": {"bridge": "Bridge", "channel": "Channel"},
     "ApplicationReplaced": {},
 }
 # Fields the adapter reads when the model makes them optional.
@@ -49,6 +47,7 @@ BASE: Final[dict[str, str]] = {"type": "string", "application": "string"}
 CHANNEL: Final[dict[str, str]] = {"id": "string", "name": "string", "state": "string", "caller": "CallerID"}
 CALLER: Final[dict[str, str]] = {"name": "string", "number": "string"}
 DIALPLAN: Final[dict[str, str]] = {"app_name": "string", "app_data": "string"}
+# ... and of a Bridge (bridges.json), from GET /bridges when rebuilding.
 BRIDGE: Final[dict[str, str]] = {"id": "string", "channels": "List[string]"}
 
 
@@ -68,7 +67,9 @@ def _fields(data: Mapping[str, Any], fields: Mapping[str, str], where: str) -> s
     return None
 
 
-def channel_problem(channel: Mapping[str, Any], where: str = "channel") -> str | None:
+def channel_problem(channel: Any, where: str = "channel") -> str | None:
+    if not isinstance(channel, dict):
+        return f"{where} is not an object"
     problem = _fields(channel, CHANNEL, where) or _fields(channel["caller"], CALLER, f"{where}.caller")
     if problem is None and "dialplan" in channel:
         if not isinstance(channel["dialplan"], dict):
@@ -77,6 +78,15 @@ def channel_problem(channel: Mapping[str, Any], where: str = "channel") -> str |
     if problem is None and "channelvars" in channel and not isinstance(channel["channelvars"], dict):
         problem = f"{where}.channelvars is not an object"
     return problem
+
+
+def bridge_problem(bridge: Any) -> str | None:
+    if not isinstance(bridge, dict):
+        return "bridge is not an object"
+    found = _fields(bridge, BRIDGE, "bridge")
+    if found is None and not all(isinstance(c, str) for c in bridge["channels"]):
+        return "bridge.channels holds a non-string"
+    return found
 
 
 def problem(message: Any) -> str | None:
@@ -96,8 +106,6 @@ def problem(message: Any) -> str | None:
         return found
     for name, swagger in fields.items():
         if swagger == "Channel" and (found := channel_problem(message[name], f"{kind}.{name}")):
-            return found
-        if swagger == "Bridge" and (found := _fields(message[name], BRIDGE, f"{kind}.{name}")):
             return found
     if kind == "StasisStart" and not all(isinstance(a, str) for a in message["args"]):
         return "StasisStart.args holds a non-string"
