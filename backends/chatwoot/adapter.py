@@ -213,7 +213,8 @@ class ChatwootBackend(Backend):
         try:
             profile = await self.api.profile()
             self._check_profile(profile)
-            self._profile = profile
+            # The profile carries the user's own access token: it is not kept where a repr could show it.
+            self._profile = {k: v for k, v in profile.items() if k != "access_token"}
             self._inboxes = {int(i["id"]): i for i in await self.api.inboxes()}
             await self._load_agents()
             await self._open_cable()
@@ -421,6 +422,9 @@ class ChatwootBackend(Backend):
                 events.append(ConversationRemoved(self._qualified(display)))
                 continue
             events.extend(await self._changed(display, raw))
+            if not self._wanted(self._conversations[display], str(raw.get("status") or "open")):
+                # Out of the queue now (resolved meanwhile): the console has its last state, enough.
+                self._conversations.pop(display, None)
         return events
 
     async def _changed(self, display: int, raw: Mapping[str, Any]) -> list[Event]:
@@ -438,10 +442,11 @@ class ChatwootBackend(Backend):
         return f"{self.name}:{display}"
 
     def _upsert(self, display: int, conversation: Conversation, status: str) -> list[Event]:
-        if self._wanted(conversation, status):
-            self._conversations[display] = conversation
-        elif self._conversations.pop(display, None) is None:
+        """A conversation the console holds (or now should) is followed until the next snapshot, also when
+        it leaves the queue's statuses (resolved): the console shows its last state, not a stale one."""
+        if not self._wanted(conversation, status) and display not in self._conversations:
             return []  # never in this queue, still not: nothing to say
+        self._conversations[display] = conversation
         return [ConversationUpserted(conversation)]
 
     def _message_events(self, display: int, raw: Mapping[str, Any], *, upsert: bool = True) -> list[Event]:

@@ -1,0 +1,306 @@
+"""The Chatwoot adapter against the fake Chatwoot (tests/chatwoot_fake.py): what reaches the events and how
+fast, which API call each console action makes, the cable's drops and catch-up, rate limits and auth errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chatwoot_fake import FakeChatwoot, Seen
+from chatwoot_harness import make_backend
+from standardiste.backends.base import (
+    AgentUpdated,
+    Assign,
+    AuthError,
+    BackendStatus,
+    Claim,
+    Conflict,
+    ConversationUpserted,
+    EndChat,
+    Event,
+    Invalid,
+    LinkState,
+    MessageAdded,
+    Note,
+    Release,
+    Reply,
+    SetPresence,
+    SetPriority,
+    SetStatus,
+    Snooze,
+    Tags,
+    TypingChanged,
+)
+from standardiste.backends.chatwoot import ChatwootBackend, parse_settings
+from standardiste.console.core.model import Channel, Direction, Presence, Priority, State
+
+
+class Events:
+    """`backend.events()` read in the background, as the hub reads it."""
+
+    def __init__(self, backend: ChatwootBackend) -> None:
+        self.seen: list[Event] = []
+        self.error: BaseException | None = None
+        self._task = asyncio.create_task(self._run(backend))
+
+    async def _run(self, backend: ChatwootBackend) -> None:
+        try:
+            async for batch in backend.events():
+                self.seen.extend(batch)
+        except Exception as error:
+            self.error = error
+
+    async def wait(self, predicate: Callable[[], Any], timeout: float = 5.0) -> float:
+        start = time.monotonic()
+        while not predicate():
+            assert self.error is None, repr(self.error)
+            assert time.monotonic() - start < timeout, f"not within {timeout} s: {self.seen[-10:]}"
+            await asyncio.sleep(0.01)
+        return time.monotonic() - start
+
+    def messages(self, text: str) -> list[MessageAdded]:
+        return [e for e in self.seen if isinstance(e, MessageAdded) and e.message.body == text]
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeChatwoot]:
+    fake = FakeChatwoot(ping_every=0.5)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+    assert fake.violations == [], "requests or answers outside Chatwoot's OpenAPI document"
+
+
+@pytest.fixture
+async def backend(fake: FakeChatwoot, tmp_path: Path) -> AsyncIterator[ChatwootBackend]:
+    backend = make_backend(fake, tmp_path / "data")
+    await backend.connect()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture
+async def events(backend: ChatwootBackend) -> AsyncIterator[Events]:
+    await backend.snapshot()
+    tail = Events(backend)
+    try:
+        yield tail
+    finally:
+        await tail.stop()
+
+
+def calls(fake: FakeChatwoot, method: str, ending: str) -> list[Seen]:
+    return [s for s in fake.seen if s.method == method and s.path.endswith(ending)]
+
+
+async def test_a_customer_message_over_the_cable_reaches_the_events_within_a_second(
+    fake: FakeChatwoot, events: Events
+) -> None:
+    display = fake.add_conversation("chat", "Order 1", "first", broadcast=False)
+    started = time.monotonic()
+    await fake.customer_writes(display, "where is my parcel?")
+    # Not in the snapshot (made without a broadcast): the adapter fetches it, then announces both.
+    await events.wait(lambda: events.messages("where is my parcel?"), timeout=1.0)
+    assert time.monotonic() - started < 1.0
+    message = events.messages("where is my parcel?")[0].message
+    assert message.direction is Direction.INBOUND and message.conversation_id == f"cw:{display}"
+    upserts = [e.conversation for e in events.seen if isinstance(e, ConversationUpserted)]
+    assert upserts and upserts[-1].channel is Channel.CHAT and upserts[-1].subject == "Order 1"
+
+
+async def test_inboxes_map_to_channels_and_each_conversation_keeps_its_inbox(
+    fake: FakeChatwoot, backend: ChatwootBackend
+) -> None:
+    for channel in ("chat", "email", "social"):
+        fake.add_conversation(channel, f"{channel} subject", "hello", broadcast=False)
+    snapshot = await backend.snapshot()
+    by_subject = {c.subject: c for c in snapshot.conversations}
+    assert by_subject["chat subject"].channel is Channel.CHAT and by_subject["chat subject"].queue == "Website"
+    assert by_subject["email subject"].channel is Channel.EMAIL
+    assert by_subject["email subject"].queue == "Support mail"
+    assert by_subject["social subject"].channel is Channel.SOCIAL and by_subject["social subject"].queue == "API"
+    assert by_subject["chat subject"].state is State.WAITING and by_subject["email subject"].state is State.NEW
+    assert snapshot.me == "ann@example.test"
+
+
+async def test_each_console_action_is_the_right_chatwoot_call(
+    fake: FakeChatwoot, backend: ChatwootBackend, events: Events
+) -> None:
+    display = fake.add_conversation("email", "Refund", "I want my money back", broadcast=False)
+    cid = f"cw:{display}"
+    base = f"/api/v1/accounts/1/conversations/{display}"
+
+    await backend.perform(Reply(conversation_id=cid, body="On its way"))
+    await backend.perform(Note(conversation_id=cid, body="Checked with billing"))
+    posted = [s.body for s in calls(fake, "POST", f"{display}/messages")]
+    assert posted == [
+        {"content": "On its way", "message_type": "outgoing", "private": False, "content_type": "text"},
+        {"content": "Checked with billing", "message_type": "outgoing", "private": True, "content_type": "text"},
+    ]
+
+    await backend.perform(SetStatus(conversation_id=cid, state=State.PENDING))
+    await backend.perform(Snooze(conversation_id=cid, until=2_000_000_000.5))
+    await backend.perform(SetStatus(conversation_id=cid, state=State.SOLVED))
+    assert [s.body for s in calls(fake, "POST", "/toggle_status")] == [
+        {"status": "pending"}, {"status": "snoozed", "snoozed_until": 2_000_000_000}, {"status": "resolved"},
+    ]
+    await backend.perform(SetPriority(conversation_id=cid, priority=Priority.URGENT))
+    await backend.perform(SetPriority(conversation_id=cid, priority=Priority.NORMAL))
+    assert [s.body for s in calls(fake, "POST", "/toggle_priority")] == [{"priority": "urgent"}, {"priority": "none"}]
+
+    await backend.perform(Tags(conversation_id=cid, add=("billing", "vip")))
+    await backend.perform(Tags(conversation_id=cid, remove=("vip",), add=("refund",)))
+    assert [s.body for s in calls(fake, "POST", f"{display}/labels")] == [
+        {"labels": ["billing", "vip"]}, {"labels": ["billing", "refund"]},
+    ]
+
+    await backend.perform(Assign(conversation_id=cid, assignee="colleague@example.test"))
+    await backend.perform(Assign(conversation_id=cid, assignee=None))
+    await backend.perform(Claim(conversation_id=cid))
+    await backend.perform(Release(conversation_id=cid))
+    assignments = [s.body for s in calls(fake, "POST", "/assignments")]
+    assert assignments == [{"assignee_id": fake.colleague}, {"assignee_id": 0}, {"assignee_id": fake.me},
+                           {"assignee_id": 0}]
+    assert all(s.path.startswith(base) for s in fake.seen if "/conversations/" in s.path)
+
+    await backend.perform(SetPresence(presence=Presence.BUSY))
+    assert calls(fake, "POST", "/profile/availability")[-1].body == {"profile": {"availability": "busy", "account_id": 1}}
+    # Each change came back through the cable.
+    await events.wait(lambda: any(isinstance(e, AgentUpdated) and e.agent.presence is Presence.BUSY for e in events.seen))
+    await events.wait(lambda: [e.conversation.tags for e in events.seen if isinstance(e, ConversationUpserted)][-1] == ("billing", "refund"))
+    notes = [e.message for e in events.seen if isinstance(e, MessageAdded) and e.message.body == "Checked with billing"]
+    assert [n.direction for n in notes] == [Direction.NOTE]
+
+
+async def test_end_chat_resolves_and_the_chat_is_ended(fake: FakeChatwoot, backend: ChatwootBackend, events: Events) -> None:
+    display = fake.add_conversation("chat", "Bye", "thanks")
+    await events.wait(lambda: events.messages("thanks"))
+    await backend.perform(EndChat(conversation_id=f"cw:{display}"))
+    assert calls(fake, "POST", "/toggle_status")[-1].body == {"status": "resolved"}
+    await events.wait(lambda: any(isinstance(e, ConversationUpserted) and e.conversation.state is State.ENDED for e in events.seen))
+
+
+async def test_claiming_a_colleagues_conversation_is_a_conflict_naming_them(
+    fake: FakeChatwoot, backend: ChatwootBackend
+) -> None:
+    display = fake.add_conversation("email", "Taken", "hello", broadcast=False)
+    fake.conversations[display]["assignee_id"] = fake.colleague
+    with pytest.raises(Conflict) as caught:
+        await backend.perform(Claim(conversation_id=f"cw:{display}"))
+    assert caught.value.owner == "colleague@example.test"
+    assert not calls(fake, "POST", "/assignments")
+    with pytest.raises(Invalid, match="no agent"):
+        await backend.perform(Assign(conversation_id=f"cw:{display}", assignee="nobody@example.test"))
+
+
+async def test_typing_and_presence_come_through(fake: FakeChatwoot, events: Events) -> None:
+    display = fake.add_conversation("chat", "Typing", "hello")
+    await events.wait(lambda: events.messages("hello"))
+    fake.typing(display, True)
+    await events.wait(lambda: any(isinstance(e, TypingChanged) and e.who == "customer" and e.typing for e in events.seen))
+    fake.users[fake.colleague]["availability"] = "busy"
+    fake.broadcast("presence.update", {"account_id": 1, "users": {str(fake.colleague): "busy"}, "contacts": {}})
+    await events.wait(lambda: any(
+        isinstance(e, AgentUpdated) and e.agent.id == "colleague@example.test" and e.agent.presence is Presence.BUSY
+        for e in events.seen))
+
+
+async def test_a_dropped_cable_resumes_with_a_rest_catch_up_without_loss_or_duplicates(
+    fake: FakeChatwoot, backend: ChatwootBackend, events: Events
+) -> None:
+    known = fake.add_conversation("email", "Known", "before the drop")
+    await events.wait(lambda: events.messages("before the drop"))
+    fake.cable_refused = True
+    fake.drop_cable()
+    await events.wait(lambda: any(isinstance(e, BackendStatus) and e.state is LinkState.DOWN for e in events.seen))
+    # While the feed is down: a customer writes again, a new conversation opens, an agent elsewhere labels.
+    await fake.customer_writes(known, "during the drop")
+    fresh = fake.add_conversation("chat", "Fresh", "opened during the drop")
+    fake.conversations[known]["labels"] = ["urgent"]
+    fake._changed(fake.conversations[known], "conversation.updated")
+    fake.cable_refused = False
+    await events.wait(lambda: any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events.seen), 10)
+    await fake.customer_writes(fresh, "after the drop")
+    await events.wait(lambda: events.messages("after the drop"))
+    await asyncio.sleep(0.3)  # a second copy would be announced by now
+    for text in ("before the drop", "during the drop", "opened during the drop", "after the drop"):
+        assert len(events.messages(text)) == 1, f"{text!r} announced {len(events.messages(text))} times"
+    ids = [e.message.id for e in events.seen if isinstance(e, MessageAdded)]
+    assert len(ids) == len(set(ids))
+    last = {e.conversation.id: e.conversation for e in events.seen if isinstance(e, ConversationUpserted)}
+    assert last[f"cw:{known}"].tags == ("urgent",) and f"cw:{fresh}" in last
+    # The catch-up asked only for what came after the last message it had seen of the known conversation.
+    afters = [s.query.get("after") for s in calls(fake, "GET", f"/{known}/messages") if "after" in s.query]
+    assert afters and all(int(a) >= 1 for a in afters)
+
+
+async def test_429_with_retry_after_is_waited_for_then_the_snapshot_completes(
+    fake: FakeChatwoot, backend: ChatwootBackend
+) -> None:
+    fake.add_conversation("email", "Slow", "hello", broadcast=False)
+    fake.fail("GET", r"/conversations$", 429, headers={"Retry-After": "1"}, body={"error": "Too many requests"})
+    started = time.monotonic()
+    snapshot = await backend.snapshot()
+    took = time.monotonic() - started
+    assert [c.subject for c in snapshot.conversations] == ["Slow"]
+    assert 1.0 <= took < 5.0
+    listed = calls(fake, "GET", "/conversations")
+    assert len(listed) >= 2 and listed[1].at - listed[0].at >= 1.0
+
+
+async def test_a_wrong_token_is_an_auth_error_that_does_not_show_it(fake: FakeChatwoot, tmp_path: Path) -> None:
+    secret = "wrong-token-0123456789"
+    backend = ChatwootBackend(
+        "cw", parse_settings("cw", {"url": fake.base_url, "account": 1}), agent_id="ann",
+        data_dir=tmp_path, secret=lambda: secret,
+    )
+    with pytest.raises(AuthError) as caught:
+        await backend.connect()
+    assert "401" in str(caught.value) and secret not in str(caught.value) and fake.token not in str(caught.value)
+    assert "standardiste login" in str(caught.value)
+
+
+async def test_a_token_of_another_agent_is_refused(fake: FakeChatwoot, tmp_path: Path) -> None:
+    backend = make_backend(fake, tmp_path, agent="bob@example.test")
+    with pytest.raises(AuthError, match=r"bob@example\.test"):
+        await backend.connect()
+
+
+async def test_a_revoked_cable_is_an_auth_error_from_the_events(fake: FakeChatwoot, events: Events) -> None:
+    fake.disconnect_cable("unauthorized", reconnect=False)
+    await events.wait(lambda: events.error is not None)
+    assert isinstance(events.error, AuthError)
+
+
+def test_a_token_is_never_sent_in_clear_over_a_network() -> None:
+    with pytest.raises(Invalid, match="https"):
+        parse_settings("cw", {"url": "http://chat.example.com", "account": 1})
+    assert parse_settings("cw", {"url": "https://chat.example.com/", "account": 1}).cable_url == "wss://chat.example.com/cable"
+    with pytest.raises(Invalid, match="token"):
+        parse_settings("cw", {"url": "https://chat.example.com", "account": 1, "token": "x"})
+
+
+async def test_a_reply_left_sending_by_a_stopped_console_is_not_sent_again(
+    fake: FakeChatwoot, backend: ChatwootBackend, tmp_path: Path
+) -> None:
+    display = fake.add_conversation("email", "Crash", "hello", broadcast=False)
+    cid = f"cw:{display}"
+    # The console wrote the key, Chatwoot made the message, and the console stopped before noting it done.
+    await backend._journal.sending("k-crash", "reply", cid)
+    await backend.perform(Note(conversation_id=cid, body="unrelated"))
+    fake._add_message(fake.conversations[display], "The reply", kind=1, sender=fake.me)
+    result = await backend.perform(Reply(conversation_id=cid, body="The reply", key="k-crash"))
+    assert "already applied" in result.detail
+    assert [m["content"] for m in fake.messages[display]].count("The reply") == 1
