@@ -100,7 +100,8 @@ class FakeChatwoot:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._cable: list[CableClient] = []
-        self._order: list[int] | None = None
+        self._order: dict[str, list[dict[str, Any]]] | None = None
+        self._contact_keys: dict[str, int] = {}
         self.checker: SpecChecker | None = None
         self.me = self.add_user("Ann Agent", "ann@example.test")
         self.colleague = self.add_user("contract-colleague", "colleague@example.test")
@@ -179,10 +180,11 @@ class FakeChatwoot:
         return user_id
 
     def _contact(self, name: str) -> int:
-        for contact_id, contact in self.contacts.items():
-            if contact["key"] == name:
-                return contact_id
+        known = self._contact_keys.get(name)
+        if known is not None:
+            return known
         contact_id = len(self.contacts) + 1
+        self._contact_keys[name] = contact_id
         self.contacts[contact_id] = {"id": contact_id, "key": name, "name": name.title(),
                                      "email": f"{name}@customer.test"}
         return contact_id
@@ -506,24 +508,31 @@ class FakeChatwoot:
         }.get((method, action))
         return handler() if handler else (404, NOT_FOUND)
 
-    def _sorted(self) -> list[int]:
-        if self._order is None:  # Chatwoot's default sort: latest activity first
-            self._order = sorted(self.conversations, key=lambda d: -self.conversations[d]["last_activity_at"])
-        return self._order
+    def _sorted(self, status: str) -> list[dict[str, Any]]:
+        """Chatwoot's default sort, latest activity first, of one status; kept until something changes."""
+        if self._order is None:
+            self._order = {}
+        if status not in self._order:
+            every = sorted(self.conversations.values(), key=lambda c: -c["last_activity_at"])
+            self._order[status] = [c for c in every if status == "all" or c["status"] == status]
+        return self._order[status]
 
     def _list(self, query: dict[str, str], user: int) -> dict[str, Any]:
         status = query.get("status", "open")
         page = max(1, int(query.get("page", 1)))
-        matching = [self.conversations[d] for d in self._sorted()
-                    if status == "all" or self.conversations[d]["status"] == status]
-        mine = [c for c in matching if c["assignee_id"] == user]
-        unassigned = [c for c in matching if c["assignee_id"] is None]
-        chosen = {"me": mine, "unassigned": unassigned,
-                  "assigned": [c for c in matching if c["assignee_id"] is not None]}.get(
-            query.get("assignee_type", "all"), matching)
+        matching = self._sorted(status)
+        assignee = query.get("assignee_type", "all")
+        mine = sum(1 for c in matching if c["assignee_id"] == user)
+        unassigned = sum(1 for c in matching if c["assignee_id"] is None)
+        chosen = matching if assignee == "all" else [
+            c for c in matching
+            if (assignee == "me" and c["assignee_id"] == user)
+            or (assignee == "unassigned" and c["assignee_id"] is None)
+            or (assignee == "assigned" and c["assignee_id"] is not None)
+        ]
         payload = [self.conversation_json(c) for c in chosen[(page - 1) * 25: page * 25]]
-        return {"data": {"meta": {"mine_count": len(mine), "unassigned_count": len(unassigned),
-                                  "assigned_count": len(matching) - len(unassigned), "all_count": len(matching)},
+        return {"data": {"meta": {"mine_count": mine, "unassigned_count": unassigned,
+                                  "assigned_count": len(matching) - unassigned, "all_count": len(matching)},
                          "payload": payload}}
 
     def _messages(self, conversation: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
