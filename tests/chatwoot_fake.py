@@ -93,6 +93,7 @@ class FakeChatwoot:
     seen: list[Seen] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     cable_refused: bool = False
+    reject_subscriptions: bool = False
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -393,7 +394,7 @@ class FakeChatwoot:
         except ValueError:
             wanted = {}
         user = next((u for u in self.users.values() if u["pubsub_token"] == wanted.get("pubsub_token")), None)
-        if wanted.get("channel") != "RoomChannel" or user is None:
+        if wanted.get("channel") != "RoomChannel" or user is None or self.reject_subscriptions:
             client.send({"identifier": identifier, "type": "reject_subscription"})
             return
         client.identifier, client.user_id = identifier, user["id"]

@@ -304,3 +304,28 @@ async def test_a_reply_left_sending_by_a_stopped_console_is_not_sent_again(
     result = await backend.perform(Reply(conversation_id=cid, body="The reply", key="k-crash"))
     assert "already applied" in result.detail
     assert [m["content"] for m in fake.messages[display]].count("The reply") == 1
+
+
+async def test_a_silent_cable_is_taken_for_dead_and_opened_again(fake: FakeChatwoot, events: Events) -> None:
+    fake.ping_every = 1000.0  # the server stops pinging: a half-open connection looks like this
+    took = await events.wait(lambda: any(
+        isinstance(e, BackendStatus) and e.state is LinkState.DOWN and "silent" in e.detail for e in events.seen), 10)
+    assert took < 5.0
+    fake.ping_every = 0.5
+    await events.wait(lambda: any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events.seen), 10)
+    fake.add_conversation("email", "Alive", "still here")
+    await events.wait(lambda: events.messages("still here"))
+
+
+async def test_a_server_restart_notice_is_a_drop_ridden_out(fake: FakeChatwoot, events: Events) -> None:
+    fake.disconnect_cable("server_restart", reconnect=True)
+    await events.wait(lambda: any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events.seen), 10)
+    assert events.error is None
+
+
+async def test_a_rejected_subscription_is_an_auth_error(fake: FakeChatwoot, tmp_path: Path) -> None:
+    fake.reject_subscriptions = True
+    backend = make_backend(fake, tmp_path)
+    with pytest.raises(AuthError) as caught:
+        await backend.connect()
+    assert fake.users[fake.me]["pubsub_token"] not in str(caught.value)
