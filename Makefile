@@ -29,11 +29,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/workspace.py
+	$(BIN)/python bench/chatwoot_snapshot.py
 
 bench-smoke: $(STAMP)
 	$(BIN)/python bench/store.py --smoke
 	$(BIN)/python bench/workspace.py --smoke
 	$(BIN)/python bench/mime_fuzz.py --smoke
+	$(BIN)/python bench/chatwoot_snapshot.py --smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
