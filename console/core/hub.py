@@ -25,6 +25,7 @@ from ...backends.base import (
     Event,
     Invalid,
     LinkState,
+    RateLimited,
     SnapshotLoaded,
     Unsupported,
     split_id,
@@ -105,10 +106,13 @@ class Hub:
                 raise
             except (BackendError, OSError) as error:
                 detail = str(error) or type(error).__name__
+                # A server that said how long to wait (429 Retry-After) is not asked again sooner.
+                asked = error.retry_after if isinstance(error, RateLimited) else 0.0
             except Exception as error:  # an adapter bug must not take the console down
                 log.exception("backend %s failed", backend.name)
                 detail = f"{type(error).__name__}: {error}"
-            delay = backoff.next()
+                asked = 0.0
+            delay = max(backoff.next(), asked)
             await self.queue.put([BackendStatus(backend.name, LinkState.DOWN, detail, retry_in=delay)])
             with contextlib.suppress(Exception):
                 await backend.close()

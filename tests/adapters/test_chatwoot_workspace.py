@@ -160,3 +160,24 @@ async def test_chatwoot_chat_beside_the_local_phone_and_the_local_one_works_whil
         await until(lambda: "While away" in subjects(), "the chat made while chatwoot was down")
     finally:
         await hub.close()
+
+
+async def test_a_rate_limited_chatwoot_is_not_asked_again_before_the_server_says(
+    fake: FakeChatwoot, tmp_path: Path
+) -> None:
+    fake.fail("GET", r"/api/v1/profile$", 429, headers={"Retry-After": "120"}, body={"error": "slow down"})
+    hub = Hub([make_backend(fake, tmp_path / "cw", name="chat")])
+    seen: list[Event] = []
+    await hub.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not any(isinstance(e, BackendStatus) and e.state is LinkState.DOWN for e in seen):
+            assert time.monotonic() < deadline, seen
+            seen.extend(hub.drain())
+            await asyncio.sleep(0.05)
+        down = next(e for e in seen if isinstance(e, BackendStatus) and e.state is LinkState.DOWN)
+        assert down.backend == "chat" and "120" in down.detail
+        assert down.retry_in is not None and down.retry_in >= 120
+        assert len([s for s in fake.seen if s.path == "/api/v1/profile"]) == 1
+    finally:
+        await hub.close()
