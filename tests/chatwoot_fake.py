@@ -503,6 +503,7 @@ class FakeChatwoot:
             ("POST", "/messages"): lambda: self._post_message(conversation, user, body),
             ("POST", "/toggle_status"): lambda: self._toggle_status(conversation, user, body),
             ("POST", "/toggle_priority"): lambda: self._toggle_priority(conversation, body),
+            ("POST", "/toggle_typing_status"): lambda: self._agent_typing(conversation, user, body),
             ("POST", "/assignments"): lambda: self._assign(conversation, user, body),
             ("GET", "/labels"): lambda: (200, {"payload": list(conversation["labels"])}),
             ("POST", "/labels"): lambda: self._labels(conversation, body),
@@ -584,6 +585,14 @@ class FakeChatwoot:
         conversation["labels"] = list(dict.fromkeys(body["labels"]))
         self._changed(conversation, "conversation.updated")
         return 200, {"payload": list(conversation["labels"])}
+
+    def _agent_typing(self, conversation: dict[str, Any], user: int, body: dict[str, Any]) -> tuple[int, Any]:
+        # Chatwoot broadcasts an agent's typing to the account's agents (the dashboard shows it).
+        name = self.users[user]["name"]
+        self.broadcast("conversation.typing_on" if body["typing_status"] == "on" else "conversation.typing_off",
+                       {"conversation": self.conversation_json(conversation), "is_private": bool(body.get("is_private")),
+                        "user": {"id": user, "name": name, "available_name": name, "type": "user"}})
+        return 200, None
 
     def typing(self, display: int, on: bool) -> None:
         conversation = self.conversations[display]

@@ -57,6 +57,7 @@ from ..base import (
     Snapshot,
     Snooze,
     Tags,
+    Typing,
     TypingChanged,
     Unavailable,
     split_id,
@@ -95,6 +96,7 @@ SUPPORTED = frozenset(
         CommandKind.SNOOZE,
         CommandKind.END_CHAT,
         CommandKind.PRESENCE,
+        CommandKind.TYPING,
     }
 )
 CONVERSATION_EVENTS = frozenset(
@@ -636,6 +638,9 @@ class ChatwootBackend(Backend):
             case SetPriority():
                 await api.toggle_priority(display, PRIORITY_OUT[command.priority])
                 return CommandResult(detail=f"priority {PRIORITY_OUT[command.priority]}")
+            case Typing():
+                await api.toggle_typing(display, command.typing)
+                return CommandResult(detail="typing" if command.typing else "stopped typing")
             case Tags():
                 current = await api.labels(display)
                 labels = [label for label in current if label not in command.remove]

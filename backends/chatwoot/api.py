@@ -116,6 +116,10 @@ class ChatwootApi:
     async def toggle_priority(self, display_id: int, priority: str) -> Any:
         return await self.http.post(f"{self.base}/conversations/{display_id}/toggle_priority", {"priority": priority})
 
+    async def toggle_typing(self, display_id: int, typing: bool) -> Any:
+        body = {"typing_status": "on" if typing else "off", "is_private": False}
+        return await self.http.post(f"{self.base}/conversations/{display_id}/toggle_typing_status", body)
+
     async def assign(self, display_id: int, user_id: int | None) -> Any:
         # Chatwoot unassigns when the id names no user of the account; 0 never does (ids start at 1).
         return await self.http.post(

@@ -33,6 +33,7 @@ from standardiste.backends.base import (
     SetStatus,
     Snooze,
     Tags,
+    Typing,
     TypingChanged,
 )
 from standardiste.backends.chatwoot import ChatwootBackend, parse_settings
@@ -329,3 +330,16 @@ async def test_a_rejected_subscription_is_an_auth_error(fake: FakeChatwoot, tmp_
     with pytest.raises(AuthError) as caught:
         await backend.connect()
     assert fake.users[fake.me]["pubsub_token"] not in str(caught.value)
+
+
+async def test_the_agents_typing_is_sent_and_comes_back_as_theirs(
+    fake: FakeChatwoot, backend: ChatwootBackend, events: Events
+) -> None:
+    display = fake.add_conversation("chat", "Typing back", "hello")
+    await events.wait(lambda: events.messages("hello"))
+    await backend.perform(Typing(conversation_id=f"cw:{display}", typing=True))
+    await backend.perform(Typing(conversation_id=f"cw:{display}", typing=False))
+    assert [s.body for s in calls(fake, "POST", "/toggle_typing_status")] == [
+        {"typing_status": "on", "is_private": False}, {"typing_status": "off", "is_private": False}]
+    await events.wait(lambda: [(e.who, e.typing) for e in events.seen if isinstance(e, TypingChanged)]
+                      == [("ann@example.test", True), ("ann@example.test", False)])
