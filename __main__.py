@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument(
-        "--db", type=Path, help="the local workspace file (default: in your user data directory)"
+        "--db",
+        help="the workspace: a file (default: in your user data directory), or a team's PostgreSQL database "
+        "as postgresql://user@host/dbname",
     )
     parser.add_argument("--agent", help="your agent id (default: from the config file, else your login name)")
     parser.add_argument(
@@ -89,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed a local workspace with simulated traffic",
         description="Feed a local workspace with realistic contacts.",
     )
-    simulate.add_argument("--db", type=Path, help="the workspace file (default: in your user data directory)")
+    simulate.add_argument("--db", help="the workspace file or postgresql:// database (default: your data directory)")
     simulate.add_argument("--rate", type=float, default=2.0, help="contacts per minute (default 2)")
     simulate.add_argument("--profile", choices=("normal", "christmas"), default="normal")
     simulate.add_argument("--seed", type=int, help="the same seed gives the same traffic")
@@ -109,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Live wallboard of the queue, agents, service level and CSAT.",
     )
     supervise.add_argument(
-        "--db", type=Path, help="the workspace file (default: in your user data directory)"
+        "--db", help="the workspace file or postgresql:// database (default: in your user data directory)"
     )
     supervise.add_argument(
         "--json", action="store_true", help="print one JSON object of figures per interval"
@@ -125,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         'one a prefix), "phrases", and the / filter\'s fields (lang: channel: state: tag: queue: owner: prio: '
         "customer:) plus after:/before: YYYY-MM-DD. Exit 0 with hits, 1 with none, 2 on a bad query or file.",
     )
-    search.add_argument("--db", type=Path, help="the workspace file (default: in your user data directory)")
+    search.add_argument("--db", help="the workspace file (default: in your user data directory)")
     search.add_argument("--json", action="store_true", help="one JSON object per hit, one per line")
     search.add_argument("--limit", type=int, default=20, help="at most N hits (default 20)")
     search.add_argument("--agent", help="who owner:me is (default: your login name)")
@@ -201,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
         from .backends.local.search_cli import run_search
 
         db = _db(args.db)
-        if not db.exists():
+        if isinstance(db, Path) and not db.exists():
             raise UsageError(f"no workspace at {db}")
         return run_search(db, " ".join(args.query), json_lines=args.json, limit=args.limit, agent=args.agent)
     if args.command == "login":
@@ -224,15 +226,19 @@ class UsageError(Exception):
     """A mistake on the command line, caught before anything is created: one line on stderr, exit 2."""
 
 
-def _db(path: Path | None, what: str = "--db") -> Path:
-    """The workspace file. The default one's directory is created; a path the user named must be in a
-    directory that exists: a typo (`--db ~/tema/team.db`) would otherwise open a new, empty workspace, and
-    an agent would wait a day in an empty queue. A new file in an existing directory is a new workspace."""
+def _db(value: str | None, what: str = "--db") -> Path | str:
+    """The workspace: a file, or a `postgresql://` DSN (a string, as given). The default file's directory
+    is created; a path the user named must be in a directory that exists: a typo (`--db ~/tema/team.db`)
+    would otherwise open a new, empty workspace, and an agent would wait a day in an empty queue. A new file
+    in an existing directory is a new workspace."""
+    from .backends.local.database import as_target
     from .console.core.config import default_db_path
 
-    if path is None:
+    if value is None:
         return default_db_path()
-    path = path.expanduser()
+    path = as_target(value)
+    if isinstance(path, str):
+        return path
     if path.is_dir():
         raise UsageError(f"{what} {path}: is a directory, not a workspace file")
     if not path.parent.is_dir():
@@ -244,6 +250,7 @@ def _db(path: Path | None, what: str = "--db") -> Path:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from .backends.local.database import shown
     from .backends.local.simulator.engine import run_simulator
     from .backends.local.simulator.scenario import ScenarioError
     from .console.core.sanitize import sanitize
@@ -259,7 +266,7 @@ def _simulate(args: argparse.Namespace) -> int:
             raise UsageError(f"{scenario}: is a directory, not a scenario file")
         if not scenario.exists():
             raise UsageError(f"{scenario}: not found")
-    print(f"simulating into {db} (ctrl+c stops)", file=sys.stderr)
+    print(f"simulating into {shown(db)} (ctrl+c stops)", file=sys.stderr)
     try:
         run_simulator(
             db,
@@ -284,7 +291,7 @@ def _supervise(args: argparse.Namespace) -> int:
     from .console.ui.wallboard.app import run_wallboard
 
     db = _db(args.db)
-    if not db.exists():
+    if isinstance(db, Path) and not db.exists():
         print(f"standardiste supervise: no workspace at {db}", file=sys.stderr)
         return 2
     if args.json:

@@ -504,6 +504,12 @@ class Backend(abc.ABC):
     settings: ClassVar[tuple[Setting, ...]] = ()
 
     @classmethod
+    def secrets_for(cls, table: Mapping[str, Any]) -> list[Setting]:
+        """The secrets `standardiste login` asks for, for this table: every secret setting declared, unless
+        an adapter's secrets depend on the table (the local workspace needs a password only on PostgreSQL)."""
+        return [setting for setting in cls.settings if setting.secret]
+
+    @classmethod
     @abc.abstractmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> Backend:
         """Build from a `[workspaces.NAME]` table of the config file. `name` qualifies conversation ids.

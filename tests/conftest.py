@@ -83,3 +83,34 @@ async def bob(workspace_path: Path, ws: Any) -> AsyncIterator[Any]:
         yield backend
     finally:
         await backend.close()
+
+
+# The workspace on PostgreSQL (tests/postgres_server.py): one throwaway server per test process, a database
+# per test.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    from postgres_server import running_postgres
+
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_dsn(postgres_server: Any) -> Iterator[str]:
+    """A DSN of a fresh, empty workspace for this test (a schema of its own in the server's `tests`)."""
+    dsn = postgres_server.new_schema()
+    try:
+        yield dsn
+    finally:
+        postgres_server.drop_schema(dsn)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def workspace_target(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The same workspace rules on both storages: a file, then a PostgreSQL database. A test module runs
+    on both by overriding `workspace_path` with it (the `ws`, `alice` and `bob` fixtures then follow)."""
+    if request.param == "sqlite":
+        return tmp_path / "workspace.db"
+    return request.getfixturevalue("pg_dsn")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-import sqlite3
+import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from ...console.core.model import (
 from ...console.core.routing import RoutingRules
 from ..base import (
     AgentUpdated,
+    AuthError,
     Backend,
     BackendContext,
     Capabilities,
@@ -50,12 +52,26 @@ from ..base import (
     Snapshot,
     TypingChanged,
     Unavailable,
+    Unsupported,
     WrappedUp,
 )
 from ..optional import Offer, SearchHit
 from ..setting import Setting
-from ..settings import read_settings
+from ..settings import read_settings, secret_name
 from . import claims, commands, search, sent_files
+from .database import (
+    TRANSIENT_ERRORS,
+    AccessRefused,
+    DatabaseUnavailable,
+    SchemaTooNew,
+    Target,
+    as_target,
+    has_password,
+    is_postgres,
+    short_name,
+    shown,
+)
+from .listener import CATCH_UP, ChangeListener
 from .rows import (
     AGENT_COLUMNS,
     BACKEND_NAME,
@@ -105,8 +121,18 @@ class LocalBackend(Backend):
         agent: Agent | None = None,
         poll_interval: float = 0.2,
         register: bool = True,
+        password: Callable[[], str | None] | str | None = None,
+        catch_up_interval: float = CATCH_UP,
     ) -> None:
-        self.path = Path(path)
+        # A file (Path) or a PostgreSQL database (a postgresql:// DSN): database.py.
+        self.path: Target = as_target(path) if isinstance(path, str) else path
+        # The PostgreSQL password when the DSN has none: stored by `standardiste login` (asked for at
+        # connect, so a keyring that cannot answer is said then); None leaves it to PGPASSWORD or .pgpass.
+        self._password = password
+        # On PostgreSQL changes are announced (NOTIFY): the change log is read at once when one is, and every
+        # `catch_up_interval` seconds anyway, so a lost notification delays a change, never loses it.
+        self.catch_up_interval = catch_up_interval
+        self._listener: ChangeListener | None = None
         self.agent_id = agent.id if agent else (agent_id or getpass.getuser())
         self._agent = agent
         self.poll_interval = poll_interval
@@ -130,22 +156,59 @@ class LocalBackend(Backend):
         self._workspace_id = ""
 
     settings = (
-        Setting("db", Path, None, help="the workspace file (default: workspace.db in the data directory)"),
+        Setting(
+            "db",
+            str,
+            None,
+            help="the workspace file (default: workspace.db in the data directory), or a team's PostgreSQL "
+            "database as postgresql://user@host/dbname",
+        ),
+        Setting(
+            "password",
+            secret=True,
+            help="the PostgreSQL password, when db is a database (or PGPASSWORD, or ~/.pgpass)",
+        ),
         Setting("poll_interval", float, 0.2, positive=True, help="seconds between reads of the change log"),
     )
+
+    @classmethod
+    def secrets_for(cls, table: Mapping[str, Any]) -> list[Setting]:
+        db = table.get("db")
+        if isinstance(db, str) and is_postgres(db) and not has_password(db):
+            return super().secrets_for(table)
+        return []  # a file has no password
 
     @classmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> LocalBackend:
         """A `[workspaces.NAME] backend = "local"` table. Its ids are always `local:`, whatever the table is
         called: a console has one local workspace."""
         values = read_settings(cls.settings, name, settings)
-        path: Path = values["db"] or context.data_dir / "workspace.db"
+        if values["db"] and is_postgres(values["db"]):
+            key = secret_name(name, cls.settings, "password")
+
+            def password() -> str | None:
+                try:
+                    return context.secret(key)
+                except AuthError:  # nothing stored: PGPASSWORD, PGPASSFILE or ~/.pgpass may have it
+                    return None
+
+            return cls(
+                values["db"],
+                agent_id=context.agent_id,
+                agent=context.agent,
+                poll_interval=values["poll_interval"],
+                password=None if has_password(values["db"]) else password,
+            )
+        path = as_target(values["db"]) if values["db"] else context.data_dir / "workspace.db"
+        assert isinstance(path, Path)
         # A new file is a new workspace, but in a directory that does not exist it is a typo.
         if path.is_dir():
             raise Invalid(f"[workspaces.{name}] db: {path} is a directory, not a workspace file")
         if not path.parent.is_dir():
             raise Invalid(f"[workspaces.{name}] db: the directory {path.parent} does not exist (a typo?)")
-        return cls(path, agent_id=context.agent_id, agent=context.agent, poll_interval=values["poll_interval"])
+        return cls(
+            path, agent_id=context.agent_id, agent=context.agent, poll_interval=values["poll_interval"]
+        )
 
     # ------------------------------------------------------------------------------------------ plumbing
 
@@ -155,10 +218,12 @@ class LocalBackend(Backend):
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
-        except sqlite3.OperationalError as error:
-            # The file's state (disk full, read-only, failing, locked too long), not a bug: a typed, retryable
-            # error the console reports and carries on from (console/core/storage.py), not a crash.
-            raise Unavailable(f"the workspace file {self.path.name}: {error}") from error
+        except AccessRefused as error:  # a read-only role, or GRANTs missing: not retryable, said as such
+            raise AuthError(str(error)) from error
+        except TRANSIENT_ERRORS as error:
+            # The storage's state (disk full, read-only, failing, locked too long, the server gone), not a bug:
+            # a typed, retryable error the console reports and carries on from (console/core/storage.py).
+            raise Unavailable(f"the workspace {short_name(self.path)}: {error}") from error
 
     @property
     def ws(self) -> Workspace:
@@ -170,20 +235,33 @@ class LocalBackend(Backend):
         self._closed.clear()  # the hub closes and connects again after a failure: the new stream must run
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-workspace")
         try:
-            self._ws = await self._run(Workspace, self.path)
-        except Exception as error:  # a locked, unreadable or corrupt file
-            raise Unavailable(f"cannot open the workspace {self.path}: {error}") from error
+            password = await self._run(self._the_password)
+            self._ws = await self._run(partial(Workspace, self.path, password=password))
+        except SchemaTooNew as error:  # not retryable: a newer console made it
+            raise Invalid(str(error)) from error
+        except Exception as error:  # a locked, unreadable or corrupt file; a server that does not answer
+            raise Unavailable(f"cannot open the workspace {shown(self.path)}: {error}") from error
+        if self._ws.shared:
+            self._listener = ChangeListener(str(self.path), password)
+            try:
+                await self._listener.start()
+            except DatabaseUnavailable as error:
+                raise Unavailable(str(error)) from error
         self._workspace_id = await self._run(self._own_workspace_id)
         if self.register:
             await self._run(self._register_me)
         self._heartbeat = Heartbeat(
             self.path,
             self._session,
+            password=password,
             every=self.heartbeat,
             gone_after=self.gone_after,
             on_error=self._write_outcome,
         )
         await self._heartbeat.start()
+
+    def _the_password(self) -> str | None:
+        return self._password() if callable(self._password) else self._password
 
     @property
     def workspace_id(self) -> str:
@@ -192,11 +270,18 @@ class LocalBackend(Backend):
     def _own_workspace_id(self) -> str:
         """The id stored in the file, made on first open: a moved or renamed file keeps it (a copy made
         with `cp` keeps it too: a copy of a workspace is the same workspace until one of them is reset)."""
-        with self.ws.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('workspace_id', ?)", (uuid.uuid4().hex,)
-            )
-            row = db.execute("SELECT value FROM meta WHERE key = 'workspace_id'").fetchone()
+        read = "SELECT value FROM meta WHERE key = 'workspace_id'"
+        row = self.ws.db.execute(read).fetchone()
+        if row is None:  # written once, so that a read-only role (a supervisor) opens it without a write
+            try:
+                with self.ws.transaction() as db:
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES ('workspace_id', ?) ON CONFLICT DO NOTHING",
+                        (uuid.uuid4().hex,),
+                    )
+                    row = db.execute(read).fetchone()
+            except AccessRefused:  # a read-only role before any agent's console: named by its address
+                return "local:" + hashlib.sha256(shown(self.path).encode()).hexdigest()[:32]
         return f"local:{row[0]}"
 
     def _register_me(self) -> None:
@@ -209,6 +294,9 @@ class LocalBackend(Backend):
 
     async def close(self) -> None:
         self._closed.set()
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         if self._heartbeat is not None:
             # Not a sign-off: the hub also closes to reconnect, and presence must survive that (an agent at
             # lunch is not made available by a reconnect). `sign_off` is the quit.
@@ -246,12 +334,16 @@ class LocalBackend(Backend):
     async def decline_offer(self, agent_id: str, conversation_id: str) -> None:
         await self._run(claims.decline_offer, self.ws, agent_id, conversation_id)
 
-    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+    async def records(
+        self, csat_since: float, wrapups_since: float
+    ) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
         ws = self.ws
         return await self._run(lambda: (ws.csat(since=csat_since), ws.wrapups(since=wrapups_since)))
 
     async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Search (backends/optional.py) over the file's full-text index (search.py); owner:me is this agent."""
+        if is_postgres(self.path):
+            raise Unsupported("a workspace on PostgreSQL cannot be searched yet (the index is the file's)")
         try:
             return await self._run(lambda: search.search(self.ws.db, query, limit=limit, me=self.agent_id))
         except search.SearchError as error:
@@ -283,6 +375,14 @@ class LocalBackend(Backend):
             if batch:
                 yield batch
                 continue
+            if self._listener is not None:
+                try:
+                    await self._listener.wait(self.catch_up_interval, self._closed)
+                except DatabaseUnavailable as error:
+                    if self._closed.is_set():
+                        return
+                    raise Unavailable(str(error)) from error  # the hub reconnects and snapshots again
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), self.poll_interval)
 
@@ -303,7 +403,7 @@ class LocalBackend(Backend):
             command = replace(command, agent_id=self.agent_id)
         try:
             result = await self._run(commands.perform, self.ws, command)
-        except Unavailable as error:
+        except (Unavailable, AuthError) as error:  # the storage failed, or refused a read-only role's write
             self._write_outcome(error)
             raise
         self._write_outcome(None)
@@ -328,7 +428,9 @@ class LocalBackend(Backend):
 
         if sent_files.is_file_here(attachment):
             # Sent before the bytes were kept with the reply: only a path on the sender's machine is known.
-            raise NotFound(f"{attachment.filename} was not kept in the workspace (sent from {attachment.ref})")
+            raise NotFound(
+                f"{attachment.filename} was not kept in the workspace (sent from {attachment.ref})"
+            )
         message_ref, _, index = attachment.ref.partition("/")
         raw = await self._run(self.ws.raw_message, message_ref)
         if raw is None:
@@ -365,13 +467,13 @@ class LocalBackend(Backend):
         for row in _rows(
             db,
             f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({{}})",
-            refs.get("conversation", {}),
+            _numbers(refs.get("conversation", {})),
         ):
             events.append(ConversationUpserted(conversation_from_row(row)))
         for row in _rows(
             db,
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{}}) ORDER BY id",
-            refs.get("message", {}),
+            _numbers(refs.get("message", {})),
         ):
             events.append(MessageAdded(message_from_row(row)))
         for row in _rows(db, f"SELECT {AGENT_COLUMNS} FROM agents WHERE id IN ({{}})", refs.get("agent", {})):
@@ -380,14 +482,14 @@ class LocalBackend(Backend):
             db,
             "SELECT conversation_id, channel, score, comment, at, agent_id, customer_id "
             "FROM csat WHERE id IN ({})",
-            refs.get("csat", {}),
+            _numbers(refs.get("csat", {})),
         ):
             events.append(CsatRecorded(CsatRecord(qualify(row[0]), Channel(row[1]), *row[2:])))
         for row in _rows(
             db,
             "SELECT conversation_id, agent_id, disposition, note, at, handle_seconds "
             "FROM wrapups WHERE id IN ({})",
-            refs.get("wrapup", {}),
+            _numbers(refs.get("wrapup", {})),
         ):
             events.append(WrappedUp(WrapUpRecord(qualify(row[0]), *row[1:])))
         now = time.time()
@@ -400,7 +502,12 @@ class LocalBackend(Backend):
         return events
 
 
-def _rows(db: Any, sql: str, ids: dict[str, None]) -> list[Sequence[Any]]:
+def _numbers(refs: dict[str, None]) -> dict[Any, None]:
+    """Refs of integer rows as integers: PostgreSQL does not compare a number column with text."""
+    return {int(ref): None for ref in refs}
+
+
+def _rows(db: Any, sql: str, ids: dict[Any, None]) -> list[Sequence[Any]]:
     keys = list(ids)
     rows: list[Sequence[Any]] = []
     for start in range(0, len(keys), _CHUNK):

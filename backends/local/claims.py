@@ -243,8 +243,8 @@ def offer_next(
         agent = _agent(ws, agent_id)
         for candidate in _candidates(ws, agent, load_of(ws, agent_id), at, rules, for_offer=True):
             cursor = ws.db.execute(
-                "INSERT OR IGNORE INTO offers (conversation_id, agent_id, offered_at, expires_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO offers (conversation_id, agent_id, offered_at, expires_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (local_id(candidate.id), agent_id, at, at + rules.offer_timeout),
             )
             if cursor.rowcount:

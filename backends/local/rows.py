@@ -29,9 +29,10 @@ from ...console.core.model import (
 )
 from ..base import Invalid, split_id
 from ..base import qualify as qualify_id
+from .migrations import CURRENT
 
 BACKEND_NAME = "local"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = str(CURRENT)  # as meta.schema_version holds it
 
 CONVERSATION_COLUMNS = (
     "id, channel, state, subject, customer_id, customer_name, language, queue, priority, tags, assignee, "

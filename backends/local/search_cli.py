@@ -10,14 +10,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import sqlite3
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import IO
 
 from ...console.core.sanitize import sanitize
 from ..optional import SearchHit
+from .database import STORAGE_ERRORS, SchemaTooNew, Target, is_postgres
 from .search import SearchError, search
 from .workspace import Workspace
 
@@ -25,7 +24,7 @@ BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
 
 
 def run_search(
-    db: Path,
+    db: Target,
     query: str,
     *,
     json_lines: bool = False,
@@ -39,9 +38,13 @@ def run_search(
     if limit < 1:
         print("standardiste search: --limit must be at least 1", file=err)
         return 2
+    if is_postgres(db):
+        # The index is SQLite's FTS5 (search.py); PostgreSQL's full-text search is not written yet.
+        print("standardiste search: a workspace on PostgreSQL cannot be searched yet (only a file)", file=err)
+        return 2
     try:
         ws = Workspace(db)
-    except sqlite3.DatabaseError as error:
+    except (*STORAGE_ERRORS, SchemaTooNew) as error:
         print(f"standardiste search: cannot open {db}: {sanitize(str(error), single_line=True)}", file=err)
         return 2
     try:

@@ -23,17 +23,16 @@ import contextlib
 import logging
 import os
 import socket
-import sqlite3
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ...console.core.model import Presence
 from ...console.core.presence import GONE_AFTER, HEARTBEAT
+from .database import STORAGE_ERRORS, Target, WriteRefused
 from .workspace import Workspace
 
 GONE_REASON = "gone"
@@ -55,8 +54,9 @@ def begin(ws: Workspace, session: Session) -> None:
     at = ws.now()
     with ws.transaction():
         ws.db.execute(
-            "INSERT OR REPLACE INTO sessions (id, agent_id, pid, host, started_at, beat_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, agent_id, pid, host, started_at, beat_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET agent_id = excluded.agent_id, pid = excluded.pid, "
+            "host = excluded.host, started_at = excluded.started_at, beat_at = excluded.beat_at",
             (session.id, session.agent_id, os.getpid(), socket.gethostname(), at, at),
         )
 
@@ -141,14 +141,16 @@ class Heartbeat:
 
     def __init__(
         self,
-        path: Path,
+        path: Target,
         session: Session | None,
         *,
+        password: str | None = None,
         every: float = HEARTBEAT,
         gone_after: float = GONE_AFTER,
         on_error: Callable[[BaseException | None], None] | None = None,
     ) -> None:
         self.path = path
+        self.password = password
         self.session = session
         self.every = every
         self.gone_after = gone_after
@@ -176,13 +178,14 @@ class Heartbeat:
     async def _beat(self) -> None:
         try:
             if self._ws is None:  # opened here, so a file that cannot be opened now (full disk) is retried
-                self._ws = await self._run(Workspace, self.path)
+                self._ws = await self._run(partial(Workspace, self.path, password=self.password))
             was_reaped, _gone = await self._run(
                 partial(beat, first=not self._begun), self._ws, self.session, self.gone_after
             )
             self._begun = True
-        except (sqlite3.Error, OSError) as error:
-            self._set_error(error)
+        except (*STORAGE_ERRORS, OSError) as error:
+            # A read-only supervisor cannot reap the gone: the agents' consoles do, so it is nothing to say.
+            self._set_error(None if isinstance(error, WriteRefused) and self.session is None else error)
             return
         self._set_error(None)
         if was_reaped:
@@ -213,7 +216,7 @@ class Heartbeat:
             if self.session is not None and sign_off:
                 try:
                     signed_off = await self._run(end, ws, self.session)
-                except (sqlite3.Error, OSError) as error:  # the others will reap it after `gone_after`
+                except (*STORAGE_ERRORS, OSError) as error:  # the others will reap it after `gone_after`
                     log.warning("could not sign off: %s", error)
             await self._run(ws.close)
             self._ws = None

@@ -36,13 +36,13 @@ from ...console.core.model import (
     State,
     WrapUpRecord,
 )
-from . import search
+from . import migrations, search
+from .database import SchemaTooNew, Target, as_target, is_postgres, shown
 from .rows import (
     AGENT_COLUMNS,
     CONVERSATION_COLUMNS,
     MESSAGE_COLUMNS,
     RECENT_SECONDS,
-    SCHEMA_VERSION,
     _tags_to_text,
     agent_from_row,
     attachments_to_json,
@@ -75,31 +75,62 @@ class OwnedByOther(WorkspaceError):
 
 
 class Workspace:
-    """One connection to the workspace file. Not thread-safe: one thread per instance."""
+    """One connection to the workspace (a file, or a PostgreSQL database). Not thread-safe: one thread per
+    instance. `target` is what `database.as_target` gives: a `Path`, or a `postgresql://` DSN."""
 
-    def __init__(self, path: str | Path, *, clock: Any = time.time) -> None:
-        self.path = Path(path)
+    def __init__(
+        self, target: Target | str, *, clock: Any = time.time, password: str | None = None
+    ) -> None:
+        self.target: Target = as_target(target) if isinstance(target, str) else target
         self.clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA busy_timeout = 60000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self._ensure_schema()
+        self.db: Any
+        if is_postgres(self.target):
+            from .postgres import PgConnection
+
+            self.dialect = "postgres"
+            self.path: Path | None = None
+            self.db = PgConnection(str(self.target), password=password)
+        else:
+            self.dialect = "sqlite"
+            self.path = Path(self.target)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self.db.close()
+            raise
+
+    @property
+    def shared(self) -> bool:
+        """On a server other machines write to: changes are announced (LISTEN/NOTIFY), not only logged."""
+        return self.dialect == "postgres"
 
     # ------------------------------------------------------------------------------------------ plumbing
 
     def _ensure_schema(self) -> None:
+        stored = migrations.stored_version(self.db, self.dialect)
+        if stored is not None and stored > migrations.CURRENT:
+            raise SchemaTooNew(
+                f"the workspace {shown(self.target)} has schema version {stored}, made by a newer "
+                f"standardiste; this one knows versions up to {migrations.CURRENT}: update standardiste "
+                "on this machine before opening it"
+            )
+        if stored == migrations.CURRENT and self.dialect == "postgres":
+            return  # nothing to create: a read-only role (a supervisor) opens it too
         with self.transaction():
-            script = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
+            stored = migrations.stored_version(self.db, self.dialect)  # again, under the writers' lock
+            script = files(__package__).joinpath(migrations.SCHEMA_FILE[self.dialect]).read_text(encoding="utf-8")
             for statement in _split_sql(script):
                 self.db.execute(statement)
-            # The full-text index (search.py): created, and filled for an older file, in this transaction.
-            search.ensure_index(self.db)
-            self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-            )
+            if self.dialect == "sqlite":
+                # The full-text index (search.py): created, and filled for an older file, in this transaction.
+                search.ensure_index(self.db)
+            migrations.migrate(self.db, self.dialect, stored)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -180,7 +211,7 @@ class Workspace:
                 "INSERT INTO conversations (channel, state, subject, customer_id, customer_name, language, "
                 "queue, priority, tags, created_at, updated_at, last_customer_at, sla_due_at, "
                 "callback_number, callback_at, patience_until) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     channel.value,
                     (state or INITIAL_STATE[channel]).value,
@@ -200,8 +231,7 @@ class Workspace:
                     patience_until,
                 ),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            return int(cursor.fetchone()[0])
 
     def conversation(self, conversation_id: str | int) -> Conversation | None:
         row = self.db.execute(
@@ -257,18 +287,19 @@ class Workspace:
         """Make `agent_id` the owner. Atomic: of many racing processes exactly one wins an unowned item."""
         row_id = local_id(conversation_id)
         with self.transaction():
-            cursor = self.db.execute(
+            won = self.db.execute(
                 "UPDATE conversations SET assignee = ?, version = version + 1, updated_at = ? "
-                "WHERE id = ? AND (assignee IS NULL OR assignee = ? OR ?)",
+                "WHERE id = ? AND (assignee IS NULL OR assignee = ? OR ? = 1) "
+                f"RETURNING {CONVERSATION_COLUMNS}",
                 (agent_id, self.now(), row_id, agent_id, int(force)),
-            )
-            if cursor.rowcount == 0:
+            ).fetchone()
+            if won is None:
                 row = self.db.execute("SELECT assignee FROM conversations WHERE id = ?", (row_id,)).fetchone()
                 if row is None:
                     raise KeyError(f"no conversation {qualify(row_id)}")
                 raise OwnedByOther(row_id, row[0])
             self.db.execute("DELETE FROM offers WHERE conversation_id = ?", (row_id,))
-            return self.require(row_id)
+            return conversation_from_row(won)
 
     # ------------------------------------------------------------------------------------------ messages
 
@@ -287,9 +318,9 @@ class Workspace:
         row_id = local_id(conversation_id)
         at = self.now() if created_at is None else created_at
         with self.transaction():
-            cursor = self.db.execute(
+            message_id = self.db.execute(
                 "INSERT INTO messages (conversation_id, direction, author, body, created_at, attachments, "
-                "email, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "email, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     row_id,
                     direction.value,
@@ -300,7 +331,7 @@ class Workspace:
                     email_to_json(email),
                     raw,
                 ),
-            )
+            ).fetchone()[0]
             if direction is Direction.INBOUND:
                 # The customer answered a thread that waited on them (pending) or was solved: it needs an
                 # agent again, or it would sit unseen behind the "waiting for customer" filter.
@@ -318,8 +349,7 @@ class Workspace:
                     "updated_at = ?, unread = 0, version = version + 1 WHERE id = ?",
                     (at, at, row_id),
                 )
-            assert cursor.lastrowid is not None
-            return self.message(cursor.lastrowid)
+            return self.message(message_id)
 
     def message(self, message_id: str | int) -> Message:
         row = self.db.execute(
@@ -485,7 +515,7 @@ class Workspace:
     def request_csat(self, conversation_id: str | int) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT OR IGNORE INTO csat_requests (conversation_id, requested_at) VALUES (?, ?)",
+                "INSERT INTO csat_requests (conversation_id, requested_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (local_id(conversation_id), self.now()),
             )
 
@@ -500,7 +530,7 @@ class Workspace:
 
     def remember_command(self, key: str, result: str) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO command_keys (key, result, at) VALUES (?, ?, ?)", (key, result, self.now())
+            "INSERT INTO command_keys (key, result, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (key, result, self.now())
         )
 
     # ------------------------------------------------------------------------------------------ change feed
@@ -526,7 +556,8 @@ class Workspace:
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split schema.sql into statements; trigger bodies hold `;` so they end at `END;`."""
+    """Split a schema file into statements: SQLite's trigger bodies hold `;` so they end at `END;`, and
+    PostgreSQL's function bodies are quoted between `$$`."""
     statements, current = [], []
     for line in script.splitlines():
         stripped = line.strip()
@@ -534,8 +565,10 @@ def _split_sql(script: str) -> list[str]:
             continue
         current.append(line)
         joined = "\n".join(current)
-        if stripped.endswith(";") and (
-            not joined.lstrip().upper().startswith("CREATE TRIGGER") or stripped.upper().endswith("END;")
+        if (
+            stripped.endswith(";")
+            and joined.count("$$") % 2 == 0
+            and (not joined.lstrip().upper().startswith("CREATE TRIGGER") or stripped.upper().endswith("END;"))
         ):
             statements.append(joined)
             current = []

@@ -23,7 +23,7 @@ from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 from ...backends.base import AuthError
 from ...backends.setting import Setting
-from ...backends.settings import secret_name, secret_settings, workspace_of_secret
+from ...backends.settings import secret_name, workspace_of_secret
 
 SERVICE = "standardiste"
 ENV_PREFIX = "STANDARDISTE_SECRET_"
@@ -138,9 +138,9 @@ def _secrets_to_ask(workspace: str, config_path: Path | None) -> list[Setting]:
             known = ", ".join(sorted(config.workspaces))
             raise ConfigError(f"{config.path} has no [workspaces.{workspace}] (it has: {known})")
         return [Setting("password", secret=True)]
-    found = secret_settings(workspace_class(workspace, table, config.path).settings)
+    found = workspace_class(workspace, table, config.path).secrets_for(table)
     if not found:
-        raise ConfigError(f"[workspaces.{workspace}] has no secret to store (its adapter declares none)")
+        raise ConfigError(f"[workspaces.{workspace}] has no secret to store (its adapter needs none for it)")
     return found
 
 

@@ -32,6 +32,9 @@ def storage_problem(error: BaseException | None) -> str | None:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
+        problem = getattr(error, "storage_problem", None)  # a storage of its own kind says it itself
+        if isinstance(problem, str) and problem:
+            return problem
         if isinstance(error, sqlite3.DatabaseError):
             text = str(error).lower()
             for words, problem in _SQLITE:

@@ -7,6 +7,7 @@ on that file seeds conversations and reads back what the commands wrote (rows, r
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from local_commands_kit import (
@@ -399,3 +400,9 @@ async def test_a_closed_conversation_is_not_transferred(
     with pytest.raises(Invalid):
         await alice.perform(Transfer(conversation_id=call, to_agent="bob"))
     assert ws.require(call) == ended
+
+
+@pytest.fixture
+def workspace_path(workspace_target: Any) -> Any:
+    """Every test here runs on the file and on PostgreSQL (conftest's `workspace_target`)."""
+    return workspace_target

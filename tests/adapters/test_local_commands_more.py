@@ -4,6 +4,7 @@ idempotency, errors. The fixtures `ws`, `alice` and `bob` are in conftest.py."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from local_commands_kit import (
@@ -370,3 +371,9 @@ async def test_no_advertised_command_is_unsupported(
             pytest.fail(f"{kind.value} is advertised but unsupported on {channel.value}")
         except BackendError:
             pass  # refused for this channel or state: a typed answer, which is what is asked
+
+
+@pytest.fixture
+def workspace_path(workspace_target: Any) -> Any:
+    """Every test here runs on the file and on PostgreSQL (conftest's `workspace_target`)."""
+    return workspace_target

@@ -1,4 +1,5 @@
-"""The claim race with real processes: 20 interpreters take the same 1,000 conversations of one file.
+"""The claim race with real processes: 20 interpreters take the same 1,000 conversations of one workspace,
+on a file and on a PostgreSQL server.
 
 Claiming is one conditional UPDATE under `BEGIN IMMEDIATE`; were it a read-then-write, two processes could
 both see "unowned" and both win. Each racer reports what it won; the file must agree with every report.
@@ -149,3 +150,9 @@ def test_twenty_processes_answer_each_ringing_call_exactly_once(workspace_path: 
     # One "call answered" per call: a losing racer wrote nothing (its transaction rolled back whole).
     assert answered == Counter(ids)
     print(f"\naccept race: {RACERS} processes x {CONVERSATIONS} accepts in {seconds:.2f} s")
+
+
+@pytest.fixture
+def workspace_path(workspace_target: Path | str) -> Path | str:
+    """Both races run on the file and on PostgreSQL: 20 processes, 20 connections to one server."""
+    return workspace_target

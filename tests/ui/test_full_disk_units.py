@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from app_harness import Contact, make_app, seed, wait_for
@@ -210,7 +211,7 @@ async def test_a_heartbeat_that_cannot_open_the_file_says_so_and_tries_again(
     seed(db, [Contact(Channel.EMAIL, "John Smith", "en", "Invoice")])
     opened: list[Path] = []
 
-    def full_once(path: Path) -> Workspace:
+    def full_once(path: Path, **options: Any) -> Workspace:
         opened.append(path)
         if len(opened) == 1:
             raise sqlite3.OperationalError(FULL)

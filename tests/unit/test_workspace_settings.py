@@ -19,7 +19,11 @@ def test_the_shipped_adapters_declare_their_settings() -> None:
     assert {"host", "user", "port", "security", "smtp_host", "from", "ca_file"} <= {
         s.name for s in ImapBackend.settings
     }
-    assert [s.name for s in LocalBackend.settings] == ["db", "poll_interval"]
+    assert [s.name for s in LocalBackend.settings] == ["db", "password", "poll_interval"]
+    # A password only for a workspace on PostgreSQL whose DSN has none.
+    assert LocalBackend.secrets_for({"db": "team.db"}) == []
+    assert [s.name for s in LocalBackend.secrets_for({"db": "postgresql://alice@db.shop/team"})] == ["password"]
+    assert LocalBackend.secrets_for({"db": "postgresql://alice:pw@db.shop/team"}) == []
 
 
 # ---------------------------------------------------------------------------------------------- the console

@@ -109,8 +109,8 @@ class HistoryBackfill:
                     skills=Skills({c: 2 for c in Channel}, languages, Seniority.CONFIRMED),
                 )
                 self.ws.db.execute(
-                    "INSERT OR IGNORE INTO agents (id, name, skills, capacity, presence, presence_since, last_seen) "
-                    "VALUES (?, ?, ?, ?, 'offline', ?, ?)",
+                    "INSERT INTO agents (id, name, skills, capacity, presence, presence_since, last_seen) "
+                    "VALUES (?, ?, ?, ?, 'offline', ?, ?) ON CONFLICT DO NOTHING",
                     (
                         agent.id,
                         agent.name,
@@ -184,7 +184,7 @@ class _History:
             self.csat,
         )
         db.executemany(
-            "INSERT OR IGNORE INTO csat_requests (conversation_id, requested_at) VALUES (?, ?)",
+            "INSERT INTO csat_requests (conversation_id, requested_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             self.csat_requests,
         )
 

@@ -27,6 +27,7 @@ from ...base import Accept, BackendError, EndChat, HangUp, PlaceCallback, Reply,
 from ...base import CallbackOutcome as Outcome
 from ..claims import next_best
 from ..commands import perform
+from ..database import as_target
 from ..workspace import Workspace
 from .backfill import SIM_TEAM
 
@@ -187,7 +188,7 @@ class Colleagues:
         team: tuple[str, ...] | None = None,
         first_pick: float = FIRST_PICK,
     ) -> None:
-        self.path = Path(path)
+        self.path = as_target(path) if isinstance(path, str) else path
         self.rng = random.Random(seed)
         self.timing = timing
         self.breath = breath

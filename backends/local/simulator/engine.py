@@ -41,6 +41,7 @@ from typing import Any
 
 from ....console.core.model import Channel, CsatRecord, Customer, Direction, State
 from ....console.core.sla import SlaPolicy, format_duration
+from ..database import Target
 from ..rows import attachments_to_json as attachments_json
 from ..rows import qualify
 from ..workspace import Workspace
@@ -389,7 +390,7 @@ def _scenario_end(scenario: Scenario) -> float:
 
 
 def run_simulator(
-    db: Path,
+    db: Target,
     *,
     rate: float,
     profile: str,
