@@ -93,6 +93,7 @@ class FakeChatwoot:
     seen: list[Seen] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     cable_refused: bool = False
+    teams: dict[int, dict[str, Any]] = field(default_factory=dict)
     reject_subscriptions: bool = False
 
     def __post_init__(self) -> None:
@@ -106,6 +107,9 @@ class FakeChatwoot:
         self.checker: SpecChecker | None = None
         self.me = self.add_user("Ann Agent", "ann@example.test")
         self.colleague = self.add_user("contract-colleague", "colleague@example.test")
+        for number, name in enumerate(("Billing", "contract"), 1):
+            self.teams[number] = {"id": number, "name": name, "description": None, "allow_auto_assign": False,
+                                  "account_id": self.account, "is_member": True}
         for number, (kind, name) in enumerate((("chat", "Website"), ("email", "Support mail"), ("social", "API")), 1):
             self.inboxes[number] = {"id": number, "name": name, "channel_type": CHANNEL_TYPES[kind]}
 
@@ -203,7 +207,7 @@ class FakeChatwoot:
         now = at if at is not None else time.time()
         conversation = {
             "id": display, "inbox_id": inbox["id"], "contact_id": self._contact(customer), "status": status,
-            "assignee_id": None, "priority": None, "labels": [], "snoozed_until": None,
+            "assignee_id": None, "team_id": None, "priority": None, "labels": [], "snoozed_until": None,
             "created_at": now, "updated_at": now, "last_activity_at": now, "unread_count": 0,
             "first_reply_created_at": None, "uuid": secrets.token_hex(8),
             "additional_attributes": {"mail_subject": subject} if channel == "email" else {},
@@ -329,6 +333,8 @@ class FakeChatwoot:
                                 "channel": inbox["channel_type"], "hmac_verified": False}
         if conversation["assignee_id"]:
             meta["assignee"] = self.user_json(conversation["assignee_id"])
+        if conversation["team_id"]:
+            meta["team"] = self.teams[conversation["team_id"]]
         return {
             "id": conversation["id"], "account_id": self.account, "uuid": conversation["uuid"],
             "additional_attributes": conversation["additional_attributes"], "agent_last_seen_at": 0,
@@ -486,6 +492,8 @@ class FakeChatwoot:
         rest = path[len(base):]
         if rest == "/inboxes" and method == "GET":
             return 200, {"payload": list(self.inboxes.values())}
+        if rest == "/teams" and method == "GET":
+            return 200, list(self.teams.values())
         if rest == "/agents" and method == "GET":
             return 200, [self.agent_json(uid) for uid in self.users]
         if rest == "/conversations" and method == "GET":
@@ -570,11 +578,19 @@ class FakeChatwoot:
         return 200, None
 
     def _assign(self, conversation: dict[str, Any], user: int, body: dict[str, Any]) -> tuple[int, Any]:
-        # As Chatwoot's AssignmentsController: an id that names no user of the account unassigns.
+        # As Chatwoot's AssignmentsController: assignee_id first (an id naming no user unassigns), else team_id.
+        by = self.users[user]["name"]
+        if "assignee_id" not in body and "team_id" in body:
+            team = int(body["team_id"] or 0)
+            conversation["team_id"] = team if team in self.teams else None
+            self._changed(conversation, "team.changed")
+            if conversation["team_id"]:
+                self._activity(conversation, f"Assigned to {self.teams[team]['name']} team by {by}")
+                return 200, self.teams[team]
+            return 200, {}
         assignee = int(body.get("assignee_id") or 0)
         conversation["assignee_id"] = assignee if assignee in self.users else None
         self._changed(conversation, "assignee.changed")
-        by = self.users[user]["name"]
         if conversation["assignee_id"]:
             self._activity(conversation, f"Assigned to {self.users[assignee]['name']} by {by}")
             return 200, self.user_json(assignee)

@@ -57,6 +57,7 @@ from ..base import (
     Snapshot,
     Snooze,
     Tags,
+    Transfer,
     Typing,
     TypingChanged,
     Unavailable,
@@ -97,6 +98,7 @@ SUPPORTED = frozenset(
         CommandKind.END_CHAT,
         CommandKind.PRESENCE,
         CommandKind.TYPING,
+        CommandKind.TRANSFER,
     }
 )
 CONVERSATION_EVENTS = frozenset(
@@ -638,6 +640,14 @@ class ChatwootBackend(Backend):
             case SetPriority():
                 await api.toggle_priority(display, PRIORITY_OUT[command.priority])
                 return CommandResult(detail=f"priority {PRIORITY_OUT[command.priority]}")
+            case Transfer():
+                if command.to_agent:
+                    await api.assign(display, await self._user_id(command.to_agent))
+                    return CommandResult(detail=f"transferred to {command.to_agent}")
+                if command.to_queue:
+                    await api.assign_team(display, await self._team_id(command.to_queue))
+                    return CommandResult(detail=f"transferred to team {command.to_queue}")
+                raise Invalid(f"{self.service}: a transfer needs an agent or a team")
             case Typing():
                 await api.toggle_typing(display, command.typing)
                 return CommandResult(detail="typing" if command.typing else "stopped typing")
@@ -654,6 +664,14 @@ class ChatwootBackend(Backend):
         availability = AVAILABILITY_OUT[command.presence]
         await self.api.set_availability(availability)
         return CommandResult(detail=f"availability {availability}")
+
+    async def _team_id(self, name: str) -> int:
+        """The Chatwoot team a queue name names (its name, case ignored, or its id)."""
+        wanted = name.strip().lower()
+        for team in await self.api.teams():
+            if wanted in (str(team.get("name") or "").strip().lower(), str(team.get("id"))):
+                return int(team["id"])
+        raise Invalid(f"{self.service}: no team {name!r} on account {self.config.account}")
 
     async def _user_id(self, assignee: str) -> int:
         """The Chatwoot user an agent id names: a login (email), a user id, or an agent's name."""

@@ -40,6 +40,13 @@ class ChatwootApi:
         body = await self.http.get(f"{self.base}/inboxes")
         return list(body.get("payload") or []) if isinstance(body, dict) else list(body or [])
 
+    async def teams(self) -> list[dict[str, Any]]:
+        body = await self.http.get(f"{self.base}/teams")
+        return list(body.get("payload") or []) if isinstance(body, dict) else list(body or [])
+
+    async def assign_team(self, display_id: int, team_id: int) -> Any:
+        return await self.http.post(f"{self.base}/conversations/{display_id}/assignments", {"team_id": team_id})
+
     async def agents(self) -> list[dict[str, Any]]:
         body = await self.http.get(f"{self.base}/agents")
         return list(body.get("payload") or []) if isinstance(body, dict) else list(body or [])

@@ -33,6 +33,7 @@ from standardiste.backends.base import (
     SetStatus,
     Snooze,
     Tags,
+    Transfer,
     Typing,
     TypingChanged,
 )
@@ -343,3 +344,18 @@ async def test_the_agents_typing_is_sent_and_comes_back_as_theirs(
         {"typing_status": "on", "is_private": False}, {"typing_status": "off", "is_private": False}]
     await events.wait(lambda: [(e.who, e.typing) for e in events.seen if isinstance(e, TypingChanged)]
                       == [("ann@example.test", True), ("ann@example.test", False)])
+
+
+async def test_a_transfer_to_a_queue_is_an_assignment_to_the_team_of_that_name(
+    fake: FakeChatwoot, backend: ChatwootBackend, events: Events
+) -> None:
+    display = fake.add_conversation("email", "For billing", "invoice?")
+    await events.wait(lambda: events.messages("invoice?"))
+    await backend.perform(Transfer(conversation_id=f"cw:{display}", to_queue="billing"))
+    await backend.perform(Transfer(conversation_id=f"cw:{display}", to_agent="colleague@example.test"))
+    assert [s.body for s in calls(fake, "POST", "/assignments")] == [{"team_id": 1}, {"assignee_id": fake.colleague}]
+    assert fake.conversations[display]["team_id"] == 1
+    with pytest.raises(Invalid, match="no team"):
+        await backend.perform(Transfer(conversation_id=f"cw:{display}", to_queue="nobody"))
+    await events.wait(lambda: any(isinstance(e, ConversationUpserted) and e.conversation.assignee == "colleague@example.test"
+                                  for e in events.seen))
