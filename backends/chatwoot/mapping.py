@@ -168,7 +168,8 @@ def message_of(backend: str, conversation_native: Any, raw: Mapping[str, Any]) -
     sender = raw.get("sender") or {}
     direction = direction_of(raw)
     if direction is Direction.INBOUND:
-        author = customer_id_of(backend, sender.get("id") if sender else raw.get("sender_id"))
+        # As the other adapters: a customer's message is signed with their name, an agent's with their id.
+        author = str(sender.get("name") or sender.get("email") or sender.get("phone_number") or "customer")
     else:
         author = agent_id_of(sender) or str(sender.get("name") or "chatwoot")
     return Message(
