@@ -16,6 +16,7 @@ conversation details, and the `push_event_data` the cable sends (all three carry
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,9 +106,10 @@ def _number(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None  # "inf" and "nan" parse, and are no time
 
 
 def conversation_of(
