@@ -286,6 +286,12 @@ class Workspace:
     def claim(self, conversation_id: str | int, agent_id: str, *, force: bool = False) -> Conversation:
         """Make `agent_id` the owner. Atomic: of many racing processes exactly one wins an unowned item."""
         row_id = local_id(conversation_id)
+        if not force and not self.db.in_transaction:
+            # Owned by another already: said without queueing for the writers' lock (see commands.py's
+            # `_refuse_if_taken`); only the owner or a forced claim changes an owner.
+            row = self.db.execute("SELECT assignee FROM conversations WHERE id = ?", (row_id,)).fetchone()
+            if row is not None and row[0] not in (None, agent_id):
+                raise OwnedByOther(row_id, row[0])
         with self.transaction():
             won = self.db.execute(
                 "UPDATE conversations SET assignee = ?, version = version + 1, updated_at = ? "
