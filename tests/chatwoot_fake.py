@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from chatwoot_fake_spec import SpecChecker
 from websockets.frames import Frame, Opcode
@@ -94,6 +94,7 @@ class FakeChatwoot:
     faults: list[Fault] = field(default_factory=list)
     cable_refused: bool = False
     teams: dict[int, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
     reject_subscriptions: bool = False
 
     def __post_init__(self) -> None:
@@ -224,18 +225,22 @@ class FakeChatwoot:
     async def new_conversation(self, channel: str, subject: str, body: str, customer: str = "ann") -> int:
         return self.add_conversation(channel, subject, body, customer)
 
-    async def customer_writes(self, display: int, body: str) -> None:
+    async def customer_writes(self, display: int, body: str, files: dict[str, bytes] | None = None) -> None:
         conversation = self.conversations[display]
-        self._add_message(conversation, body, kind=0, sender=None)
+        self._add_message(conversation, body, kind=0, sender=None, files=files)
         if conversation["status"] in ("resolved", "snoozed"):
             # Chatwoot reopens a resolved or snoozed conversation when the contact writes.
             self._set_status(conversation, "open", by=None)
 
     def _add_message(self, conversation: dict[str, Any], content: str, *, kind: int, sender: int | None,
-                     private: bool = False, broadcast: bool = True) -> dict[str, Any]:
+                     private: bool = False, broadcast: bool = True,
+                     files: dict[str, bytes] | None = None) -> dict[str, Any]:
         now = self._now(conversation)
         message = {"id": next(self._message_ids), "content": content, "message_type": kind, "private": private,
-                   "created_at": int(now), "sender": sender, "conversation": conversation["id"]}
+                   "created_at": int(now), "sender": sender, "conversation": conversation["id"],
+                   "files": dict(files or {})}
+        for name, data in message["files"].items():
+            self.files[f"{message['id']}/{name}"] = data
         self.messages[conversation["id"]].append(message)
         conversation["last_activity_at"] = now
         if kind == 0:
@@ -323,6 +328,12 @@ class FakeChatwoot:
             "source_id": None, "content_type": "text", "content_attributes": {}, "sender_type": sender_type,
             "sender_id": sender_id, "external_source_ids": {}, "additional_attributes": {},
             "processed_message_content": message["content"], "sentiment": {}, "sender": who,
+            "attachments": [
+                {"id": n, "message_id": message["id"], "file_type": "file", "account_id": self.account,
+                 "extension": name.rpartition(".")[2], "file_size": len(data), "thumb_url": "",
+                 "data_url": f"{self.base_url}/rails/active_storage/blobs/redirect/{message['id']}/{quote(name)}"}
+                for n, (name, data) in enumerate(message["files"].items(), 1)
+            ],
         }
 
     def conversation_json(self, conversation: dict[str, Any]) -> dict[str, Any]:
@@ -435,6 +446,11 @@ class FakeChatwoot:
                     await self._cable_session(reader, writer, head)
                     return
                 body = await reader.readexactly(int(lower.get("content-length") or 0))
+                if url.path.startswith("/rails/active_storage/"):
+                    # Files are not the API: ActiveStorage's redirect, then the bytes (not in the document).
+                    writer.write(self._file(url.path))
+                    await writer.drain()
+                    continue
                 status, answer, extra = self._handle(method, url.path, dict(parse_qsl(url.query)), lower, body)
                 payload = b"" if answer is None else json.dumps(answer).encode()
                 head_out = [f"HTTP/1.1 {status} {'OK' if status < 400 else 'Error'}",
@@ -448,6 +464,17 @@ class FakeChatwoot:
             self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
+
+    def _file(self, path: str) -> bytes:
+        redirect, disk = "/rails/active_storage/blobs/redirect/", "/rails/active_storage/disk/"
+        key = unquote(path.removeprefix(redirect).removeprefix(disk))
+        if path.startswith(redirect):
+            return (f"HTTP/1.1 302 Found\r\nLocation: /rails/active_storage/disk/{quote(key)}\r\n"
+                    "Content-Length: 0\r\n\r\n").encode()
+        data = self.files.get(key)
+        if data is None:
+            return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        return f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
 
     def _handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                 body: bytes) -> tuple[int, Any, dict[str, str]]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from ...console.core.model import Channel, Conversation, Customer, Direction, Message
+from ...console.core.model import Attachment, Channel, Conversation, Customer, Direction, Message
 from ..base import (
     Accept,
     AgentUpdated,
@@ -549,6 +549,16 @@ class ChatwootBackend(Backend):
     async def history(self, conversation_id: str) -> list[Message]:
         display = self._display(conversation_id)
         return [message_of(self.name, display, raw) for raw in await self.api.all_messages(display)]
+
+    async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
+        """The file's bytes from the Chatwoot server (its URL is the attachment's `ref`), following redirects
+        only on that server: files kept in an outside bucket are not fetched with the token."""
+        self._display(conversation_id)
+        if not attachment.ref:
+            raise NotFound(f"{self.service}: {attachment.filename} has no address")
+        if self._http is None:
+            raise Unavailable(f"{self.service} is not connected")
+        return await self._http.download(attachment.ref)
 
     # ------------------------------------------------------------------------------------------ commands
 

@@ -17,11 +17,14 @@ conversation details, and the `push_event_data` the cable sends (all three carry
 from __future__ import annotations
 
 import math
+import mimetypes
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ...console.core.model import (
     Agent,
+    Attachment,
     Channel,
     Conversation,
     Customer,
@@ -166,6 +169,23 @@ def direction_of(raw: Mapping[str, Any]) -> Direction:
     return Direction.NOTE if raw.get("private") else Direction.OUTBOUND
 
 
+def attachments_of(raw: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """A message's files as the console lists them; `ref` is the file's URL on the Chatwoot server. The name
+    comes from that URL and is untrusted: the console checks it before it becomes a path."""
+    found: list[Attachment] = []
+    for item in raw.get("attachments") or ():
+        if not isinstance(item, Mapping) or not item.get("data_url"):
+            continue
+        url = str(item["data_url"])
+        name = unquote(urlsplit(url).path.rpartition("/")[2]) or f"attachment-{item.get('id')}"
+        if "." not in name and item.get("extension"):
+            name += f".{item['extension']}"
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        size = item.get("file_size")
+        found.append(Attachment(filename=name, content_type=kind, size=int(size) if isinstance(size, int) else 0, ref=url))
+    return tuple(found)
+
+
 def message_of(backend: str, conversation_native: Any, raw: Mapping[str, Any]) -> Message:
     sender = raw.get("sender") or {}
     direction = direction_of(raw)
@@ -181,6 +201,7 @@ def message_of(backend: str, conversation_native: Any, raw: Mapping[str, Any]) -
         author=author,
         body=str(raw.get("content") or ""),
         created_at=_number(raw.get("created_at")) or 0.0,
+        attachments=attachments_of(raw),
     )
 
 

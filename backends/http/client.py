@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from ..base import RateLimited, Unavailable
+from ..base import Invalid, RateLimited, Unavailable
 from ..retry import Backoff
 from .errors import error_for_exception, error_for_response, retry_after
 
@@ -188,6 +188,39 @@ class HttpClient:
 
     async def patch(self, path: str, body: Any = None) -> Any:
         return await self.json("PATCH", path, json=body)
+
+    async def download(self, url: str, *, max_bytes: int = 50_000_000, max_redirects: int = 5) -> bytes:
+        """A file's bytes (an attachment): redirects are followed only on this service's own origin (a
+        redirect elsewhere, e.g. to a storage bucket, would carry the token along: refused), and a body
+        larger than `max_bytes` is refused rather than read into memory."""
+        client = self._client
+        if client is None:
+            raise Unavailable(f"{self.service} is not connected")
+        target = self._same_origin(url)
+        for _ in range(max_redirects + 1):
+            shown = httpx.URL(target).path if "://" in target else target.split("?", 1)[0]
+            try:
+                async with client.stream("GET", target) as response:
+                    if response.is_redirect:
+                        location = response.headers.get("location", "")
+                        target = self._same_origin(str(response.url.join(location)))
+                        continue
+                    if not response.is_success:
+                        await response.aread()
+                        raise error_for_response(response, service=self.service, secrets=self._secrets)
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise Invalid(f"{self.service}: {shown} is larger than {max_bytes // 1_000_000} MB")
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+            except httpx.HTTPError as error:
+                raise error_for_exception(
+                    error, service=self.service, method="GET", path=shown, secrets=self._secrets
+                ) from None
+        raise Unavailable(f"{self.service}: more than {max_redirects} redirects for a download")
 
     # ---------------------------------------------------------------------------------- helpers
 

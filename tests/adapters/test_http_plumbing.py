@@ -226,3 +226,29 @@ async def test_cursor_pages_follow_links_next_while_has_more() -> None:
     await client.open()
     got = [p async for p in cursor_pages(client, "/api/v2/tickets", items="tickets", params={"page[size]": 2})]
     assert got == [[1, 2], [3]]
+
+
+async def test_a_download_follows_redirects_on_its_own_origin_only() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/blob/1":
+            return httpx.Response(302, headers={"location": "/disk/1"})
+        if request.url.path == "/disk/1":
+            return httpx.Response(200, content=b"file bytes")
+        if request.url.path == "/blob/2":
+            return httpx.Response(302, headers={"location": "https://bucket.elsewhere.test/f?sig=1"})
+        return httpx.Response(404)
+
+    client, _ = client_for(handler)
+    await client.open()
+    assert await client.download(f"{BASE}/blob/1") == b"file bytes"
+    with pytest.raises(Unavailable, match="another host"):
+        await client.download(f"{BASE}/blob/2")
+    with pytest.raises(NotFound):
+        await client.download("/missing")
+
+
+async def test_a_download_larger_than_allowed_is_refused() -> None:
+    client, _ = client_for(lambda r: httpx.Response(200, content=b"x" * 5000))
+    await client.open()
+    with pytest.raises(Invalid, match="larger"):
+        await client.download("/big", max_bytes=1000)
