@@ -35,6 +35,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/store.py --smoke
 	$(BIN)/python bench/workspace.py --smoke
 	$(BIN)/python bench/mime_fuzz.py --smoke
+	$(BIN)/python bench/postgres.py --smoke
 	$(BIN)/python bench/chatwoot_snapshot.py --smoke
 
 clean:

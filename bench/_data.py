@@ -49,7 +49,7 @@ LAST = (
 )
 
 
-def make_workspace(path: Path, count: int, *, seed: int = 1, now: float | None = None) -> Path:
+def make_workspace(path: Path | str, count: int, *, seed: int = 1, now: float | None = None) -> Path | str:
     rng = random.Random(seed)
     now = time.time() if now is None else now
     sla = SlaPolicy()
@@ -81,7 +81,9 @@ def make_workspace(path: Path, count: int, *, seed: int = 1, now: float | None =
             )
         )
     with ws.transaction():
-        ws.db.executemany("INSERT INTO customers (id, name, language) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", customers)
+        ws.db.executemany(
+            "INSERT INTO customers (id, name, language) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", customers
+        )
         ws.db.executemany(
             "INSERT INTO conversations (channel, state, subject, customer_id, customer_name, language, queue, "
             "priority, tags, created_at, updated_at, last_customer_at, sla_due_at) "

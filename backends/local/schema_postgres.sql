@@ -156,10 +156,16 @@ CREATE TABLE IF NOT EXISTS changes (
     ref  TEXT NOT NULL
 );
 
+-- Static statements, not EXECUTE: plpgsql keeps their plans, and a backfill inserts 100k rows.
 CREATE OR REPLACE FUNCTION standardiste_row_id() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.id IS NULL THEN
-        EXECUTE format('SELECT COALESCE(MAX(id), 0) + 1 FROM %I', TG_TABLE_NAME) INTO NEW.id;
+        CASE TG_TABLE_NAME
+            WHEN 'conversations' THEN SELECT COALESCE(MAX(id), 0) + 1 INTO NEW.id FROM conversations;
+            WHEN 'messages' THEN SELECT COALESCE(MAX(id), 0) + 1 INTO NEW.id FROM messages;
+            WHEN 'wrapups' THEN SELECT COALESCE(MAX(id), 0) + 1 INTO NEW.id FROM wrapups;
+            ELSE SELECT COALESCE(MAX(id), 0) + 1 INTO NEW.id FROM csat;
+        END CASE;
     END IF;
     RETURN NEW;
 END $$;
