@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/workspace.py
+	$(BIN)/python bench/postgres.py
 	$(BIN)/python bench/chatwoot_snapshot.py
 
 bench-smoke: $(STAMP)
