@@ -220,6 +220,8 @@ class LocalBackend(Backend):
             return await loop.run_in_executor(self._executor, fn, *args)
         except AccessRefused as error:  # a read-only role, or GRANTs missing: not retryable, said as such
             raise AuthError(str(error)) from error
+        except DatabaseUnavailable as error:  # the server's words already name it (without the password)
+            raise Unavailable(str(error)) from error
         except TRANSIENT_ERRORS as error:
             # The storage's state (disk full, read-only, failing, locked too long, the server gone), not a bug:
             # a typed, retryable error the console reports and carries on from (console/core/storage.py).
@@ -239,6 +241,8 @@ class LocalBackend(Backend):
             self._ws = await self._run(partial(Workspace, self.path, password=password))
         except SchemaTooNew as error:  # not retryable: a newer console made it
             raise Invalid(str(error)) from error
+        except Unavailable:
+            raise
         except Exception as error:  # a locked, unreadable or corrupt file; a server that does not answer
             raise Unavailable(f"cannot open the workspace {shown(self.path)}: {error}") from error
         if self._ws.shared:
