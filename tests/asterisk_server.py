@@ -161,6 +161,15 @@ exten => _X.,1,Answer()
 """
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: Asterisk gets SIGTERM when the test process dies, even killed by a
+    timeout that skips every finaliser (pytest-timeout ends with os._exit), so none is left running."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @dataclass
 class AsteriskServer:
     """One Asterisk in an extracted chroot under `base`; `start`/`stop` may be repeated (a restart)."""
@@ -221,6 +230,7 @@ class AsteriskServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: stop() reaches the chroot's children too
+            preexec_fn=_die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + timeout
