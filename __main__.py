@@ -287,6 +287,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _supervise(args: argparse.Namespace) -> int:
     from .backends.local import LocalBackend, Workspace
+    from .backends.local.database import STORAGE_ERRORS, SchemaTooNew
     from .console.core.wallboard_json import prepare_settings, print_json
     from .console.ui.wallboard.app import run_wallboard
 
@@ -295,7 +296,11 @@ def _supervise(args: argparse.Namespace) -> int:
         print(f"standardiste supervise: no workspace at {db}", file=sys.stderr)
         return 2
     if args.json:
-        return print_json(lambda: Workspace(db), interval=args.interval, count=args.count)
+        try:
+            return print_json(lambda: Workspace(db), interval=args.interval, count=args.count)
+        except (*STORAGE_ERRORS, SchemaTooNew) as error:  # the server went, or never answered: one line
+            print(f"standardiste supervise: {error}", file=sys.stderr)
+            return 1
     prepared = prepare_settings(None)
     if prepared is None:
         return 2
