@@ -85,6 +85,10 @@ class SearchHit:
     snippet: str
     spans: tuple[tuple[int, int], ...] = ()
     message_id: str | None = None  # the message the snippet is from; None for the subject or customer
+    # The conversation found, as the backend has it now: what a result list shows, and what opens a closed
+    # one that the console's store does not hold (it holds the open and the recently closed). None: the
+    # console looks it up in its store.
+    conversation: Conversation | None = None
 
 
 @runtime_checkable

@@ -348,8 +348,12 @@ class LocalBackend(Backend):
         """Search (backends/optional.py) over the file's full-text index (search.py); owner:me is this agent."""
         if is_postgres(self.path):
             raise Unsupported("a workspace on PostgreSQL cannot be searched yet (the index is the file's)")
+        def found() -> list[SearchHit]:
+            hits = search.search(self.ws.db, query, limit=limit, me=self.agent_id)
+            return [replace(hit, conversation=self.ws.conversation(hit.conversation_id)) for hit in hits]
+
         try:
-            return await self._run(lambda: search.search(self.ws.db, query, limit=limit, me=self.agent_id))
+            return await self._run(found)
         except search.SearchError as error:
             raise Invalid(str(error)) from error
 

@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import zip_longest
 
 from ...backends.base import (
     Backend,
@@ -30,8 +32,10 @@ from ...backends.base import (
     Unsupported,
     split_id,
 )
+from ...backends.optional import Search, SearchHit
 from ...backends.retry import Backoff
 from .model import Attachment, Conversation, Customer, Message
+from .sanitize import sanitize
 from .untrusted import (
     clean_conversations,
     clean_customer,
@@ -162,5 +166,47 @@ class Hub:
                 found.extend(await backend.customer_history(customer_id))
         return sorted(clean_conversations(found), key=lambda c: c.created_at, reverse=True)
 
+    async def search(self, query: str, limit: int = 50) -> SearchResults:
+        """Every searchable backend at once, their answers merged rank by rank (scores are comparable within
+        one backend's answer only). A backend that cannot answer is named in `problems`; a query that no
+        backend can read raises its `Invalid`."""
+        searchable = [b for b in self.backends.values() if isinstance(b, Search)]
+        if not searchable:
+            raise Unsupported("nothing here can be searched")
+        answers = await asyncio.gather(*(b.search(query, limit) for b in searchable), return_exceptions=True)
+        ranked: list[list[SearchHit]] = []
+        problems: list[str] = []
+        refused: Invalid | None = None
+        for backend, answer in zip(searchable, answers, strict=True):
+            if isinstance(answer, Invalid):
+                refused = answer
+            elif isinstance(answer, BackendError):
+                problems.append(sanitize(f"{backend.name}: {answer}", single_line=True))
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                ranked.append([_clean_hit(hit) for hit in answer])
+        if refused is not None and not ranked:
+            raise refused
+        merged = [hit for rank in zip_longest(*ranked) for hit in rank if hit is not None]
+        return SearchResults(merged[:limit], problems)
+
     async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
         return await self.backend_for(conversation_id).attachment(conversation_id, attachment)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    hits: list[SearchHit]
+    problems: list[str]  # "mail: cannot reach imap.example.com": searched without it
+
+
+def _clean_hit(hit: SearchHit) -> SearchHit:
+    """Through the gate like everything else: the snippet sanitised (its spans dropped if that moved them)."""
+    snippet = sanitize(hit.snippet, single_line=True)
+    return replace(
+        hit,
+        snippet=snippet,
+        spans=hit.spans if snippet == hit.snippet else (),
+        conversation=clean_conversations([hit.conversation])[0] if hit.conversation is not None else None,
+    )

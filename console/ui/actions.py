@@ -69,6 +69,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         show=True,
     ),
     ConsoleAction(
+        "view.search",
+        "ctrl+f",
+        "search",
+        "Search",
+        "Search every conversation, open and closed, and every message",
+        "Views",
+    ),
+    ConsoleAction(
         "view.command",
         "colon",
         "command_line",
@@ -141,6 +149,15 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ConsoleAction("work.forward", "f", "forward", "Forward", "Forward the email", "Work", CommandKind.REPLY),
     ConsoleAction("work.note", "N", "note", "Note", "Add an internal note", "Work", CommandKind.NOTE),
     ConsoleAction("work.claim", "c", "claim", "Claim", "Take this item", "Work", CommandKind.CLAIM),
+    ConsoleAction(
+        "work.reopen",
+        "X",
+        "reopen",
+        "Reopen",
+        "Reopen a solved email, form or social message",
+        "Work",
+        CommandKind.SET_STATUS,
+    ),
     ConsoleAction(
         "work.release",
         "u",

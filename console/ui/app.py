@@ -21,12 +21,20 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ...backends.base import Backend, BackendError, Command, CommandKind, CommandResult, SetPresence
+from ...backends.base import (
+    Backend,
+    BackendError,
+    Command,
+    CommandKind,
+    CommandResult,
+    ConversationUpserted,
+    SetPresence,
+)
 from ...themes import SHORT_NAMES, THEMES
 from ..core.config import Config, save_setting
 from ..core.draft_keeper import DraftKeeper
 from ..core.hub import Hub
-from ..core.model import Channel, Presence, State
+from ..core.model import Channel, Conversation, Presence, State
 from ..core.presence import idle_change, input_change
 from ..core.routing import Load, channel_refusal
 from ..core.storage import StorageTrouble
@@ -333,6 +341,13 @@ class StandardisteApp(PlainNotify):
                 screen.tick()
 
     # ------------------------------------------------------------------------------------------ commands
+
+    def take_in(self, conversation: Conversation) -> None:
+        """A conversation found by search that the store does not hold (closed long ago): into the store and
+        the views now, as an event from its backend would bring it, so that it can be opened."""
+        changes = self.store.apply([ConversationUpserted(conversation)], self.clock())
+        if changes:
+            self.workspace.apply_changes(changes)
 
     def send(self, command: Command, *, undo: bool = False, done: str = "") -> None:
         """Send a command through the outbox (journalled first); with `undo`, hold it `undo_seconds` first."""

@@ -38,6 +38,7 @@ WORDS: tuple[LineWord, ...] = (
     LineWord("tag", "tags to add (+tag) or remove (-tag)", lambda _: ["tag "]),
     LineWord("transfer", "an agent or a queue", lambda _: ["transfer "]),
     LineWord("filter", "filter words (as after /)", lambda _: ["filter "]),
+    LineWord("search", "words to search for (as in ctrl+f)", lambda _: ["search "]),
     LineWord("messages", "nothing", lambda _: ["messages"]),
     LineWord("quit", "nothing", lambda _: ["quit"]),
 )

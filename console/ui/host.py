@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..core.config import Config
     from ..core.draft_keeper import DraftKeeper
     from ..core.hub import Hub
+    from ..core.model import Conversation
     from ..core.outbox import Outbox, OutboxEntry
     from ..core.store import Changes, Store
     from .plain_ui import Said
@@ -35,6 +36,8 @@ class ConsoleHost(Protocol):
     said: deque[Said]  # the notices so far, newest last (plain_ui.py)
 
     # ---- commands
+    def take_in(self, conversation: Conversation) -> None: ...
+
     def send(self, command: Command, *, undo: bool = False, done: str = "") -> None: ...
 
     def send_composed(

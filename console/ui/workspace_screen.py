@@ -25,6 +25,7 @@ from ...backends.base import (
     CommandKind,
     Viewing,
 )
+from ...backends.optional import SearchHit
 from ...widgets.call_panel import CallPanel
 from ...widgets.composer import Composer, Outgoing
 from ...widgets.customer_card import CustomerCard
@@ -36,7 +37,7 @@ from ...widgets.safe_text import safe_text
 from ...widgets.status_bar import StatusBar
 from ...widgets.transcript import Transcript
 from ...widgets.view_tabs import Tab, fit_tabs
-from ..core.model import Channel, Conversation, Message
+from ..core.model import EMAIL_LIKE, Channel, Conversation, Message, State
 from ..core.sanitize import sanitize
 from ..core.sla import format_duration
 from ..core.store import Changes
@@ -47,6 +48,7 @@ from .actions_compose import ComposeActions
 from .actions_contact import ContactActions
 from .command_line import split
 from .messages_screen import MessagesScreen
+from .search_screen import SearchScreen
 
 if TYPE_CHECKING:
     from ...backends.base import Command
@@ -107,6 +109,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.views: ViewSet
         self.current = "all"
         self.open_id: str | None = None
+        # (id, the cursor row then) of a search result opened from outside the current view (`_target`).
+        self._found: tuple[str, str | None] | None = None
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._last_draft: Outgoing | None = None
@@ -391,8 +395,11 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         the cursor (drawing only), and a key typed in that moment is meant for the row the agent sees
         highlighted. The pane is brought to that row now, so that what the action opens shows it. On a
         narrow screen with the detail open the list is hidden: what the agent sees is the open one."""
+        found = self._found
         if self.has_class("-narrow") and self.has_class("-detail-open") and self.open_id:
             cid: str | None = self.open_id
+        elif found is not None and found[0] == self.open_id and found[1] == self.queue.cursor_id:
+            cid = self.open_id  # a search result outside the view, opened: still what the agent sees
         else:
             cid = self.queue.cursor_id or self.open_id
         conversation = self.main.store.conversations.get(cid) if cid else None
@@ -509,6 +516,44 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
     def action_filter(self) -> None:
         self.query_one(PromptLine).open("filter", self.views[self.current].filter.text)
 
+    def action_search(self, query: str = "") -> None:
+        self.app.push_screen(SearchScreen(self.main, query), self._open_found)
+
+    def _open_found(self, hit: SearchHit | None) -> None:
+        """A result of the search screen: opened in the detail, a closed one too (it joins the store as the
+        recently closed are, until the next snapshot; `X` reopens it)."""
+        if hit is None:
+            return
+        cid = hit.conversation_id
+        if cid not in self.main.store.conversations:
+            if hit.conversation is None:
+                self.notify("That conversation cannot be opened here any more.", severity="warning")
+                return
+            self.main.take_in(hit.conversation)
+        if not self.queue.select_id(cid):
+            # Not in this view (a solved mail): what the agent sees is the open one, until the cursor moves.
+            self._found = (cid, self.queue.cursor_id)
+        self.open_conversation(cid)
+        self.add_class("-detail-open")
+        conversation = self.main.store.conversations.get(cid)
+        if conversation is not None and conversation.is_closed:
+            self.notify(f"{conversation.state.value}: read it, or press X to reopen it.", severity="information")
+
+    def action_reopen(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        if not conversation.is_closed:
+            self.notify("It is open already.", severity="information")
+            return
+        if conversation.channel not in EMAIL_LIKE:
+            self.notify(
+                f"A finished {conversation.channel.value} cannot be reopened: write to the customer or call back.",
+                severity="warning",
+            )
+            return
+        self._set_state(State.OPEN.value)
+
     def action_command_line(self) -> None:
         self.query_one(PromptLine).open("command", "", self.main.command_completions())
 
@@ -567,6 +612,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             "transfer": lambda a: self._transfer_to(a[0]) if a else self.action_transfer(),
             "status": lambda a: self._set_state(a[0] if a else ""),
             "filter": lambda a: self._apply_filter(" ".join(a)),
+            "search": lambda a: self.action_search(" ".join(a)),
             "quit": lambda a: self.call_later(self.main.action_quit),  # asks first, as ctrl+q does
             "messages": lambda a: self.app.push_screen(MessagesScreen(self.main.said)),
         }
