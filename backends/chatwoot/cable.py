@@ -80,7 +80,8 @@ class Cable:
         except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as error:
             raise self._lost("cannot connect", error) from None
         try:
-            await asyncio.wait_for(self._handshake(), self.open_timeout)
+            async with asyncio.timeout(self.open_timeout):
+                await self._handshake()
         except TimeoutError:
             await self.close()
             raise self._lost("did not confirm the subscription in time") from None
@@ -121,7 +122,10 @@ class Cable:
         if self._ws is None:
             raise self._lost("is not open")
         try:
-            text = await asyncio.wait_for(self._ws.recv(), self.silence)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that meets a frame
+            # arriving at the same moment, and the reader would then never stop.
+            async with asyncio.timeout(self.silence):
+                text = await self._ws.recv()
         except TimeoutError:
             raise self._lost(f"silent for {self.silence:.0f} s") from None
         except websockets.ConnectionClosed as error:
@@ -152,7 +156,8 @@ class Cable:
         ws, self._ws = self._ws, None
         if ws is not None:
             with contextlib.suppress(TimeoutError, OSError, websockets.WebSocketException):
-                await asyncio.wait_for(ws.close(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await ws.close()
 
 
 __all__ = ["Cable", "CableLost"]
