@@ -560,7 +560,16 @@ class AsteriskBackend(Backend):
         if call.channel is None:
             await self._drop_leg(call)
             return []
-        await self._bridge(call)
+        try:
+            await self._bridge(call)
+        except BackendError as error:
+            # The phone answered but the caller could not be joined to it (gone meanwhile, Asterisk
+            # refusing): the agent's leg is hung up and the accept fails with Asterisk's reason.
+            if call.answered is not None and not call.answered.done():
+                call.answered.set_exception(error)
+            await self._drop_leg(call)
+            found = self._message(call, f"could not connect {agent}'s phone to the caller: {error}")
+            return [*([found] if found else []), self._update(call, assignee=None)]
         now = time.time()
         events = []
         if (added := self._message(call, f"answered by {agent}")) is not None:
@@ -585,7 +594,13 @@ class AsteriskBackend(Backend):
         if call is None or call.channel != channel.id or call.agent_leg is None:
             await self._quietly(self.ari.request("DELETE", f"/channels/{channel.id}"))
             return []
-        await self._bridge(call)
+        try:
+            await self._bridge(call)
+        except BackendError as error:
+            await self._quietly(self.ari.request("DELETE", f"/channels/{channel.id}"))
+            await self._drop_leg(call)
+            found = self._message(call, f"could not connect the customer to the agent: {error}")
+            return [*([found] if found else [])]
         now = time.time()
         return [self._update(call, state=State.CONNECTED, answered_at=now, first_response_at=now)]
 

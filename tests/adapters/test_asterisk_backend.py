@@ -34,6 +34,7 @@ from standardiste.backends.base import (
     PlaceCallback,
     Resume,
     Transfer,
+    Unavailable,
     WrappedUp,
     WrapUp,
     split_id,
@@ -301,3 +302,21 @@ async def test_a_note_is_kept_once_per_key_and_the_customers_lines_arrive_in_ord
     inbound = [m.body for m in history if m.direction is Direction.INBOUND]
     assert inbound == ["my order 42 is late", "<b>bold</b> [red]markup[/red]"]  # as said: the console cleans
     assert [m.body for m in history if m.direction is Direction.NOTE] == ["VIP"]
+
+
+async def test_a_second_console_on_the_same_application_is_said_not_fought_over_silently(
+    asterisk: AsteriskServer, pbx: AsteriskBackend, tmp_path: Path
+) -> None:
+    """ARI gives an application to one websocket: the console it is taken from says so (its events raise,
+    the hub shows it down), rather than waiting for calls that now go to the other one."""
+    async with watching(pbx) as tail:
+        other = make_backend(asterisk, tmp_path / "other", agent="bob")
+        await other.connect()
+        try:
+            await tail.wait_for(lambda: tail.error is not None, 5, "the first console told")
+            assert isinstance(tail.error, Unavailable)
+            assert "another ARI client took the Stasis application" in str(tail.error)
+            async with watching(other) as second:
+                await ringing(second, asterisk, "Ophelia Other")  # the calls now go to the other console
+        finally:
+            await other.close()
