@@ -558,6 +558,10 @@ class FakeChatwoot:
         status = query.get("status", "open")
         page = max(1, int(query.get("page", 1)))
         matching = self._sorted(status)
+        if query.get("q"):  # as Chatwoot's ConversationFinder: messages.content ILIKE '%q%'
+            needle = query["q"].lower()
+            matching = [c for c in matching
+                        if any(needle in (m["content"] or "").lower() for m in self.messages[c["id"]])]
         assignee = query.get("assignee_type", "all")
         mine = sum(1 for c in matching if c["assignee_id"] == user)
         unassigned = sum(1 for c in matching if c["assignee_id"] is None)

@@ -60,6 +60,7 @@ from .mapping import (
     customer_of,
     message_of,
 )
+from .search import Searching
 from .settings import SETTINGS, ChatwootSettings, parse_settings
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ _ANNOUNCED_CAP = 100_000
 _BATCH = 500
 
 
-class ChatwootBackend(Commands, Backend):
+class ChatwootBackend(Commands, Searching, Backend):
     capabilities = Capabilities(
         channels=frozenset({Channel.CHAT, Channel.EMAIL, Channel.SOCIAL}), commands=SUPPORTED
     )

@@ -375,3 +375,24 @@ async def test_a_customers_file_is_listed_and_fetched_from_chatwoot(
     assert await backend.attachment(f"cw:{display}", attachment) == b"\xff\xd8 jpeg bytes"
     history = await backend.history(f"cw:{display}")
     assert [a.filename for m in history for a in m.attachments] == ["broken lamp.jpg"]
+
+
+async def test_search_finds_open_and_resolved_conversations_by_what_was_written(
+    fake: FakeChatwoot, backend: ChatwootBackend
+) -> None:
+    from standardiste.backends.optional import Search
+
+    assert isinstance(backend, Search)
+    old = fake.add_conversation("email", "Old refund", "My card was declined twice", broadcast=False)
+    fake.conversations[old]["status"] = "resolved"
+    fake.add_conversation("chat", "Other", "Where is my parcel", broadcast=False)
+    hits = await backend.search('"card was declined"')
+    assert [h.conversation_id for h in hits] == [f"cw:{old}"]
+    hit = hits[0]
+    assert hit.conversation is not None and hit.conversation.state is State.SOLVED
+    assert "card was declined" in hit.snippet
+    assert [hit.snippet[a:b] for a, b in hit.spans] == ["card", "was", "declined"]
+    assert calls(fake, "GET", "/conversations")[-1].query["status"] == "all"
+    assert await backend.search("nothing like this") == []
+    with pytest.raises(Invalid, match="filters"):
+        await backend.search("refund state:solved")
