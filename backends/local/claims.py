@@ -87,7 +87,7 @@ def _candidates(
         rises = rises_when_breached(channel, rules)
         breached_first = f"(COALESCE(sla_due_at, {FAR_FUTURE}) <= :now) DESC, " if rises else ""
         # Offered to someone else: not mine to take. In push mode, offered to anyone, or declined by me.
-        offered = "agent_id != :me" if not for_offer else "1"
+        offered = "agent_id != :me" if not for_offer else "TRUE"
         refused = (
             " AND id NOT IN (SELECT conversation_id FROM routing_refusals WHERE agent_id = :me AND at > :cool)"
             if for_offer

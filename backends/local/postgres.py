@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,25 +33,22 @@ LOCK_TIMEOUT = "60s"
 _WRITES = ("insert", "update", "delete")
 
 
+_NAMED = re.compile(r"(?<!:):([A-Za-z_]\w*)")
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")  # kept whole: a `?` or `:x` inside is text
+
+
 @functools.lru_cache(maxsize=4096)
-def translate(sql: str) -> str:
-    """`?` outside quoted text becomes `%s`, and a literal `%` becomes `%%`."""
+def translate(sql: str, named: bool = False) -> str:
+    """`?` (or, with `named`, sqlite3's `:name`) outside quoted text becomes `%s` (`%(name)s`), and a
+    literal `%` becomes `%%`."""
     out: list[str] = []
-    quote = ""
-    for char in sql:
-        if char == "%":
-            out.append("%%")
-        elif quote:
-            out.append(char)
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-            out.append(char)
-        elif char == "?":
-            out.append("%s")
-        else:
-            out.append(char)
+    for piece in _QUOTED.split(sql):
+        if piece[:1] in ("'", '"'):
+            out.append(piece.replace("%", "%%"))
+            continue
+        piece = piece.replace("%", "%%")
+        piece = _NAMED.sub(r"%(\1)s", piece) if named else piece.replace("?", "%s")
+        out.append(piece)
     return "".join(out)
 
 
@@ -89,7 +86,7 @@ class PgConnection:
             self._psycopg.pq.TransactionStatus.INERROR,
         )
 
-    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> Any:
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Any:
         word = _first_word(sql)
         with self._errors(writing=word in _WRITES or self.in_transaction):
             if word == "begin":  # one round trip: the lock is held from here to COMMIT, keep it short
@@ -130,7 +127,9 @@ class PgConnection:
     def role(self) -> str:
         return str(self._conn.info.user)
 
-    def _run(self, sql: str, params: Sequence[Any] | None) -> Any:
+    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None) -> Any:
+        if isinstance(params, Mapping):
+            return self._conn.execute(translate(sql, named=True), params)
         if params:
             return self._conn.execute(translate(sql), tuple(params))
         return self._conn.execute(sql)

@@ -55,6 +55,9 @@ def test_parameters_are_translated_outside_quotes_and_percent_signs_doubled() ->
     assert translate("SELECT a FROM t WHERE b = ? AND c = '?' AND d LIKE '100%'") == (
         "SELECT a FROM t WHERE b = %s AND c = '?' AND d LIKE '100%%'"
     )
+    assert translate("SELECT 1 WHERE a = :me AND b IN (:w0, :w1) AND c = ':no'", named=True) == (
+        "SELECT 1 WHERE a = %(me)s AND b IN (%(w0)s, %(w1)s) AND c = ':no'"
+    )
 
 
 def test_a_dsn_is_never_a_path_and_its_password_is_never_shown() -> None:

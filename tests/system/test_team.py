@@ -126,7 +126,7 @@ def test_next_best_moves_on_after_a_lost_race(ws: Workspace, monkeypatch: pytest
     _agent(ws, "anna", channels={"chat": 3}, languages=["fr"])
     first, second = _add(ws, Channel.CHAT, due=1), _add(ws, Channel.CHAT, due=2)
     real = team_module._candidates
-    rival = Workspace(ws.path)
+    rival = Workspace(ws.target)
 
     def read_then_lose(*args: Any, **kwargs: Any) -> Any:
         found = real(*args, **kwargs)
@@ -535,10 +535,13 @@ COOLDOWN = 1.0
 
 
 @pytest.mark.timeout(90)
-def test_push_offers_one_agent_at_a_time_across_processes(tmp_path: Path) -> None:
+def test_push_offers_one_agent_at_a_time_across_processes(
+    tmp_path: Path, workspace_target: Path | str
+) -> None:
     """Six consoles poll `offer_next` and accept, decline, ignore or accept too late; each item ends accepted
-    once, and its offers, stamped under the write lock, follow one another without overlapping."""
-    path = tmp_path / "push.db"
+    once, and its offers, stamped under the write lock, follow one another without overlapping. On the file
+    and on PostgreSQL (six processes, six connections)."""
+    path = workspace_target
     ws = Workspace(path)
     agents = [f"p{n}" for n in range(PUSH_AGENTS)]
     for agent_id in agents:
@@ -629,3 +632,9 @@ def test_simulated_peak_hour_service_level(tmp_path: Path) -> None:
                 f"  {channel:8} {f['contacts']:3} contacts  SL {f['service_level']:5.0%} within {f['target_s']:.0f} s"
                 f"  mean wait {f['mean_wait_s']:6.0f} s  p90 {f['p90_wait_s']:6.0f} s"
             )
+
+
+@pytest.fixture
+def workspace_path(workspace_target: Path | str) -> Path | str:
+    """The routing rules' tests (next best, offers, claims) run on the file and on PostgreSQL."""
+    return workspace_target
