@@ -525,6 +525,12 @@ class FakeChatwoot:
             return 200, [self.agent_json(uid) for uid in self.users]
         if rest == "/conversations" and method == "GET":
             return 200, self._list(query, user)
+        contact = re.fullmatch(r"/contacts/(\d+)/conversations", rest)
+        if contact and method == "GET":
+            if int(contact.group(1)) not in self.contacts:
+                return 404, NOT_FOUND
+            theirs = [c for c in self._sorted("all") if c["contact_id"] == int(contact.group(1))]
+            return 200, {"payload": [self.conversation_json(c) for c in theirs]}
         match = re.fullmatch(r"/conversations/(\d+)(/[a-z_]+)?", rest)
         if not match:
             return 404, NOT_FOUND

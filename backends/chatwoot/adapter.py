@@ -535,6 +535,15 @@ class ChatwootBackend(Commands, Searching, Backend):
         display = self._display(conversation_id)
         return [message_of(self.name, display, raw) for raw in await self.api.all_messages(display)]
 
+    async def customer_history(self, customer_id: str) -> list[Conversation]:
+        """Every conversation of this contact on the account, newest first (the customer card's history)."""
+        backend, native = split_id(customer_id)
+        number = native.removeprefix("contact-")
+        if backend != self.name or not native.startswith("contact-") or not number.isdigit():
+            return []
+        found = [self._conversation(raw) for raw in await self.api.contact_conversations(int(number))]
+        return sorted(found, key=lambda c: c.created_at, reverse=True)
+
     async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
         """The file's bytes from the Chatwoot server (its URL is the attachment's `ref`), following redirects
         only on that server: files kept in an outside bucket are not fetched with the token."""

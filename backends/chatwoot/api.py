@@ -77,6 +77,10 @@ class ChatwootApi:
         async for page in number_pages(fetch, items, per_page=PAGE_SIZE, total=total, concurrency=concurrency):
             yield page
 
+    async def contact_conversations(self, contact_id: int) -> list[dict[str, Any]]:
+        body = await self.http.get(f"{self.base}/contacts/{contact_id}/conversations")
+        return list((body or {}).get("payload") or []) if isinstance(body, dict) else list(body or [])
+
     async def conversation(self, display_id: int) -> dict[str, Any]:
         return await self.http.get(f"{self.base}/conversations/{display_id}")
 

@@ -396,3 +396,16 @@ async def test_search_finds_open_and_resolved_conversations_by_what_was_written(
     assert await backend.search("nothing like this") == []
     with pytest.raises(Invalid, match="filters"):
         await backend.search("refund state:solved")
+
+
+async def test_a_customers_other_conversations_are_their_history(fake: FakeChatwoot, backend: ChatwootBackend) -> None:
+    first = fake.add_conversation("email", "Last year", "hello", "zoe", broadcast=False, at=1_000.0)
+    fake.conversations[first]["status"] = "resolved"
+    second = fake.add_conversation("chat", "Today", "hi again", "zoe", broadcast=False)
+    fake.add_conversation("chat", "Someone else", "hi", "max", broadcast=False)
+    snapshot = await backend.snapshot()
+    zoe = next(c.customer_id for c in snapshot.conversations if c.subject == "Today")
+    history = await backend.customer_history(zoe)
+    assert [c.id for c in history] == [f"cw:{second}", f"cw:{first}"]
+    assert history[1].state is State.SOLVED
+    assert await backend.customer_history("elsewhere:contact-1") == []
