@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -161,6 +162,31 @@ exten => _X.,1,Answer()
 """
 
 
+def _pjsip(sip_port: int, phone_port: int) -> str:
+    """A UDP transport on 127.0.0.1, and one agent's SIP phone at a static contact (no registration)."""
+    return f"""\
+[transport-udp]
+type=transport
+protocol=udp
+bind=127.0.0.1:{sip_port}
+
+[sipagent]
+type=aor
+contact=sip:sipagent@127.0.0.1:{phone_port}
+max_contacts=1
+
+[sipagent]
+type=endpoint
+transport=transport-udp
+context=agent-phones
+disallow=all
+allow=ulaw
+aors=sipagent
+direct_media=no
+rtp_symmetric=yes
+"""
+
+
 def _die_with_parent() -> None:
     """In the child before exec: Asterisk gets SIGTERM when the test process dies, even killed by a
     timeout that skips every finaliser (pytest-timeout ends with os._exit), so none is left running."""
@@ -180,6 +206,8 @@ class AsteriskServer:
     password: str = ARI_PASSWORD
     http_port: int = field(default_factory=free_port)
     sip_port: int = field(default_factory=lambda: free_port(socket.SOCK_DGRAM))
+    # Where the SIP phone of the endpoint `sipagent` answers (tests/helpers/asterisk_sip.py binds it).
+    phone_port: int = field(default_factory=lambda: free_port(socket.SOCK_DGRAM))
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -204,9 +232,7 @@ class AsteriskServer:
                 f"[{self.user}]\ntype=user\nread_only=no\npassword={self.password}\npassword_format=plain\n"
             ),
             "modules.conf": "[modules]\nautoload=yes\n" + "".join(f"noload => {m}\n" for m in _NOLOAD),
-            "pjsip.conf": (
-                f"[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{self.sip_port}\n"
-            ),
+            "pjsip.conf": _pjsip(self.sip_port, self.phone_port),
             "manager.conf": "[general]\nenabled=no\nbindaddr=127.0.0.1\n",
             "extensions.conf": _extensions(self.app),
             "musiconhold.conf": ("[default]\nmode=files\ndirectory=/usr/share/asterisk/moh\n"),
@@ -230,7 +256,9 @@ class AsteriskServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: stop() reaches the chroot's children too
-            preexec_fn=_die_with_parent,
+            # The parent-death signal follows the thread that forks, not the process: from a worker thread
+            # (asyncio.to_thread) Asterisk would die with that thread. Tests start it from the main thread.
+            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -20,6 +20,7 @@ from helpers.asterisk_kit import (
     number_of,
     stasis_channels,
 )
+from helpers.asterisk_sip import SipPhone, display_name
 from standardiste.backends.asterisk import AsteriskBackend
 from standardiste.backends.base import (
     Accept,
@@ -320,3 +321,34 @@ async def test_a_second_console_on_the_same_application_is_said_not_fought_over_
                 await ringing(second, asterisk, "Ophelia Other")  # the calls now go to the other console
         finally:
             await other.close()
+
+
+async def test_accept_rings_a_real_sip_phone_with_the_callers_id_and_hang_up_sends_it_bye(
+    asterisk: AsteriskServer, tmp_path: Path
+) -> None:
+    phone = await SipPhone(asterisk.phone_port).start()
+    backend = make_backend(asterisk, tmp_path / "data", phone="PJSIP/sipagent")
+    await backend.connect()
+    try:
+        async with watching(backend) as tail:
+            call = await ringing(tail, asterisk, "Sara Sip")
+            await backend.perform(Accept(conversation_id=call.id))
+            await state_of(tail, call.id, State.CONNECTED)
+            invite = phone.of("INVITE")[0]
+            assert display_name(invite.header("from")) == "Sara Sip"
+            assert number_of("Sara Sip") in invite.header("from")
+            native = split_id(call.id)[1]
+            members = await eventually(
+                lambda: bridge_members(asterisk, f"{asterisk.app}-{native}"), what="bridge"
+            )
+            assert sorted(members) == sorted([native, f"{native}-agent1"])
+            leg = await asyncio.to_thread(asterisk.ari, "GET", f"/channels/{native}-agent1")
+            assert leg["name"].startswith("PJSIP/sipagent-") and leg["state"] == "Up"
+
+            await backend.perform(HangUp(conversation_id=call.id))
+            await state_of(tail, call.id, State.WRAP_UP)
+            await tail.wait_for(lambda: phone.of("BYE"), 5, "the phone hung up")
+    finally:
+        await backend.close()
+        phone.close()
+        await asyncio.to_thread(asterisk.hang_up_all)

@@ -88,7 +88,7 @@ async def test_asterisk_stopped_and_started_mid_call_is_said_and_resumed_without
         )
         assert "Asterisk" in down[-1].detail and asterisk.password not in down[-1].detail
         await asyncio.sleep(1.5)  # a reconnect or two fails meanwhile
-        await asyncio.to_thread(asterisk.start)
+        asterisk.start()  # from the main thread (tests/asterisk_server.py: so that it dies with the tests)
         connected = len(console.status(LinkState.CONNECTED))
         await console.until(lambda: len(console.status(LinkState.CONNECTED)) > connected, 35, "reconnection")
 
