@@ -41,6 +41,7 @@ from ..base import (
     LinkState,
     MessageAdded,
     NotFound,
+    RateLimited,
     Snapshot,
     TypingChanged,
     Unavailable,
@@ -361,17 +362,30 @@ class ChatwootBackend(Commands, Searching, Backend):
                     break
                 frames.append(following)
             batch: list[Event] = []
+            failed: BackendError | None = None
             for frame in frames:
-                batch.extend(await self._translate(frame))
+                try:
+                    batch.extend(await self._translate(frame))
+                except AuthError:
+                    raise
+                except BackendError as error:
+                    # REST failed while the cable lives (a conversation to fetch): taken as a drop, so
+                    # the catch-up brings what this frame and the ones after it said.
+                    failed = error
+                    break
             if batch:
                 yield batch
+            if failed is not None:
+                async for recovered in self._recover(failed, backoff):
+                    yield recovered
 
     async def _recover(self, error: BaseException, backoff: Backoff) -> AsyncIterator[Sequence[Event]]:
         """The feed was lost: report it, reconnect with backoff, then catch up by REST before going on."""
         await self._drop_cable()
         detail = str(error) if isinstance(error, BackendError) else f"{self.service}: realtime feed lost"
+        asked = error.retry_after if isinstance(error, RateLimited) else 0.0
         while not self._closed.is_set():
-            delay = backoff.next()
+            delay = max(backoff.next(), asked)  # a server that said how long to wait is not asked sooner
             yield [BackendStatus(self.name, LinkState.DOWN, detail, retry_in=delay)]
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
@@ -386,6 +400,7 @@ class ChatwootBackend(Commands, Searching, Backend):
             except (BackendError, OSError) as failure:
                 await self._drop_cable()
                 detail = str(failure)
+                asked = failure.retry_after if isinstance(failure, RateLimited) else 0.0
                 continue
             backoff.reset()
             yield [*caught_up, BackendStatus(self.name, LinkState.CONNECTED, f"{self.service}: caught up")]

@@ -409,3 +409,16 @@ async def test_a_customers_other_conversations_are_their_history(fake: FakeChatw
     assert [c.id for c in history] == [f"cw:{second}", f"cw:{first}"]
     assert history[1].state is State.SOLVED
     assert await backend.customer_history("elsewhere:contact-1") == []
+
+
+async def test_rest_failing_while_the_cable_lives_is_caught_up_like_a_drop(
+    fake: FakeChatwoot, events: Events
+) -> None:
+    display = fake.add_conversation("chat", "Unknown yet", "first words", broadcast=False)
+    fake.fail("GET", rf"/conversations/{display}$", 500, body={"error": "boom"})
+    await fake.customer_writes(display, "are you there")
+    await events.wait(lambda: any(isinstance(e, BackendStatus) and e.state is LinkState.DOWN for e in events.seen))
+    await events.wait(lambda: any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events.seen), 10)
+    await events.wait(lambda: events.messages("are you there"))
+    assert len(events.messages("first words")) == 1 and len(events.messages("are you there")) == 1
+    assert any(isinstance(e, ConversationUpserted) and e.conversation.subject == "Unknown yet" for e in events.seen)
