@@ -90,6 +90,9 @@ SUPPORTED = frozenset(
     }
 )
 _LIVE = frozenset({State.CONNECTED, State.ON_HOLD})
+# Ended calls stay in the snapshot this long (today's missed calls, wrap-ups after a restart); their notes
+# and records stay in the local file for good.
+SHOW_CLOSED_SECONDS = 24 * 3600
 
 
 def _caller_id(conversation: Conversation) -> str:
@@ -180,7 +183,7 @@ class AsteriskBackend(Backend):
         """The calls this console saw before it stopped, as it saw them; the rebuild checks them against
         Asterisk."""
         assert self._state is not None
-        for conversation in self._state.conversations(time.time() - KEEP_CLOSED_SECONDS):
+        for conversation in self._state.conversations(time.time() - SHOW_CLOSED_SECONDS):
             native = split_id(conversation.id)[1]
             call = Call(native, conversation, said=self._said_count(conversation.id))
             if "-call" in native:  # a callback's phone call: `<request>-call<n>`
@@ -191,6 +194,10 @@ class AsteriskBackend(Backend):
             if conversation.state in _LIVE or conversation.state in WAITING_STATES:
                 call.ringing = conversation.assignee
             self._calls[native] = call
+            number = conversation.customer_id.partition(":tel:")[2]
+            self._customers[conversation.customer_id] = Customer(
+                conversation.customer_id, conversation.customer_name, phone=number
+            )
 
     def _said_count(self, conversation_id: str) -> int:
         assert self._state is not None
@@ -328,6 +335,11 @@ class AsteriskBackend(Backend):
                 continue
             if call.agent_leg is None and call.conversation.state in _LIVE:
                 later += await self._agent_leg_gone(call, "", away=True)
+            elif call.agent_leg is None and call.conversation.state in WAITING_STATES:
+                # A phone that was ringing for it is gone: it waits for anyone again.
+                call.ringing = None
+                if call.conversation.assignee is not None:
+                    self._update(call, assignee=None)
             later += self._customer_said(call, found[call.channel].messages)
         for channel in found.values():
             args = channel.stasis_args

@@ -23,10 +23,14 @@ import os
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+
+from ..settings import read_settings
+from .settings import SETTINGS
 
 FIRST = (
     "Alice",
@@ -116,6 +120,7 @@ async def run(
     exten: str,
     callbacks: float,
     seed: int | None,
+    queue_argument: str = "queue-{queue}",
 ) -> list[PlacedCall]:
     rng = random.Random(seed)
     placed: list[PlacedCall] = []
@@ -125,7 +130,14 @@ async def run(
             name, number = a_caller(rng)
             queue = rng.choice(list(queues))
             call = await place_call(
-                client, name, number, queue, context=context, exten=exten, callback=rng.random() < callbacks
+                client,
+                name,
+                number,
+                queue,
+                context=context,
+                exten=exten,
+                queue_argument=queue_argument,
+                callback=rng.random() < callbacks,
             )
             placed.append(call)
             print(f"{n + 1:4d} {call.name} {call.number} -> {call.queue}", flush=True)
@@ -140,6 +152,35 @@ async def run(
                 await asyncio.sleep(1 / rate)
         await asyncio.gather(*pending)
     return placed
+
+
+async def run_for_workspace(
+    table: Mapping[str, Any],
+    password: str,
+    *,
+    calls: int = 10,
+    rate: float = 1.0,
+    hangup_after: float | None = None,
+    callbacks: float = 0.0,
+    seed: int | None = None,
+) -> list[PlacedCall]:
+    """Customers calling the Asterisk of a `[workspaces.NAME] backend = "asterisk"` table, into its queues
+    (what `standardiste simulate --asterisk NAME` would run, with the password from `secret_for(NAME)`)."""
+    values = read_settings(SETTINGS, "simulate", table)
+    return await run(
+        values["url"],
+        values["user"],
+        password,
+        calls=calls,
+        rate=rate,
+        queues=values["queues"],
+        hangup_after=hangup_after,
+        context="from-customer-ring",
+        exten="101",
+        callbacks=callbacks,
+        seed=seed,
+        queue_argument=values["queue_argument"],
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

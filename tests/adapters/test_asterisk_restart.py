@@ -201,3 +201,46 @@ async def test_a_console_restarted_mid_call_finds_the_call_connected_and_can_hol
     finally:
         await again.close()
         await asyncio.to_thread(asterisk.hang_up_all)
+
+
+async def test_a_phone_that_stopped_ringing_while_the_console_was_away_frees_the_call(
+    asterisk: AsteriskServer, tmp_path: Path
+) -> None:
+    first = make_backend(asterisk, tmp_path / "data", agent="carol", ring_seconds=1.0)  # never answers
+    await first.connect()
+    try:
+        async with watching(first) as tail:
+            await call(asterisk, "Ringing Rosa")
+            rosa = await tail.arrival("Ringing Rosa", 5)
+            accepting = asyncio.create_task(first.perform(Accept(conversation_id=rosa.id)))
+            await tail.wait_for(
+                lambda: any(
+                    getattr(e, "conversation", None) and e.conversation.assignee == "carol"
+                    for e in tail.events
+                ),  # type: ignore[attr-defined]
+                5,
+                "carol's phone ringing",
+            )
+            accepting.cancel()
+    finally:
+        await first.close()  # the console goes away while carol's phone rings
+    await asyncio.sleep(2.5)  # the phone's ring time runs out meanwhile
+
+    again = make_backend(asterisk, tmp_path / "data")
+    await again.connect()
+    try:
+        found = [c for c in (await again.snapshot()).conversations if c.id == rosa.id]
+        assert len(found) == 1 and found[0].state is State.RINGING and found[0].assignee is None
+        async with watching(again) as tail:
+            await again.perform(Accept(conversation_id=rosa.id))
+            await tail.wait_for(
+                lambda: any(
+                    getattr(e, "conversation", None) and e.conversation.state is State.CONNECTED
+                    for e in tail.events
+                ),  # type: ignore[attr-defined]
+                5,
+                "Rosa connected to alice",
+            )
+    finally:
+        await again.close()
+        await asyncio.to_thread(asterisk.hang_up_all)

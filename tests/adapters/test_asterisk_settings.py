@@ -195,3 +195,36 @@ def test_the_callers_say_when_asterisk_refuses_without_the_password(asterisk: As
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "401" in done.stderr
     assert "Wr0ng-pass-phrase" not in done.stdout + done.stderr
+
+
+async def test_simulated_callers_from_a_workspace_table_call_into_its_queues(
+    asterisk: AsteriskServer, tmp_path: Path
+) -> None:
+    """What `standardiste simulate --asterisk NAME` runs: the table's URL, user, queues and queue argument."""
+    from standardiste.backends.asterisk.callers import run_for_workspace
+
+    backend = make_backend(
+        asterisk, tmp_path / "data", queues=["ventes", "hotline"], queue_argument="q-{queue}"
+    )
+    table = {
+        **TABLE,
+        "url": asterisk.url,
+        "user": asterisk.user,
+        "queues": ["ventes", "hotline"],
+        "queue_argument": "q-{queue}",
+    }
+    await backend.connect()
+    try:
+        async with watching(backend) as tail:
+            placed = await run_for_workspace(table, asterisk.password, calls=4, rate=0, seed=3)
+            assert len(placed) == 4
+            await tail.wait_for(
+                lambda: len({e.conversation.id for e in tail.events if hasattr(e, "conversation")}) >= 4,
+                5,
+                "four calls",
+            )
+            queues = {e.conversation.queue for e in tail.events if hasattr(e, "conversation")}
+            assert queues <= {"ventes", "hotline"} and queues == {p.queue for p in placed}
+    finally:
+        await backend.close()
+        await asyncio.to_thread(asterisk.hang_up_all)
