@@ -391,7 +391,11 @@ def asterisk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsteriskServe
         _shared.append(server)
         import atexit
 
-        atexit.register(server.stop)  # the last module's teardown is not known: stop at the session's end
+        def done(server: AsteriskServer = server) -> None:
+            server.stop()
+            shutil.rmtree(server.root, ignore_errors=True)  # 345 MB: pytest keeps its last three basetemps
+
+        atexit.register(done)  # the last module's teardown is not known: stop at the session's end
     server = _shared[0]
     if server.process is None:  # a test stopped it and failed before starting it again
         server.start()

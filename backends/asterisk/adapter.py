@@ -791,6 +791,8 @@ class AsteriskBackend(Backend):
             raise Conflict(f"{call.conversation.id}: the caller is gone")
         if command.to_queue is None and command.to_agent is None:
             raise Invalid("a transfer needs an agent or a queue")
+        if command.warm:
+            raise Invalid("warm transfers are not done on Asterisk yet: transfer without consulting")
         if command.to_queue is not None and command.to_queue not in self.config.queues:
             raise Invalid(
                 f"no queue {command.to_queue!r} on {self.name} (queues: {', '.join(self.config.queues)})"

@@ -248,6 +248,8 @@ async def test_transfer_to_another_agent_and_back_to_a_queue(
         assert channel["state"] == "Up"  # still there, on hold music, waiting in the console's queue
         with pytest.raises(Invalid):
             await pbx.perform(Transfer(conversation_id=call.id, to_queue="nowhere"))
+        with pytest.raises(Invalid, match="warm"):
+            await pbx.perform(Transfer(conversation_id=call.id, to_agent="bob", warm=True))
 
         # From the queue, it is taken again as any waiting call.
         await pbx.perform(Accept(conversation_id=call.id))
