@@ -150,6 +150,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ConsoleAction("work.note", "N", "note", "Note", "Add an internal note", "Work", CommandKind.NOTE),
     ConsoleAction("work.claim", "c", "claim", "Claim", "Take this item", "Work", CommandKind.CLAIM),
     ConsoleAction(
+        "work.history",
+        "C",
+        "history",
+        "Customer's contacts",
+        "Every contact of this customer, across channels and workspaces, newest first; enter opens one",
+        "Work",
+    ),
+    ConsoleAction(
         "work.reopen",
         "X",
         "reopen",

@@ -182,3 +182,57 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         for problem in problems:
             line.append(f"  ⚠ {problem}", style="yellow")
         self.query_one("#search-status", Static).update(line)
+
+
+class HistoryScreen(SearchScreen):
+    """`C`: every contact of one customer, across channels and backends, newest first (`Hub.customer_history`),
+    each openable as a search result is. Typing narrows the list to the contacts whose subject has the words."""
+
+    def __init__(self, app: Any, customer_id: str, name: str) -> None:
+        super().__init__(app)
+        self.customer_id = customer_id
+        self.customer_name = name
+        self.everything: list[SearchHit] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Text.assemble(
+                    ("Every contact of ", "bold"),
+                    (sanitize(self.customer_name, single_line=True) or "this customer", "bold"),
+                    ("  newest first · type to narrow · enter opens · esc closes", "dim"),
+                )
+            )
+            yield Input(placeholder="words of the subject", id="search-query")
+            yield Static("", id="search-status")
+            yield OptionList(id="search-results")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self._load()
+
+    @work(exclusive=True, group="search")
+    async def _load(self) -> None:
+        self.query_one("#search-status", Static).update(Text("loading…", style="dim"))
+        conversations = await self.host.hub.customer_history(self.customer_id)
+        self.everything = [
+            SearchHit(
+                c.id,
+                0.0,
+                sanitize(f"{c.queue} · owner {c.assignee or 'nobody'}", single_line=True),
+                conversation=c,
+            )
+            for c in conversations
+        ]
+        self._search(self._asked)
+
+    def _search(self, query: str) -> None:
+        self._asked = query
+        words = query.casefold().split()
+        hits = [
+            h
+            for h in self.everything
+            if h.conversation and all(w in h.conversation.subject.casefold() for w in words)
+        ]
+        count = len(hits)
+        self._show(hits, f"{count} contact{'s' if count != 1 else ''}", [])

@@ -48,7 +48,7 @@ from .actions_compose import ComposeActions
 from .actions_contact import ContactActions
 from .command_line import split
 from .messages_screen import MessagesScreen
-from .search_screen import SearchScreen
+from .search_screen import HistoryScreen, SearchScreen
 
 if TYPE_CHECKING:
     from ...backends.base import Command
@@ -538,6 +538,17 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         conversation = self.main.store.conversations.get(cid)
         if conversation is not None and conversation.is_closed:
             self.notify(f"{conversation.state.value}: read it, or press X to reopen it.", severity="information")
+
+    def action_history(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        if not conversation.customer_id:
+            self.notify("This contact has no known customer.", severity="information")
+            return
+        self.app.push_screen(
+            HistoryScreen(self.main, conversation.customer_id, conversation.customer_name), self._open_found
+        )
 
     def action_reopen(self) -> None:
         conversation = self._target()

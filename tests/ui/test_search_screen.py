@@ -99,3 +99,38 @@ async def test_a_bad_query_is_said_in_the_screen_and_esc_closes(tmp_path: Path) 
         assert "is not before" in str(status.render())
         await pilot.press("escape")
         await wait_for_screen(app, WorkspaceScreen, pilot)
+
+
+async def test_c_lists_every_contact_of_the_customer_newest_first_and_opens_an_old_one(
+    tmp_path: Path,
+) -> None:
+    now = time.time()
+    ws = Workspace(tmp_path / "workspace.db")
+    anna = Customer("c-anna", "Anna Müller", "de", email="anna@example.com", phone="+49 30 1234")
+    today = ws.create_conversation(channel=Channel.EMAIL, customer=anna, subject="Paket nicht angekommen")
+    call = ws.create_conversation(
+        channel=Channel.PHONE, customer=anna, subject="Rückruf Zahlung", created_at=now - 9 * 86400
+    )
+    ws.update_conversation(call, state=State.DONE, closed_at=now - 9 * 86400)
+    refund = ws.create_conversation(
+        channel=Channel.EMAIL,
+        customer=anna,
+        subject="Erstattung Bestellung 1042",
+        created_at=now - 30 * 86400,
+    )
+    ws.update_conversation(refund, state=State.SOLVED, closed_at=now - 29 * 86400)
+    ws.close()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: f"local:{today}" in app.store.conversations, pilot=pilot)
+        await pilot.press("C")
+        await wait_for_screen(app, "HistoryScreen", pilot)
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        expected = [f"local:{today}", f"local:{call}", f"local:{refund}"]
+        await wait_for(lambda: [h.conversation_id for h in screen.hits] == expected, pilot=pilot)
+        await pilot.press(*"erstatt")
+        await wait_for(lambda: [h.conversation_id for h in screen.hits] == [f"local:{refund}"], pilot=pilot)
+        await pilot.press("enter")
+        await wait_for_screen(app, WorkspaceScreen, pilot)
+        await wait_for(lambda: app.workspace.open_id == f"local:{refund}", pilot=pilot)
