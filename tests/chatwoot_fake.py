@@ -24,6 +24,8 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -478,10 +480,13 @@ class FakeChatwoot:
 
     def _handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                 body: bytes) -> tuple[int, Any, dict[str, str]]:
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+        if headers.get("content-type", "").startswith("multipart/form-data"):
+            parsed: Any = self._form(headers["content-type"], body)
+        else:
+            try:
+                parsed = json.loads(body) if body else None
+            except ValueError:
+                parsed = None
         self.seen.append(Seen(method, path, query, parsed, time.monotonic()))
         for fault in self.faults:
             if fault.times and fault.method == method and fault.path.search(path):
@@ -496,6 +501,20 @@ class FakeChatwoot:
             data = b"" if answer is None else json.dumps(answer).encode()
             self.checker.response(method, path, query, headers, body, status, data)
         return status, answer, {}
+
+    @staticmethod
+    def _form(content_type: str, body: bytes) -> dict[str, Any]:
+        """A multipart/form-data body: its fields as text, its files under "files" as {name: bytes}."""
+        message = BytesParser(policy=default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        form: dict[str, Any] = {"files": {}}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True) or b""
+            if part.get_filename():
+                form["files"][part.get_filename()] = data
+            elif name:
+                form[str(name)] = data.decode()
+        return form
 
     def _user_of(self, headers: dict[str, str]) -> int | None:
         token = headers.get("api_access_token")
@@ -599,8 +618,9 @@ class FakeChatwoot:
 
     def _post_message(self, conversation: dict[str, Any], user: int, body: dict[str, Any]) -> tuple[int, Any]:
         kind = 0 if body.get("message_type") == "incoming" else 1
-        message = self._add_message(conversation, body["content"], kind=kind, sender=user,
-                                    private=bool(body.get("private")))
+        private = body.get("private") in (True, "true")  # a JSON boolean, or a form's text
+        message = self._add_message(conversation, body.get("content") or "", kind=kind, sender=user,
+                                    private=private, files=body.get("files"))
         return 200, self.message_json(message)
 
     def _toggle_status(self, conversation: dict[str, Any], user: int, body: dict[str, Any]) -> tuple[int, Any]:

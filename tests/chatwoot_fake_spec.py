@@ -4,7 +4,7 @@ for openapi-core, which the fake server (chatwoot_fake.py) checks every request 
 Two changes are made when loading, each for a stated reason (LICENSE.md lists them too):
 - `servers` becomes relative (`/`), so that paths match on the fake's 127.0.0.1 port;
 - `conversation.status` also takes `snoozed`, which the document's own toggle_status takes and returns.
-The supplement (a path the document lacks) is merged into `paths`.
+The supplement (a path the document lacks, the multipart form of a reply with files) is merged in.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def load_spec() -> dict[str, Any]:
     # Relative: paths match on whatever host and port the fake listens on.
     spec["servers"] = [{"url": "/"}]
     spec["paths"].update(copy.deepcopy(supplement["paths"]))
+    for media in supplement.get("request_media", []):
+        operation = spec["paths"][media["path"]][media["method"]]
+        operation["requestBody"]["content"].update(copy.deepcopy(media["content"]))
     status = spec["components"]["schemas"]["conversation"]["properties"]["status"]
     if "snoozed" not in status["enum"]:
         status["enum"] = [*status["enum"], "snoozed"]
@@ -65,7 +68,9 @@ class SpecChecker:
         self.checked = 0
 
     def _request(self, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: bytes) -> MockRequest:
-        content_type = headers.get("content-type", "application/json").split(";")[0]
+        content_type = headers.get("content-type", "application/json")
+        if not content_type.startswith("multipart/"):  # a multipart body needs its boundary parameter
+            content_type = content_type.split(";")[0]
         return MockRequest(
             self.base_url, method.lower(), path, args=query, headers=headers, data=body or None,
             content_type=content_type,

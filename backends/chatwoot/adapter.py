@@ -171,6 +171,12 @@ class ChatwootBackend(Commands, Searching, Backend):
         return self._api
 
     @property
+    def http_client(self) -> HttpClient:
+        if self._http is None:
+            raise Unavailable(f"{self.service} is not connected")
+        return self._http
+
+    @property
     def me(self) -> str:
         return agent_id_of(self._profile) or self.agent_id
 
@@ -565,9 +571,7 @@ class ChatwootBackend(Commands, Searching, Backend):
         self._display(conversation_id)
         if not attachment.ref:
             raise NotFound(f"{self.service}: {attachment.filename} has no address")
-        if self._http is None:
-            raise Unavailable(f"{self.service} is not connected")
-        return await self._http.download(attachment.ref)
+        return await self.http_client.download(attachment.ref)
 
     # ------------------------------------------------------------------------------------------ commands
 

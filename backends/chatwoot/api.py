@@ -114,9 +114,17 @@ class ChatwootApi:
                 return sorted(found, key=lambda m: m["id"])
             after = max(int(m["id"]) for m in page)
 
-    async def post_message(self, display_id: int, content: str, *, private: bool) -> dict[str, Any]:
+    async def post_message(
+        self, display_id: int, content: str, *, private: bool, files: Sequence[tuple[str, bytes, str]] = ()
+    ) -> dict[str, Any]:
+        path = f"{self.base}/conversations/{display_id}/messages"
+        if files:
+            # With files, Chatwoot's MessagesController takes multipart/form-data, files as `attachments[]`.
+            form = {"content": content, "message_type": "outgoing", "private": "true" if private else "false"}
+            parts = [("attachments[]", (name, data, kind)) for name, data, kind in files]
+            return await self.http.json("POST", path, data=form, files=parts)
         body = {"content": content, "message_type": "outgoing", "private": private, "content_type": "text"}
-        return await self.http.post(f"{self.base}/conversations/{display_id}/messages", body)
+        return await self.http.post(path, body)
 
     async def toggle_status(self, display_id: int, status: str, snoozed_until: float | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"status": status}

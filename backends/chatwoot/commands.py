@@ -7,9 +7,13 @@ reads and follows; this carries out. It uses the adapter's `api`, `_journal`, `_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...console.core.attach_files import MAX_BYTES, human_size
+from ...console.core.model import Attachment
 from ..base import (
     Accept,
     Assign,
@@ -33,6 +37,7 @@ from ..base import (
 from .mapping import AVAILABILITY_OUT, PRIORITY_OUT, agent_id_of, message_of, status_for
 
 if TYPE_CHECKING:
+    from ..http import HttpClient
     from .api import ChatwootApi
     from .journal import Journal
     from .settings import ChatwootSettings
@@ -56,6 +61,8 @@ class Commands:
         def my_user_id(self) -> int: ...
         @property
         def service(self) -> str: ...
+        @property
+        def http_client(self) -> HttpClient: ...
         def _display(self, conversation_id: str) -> int: ...
         def require(self, command: Command) -> None: ...
 
@@ -100,9 +107,8 @@ class Commands:
         api = self.api
         match command:
             case Reply():
-                if command.attachments:
-                    raise Invalid(f"{self.service}: attachments are not sent by this adapter yet")
-                raw = await api.post_message(display, command.body, private=False)
+                files = await self._files(command.attachments)
+                raw = await api.post_message(display, command.body, private=False, files=files)
                 return CommandResult(message=message_of(self.name, display, raw), detail=f"message {raw.get('id')}")
             case Note():
                 raw = await api.post_message(display, command.body, private=True)
@@ -166,6 +172,28 @@ class Commands:
                     await api.set_labels(display, labels)
                 return CommandResult(detail=f"labels {', '.join(labels) or 'none'}")
         raise Invalid(f"{self.service}: {command.kind.value} is not carried out here")
+
+    async def _files(self, attachments: Sequence[Attachment]) -> list[tuple[str, bytes, str]]:
+        """The bytes of a reply's files: a file on this machine (the composer's absolute path), or a file
+        already on Chatwoot (a customer's, forwarded: its URL). Read in a thread; 25 MB in all at most."""
+        found: list[tuple[str, bytes, str]] = []
+        total = 0
+        for attachment in attachments:
+            ref = attachment.ref
+            if ref.startswith(("http://", "https://")):
+                data = await self.http_client.download(ref)
+            elif ref and Path(ref).is_absolute():
+                try:
+                    data = await asyncio.to_thread(Path(ref).read_bytes)
+                except OSError as error:
+                    raise Invalid(f"{self.service}: cannot read {attachment.filename}: {error.strerror}") from None
+            else:
+                raise Invalid(f"{self.service}: {attachment.filename} is not a file this console can read")
+            total += len(data)
+            if total > MAX_BYTES:
+                raise Invalid(f"{self.service}: the files of this reply are over {human_size(MAX_BYTES)}")
+            found.append((attachment.filename, data, attachment.content_type or "application/octet-stream"))
+        return found
 
     async def _presence_to(self, command: SetPresence) -> CommandResult:
         availability = AVAILABILITY_OUT[command.presence]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -116,6 +116,8 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Sequence[tuple[str, tuple[str, bytes, str]]] | None = None,
     ) -> httpx.Response:
         """The successful (2xx) answer, after the retries the server allows; a typed error otherwise.
 
@@ -133,7 +135,7 @@ class HttpClient:
             attempt += 1
             last = attempt > self.retries
             try:
-                response = await client.request(method, url, params=params, json=json)
+                response = await client.request(method, url, params=params, json=json, data=data, files=files)
             except httpx.HTTPError as error:
                 safe = isinstance(error, NOT_SENT) or method in IDEMPOTENT
                 if last or not safe:
@@ -164,10 +166,18 @@ class HttpClient:
             raise error_for_response(response, service=self.service, secrets=self._secrets)
 
     async def json(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Sequence[tuple[str, tuple[str, bytes, str]]] | None = None,
     ) -> Any:
-        """The answer's JSON body (None for an empty one); `Unavailable` for a body that is not JSON."""
-        response = await self.request(method, path, params=params, json=json)
+        """The answer's JSON body (None for an empty one); `Unavailable` for a body that is not JSON.
+        `data` and `files` make a multipart/form-data body (uploads) instead of `json`."""
+        response = await self.request(method, path, params=params, json=json, data=data, files=files)
         if not response.content:
             return None
         try:

@@ -422,3 +422,28 @@ async def test_rest_failing_while_the_cable_lives_is_caught_up_like_a_drop(
     await events.wait(lambda: events.messages("are you there"))
     assert len(events.messages("first words")) == 1 and len(events.messages("are you there")) == 1
     assert any(isinstance(e, ConversationUpserted) and e.conversation.subject == "Unknown yet" for e in events.seen)
+
+
+async def test_a_reply_with_files_is_a_multipart_post_the_document_allows(
+    fake: FakeChatwoot, backend: ChatwootBackend, events: Events, tmp_path: Path
+) -> None:
+    from standardiste.console.core.model import Attachment
+
+    display = fake.add_conversation("email", "Invoice", "send it please")
+    await events.wait(lambda: events.messages("send it please"))
+    invoice = tmp_path / "invoice 42.pdf"
+    invoice.write_bytes(b"%PDF-1.4 pretend")
+    sent = await backend.perform(Reply(
+        conversation_id=f"cw:{display}", body="Here it is",
+        attachments=(Attachment(filename="invoice 42.pdf", content_type="application/pdf", ref=str(invoice)),),
+    ))
+    assert calls(fake, "POST", f"{display}/messages")[-1].body == {
+        "files": {"invoice 42.pdf": b"%PDF-1.4 pretend"}, "content": "Here it is", "message_type": "outgoing",
+        "private": "false"}
+    assert sent.message is not None and [a.filename for a in sent.message.attachments] == ["invoice 42.pdf"]
+    await events.wait(lambda: events.messages("Here it is"))
+    (echoed,) = events.messages("Here it is")[0].message.attachments
+    assert await backend.attachment(f"cw:{display}", echoed) == b"%PDF-1.4 pretend"
+    with pytest.raises(Invalid, match="cannot read"):
+        await backend.perform(Reply(conversation_id=f"cw:{display}", body="again", attachments=(
+            Attachment(filename="gone.pdf", ref=str(tmp_path / "gone.pdf")),)))

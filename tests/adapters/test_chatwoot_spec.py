@@ -35,3 +35,20 @@ def test_answers_outside_the_document_are_violations() -> None:
     checker.response("GET", path, {}, TOKEN, b"", 200, json.dumps({**good, "status": "closed"}).encode())
     checker.response("GET", path, {}, TOKEN, b"", 200, json.dumps({**good, "labels": "vip"}).encode())
     assert [v.what for v in checker.violations] == ["response", "response"]
+
+
+def test_a_reply_with_files_is_checked_as_the_multipart_form_chatwoot_takes() -> None:
+    import httpx
+
+    checker = SpecChecker("http://127.0.0.1:1")
+    path = "/api/v1/accounts/1/conversations/1/messages"
+
+    def form(fields: dict[str, str]) -> tuple[dict[str, str], bytes]:
+        request = httpx.Request("POST", "http://x/", data=fields,
+                                files=[("attachments[]", ("a.pdf", b"%PDF", "application/pdf"))])
+        return {"api_access_token": "x", "content-type": request.headers["content-type"]}, request.read()
+
+    headers, body = form({"content": "Here", "message_type": "outgoing", "private": "false"})
+    assert checker.request("POST", path, {}, headers, body) is None
+    headers, body = form({"content": "Here", "private": "yes"})
+    assert checker.request("POST", path, {}, headers, body)
