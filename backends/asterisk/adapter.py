@@ -69,6 +69,7 @@ from ..settings import secret_name
 from . import wire
 from .ari import Ari
 from .calls import Call, leg_of
+from .directory import normal
 from .local_state import KEEP_CLOSED_SECONDS, LocalState
 from .settings import SETTINGS, AsteriskSettings, parse_settings
 
@@ -292,15 +293,25 @@ class AsteriskBackend(Backend):
         return MessageAdded(message) if self._state.add_message(message) else None
 
     def _customer(self, channel: wire.Channel) -> Customer:
-        number = channel.caller_number.strip()
-        native = f"tel:{number}" if number else f"anon:{channel.id}"
+        """The caller: a customer of the directory when their number is in it, else as the caller id says."""
+        number = normal(channel.caller_number.strip()) if channel.caller_number.strip() else ""
+        native = f"tel:{number}" if number.strip("+") else f"anon:{channel.id}"
+        known = self.config.directory.get(number) if number else None
         customer = Customer(
             qualify(self.name, native),
-            channel.caller_name.strip() or number or "unknown caller",
+            known.name if known else channel.caller_name.strip() or number or "unknown caller",
+            language=(known.language if known and known.language else self.config.language),
+            email=known.email if known else "",
             phone=number,
         )
         self._customers[customer.id] = customer
         return customer
+
+    def _language(self, customer: Customer, queue: str) -> str:
+        known = self.config.directory.get(customer.phone) if customer.phone else None
+        if known is not None and known.language:
+            return known.language  # what the customer speaks, known, before any guess from the queue
+        return self.config.language_of(customer.phone, queue)
 
     def _call(self, conversation_id: str) -> Call:
         backend, native = split_id(conversation_id)
@@ -420,7 +431,7 @@ class AsteriskBackend(Backend):
             subject=f"Callback for {who}" if callback else f"Call from {who}",
             customer_id=customer.id,
             customer_name=customer.name,
-            language=self.config.language_of(customer.phone, queue),
+            language=self._language(customer, queue),
             created_at=now,
             updated_at=now,
             queue=queue,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..base import Invalid
 from ..setting import REQUIRED, Setting
 from ..settings import read_settings
+from .directory import Known, read_directory
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("url", str, REQUIRED, help="ARI's base URL, e.g. http://127.0.0.1:8088/ari"),
@@ -42,6 +44,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("language", str, "en", help="the callers' language when nothing else says"),
     Setting("languages", tuple, (), help="language by number prefix or queue: +33=fr, ventes=fr"),
     Setting("timeout", float, 10.0, positive=True, help="seconds before a silent ARI request is given up"),
+    Setting("directory", Path, None, help="a CSV of known customers: number,name,language,email"),
 )
 
 
@@ -62,6 +65,8 @@ class AsteriskSettings:
     prefix_languages: tuple[tuple[str, str], ...] = ()
     queue_languages: dict[str, str] = field(default_factory=dict)
     timeout: float = 10.0
+    # Known customers by normalised number (directory.py).
+    directory: dict[str, Known] = field(default_factory=dict)
 
     def queue_of(self, args: list[str]) -> str | None:
         """The queue a Stasis argument names, or None when none does."""
@@ -136,4 +141,5 @@ def parse_settings(name: str, raw: Mapping[str, Any]) -> AsteriskSettings:
         prefix_languages=tuple(sorted(prefixes, key=lambda p: -len(p[0]))),
         queue_languages=by_queue,
         timeout=values["timeout"],
+        directory=read_directory(values["directory"], f"[workspaces.{name}]") if values["directory"] else {},
     )

@@ -354,3 +354,27 @@ async def test_accept_rings_a_real_sip_phone_with_the_callers_id_and_hang_up_sen
         await backend.close()
         phone.close()
         await asyncio.to_thread(asterisk.hang_up_all)
+
+
+async def test_a_caller_in_the_directory_is_that_customer(asterisk: AsteriskServer, tmp_path: Path) -> None:
+    directory = tmp_path / "customers.csv"
+    directory.write_text(
+        "number,name,language,email\n+33 1 23 45 67 00,Alice Martin-Durand,de,alice@customer.test\n",
+        encoding="utf-8",
+    )
+    backend = make_backend(asterisk, tmp_path / "data", directory=str(directory))
+    await backend.connect()
+    try:
+        async with watching(backend) as tail:
+            await asyncio.to_thread(asterisk.call, "+33123456700", "A MARTIN PORTABLE", "queue-sales")
+            await asyncio.to_thread(asterisk.call, "+33123456799", "Unknown Ulysse", "queue-sales")
+            known = await tail.arrival("Alice Martin-Durand", 5)
+            unknown = await tail.arrival("Unknown Ulysse", 5)
+        assert known.customer_name == "Alice Martin-Durand" and known.customer_id == "pbx:tel:+33123456700"
+        assert known.language == "de"  # the directory's, before the +33 prefix's French
+        customer = await backend.customer(known.customer_id)
+        assert customer is not None and customer.email == "alice@customer.test"
+        assert unknown.customer_name == "Unknown Ulysse" and unknown.language == "fr"
+    finally:
+        await backend.close()
+        await asyncio.to_thread(asterisk.hang_up_all)

@@ -82,6 +82,7 @@ def test_the_adapter_is_found_by_its_entry_point() -> None:
         ({"callback_dial": "PJSIP/trunk"}, "[workspaces.pbx] callback_dial: must hold {number}"),
         ({"ring_seconds": 0}, "[workspaces.pbx] ring_seconds: expected a positive number"),
         ({"password": "hunter2"}, "standardiste login pbx"),
+        ({"directory": "/nonexistent/customers.csv"}, "[workspaces.pbx] directory: cannot read"),
     ],
 )
 def test_a_table_it_cannot_use_is_refused_naming_the_key(change: dict[str, Any], said: str) -> None:
@@ -228,3 +229,10 @@ async def test_simulated_callers_from_a_workspace_table_call_into_its_queues(
     finally:
         await backend.close()
         await asyncio.to_thread(asterisk.hang_up_all)
+
+
+def test_a_directory_line_without_a_number_is_refused_naming_it(tmp_path: Path) -> None:
+    directory = tmp_path / "customers.csv"
+    directory.write_text("number,name\n+331,Ann\n,Bob\n", encoding="utf-8")
+    with pytest.raises(Invalid, match="line 3: a number and a name"):
+        parse_settings("pbx", {**TABLE, "directory": str(directory)})
