@@ -52,13 +52,12 @@ from ..base import (
     Snapshot,
     TypingChanged,
     Unavailable,
-    Unsupported,
     WrappedUp,
 )
 from ..optional import Offer, SearchHit
 from ..setting import Setting
 from ..settings import read_settings, secret_name
-from . import claims, commands, search, sent_files
+from . import claims, commands, search, search_postgres, sent_files
 from .database import (
     TRANSIENT_ERRORS,
     AccessRefused,
@@ -345,11 +344,12 @@ class LocalBackend(Backend):
         return await self._run(lambda: (ws.csat(since=csat_since), ws.wrapups(since=wrapups_since)))
 
     async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
-        """Search (backends/optional.py) over the file's full-text index (search.py); owner:me is this agent."""
-        if is_postgres(self.path):
-            raise Unsupported("a workspace on PostgreSQL cannot be searched yet (the index is the file's)")
+        """Search (backends/optional.py) over the full-text index: the file's (search.py), or PostgreSQL's
+        (search_postgres.py); owner:me is this agent."""
+
         def found() -> list[SearchHit]:
-            hits = search.search(self.ws.db, query, limit=limit, me=self.agent_id)
+            engine = search_postgres.search if self.ws.dialect == "postgres" else search.search
+            hits = engine(self.ws.db, query, limit=limit, me=self.agent_id)
             return [replace(hit, conversation=self.ws.conversation(hit.conversation_id)) for hit in hits]
 
         try:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# The newest version: the one schema.sql and schema_postgres.sql create.
-CURRENT = 1
+# The newest version: the one schema.sql and schema_postgres.sql create. 2: full-text search on PostgreSQL
+# (search_postgres.py; the file's FTS5 index keeps a version of its own, search.py).
+CURRENT = 2
 SCHEMA_FILE = {"sqlite": "schema.sql", "postgres": "schema_postgres.sql"}
 # version -> statements that take a workspace from version - 1 to it. Version 1 is the first.
 STEPS: dict[int, dict[str, tuple[str, ...]]] = {}

@@ -16,7 +16,8 @@ from typing import IO
 
 from ...console.core.sanitize import sanitize
 from ..optional import SearchHit
-from .database import STORAGE_ERRORS, SchemaTooNew, Target, is_postgres
+from . import search_postgres
+from .database import STORAGE_ERRORS, SchemaTooNew, Target
 from .search import SearchError, search
 from .workspace import Workspace
 
@@ -38,17 +39,14 @@ def run_search(
     if limit < 1:
         print("standardiste search: --limit must be at least 1", file=err)
         return 2
-    if is_postgres(db):
-        # The index is SQLite's FTS5 (search.py); PostgreSQL's full-text search is not written yet.
-        print("standardiste search: a workspace on PostgreSQL cannot be searched yet (only a file)", file=err)
-        return 2
     try:
         ws = Workspace(db)
     except (*STORAGE_ERRORS, SchemaTooNew) as error:
         print(f"standardiste search: cannot open {db}: {sanitize(str(error), single_line=True)}", file=err)
         return 2
     try:
-        hits = search(ws.db, query, limit=limit, me=agent or getpass.getuser())
+        engine = search_postgres.search if ws.dialect == "postgres" else search
+        hits = engine(ws.db, query, limit=limit, me=agent or getpass.getuser())
         # Our own bold only where the words matched, on a terminal that wants colour: spans index the
         # sanitised snippet, so no customer byte is ever written raw.
         bold = not json_lines and out.isatty() and "NO_COLOR" not in os.environ

@@ -130,6 +130,11 @@ class Workspace:
             if self.dialect == "sqlite":
                 # The full-text index (search.py): created, and filled for an older file, in this transaction.
                 search.ensure_index(self.db)
+            else:
+                from .search_postgres import SCHEMA as SEARCH_SCHEMA
+
+                for statement in SEARCH_SCHEMA:
+                    self.db.execute(statement)
             migrations.migrate(self.db, self.dialect, stored)
 
     @contextmanager

@@ -1,6 +1,8 @@
-"""Full-text search of the local workspace (backends/local/search.py): what is found, ranked and shown.
+"""Full-text search of the local workspace: what is found, ranked and shown, on both storages.
 
-Real SQLite files in a temporary directory; the index is FTS5, kept by triggers.
+Real SQLite files in a temporary directory (the index is FTS5, kept by triggers: backends/local/search.py)
+and a real PostgreSQL (tsvector and GIN, backends/local/search_postgres.py): every test that is not about
+the file's own index runs on both.
 """
 
 from __future__ import annotations
@@ -8,10 +10,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from standardiste.backends.base import Invalid
-from standardiste.backends.local import LocalBackend, Workspace
+from standardiste.backends.local import LocalBackend, Workspace, search_postgres
 from standardiste.backends.local import search as search_module
 from standardiste.backends.local.search import SearchError, day_start, search, snippet_of
 from standardiste.backends.optional import Search
@@ -22,8 +25,13 @@ DUPONT = Customer("c-dupont", "Jean Dupont", language="fr", email="jean.dupont@e
 MULLER = Customer("c-muller", "Anna Müller", language="de", email="anna@example.de")
 
 
+def search_in(ws: Workspace, text: str, **kwargs: object) -> list[Any]:
+    engine = search_postgres.search if ws.dialect == "postgres" else search
+    return engine(ws.db, text, **kwargs)  # type: ignore[arg-type]
+
+
 def ids(ws: Workspace, text: str, **kwargs: object) -> list[str]:
-    return [hit.conversation_id for hit in search(ws.db, text, **kwargs)]  # type: ignore[arg-type]
+    return [hit.conversation_id for hit in search_in(ws, text, **kwargs)]
 
 
 def conversation(
@@ -46,7 +54,7 @@ def conversation(
 def test_a_word_in_a_message_body(ws: Workspace) -> None:
     found = conversation(ws, "Question", "My parcel never arrived")
     conversation(ws, "Other", "All good, thanks")
-    hits = search(ws.db, "parcel ")
+    hits = search_in(ws, "parcel ")
     assert [h.conversation_id for h in hits] == [found]
     assert hits[0].snippet == "My parcel never arrived"
     assert hits[0].spans == ((3, 9),)
@@ -103,7 +111,7 @@ def test_one_hit_per_conversation_the_best_message(ws: Workspace) -> None:
     found = conversation(
         ws, "x", "a long message that mentions a kettle once among many other words here", "kettle"
     )
-    hits = search(ws.db, "kettle ")
+    hits = search_in(ws, "kettle ")
     assert [h.conversation_id for h in hits] == [found]
     assert hits[0].snippet == "kettle"  # the shorter body ranks higher (bm25)
 
@@ -146,7 +154,7 @@ def test_snoozed(ws: Workspace) -> None:
 
 def test_a_hostile_body_gives_a_sanitised_snippet_with_spans_that_fit(ws: Workspace) -> None:
     conversation(ws, "x", "\x1b]0;pwned\x07Hello \x1b[2J refund\x1b]52;c;ZXZpbA==\x07 now\u202e")
-    hit = search(ws.db, "refund ")[0]
+    hit = search_in(ws, "refund ")[0]
     assert "\x1b" not in hit.snippet and "\x07" not in hit.snippet and "\u202e" not in hit.snippet
     ((start, end),) = hit.spans
     assert hit.snippet[start:end] == "refund"
@@ -167,20 +175,22 @@ def test_edits_merges_and_email_changes_keep_the_index_in_step(ws: Workspace) ->
     assert ids(ws, "jd@new.example") == [one] and ids(ws, "jean.dupont@example.com") == []
     ws.db.execute("DELETE FROM messages WHERE body = 'body echo'")
     assert ids(ws, "echo ") == []
-    # FTS5's own check of the index against the table's text: it raises when they disagree.
-    ws.db.execute("INSERT INTO search_messages (search_messages) VALUES ('integrity-check')")
-    ws.db.execute("INSERT INTO search_heads (search_heads) VALUES ('integrity-check')")
+    if (
+        ws.dialect == "sqlite"
+    ):  # FTS5's own check of the index against the table's text: it raises when they disagree
+        ws.db.execute("INSERT INTO search_messages (search_messages) VALUES ('integrity-check')")
+        ws.db.execute("INSERT INTO search_heads (search_heads) VALUES ('integrity-check')")
 
 
-def test_an_older_file_gets_its_index_filled_once_on_open(workspace_path: Path) -> None:
-    ws = Workspace(workspace_path)
+def test_an_older_file_gets_its_index_filled_once_on_open(file_path: Path) -> None:
+    ws = Workspace(file_path)
     found = conversation(ws, "Old subject", "old body from before search")
     # As a file made before search existed: no index tables, no triggers, no meta mark.
     ws.db.execute("DROP TABLE search_messages")
     ws.db.execute("DROP TABLE search_heads")
     ws.db.execute("DELETE FROM meta WHERE key = 'search_index'")
     ws.close()
-    reopened = Workspace(workspace_path)
+    reopened = Workspace(file_path)
     try:
         assert ids(reopened, "before ") == [found]
         assert ids(reopened, "subject ") == [found]
@@ -190,25 +200,25 @@ def test_an_older_file_gets_its_index_filled_once_on_open(workspace_path: Path) 
         reopened.close()
 
 
-def test_an_index_table_lost_is_rebuilt_on_open(workspace_path: Path) -> None:
-    ws = Workspace(workspace_path)
+def test_an_index_table_lost_is_rebuilt_on_open(file_path: Path) -> None:
+    ws = Workspace(file_path)
     found = conversation(ws, "x", "a body indexed before the loss")
     ws.db.execute("DROP TABLE search_messages")  # the mark in meta stays
     ws.close()
-    reopened = Workspace(workspace_path)
+    reopened = Workspace(file_path)
     try:
         assert ids(reopened, "loss ") == [found]
     finally:
         reopened.close()
 
 
-def test_an_index_of_another_version_is_made_again_triggers_and_all(workspace_path: Path) -> None:
-    ws = Workspace(workspace_path)
+def test_an_index_of_another_version_is_made_again_triggers_and_all(file_path: Path) -> None:
+    ws = Workspace(file_path)
     found = conversation(ws, "x", "kept across the upgrade")
     ws.db.execute("DROP TRIGGER search_messages_ins")  # as an older version without it
     ws.db.execute("UPDATE meta SET value = '0' WHERE key = 'search_index'")
     ws.close()
-    reopened = Workspace(workspace_path)
+    reopened = Workspace(file_path)
     try:
         assert ids(reopened, "upgrade ") == [found]
         later = conversation(reopened, "y", "written by the new triggers")
@@ -220,11 +230,12 @@ def test_an_index_of_another_version_is_made_again_triggers_and_all(workspace_pa
 
 def test_a_bad_query_is_refused_with_its_reason(ws: Workspace) -> None:
     with pytest.raises(SearchError, match="unknown field"):
-        search(ws.db, "colour:red")
+        search_in(ws, "colour:red")
 
 
-def test_the_files_index_is_shared_by_every_connection(workspace_path: Path, ws: Workspace) -> None:
-    other = Workspace(workspace_path)
+def test_the_files_index_is_shared_by_every_connection(file_path: Path) -> None:
+    ws, other = Workspace(file_path), Workspace(file_path)
+    workspace_path = file_path
     try:
         found = conversation(other, "x", "written by another connection")
         assert ids(ws, "another ") == [found]
@@ -238,6 +249,7 @@ def test_the_files_index_is_shared_by_every_connection(workspace_path: Path, ws:
         assert ids(ws, "raw sql") == [found]
     finally:
         other.close()
+        ws.close()
 
 
 async def test_the_backend_has_the_search_capability(alice: LocalBackend, ws: Workspace) -> None:
@@ -269,3 +281,15 @@ def test_a_long_body_gives_a_window_around_the_match_with_spans_in_it() -> None:
     assert snippet.startswith("…") and snippet.endswith("…")
     assert len(snippet) <= search_module.SNIPPET_CHARS + 2
     assert [snippet[s:e] for s, e in spans] == ["Blender", "broke"]
+
+
+@pytest.fixture
+def file_path(tmp_path: Path) -> Path:
+    """The file's own index: FTS5 tables and triggers that only SQLite has."""
+    return tmp_path / "workspace.db"
+
+
+@pytest.fixture
+def workspace_path(workspace_target: Any) -> Any:
+    """Every other test runs on the file and on PostgreSQL."""
+    return workspace_target

@@ -122,13 +122,14 @@ def test_an_older_workspace_is_migrated_once_on_open(
     pg_dsn: str, workspace_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for target in (pg_dsn, workspace_path):
-        Workspace(target).close()  # version 1
+        Workspace(target).close()  # this version
         step = "ALTER TABLE conversations ADD COLUMN mood TEXT NOT NULL DEFAULT 'calm'"
-        monkeypatch.setattr(migrations, "CURRENT", 2)
-        monkeypatch.setattr(migrations, "STEPS", {2: {"postgres": (step,), "sqlite": (step,)}})
+        later = migrations.CURRENT + 1
+        monkeypatch.setattr(migrations, "CURRENT", later)
+        monkeypatch.setattr(migrations, "STEPS", {later: {"postgres": (step,), "sqlite": (step,)}})
         ws = Workspace(target)
         try:
-            assert migrations.stored_version(ws.db, ws.dialect) == 2
+            assert migrations.stored_version(ws.db, ws.dialect) == later
             row = ws.create_conversation(channel=Channel.CHAT, customer=ANN, subject="moods")
             assert (
                 ws.db.execute("SELECT mood FROM conversations WHERE id = ?", (row,)).fetchone()[0] == "calm"

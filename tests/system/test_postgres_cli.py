@@ -1,5 +1,5 @@
 """`--db postgresql://...` wherever `--db FILE` works: simulate fills a database, supervise --json reads it,
-and search says plainly that it needs a file. Real commands in real processes, on a real server."""
+search finds in it. Real commands in real processes, on a real server."""
 
 from __future__ import annotations
 
@@ -33,10 +33,24 @@ def test_simulate_and_supervise_take_a_dsn(pg_dsn: str) -> None:
     assert figures["total"]["today"]["answered"] > 0
 
 
-def test_search_says_it_needs_a_file(pg_dsn: str) -> None:
-    found = standardiste("search", "--db", pg_dsn, "remboursement")
-    assert found.returncode == 2
-    assert "PostgreSQL cannot be searched yet" in found.stderr
+def test_search_finds_on_postgresql_as_on_the_file(pg_dsn: str) -> None:
+    from standardiste.console.core.model import Channel, Customer, Direction
+
+    ws = Workspace(pg_dsn)
+    try:
+        row = ws.create_conversation(
+            channel=Channel.EMAIL, customer=Customer("c-h", "Hélène Côté", "fr"), subject="Commande FR42"
+        )
+        ws.add_message(row, direction=Direction.INBOUND, body="Je n’ai jamais été remboursée.")
+    finally:
+        ws.close()
+    found = standardiste("search", "--db", pg_dsn, "--json", "rembourse")
+    assert found.returncode == 0, found.stderr
+    [record] = [json.loads(line) for line in found.stdout.splitlines()]
+    assert record["id"] == f"local:{row}" and record["customer"] == "Hélène Côté"
+    start, end = record["spans"][0]
+    assert record["snippet"][start:end] == "remboursée"
+    assert standardiste("search", "--db", pg_dsn, "parapluie").returncode == 1
 
 
 def test_an_unreachable_server_is_one_clear_line_without_the_password() -> None:
@@ -45,5 +59,7 @@ def test_an_unreachable_server_is_one_clear_line_without_the_password() -> None:
     )
     assert board.returncode == 1
     assert "s3cret" not in board.stdout + board.stderr
-    assert board.stderr.startswith("standardiste supervise: cannot connect to postgresql://sam@127.0.0.1:1/support")
+    assert board.stderr.startswith(
+        "standardiste supervise: cannot connect to postgresql://sam@127.0.0.1:1/support"
+    )
     assert "unexpected error" not in board.stderr and len(board.stderr.strip().splitlines()) == 1
