@@ -104,6 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--scenario", type=Path, metavar="FILE.jsonl", help="replay a scenario file")
     simulate.add_argument("--duration", type=float, help="stop after this many seconds")
+    simulate.add_argument(
+        "--asterisk",
+        metavar="WORKSPACE",
+        help="instead: customers calling the real Asterisk of this [workspaces.NAME] (backend = \"asterisk\"), "
+        "into its queues; --rate is then calls per minute",
+    )
+    simulate.add_argument("--calls", type=int, default=10, help="with --asterisk: how many calls (default 10)")
+    simulate.add_argument(
+        "--hangup-after", type=float, metavar="S", help="with --asterisk: callers give up after S seconds"
+    )
+    simulate.add_argument(
+        "--callbacks", type=float, default=0.0, metavar="SHARE", help="with --asterisk: the share asking a callback"
+    )
 
     supervise = sub.add_parser(
         "supervise",
@@ -258,6 +271,8 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.rate < 0:
         print("standardiste simulate: --rate cannot be negative", file=sys.stderr)
         return 2
+    if args.asterisk:
+        return _simulate_calls(args)
     db = _db(args.db)
     if args.scenario is not None:
         # Checked before anything starts, in one line: a mistyped file name is not a scenario with errors.
@@ -282,6 +297,48 @@ def _simulate(args: argparse.Namespace) -> int:
     except ScenarioError as error:  # a malformed scenario: say what and where (the file's text, made inert)
         print(f"standardiste simulate: {sanitize(str(error))}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _simulate_calls(args: argparse.Namespace) -> int:
+    """`simulate --asterisk NAME`: Local channels into the Stasis application of a real Asterisk."""
+    import asyncio
+
+    from .backends.asterisk import AsteriskBackend
+    from .backends.asterisk.callers import run_for_workspace
+    from .backends.base import BackendError
+    from .backends.settings import secret_name
+    from .console.core.config import ConfigError, load_config
+    from .console.core.sanitize import sanitize
+    from .console.core.secrets import secret_for
+    from .console.core.workspaces import backend_kind
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        raise UsageError(f"bad config: {error}") from None
+    table = config.workspaces.get(args.asterisk)
+    if table is None or backend_kind(table) != "asterisk":
+        raise UsageError(f"--asterisk {args.asterisk}: no [workspaces.{args.asterisk}] with backend = \"asterisk\"")
+    try:
+        password = secret_for(secret_name(args.asterisk, AsteriskBackend.settings, "password"))
+        placed = asyncio.run(
+            run_for_workspace(
+                table,
+                password,
+                calls=args.calls,
+                rate=args.rate / 60.0,
+                hangup_after=args.hangup_after,
+                callbacks=args.callbacks,
+                seed=args.seed,
+            )
+        )
+    except KeyboardInterrupt:
+        return 0
+    except BackendError as error:
+        print(f"standardiste simulate: {sanitize(str(error), single_line=True)}", file=sys.stderr)
+        return 1
+    print(f"placed {len(placed)} calls into {args.asterisk}", file=sys.stderr)
     return 0
 
 
