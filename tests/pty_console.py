@@ -91,7 +91,10 @@ class PtyConsole:
         return _CONTROL.sub(b"", raw).decode("utf-8", "replace")
 
     def read_until(self, marker: str, timeout: float = 30.0) -> None:
-        wait(lambda: marker in self.screen_text(), timeout, f"{marker!r} never shown")
+        try:
+            wait(lambda: marker in self.screen_text(), timeout, f"{marker!r} never shown")
+        except AssertionError as error:  # what was on the screen instead says why
+            raise AssertionError(f"{error}; the screen's last 1,500 characters:\n{self.screen_text()[-1500:]}") from None
 
     def mark(self) -> int:
         """Where the output is now: `shown_since` looks only at what was drawn after it."""

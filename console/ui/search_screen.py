@@ -140,7 +140,13 @@ class SearchScreen(ModalScreen[SearchHit | None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
     def _search(self, query: str) -> None:
+        if not self.query("#search-status"):
+            return
         self._asked = query
         if not query.strip():
             self._show([], "", [])
@@ -167,6 +173,8 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         self._show(found.hits, status, found.problems)
 
     def _show(self, hits: list[SearchHit], status: str, problems: list[str]) -> None:
+        if not self.query("#search-results"):
+            return  # the answer came after the screen was closed (enter or esc typed ahead of it)
         self.hits = hits
         store = self.host.store
         now = self.host.clock()

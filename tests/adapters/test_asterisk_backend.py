@@ -43,6 +43,10 @@ from standardiste.backends.base import (
 from standardiste.backends.testing import Tail, watching
 from standardiste.console.core.model import Channel, Conversation, Direction, State
 
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
+
 __all__ = ["asterisk"]
 
 

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from asterisk_server import AsteriskServer, asterisk
 from helpers.asterisk_kit import make_backend
 from standardiste.backends.asterisk import AsteriskBackend
@@ -17,6 +18,10 @@ from standardiste.backends.testing import Tail, watching
 from standardiste.console.core.model import Agent, Channel, Presence, Skills, State
 from standardiste.console.core.routing import Load, RoutingRules, best_for
 from standardiste.console.core.store import Store
+
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
 
 __all__ = ["asterisk"]
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from asterisk_server import AsteriskServer, asterisk
 from helpers.asterisk_kit import LinkCutter, PhoneTraffic, bridge_members, make_backend, number_of
 from standardiste.backends.asterisk import AsteriskBackend
@@ -27,6 +28,10 @@ from standardiste.backends.testing import watching
 from standardiste.console.core.hub import Hub
 from standardiste.console.core.model import Conversation, State
 from standardiste.console.core.store import Store
+
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
 
 __all__ = ["asterisk"]
 

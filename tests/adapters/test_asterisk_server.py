@@ -7,8 +7,13 @@ import asyncio
 import json
 
 import httpx
+import pytest
 import websockets
 from asterisk_server import APP, AsteriskServer, asterisk
+
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
 
 __all__ = ["asterisk"]
 

@@ -27,6 +27,10 @@ from standardiste.console.core import secrets
 from standardiste.console.core.model import Channel, State
 from standardiste.console.core.workspaces import open_workspace
 
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
+
 __all__ = ["asterisk"]
 
 TABLE: dict[str, Any] = {

@@ -21,6 +21,10 @@ import websockets
 from asterisk_server import AsteriskServer, asterisk
 from standardiste.backends.asterisk import wire
 
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
+
 __all__ = ["asterisk"]
 
 # Model -> field -> (Swagger type, required), from the Swagger files named above.

@@ -18,6 +18,10 @@ from standardiste.backends.asterisk import AsteriskBackend
 from standardiste.backends.base import Backend
 from standardiste.backends.testing import BackendContract
 
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
+
 __all__ = ["asterisk"]
 
 

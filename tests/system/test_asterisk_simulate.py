@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from asterisk_server import AsteriskServer, asterisk
+
+# One Asterisk for the whole run (one worker): a chroot of 345 MB each, and a PBX stopped by one test
+# must not starve another's on two cores.
+pytestmark = pytest.mark.xdist_group("asterisk")
 
 __all__ = ["asterisk"]
 
