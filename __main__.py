@@ -81,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="a fresh temporary workspace with simulated traffic"
     )
     parser.add_argument(
-        "--rate", type=float, default=12.0, help="with --demo: contacts per minute (default 12, for ten colleagues and you)"
+        "--rate",
+        type=float,
+        default=12.0,
+        help="with --demo: contacts per minute (default 12, for ten colleagues and you)",
     )
     parser.add_argument("--seed", type=int, help="with --demo: make the simulated traffic reproducible")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -91,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed a local workspace with simulated traffic",
         description="Feed a local workspace with realistic contacts.",
     )
-    simulate.add_argument("--db", help="the workspace file or postgresql:// database (default: your data directory)")
+    simulate.add_argument(
+        "--db", help="the workspace file or postgresql:// database (default: your data directory)"
+    )
     simulate.add_argument("--rate", type=float, default=2.0, help="contacts per minute (default 2)")
     simulate.add_argument("--profile", choices=("normal", "christmas"), default="normal")
     simulate.add_argument("--seed", type=int, help="the same seed gives the same traffic")
@@ -107,15 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--asterisk",
         metavar="WORKSPACE",
-        help="instead: customers calling the real Asterisk of this [workspaces.NAME] (backend = \"asterisk\"), "
+        help='instead: customers calling the real Asterisk of this [workspaces.NAME] (backend = "asterisk"), '
         "into its queues; --rate is then calls per minute",
     )
-    simulate.add_argument("--calls", type=int, default=10, help="with --asterisk: how many calls (default 10)")
+    simulate.add_argument(
+        "--calls", type=int, default=10, help="with --asterisk: how many calls (default 10)"
+    )
     simulate.add_argument(
         "--hangup-after", type=float, metavar="S", help="with --asterisk: callers give up after S seconds"
     )
     simulate.add_argument(
-        "--callbacks", type=float, default=0.0, metavar="SHARE", help="with --asterisk: the share asking a callback"
+        "--callbacks",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="with --asterisk: the share asking a callback",
     )
 
     supervise = sub.add_parser(
@@ -304,6 +315,8 @@ def _simulate_calls(args: argparse.Namespace) -> int:
     """`simulate --asterisk NAME`: Local channels into the Stasis application of a real Asterisk."""
     import asyncio
 
+    import httpx
+
     from .backends.asterisk import AsteriskBackend
     from .backends.asterisk.callers import run_for_workspace
     from .backends.base import BackendError
@@ -319,7 +332,9 @@ def _simulate_calls(args: argparse.Namespace) -> int:
         raise UsageError(f"bad config: {error}") from None
     table = config.workspaces.get(args.asterisk)
     if table is None or backend_kind(table) != "asterisk":
-        raise UsageError(f"--asterisk {args.asterisk}: no [workspaces.{args.asterisk}] with backend = \"asterisk\"")
+        raise UsageError(
+            f'--asterisk {args.asterisk}: no [workspaces.{args.asterisk}] with backend = "asterisk"'
+        )
     try:
         password = secret_for(secret_name(args.asterisk, AsteriskBackend.settings, "password"))
         placed = asyncio.run(
@@ -337,6 +352,17 @@ def _simulate_calls(args: argparse.Namespace) -> int:
         return 0
     except BackendError as error:
         print(f"standardiste simulate: {sanitize(str(error), single_line=True)}", file=sys.stderr)
+        return 1
+    except httpx.HTTPStatusError as error:  # ARI's own answer: 401 is a wrong user or password
+        status = error.response.status_code
+        why = "refused the user or password" if status == 401 else f"answered {status}"
+        print(f"standardiste simulate: the Asterisk of {args.asterisk} {why}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as error:
+        print(
+            f"standardiste simulate: cannot reach the Asterisk of {args.asterisk}: {type(error).__name__}",
+            file=sys.stderr,
+        )
         return 1
     print(f"placed {len(placed)} calls into {args.asterisk}", file=sys.stderr)
     return 0
