@@ -13,6 +13,7 @@ the query keeps the focus; enter opens; esc closes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Group
@@ -72,6 +73,9 @@ class SearchScreen(ModalScreen[SearchHit | None]):
     """
     BINDINGS = [
         Binding("escape", "close", "Close", id="search.close"),
+        # Priority: run as the key is read, before the query field takes it, so that the keys typed after
+        # enter wait (key_order.py) until the result it opens shows (`release`).
+        Binding("enter", "enter", "Open", show=False, priority=True, id="search.open"),
         Binding("down,ctrl+n", "move(1)", "Next result", show=False, id="search.next"),
         Binding("up,ctrl+p", "move(-1)", "Previous result", show=False, id="search.previous"),
         Binding("pagedown", "move(10)", "Page down", show=False, id="search.page_down"),
@@ -85,6 +89,8 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         self.hits: list[SearchHit] = []
         self._timer: Timer | None = None
         self._asked = ""
+        # Lets the keys typed after enter go, once the workspace shows what enter opened.
+        self.release: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -114,21 +120,26 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         value = event.value
         self._timer = self.set_timer(DEBOUNCE, lambda: self._search(value))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        results = self.query_one(OptionList)
-        if event.value != self._asked:  # typed and entered before the pause: search first, open nothing
+    def action_enter(self) -> None:
+        value = self.query_one(Input).value
+        if value != self._asked:  # typed and entered before the pause: search first, open nothing
             if self._timer is not None:
                 self._timer.stop()
-            self._search(event.value)
+            self._search(value)
             return
+        results = self.query_one(OptionList)
         if results.highlighted is not None and self.hits:
-            self.dismiss(self.hits[results.highlighted])
+            self._open(self.hits[results.highlighted])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if 0 <= event.option_index < len(self.hits):
-            self.dismiss(self.hits[event.option_index])
+            self._open(self.hits[event.option_index])
+
+    def _open(self, hit: SearchHit) -> None:
+        """Dismissed with the hit; the keys typed after wait until the opener calls `release`."""
+        self.release = self.host.hold_keys()
+        self.dismiss(hit)
 
     def action_move(self, step: int) -> None:
         results = self.query_one(OptionList)

@@ -517,11 +517,18 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.query_one(PromptLine).open("filter", self.views[self.current].filter.text)
 
     def action_search(self, query: str = "") -> None:
-        self.app.push_screen(SearchScreen(self.main, query), self._open_found)
+        screen = SearchScreen(self.main, query)
+        self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
 
-    def _open_found(self, hit: SearchHit | None) -> None:
+    def _open_found(self, hit: SearchHit | None, release: Callable[[], None] = lambda: None) -> None:
         """A result of the search screen: opened in the detail, a closed one too (it joins the store as the
-        recently closed are, until the next snapshot; `X` reopens it)."""
+        recently closed are, until the next snapshot; `X` reopens it). Then the keys typed after enter go."""
+        try:
+            self._show_found(hit)
+        finally:
+            release()
+
+    def _show_found(self, hit: SearchHit | None) -> None:
         if hit is None:
             return
         cid = hit.conversation_id
@@ -546,9 +553,8 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         if not conversation.customer_id:
             self.notify("This contact has no known customer.", severity="information")
             return
-        self.app.push_screen(
-            HistoryScreen(self.main, conversation.customer_id, conversation.customer_name), self._open_found
-        )
+        screen = HistoryScreen(self.main, conversation.customer_id, conversation.customer_name)
+        self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
 
     def action_reopen(self) -> None:
         conversation = self._target()
