@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from standardiste.backends.asterisk.adapter import _caller_id
 from standardiste.backends.asterisk.calls import Call, leg_of
 from standardiste.backends.asterisk.local_state import LocalState
+from standardiste.backends.asterisk.state import caller_id
 from standardiste.console.core.model import Channel, Conversation, Direction, Message, State, WrapUpRecord
 
 
@@ -62,7 +62,7 @@ def test_the_local_file_keeps_calls_messages_wrapups_and_keys(tmp_path: Path) ->
 
 def test_the_caller_id_on_the_agents_phone_cannot_break_its_header() -> None:
     hostile = conversation(customer_name='Ann "<sip:evil@x>" \\\r\nVia: x', customer_id="pbx:tel:+33 1;x=y")
-    shown = _caller_id(hostile)
+    shown = caller_id(hostile)
     assert shown.count('"') == 2 and shown.count("<") == 1 and "\r" not in shown and "\n" not in shown
     assert shown.endswith("<+331>")
-    assert _caller_id(conversation(customer_id="pbx:anon:1733.5")) == '"Ann" <>'
+    assert caller_id(conversation(customer_id="pbx:anon:1733.5")) == '"Ann" <>'
