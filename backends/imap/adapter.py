@@ -75,6 +75,7 @@ from .local_state import EMAIL_STATES, Journal, Marks, Notes, TableMarks, ensure
 from .mark_writer import MarkWriter
 from .mime import ParsedMail, parse_message
 from .reply import ReplySender, fetch_part, parent_of
+from .search import Searching
 from .session import ImapSession
 from .settings import SETTINGS, ImapSettings, parse_settings
 from .sync import FolderSync, SyncResult
@@ -97,7 +98,7 @@ SUPPORTED = frozenset(
 _CACHE_CHARS = 20_000_000
 
 
-class ImapBackend(Backend):
+class ImapBackend(Searching, Backend):
     capabilities = Capabilities(channels=frozenset({Channel.EMAIL}), commands=SUPPORTED)
     settings = SETTINGS
 

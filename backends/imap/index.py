@@ -324,6 +324,22 @@ class MailIndex:
             grouped.setdefault(str(r[4]), []).append(_row(r))
         return grouped
 
+    def by_uids(self, role: str, uidvalidity: int, uids: Iterable[int]) -> list[IndexedMessage]:
+        """The indexed rows of these UIDs of a folder (those not indexed yet are left out)."""
+        wanted = sorted(set(uids))
+        found: list[IndexedMessage] = []
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.extend(
+                _row(r)
+                for r in self.db.execute(
+                    f"SELECT {_COLUMNS} FROM messages WHERE role = ? AND uidvalidity = ? AND uid IN ({marks})",
+                    (role, uidvalidity, *chunk),
+                )
+            )
+        return found
+
     def by_message_id(self, message_id: str) -> list[IndexedMessage]:
         return [
             _row(r)

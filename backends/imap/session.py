@@ -206,6 +206,11 @@ class ImapSession:
         with self._errors():
             return sorted(self._c.search(["HEADER", name, value]))
 
+    def search_uids(self, criteria: list[str]) -> list[int]:
+        """UID SEARCH CHARSET UTF-8 with these criteria (atoms and strings, prefix notation for OR)."""
+        with self._errors():
+            return sorted(self._c.search(criteria, charset="UTF-8"))
+
     def fetch_headers(self, uids: list[int]) -> list[RawMessage]:
         return self._fetch(uids, [b"BODY.PEEK[HEADER]"], partial=False)
 

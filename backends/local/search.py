@@ -14,16 +14,15 @@ spans of the matching words so that a UI highlights them without markup.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 from ...console.core.model import Priority
-from ...console.core.sanitize import sanitize
-from ...console.core.search_query import SearchQuery, Term, fold, parse
+from ...console.core.search_query import SearchQuery, Term, parse
+from ...console.core.search_text import SNIPPET_CHARS, day_start, snippet_of
+from ...console.core.search_text import clean as _clean
 from ..optional import SearchHit
 from .rows import qualify
 
@@ -37,11 +36,6 @@ FIRST_ROWS = 400
 # rowid order, which FTS5 walks without ranking). Typing one more letter narrows it; filters that leave too
 # few conversations send the query on over every match.
 BROAD = 5_000
-SNIPPET_CHARS = 160
-SNIPPET_LEAD = 40
-# A snippet is looked for in the first this many characters of a body: a pasted log of megabytes costs
-# no more than a long mail (the hit still counts; its snippet is then the body's start).
-SNIPPET_SCAN = 50_000
 
 _HEAD_TEXT = (
     "NEW.customer_name || ' ' || COALESCE((SELECT email FROM customers WHERE id = NEW.customer_id), '')"
@@ -298,11 +292,6 @@ def _filters(query: SearchQuery, *, me: str | None, now: float) -> tuple[str, li
     return " AND ".join(clauses), args
 
 
-def day_start(day: date) -> float:
-    """Midnight at the start of `day`, local time: an agent's "after:2026-12-01" is their own day."""
-    return datetime(day.year, day.month, day.day).timestamp()
-
-
 def _hit(db: sqlite3.Connection, terms: Sequence[Term], candidate: _Candidate) -> SearchHit:
     conversation_id, rank, _created, message_id = candidate
     if message_id is not None:
@@ -319,38 +308,4 @@ def _hit(db: sqlite3.Connection, terms: Sequence[Term], candidate: _Candidate) -
     )
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", sanitize(text, single_line=True)).strip()
-
-
-def snippet_of(text: str, terms: Sequence[Term]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The sanitised text around its first match, and the (start, end) of every matching word in it."""
-    clean = _clean(text[:SNIPPET_SCAN])
-    exact = {t for term in terms for t in (term.tokens[:-1] if term.prefix else term.tokens)}
-    prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
-    spans = [
-        (m.start(), m.end())
-        for m in _WORD.finditer(clean)
-        if (folded := fold(m.group())) in exact or (prefixes and folded.startswith(prefixes))
-    ]
-    start = 0
-    if spans and len(clean) > SNIPPET_CHARS:
-        start = max(0, spans[0][0] - SNIPPET_LEAD)
-        if start:  # begin at a word
-            space = clean.find(" ", start)
-            start = space + 1 if 0 <= space < spans[0][0] else start
-    end = min(len(clean), start + SNIPPET_CHARS)
-    if end < len(clean):
-        space = clean.rfind(" ", start, end)
-        end = space if space > (spans[0][1] if spans else start) else end
-    lead = "…" if start else ""
-    window = lead + clean[start:end] + ("…" if end < len(clean) else "")
-    shift = len(lead) - start
-    kept = tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
-    return window, kept
-
-
-__all__ = ["SCHEMA", "SearchError", "day_start", "ensure_index", "search", "snippet_of"]
+__all__ = ["SCHEMA", "SNIPPET_CHARS", "SearchError", "day_start", "ensure_index", "search", "snippet_of"]
