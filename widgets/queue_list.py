@@ -183,7 +183,8 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     QueueList > .queue-list--dim { color: $foreground 50%; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    # No repaint by the reactive itself: a move repaints the two rows it touches, not the 45 on screen.
+    cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
 
     class _QueueMessage(Message):
         def __init__(self, queue: QueueList) -> None:
@@ -272,6 +273,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to(y=0, animate=False)
         self._resize()
         self.cursor = 0
+        self.refresh()
 
     def rows_changed(self) -> None:
         """The view changed: keep the cursor on its conversation and that row where it was on screen."""
@@ -316,22 +318,27 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # ------------------------------------------------------------------------------------------ cursor
 
-    def watch_cursor(self, index: int) -> None:
+    def watch_cursor(self, old: int, index: int) -> None:
         self._cursor_id = self.view.id_at(index) if 0 <= index < len(self.view) else None
-        self._scroll_cursor_into_view()
-        self.refresh()
+        if self._scroll_cursor_into_view():
+            self.refresh()
+        else:
+            self.refresh_line(old)
+            self.refresh_line(index)
         self.post_message(self.Highlighted(self, self._cursor_id))
 
     def validate_cursor(self, index: int) -> int:
         return max(0, min(index, len(self.view) - 1)) if len(self.view) else 0
 
-    def _scroll_cursor_into_view(self) -> None:
+    def _scroll_cursor_into_view(self) -> bool:
+        """Scroll so that the cursor's row shows; True when the list scrolled."""
         top = self.scroll_offset.y
         height = max(1, self.scrollable_content_region.height)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        return self.scroll_offset.y != top
 
     def move(self, delta: int) -> None:
         self.cursor = self.cursor + delta

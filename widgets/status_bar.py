@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from ..backends.base import LinkState
 from ..console.core.model import Presence
 from ..console.core.sla import format_duration
 from ..console.core.store import Store
 from ..console.core.views import ViewSet
+from .steady_static import SteadyLine
 
 PRESENCE_MARK = {
     Presence.AVAILABLE: "● available",
@@ -65,7 +65,7 @@ def unsent_summary(entries: Sequence[Any], outbox: Any) -> Text | None:
     return text
 
 
-class StatusBar(Static):
+class StatusBar(SteadyLine):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     StatusBar.-trouble { background: $error 40%; }

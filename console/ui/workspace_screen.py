@@ -35,6 +35,7 @@ from ...widgets.prompt_line import PromptCandidates, PromptLine
 from ...widgets.queue_list import CHANNEL_LABEL, QueueHeader, QueueList
 from ...widgets.safe_text import safe_text
 from ...widgets.status_bar import StatusBar
+from ...widgets.steady_static import SteadyLine, SteadyStatic
 from ...widgets.transcript import Transcript
 from ...widgets.view_tabs import Tab, fit_tabs
 from ..core.model import EMAIL_LIKE, Channel, Conversation, Message, State
@@ -61,13 +62,13 @@ EMPTY_MESSAGE = (
 )
 
 
-class ViewBar(Static):
+class ViewBar(SteadyLine):
     DEFAULT_CSS = """
     ViewBar { height: 1; background: $boost; padding: 0 1; }
     """
 
 
-class DetailHeader(Static):
+class DetailHeader(SteadyStatic):
     DEFAULT_CSS = """
     DetailHeader { height: auto; padding: 0 1; background: $boost; }
     DetailHeader.-collision { background: $warning 40%; }
