@@ -12,6 +12,8 @@ has not: push mode then says that `n` takes work, the wallboard shows the record
 - `Sessions`: the backend keeps a presence session for this console (heartbeat, "gone" after silence)
   and can sign the agent off when the console quits, so that colleagues do not route to an empty chair.
 - `Search`: every conversation, open and closed, found by words, phrases and fields, ranked, one hit each.
+- `QueueFigures`: the phone queue as the telephony system counts it now (calls and callbacks waiting, the
+  longest wait), for a board that wants the system's own figures (Zendesk Talk's current queue activity).
 """
 
 from __future__ import annotations
@@ -100,4 +102,34 @@ class Search(Protocol):
         ...
 
 
-__all__ = ["Offer", "OfferGone", "Offers", "Records", "Search", "SearchHit", "Sessions"]
+@dataclass(frozen=True, slots=True)
+class QueueActivity:
+    """The phone queue now, as the backend's telephony counts it (None: the system does not say)."""
+
+    backend: str
+    calls_waiting: int
+    callbacks_waiting: int = 0
+    longest_wait_seconds: float | None = None
+    average_wait_seconds: float | None = None
+    agents_online: int | None = None
+    at: float = 0.0  # when it was read
+
+
+@runtime_checkable
+class QueueFigures(Protocol):
+    async def queue_activity(self) -> QueueActivity:
+        """The queue's current figures, read from the system now. Raises a `BackendError` when it cannot."""
+        ...
+
+
+__all__ = [
+    "Offer",
+    "OfferGone",
+    "Offers",
+    "QueueActivity",
+    "QueueFigures",
+    "Records",
+    "Search",
+    "SearchHit",
+    "Sessions",
+]

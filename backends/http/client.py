@@ -118,6 +118,8 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         files: Sequence[tuple[str, tuple[str, bytes, str]]] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """The successful (2xx) answer, after the retries the server allows; a typed error otherwise.
 
@@ -135,7 +137,9 @@ class HttpClient:
             attempt += 1
             last = attempt > self.retries
             try:
-                response = await client.request(method, url, params=params, json=json, data=data, files=files)
+                response = await client.request(
+                    method, url, params=params, json=json, data=data, files=files, content=content, headers=headers
+                )
             except httpx.HTTPError as error:
                 safe = isinstance(error, NOT_SENT) or method in IDEMPOTENT
                 if last or not safe:
@@ -174,10 +178,15 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         files: Sequence[tuple[str, tuple[str, bytes, str]]] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """The answer's JSON body (None for an empty one); `Unavailable` for a body that is not JSON.
-        `data` and `files` make a multipart/form-data body (uploads) instead of `json`."""
-        response = await self.request(method, path, params=params, json=json, data=data, files=files)
+        `data` and `files` make a multipart/form-data body (uploads) instead of `json`; `content` is a raw
+        body (a file sent as it is, with its `headers` content-type: Zendesk's uploads)."""
+        response = await self.request(
+            method, path, params=params, json=json, data=data, files=files, content=content, headers=headers
+        )
         if not response.content:
             return None
         try:

@@ -46,9 +46,9 @@ def test_the_console_refuses_a_bad_table_naming_file_table_and_key(
     assert capsys.readouterr().err.strip() == (
         f"standardiste: bad config: {path}: [workspaces.mail] port: expected a whole number, got 'abc'"
     )
-    path = write_config(tmp_path, '[workspaces.desk]\nbackend = "zendesk"\n')
+    path = write_config(tmp_path, '[workspaces.desk]\nbackend = "freshdesk"\n')
     assert main(["--config", str(path)]) == 2
-    assert "[workspaces.desk] backend: no backend named 'zendesk' is installed" in capsys.readouterr().err
+    assert "[workspaces.desk] backend: no backend named 'freshdesk' is installed" in capsys.readouterr().err
     path = write_config(tmp_path, f'[workspaces.team]\ndb = "{tmp_path}/missing/team.db"\n')
     assert main(["--config", str(path)]) == 2
     assert "[workspaces.team] db: the directory" in capsys.readouterr().err

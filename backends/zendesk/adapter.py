@@ -1,0 +1,610 @@
+"""`ZendeskBackend`: a Zendesk Support account's tickets (email, web form, chat, social, voice) and the agent's
+Talk availability, as one workspace.
+
+Zendesk pushes nothing to a client like this one, so changes are read, in `events()`, by two means:
+
+- **the agent's views** (or, without views, the queue's search with `updated>`), polled every `poll`
+  seconds, latest updated first, stopping at the first page where nothing changed: what the agents work
+  on shows within seconds;
+- **the incremental export** (cursor based, `/api/v2/incremental/tickets/cursor.json`), read at most every
+  `export_interval` seconds (10 a minute is its documented limit) on a client of its own that never sleeps
+  through a 429: the net that catches what left the views (solved by a colleague, deleted). Zendesk leaves
+  the last minute out of it, so it is a minute behind by design.
+
+What this console changes is confirmed at once from the answer of the update (the ticket and its audit).
+A failing poll is ridden out inside `events()` (`BackendStatus` down, waiting as long as the server asked,
+then up): polls compare states, so the next one brings what happened meanwhile, once.
+How each console action maps to the API: docs/zendesk.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ...console.core.model import Attachment, Channel, Conversation, Customer, Message
+from ..base import (
+    AgentUpdated,
+    AuthError,
+    Backend,
+    BackendContext,
+    BackendError,
+    BackendStatus,
+    Capabilities,
+    CommandKind,
+    ConversationRemoved,
+    ConversationUpserted,
+    CustomerUpdated,
+    Event,
+    Invalid,
+    LinkState,
+    MessageAdded,
+    NotFound,
+    RateLimited,
+    Snapshot,
+    Unavailable,
+    split_id,
+)
+from ..chatwoot.journal import Journal
+from ..http import HttpClient
+from ..optional import QueueActivity
+from ..retry import Backoff
+from ..settings import secret_name
+from .api import ZendeskApi, basic_auth
+from .commands import Commands
+from .mapping import (
+    CLOSED,
+    agent_of,
+    comment_of,
+    customer_of,
+    iso,
+    login_of,
+    ticket_of,
+    timestamp,
+)
+from .search import Searching
+from .settings import SETTINGS, ZendeskSettings, parse_settings
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = frozenset(
+    {
+        CommandKind.REPLY,
+        CommandKind.NOTE,
+        CommandKind.CLAIM,
+        CommandKind.ASSIGN,
+        CommandKind.RELEASE,
+        CommandKind.TRANSFER,
+        CommandKind.SET_STATUS,
+        CommandKind.SET_PRIORITY,
+        CommandKind.TAGS,
+        CommandKind.PRESENCE,
+    }
+)
+DEFAULT_QUERY = "type:ticket status<solved"
+# The search index lags "up to a few minutes" (Search API): a poll by search looks this far back.
+SEARCH_LAG = 180.0
+
+
+class _Http(HttpClient):
+    """The shared client, with the raw API token scrubbed from messages too (not only the Basic header)."""
+
+    def __init__(self, *args: Any, token: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._token = token
+
+    async def open(self) -> None:
+        await super().open()
+        self._secrets = (*self._secrets, self._token())
+
+
+class ZendeskBackend(Commands, Searching, Backend):
+    capabilities = Capabilities(
+        channels=frozenset({Channel.EMAIL, Channel.FORM, Channel.CHAT, Channel.SOCIAL, Channel.PHONE}),
+        commands=SUPPORTED,
+    )
+    settings = SETTINGS
+
+    def __init__(
+        self,
+        name: str,
+        settings: ZendeskSettings,
+        *,
+        agent_id: str,
+        data_dir: Path,
+        secret: Callable[[], str],
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_base: float = 0.5,
+        retry_cap: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise Invalid(f"workspace name {name!r}: use letters, digits, '.', '_' or '-'")
+        self.name = name
+        self.config = settings
+        self.agent_id = agent_id
+        self.data_dir = Path(data_dir)
+        self._secret = secret
+        self._transport = transport
+        self._retry = (retry_base, retry_cap)
+        self._clock = clock
+        self._http: HttpClient | None = None
+        self._export_http: HttpClient | None = None
+        self._api: ZendeskApi | None = None
+        self._export_api: ZendeskApi | None = None
+        self._journal = Journal(self.data_dir / f"zendesk-{name}.sqlite3")
+        self._closed = asyncio.Event()
+        self._mine: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._me: dict[str, Any] = {}
+        self._agents: dict[int, dict[str, Any]] = {}
+        self._users: dict[int, dict[str, Any]] = {}
+        self._groups: dict[int, dict[str, Any]] = {}
+        self._views: dict[int, str] = {}
+        self._talk = False
+        self._agent_state: str | None = None
+        # What the console was told, by ticket id: the conversation and Zendesk's updated_at (the stamp).
+        self._known: dict[int, Conversation] = {}
+        self._stamps: dict[int, str] = {}
+        # Comments announced: the highest id per ticket; for a ticket only seen in a snapshot, the time up
+        # to which its comments are in the state the snapshot gave. Kept across snapshots.
+        self._high: dict[int, int] = {}
+        self._seen_at: dict[int, float] = {}
+        self._customers: set[str] = set()
+        self._cursor: str | None = None
+        self._export_start: int | None = None
+        self._poll_mark = 0.0
+
+    @classmethod
+    def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> ZendeskBackend:
+        return cls(
+            name,
+            parse_settings(name, settings),
+            agent_id=context.agent_id,
+            data_dir=context.data_dir,
+            secret=lambda: context.secret(secret_name(name, SETTINGS, "token")),
+        )
+
+    @property
+    def workspace_id(self) -> str:
+        return f"zendesk:{self.config.host.lower()}"
+
+    @property
+    def service(self) -> str:
+        return f"zendesk {self.name}"
+
+    @property
+    def api(self) -> ZendeskApi:
+        if self._api is None:
+            raise Unavailable(f"{self.service} is not connected")
+        return self._api
+
+    @property
+    def http_client(self) -> HttpClient:
+        if self._http is None:
+            raise Unavailable(f"{self.service} is not connected")
+        return self._http
+
+    @property
+    def me(self) -> str:
+        return login_of(self._me) or self.agent_id
+
+    @property
+    def my_user_id(self) -> int:
+        return int(self._me.get("id") or 0)
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+
+    def _client(self, *, retries: int) -> HttpClient:
+        verify: Any = ssl.create_default_context(cafile=self.config.ca_file) if self.config.ca_file else True
+        return _Http(
+            self.config.url,
+            service=self.service,
+            auth=basic_auth(self.config.email, self._secret),
+            token=self._secret,
+            timeout=self.config.timeout,
+            retries=retries,
+            transport=self._transport,
+            verify=verify,
+        )
+
+    async def connect(self) -> None:
+        self._closed.clear()
+        self._mine = asyncio.Queue()
+        http, export = self._client(retries=4), self._client(retries=0)
+        self._http, self._export_http = http, export
+        try:
+            await http.open()
+            await export.open()
+            self._api = ZendeskApi(http, self.config.page_size)
+            self._export_api = ZendeskApi(export, self.config.page_size)
+            me = await self.api.me()
+            self._check_me(me)
+            self._me = me
+            self._agents = {int(a["id"]): a for a in await self.api.agents()}
+            self._agents.setdefault(self.my_user_id, me)
+            self._users.update(self._agents)
+            self._groups = {int(g["id"]): g for g in await self.api.groups()}
+            await self._resolve_views()
+            await self._read_availability()
+        except BaseException:
+            await self.close()
+            raise
+
+    def _check_me(self, me: Mapping[str, Any]) -> None:
+        email = str(me.get("email") or "").lower()
+        if not me.get("id") or email != self.config.email:
+            # Zendesk answers an anonymous user (id null) to a request whose credentials it did not take.
+            who = email or "an anonymous user"
+            raise AuthError(
+                f"{self.service}: the stored token signs in as {who}, not {self.config.email}; "
+                f"run `standardiste login {self.name}` with an API token and check the email"
+            )
+        if me.get("role") not in ("agent", "admin"):
+            raise AuthError(f"{self.service}: {email} is not an agent of this account")
+
+    async def _resolve_views(self) -> None:
+        self._views = {}
+        if not self.config.views:
+            return
+        active = await self.api.active_views()
+        for wanted in self.config.views:
+            found = next(
+                (
+                    v
+                    for v in active
+                    if wanted == str(v.get("id"))
+                    or wanted.lower() == str(v.get("title") or "").strip().lower()
+                ),
+                None,
+            )
+            if found is None:
+                titles = ", ".join(repr(str(v.get("title"))) for v in active[:10]) or "none"
+                raise Invalid(f"{self.service}: no active view {wanted!r} for {self.me} (views: {titles})")
+            self._views[int(found["id"])] = str(found.get("title") or found["id"])
+
+    async def _read_availability(self) -> None:
+        """The agent's Talk availability, if the account has Talk (a 403/404 means it has not)."""
+        try:
+            availability = await self.api.availability(self.my_user_id)
+        except (NotFound, AuthError):
+            self._talk, self._agent_state = False, None
+            return
+        self._talk = True
+        self._agent_state = str(availability.get("agent_state") or "offline")
+
+    async def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        for attribute in ("_http", "_export_http"):
+            client = getattr(self, attribute)
+            setattr(self, attribute, None)
+            if client is not None:
+                await client.close()
+        self._api = self._export_api = None
+        await self._journal.close()
+
+    # ------------------------------------------------------------------------------------------ reading
+
+    async def _learn_users(self, tickets: Iterable[Mapping[str, Any]]) -> None:
+        wanted = {int(t[k]) for t in tickets for k in ("requester_id", "assignee_id") if t.get(k)}
+        missing = wanted - self._users.keys()
+        if missing:
+            for user in await self.api.users(missing):
+                self._users[int(user["id"])] = user
+
+    def _conversation(self, raw: Mapping[str, Any]) -> Conversation:
+        return ticket_of(self.name, raw, users=self._users, groups=self._groups)
+
+    def _message(self, ticket_id: int, raw: Mapping[str, Any]) -> Message:
+        return comment_of(self.name, ticket_id, raw, users=self._users, agents=self._agents)
+
+    async def snapshot(self) -> Snapshot:
+        started = self._clock()
+        found: dict[int, dict[str, Any]] = {}
+        async for page in self.api.search_pages(self.config.query):
+            for raw in page:
+                found[int(raw["id"])] = raw
+        for view_id in self._views:
+            async for page in self.api.view_pages(view_id):
+                for raw in page:
+                    found[int(raw["id"])] = raw
+        await self._learn_users(found.values())
+        conversations: dict[int, Conversation] = {}
+        customers: dict[str, Customer] = {}
+        for ticket_id, raw in found.items():
+            conversations[ticket_id] = self._conversation(raw)
+            self._stamps[ticket_id] = str(raw.get("updated_at") or "")
+            if ticket_id not in self._high:
+                self._seen_at[ticket_id] = timestamp(raw.get("updated_at")) or 0.0
+            requester = self._users.get(int(raw.get("requester_id") or 0))
+            if requester:
+                customer = customer_of(self.name, requester)
+                customers.setdefault(customer.id, customer)
+        self._known = conversations
+        self._customers = set(customers)
+        self._poll_mark = started
+        if self._cursor is None:
+            # The export starts a little before the snapshot: what it repeats is dropped (same stamps).
+            self._export_start = int(started) - 120
+        agents = await self._agent_list()
+        return Snapshot(
+            conversations=list(conversations.values()),
+            agents=agents,
+            customers=list(customers.values()),
+            me=self.me,
+        )
+
+    async def _agent_list(self) -> list[Any]:
+        states: dict[int, str] = {}
+        if self._talk:
+            with contextlib.suppress(NotFound, AuthError):
+                states = {
+                    int(a["agent_id"]): str(a.get("agent_state") or "offline")
+                    for a in await self.api.agents_activity()
+                    if a.get("agent_id")
+                }
+            if self._agent_state is not None:
+                states[self.my_user_id] = self._agent_state
+        return [agent_of(raw, agent_state=states.get(user_id)) for user_id, raw in self._agents.items()]
+
+    async def events(self) -> AsyncIterator[Sequence[Event]]:
+        backoff = Backoff(base=self._retry[0], cap=self._retry[1])
+        next_poll = self._clock() + self.config.poll
+        next_export = self._clock() + self.config.export_interval
+        down = False
+        while not self._closed.is_set():
+            while not self._mine.empty():
+                yield self._mine.get_nowait()
+            now = self._clock()
+            wait = max(0.0, min(next_poll, next_export) - now)
+            if wait:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+                continue
+            try:
+                if now >= next_poll:
+                    batch = await self._poll()
+                    next_poll = self._clock() + self.config.poll
+                else:
+                    batch = await self._export()
+                    next_export = self._clock() + self.config.export_interval
+            except AuthError:
+                raise
+            except RateLimited as error:
+                if (
+                    now < next_poll
+                ):  # the export's own budget: wait as asked, without calling the account down
+                    next_export = self._clock() + max(error.retry_after, self.config.export_interval)
+                    continue
+                down, next_poll = True, self._clock() + max(backoff.next(), error.retry_after)
+                yield [
+                    BackendStatus(self.name, LinkState.DOWN, str(error), retry_in=next_poll - self._clock())
+                ]
+                continue
+            except (BackendError, OSError) as error:
+                delay = backoff.next()
+                down = True
+                next_poll = max(next_poll, self._clock() + delay)
+                next_export = max(next_export, self._clock() + delay)
+                detail = str(error) or f"{self.service}: {type(error).__name__}"
+                yield [BackendStatus(self.name, LinkState.DOWN, detail, retry_in=delay)]
+                continue
+            if down:
+                down = False
+                backoff.reset()
+                batch.append(BackendStatus(self.name, LinkState.CONNECTED, f"{self.service}: caught up"))
+            if batch:
+                yield batch
+
+    def announce(self, events: list[Event]) -> None:
+        """Events of this console's own change, for `events()` (the confirmation of a command)."""
+        if events:
+            self._mine.put_nowait(events)
+            self._wake.set()
+
+    async def _poll(self) -> list[Event]:
+        started = self._clock()
+        changed: dict[int, dict[str, Any]] = {}
+        if self._views:
+            for view_id in self._views:
+                async for page in self.api.view_pages(view_id):
+                    fresh = [t for t in page if self._maybe_changed(t)]
+                    for raw in fresh:
+                        changed[int(raw["id"])] = raw
+                    if not fresh:
+                        break  # latest updated first: nothing further down changed either
+        else:
+            since = iso(self._poll_mark - SEARCH_LAG)
+            async for page in self.api.search_pages(f"{self.config.query} updated>{since}"):
+                for raw in page:
+                    if self._maybe_changed(raw):
+                        changed[int(raw["id"])] = raw
+        events = await self._apply(changed.values())
+        self._poll_mark = started
+        if self._talk:
+            events.extend(await self._availability_changed())
+        return events
+
+    def _maybe_changed(self, raw: Mapping[str, Any]) -> bool:
+        """Its stamp moved, or it is of the second the last poll was in: Zendesk's times are whole seconds,
+        so a change later in that second keeps the stamp the last poll saw."""
+        if self._stamps.get(int(raw["id"])) != str(raw.get("updated_at") or ""):
+            return True
+        return (timestamp(raw.get("updated_at")) or 0.0) >= int(self._poll_mark) - 1
+
+    async def _availability_changed(self) -> list[Event]:
+        try:
+            state = str((await self.api.availability(self.my_user_id)).get("agent_state") or "offline")
+        except NotFound:
+            return []
+        if state == self._agent_state:
+            return []
+        self._agent_state = state
+        return [AgentUpdated(agent_of(self._me, agent_state=state))]
+
+    async def _export(self) -> list[Event]:
+        export = self._export_api
+        if export is None:
+            raise Unavailable(f"{self.service} is not connected")
+        if self._cursor is None and self._export_start is None:
+            return []
+        body = await export.incremental(start_time=self._export_start, cursor=self._cursor)
+        if body.get("after_cursor"):
+            self._cursor = str(body["after_cursor"])
+        tickets = [t for t in body.get("tickets") or () if isinstance(t, dict) and t.get("id") is not None]
+        events: list[Event] = []
+        for raw in tickets:
+            if raw.get("status") == "deleted":
+                ticket_id = int(raw["id"])
+                if self._known.pop(ticket_id, None) is not None:
+                    events.append(ConversationRemoved(f"{self.name}:{ticket_id}"))
+        keep = [
+            t
+            for t in tickets
+            if t.get("status") != "deleted"
+            and (
+                int(t["id"]) in self._known
+                or (self.config.query == DEFAULT_QUERY and t.get("status") not in CLOSED)
+            )
+            and self._stamps.get(int(t["id"])) != str(t.get("updated_at") or "")
+        ]
+        events.extend(await self._apply(keep))
+        return events
+
+    async def _apply(self, tickets: Iterable[dict[str, Any]]) -> list[Event]:
+        """Events for tickets whose stamp moved: their requester if new, their new comments, their state."""
+        tickets = list(tickets)
+        if not tickets:
+            return []
+        await self._learn_users(tickets)
+        events: list[Event] = []
+        for raw in tickets:
+            ticket_id = int(raw["id"])
+            older = self._stamps.get(ticket_id)
+            if older and (timestamp(older) or 0) > (timestamp(raw.get("updated_at")) or 0):
+                continue  # an older state than the one known (the export lags the views)
+            requester = self._users.get(int(raw.get("requester_id") or 0))
+            if requester:
+                customer = customer_of(self.name, requester)
+                if customer.id not in self._customers:
+                    self._customers.add(customer.id)
+                    events.append(CustomerUpdated(customer))
+            try:
+                comments = await self.api.comments(ticket_id)
+            except NotFound:
+                continue  # deleted meanwhile: the export will say so
+            await self._learn_users({"requester_id": c.get("author_id")} for c in comments)
+            events.extend(self._new_comments(ticket_id, comments))
+            events.extend(self.track(raw))
+        return events
+
+    def _new_comments(self, ticket_id: int, comments: Iterable[Mapping[str, Any]]) -> list[Event]:
+        events: list[Event] = []
+        high, seen_at = self._high.get(ticket_id), self._seen_at.get(ticket_id)
+        for raw in sorted(comments, key=lambda c: int(c["id"])):
+            comment_id = int(raw["id"])
+            if high is not None and comment_id <= high:
+                continue
+            if high is None and seen_at is not None and (timestamp(raw.get("created_at")) or 0) <= seen_at:
+                self._high[ticket_id] = max(self._high.get(ticket_id, 0), comment_id)
+                continue
+            self._high[ticket_id] = max(self._high.get(ticket_id, 0), comment_id)
+            events.append(MessageAdded(self._message(ticket_id, raw)))
+        if ticket_id not in self._high:
+            self._high[ticket_id] = 0
+        self._seen_at.pop(ticket_id, None)
+        return events
+
+    def track(self, raw: Mapping[str, Any]) -> list[Event]:
+        """A ticket's new state: remembered (its stamp for the next safe update) and announced if it moved."""
+        ticket_id = int(raw["id"])
+        self._stamps[ticket_id] = str(raw.get("updated_at") or "")
+        conversation = self._conversation(raw)
+        if self._known.get(ticket_id) == conversation:
+            return []
+        self._known[ticket_id] = conversation
+        return [ConversationUpserted(conversation)]
+
+    def comment_events(self, ticket_id: int, comments: Iterable[Mapping[str, Any]]) -> list[Event]:
+        return self._new_comments(ticket_id, comments)
+
+    # ------------------------------------------------------------------------------------------ history
+
+    def _ticket_id(self, conversation_id: str) -> int:
+        backend, native = split_id(conversation_id)
+        if backend != self.name or not native.isdigit():
+            raise NotFound(f"no ticket {conversation_id} on {self.name}")
+        return int(native)
+
+    async def history(self, conversation_id: str) -> list[Message]:
+        ticket_id = self._ticket_id(conversation_id)
+        comments = await self.api.comments(ticket_id)
+        await self._learn_users({"requester_id": c.get("author_id")} for c in comments)
+        return [self._message(ticket_id, raw) for raw in sorted(comments, key=lambda c: int(c["id"]))]
+
+    def _user_number(self, customer_id: str) -> int | None:
+        backend, native = split_id(customer_id)
+        number = native.removeprefix("user-")
+        if backend != self.name or not native.startswith("user-") or not number.isdigit():
+            return None
+        return int(number)
+
+    async def customer(self, customer_id: str) -> Customer | None:
+        number = self._user_number(customer_id)
+        if number is None:
+            return None
+        user = self._users.get(number) or await self.api.user(number)
+        self._users[number] = user
+        return customer_of(self.name, user)
+
+    async def customer_history(self, customer_id: str) -> list[Conversation]:
+        """Every ticket this user requested, newest first (the customer card's history)."""
+        number = self._user_number(customer_id)
+        if number is None:
+            return []
+        tickets = await self.api.requested(number)
+        await self._learn_users(tickets)
+        return sorted((self._conversation(t) for t in tickets), key=lambda c: c.created_at, reverse=True)
+
+    async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
+        self._ticket_id(conversation_id)
+        if not attachment.ref:
+            raise NotFound(f"{self.service}: {attachment.filename} has no address")
+        return await self.http_client.download(attachment.ref)
+
+    # ------------------------------------------------------------------------------------------ Talk
+
+    async def queue_activity(self) -> QueueActivity:
+        """Talk's current queue activity (the optional `QueueFigures` capability)."""
+        figures = await self.api.current_queue_activity()
+
+        def number(key: str) -> float | None:
+            value = figures.get(key)
+            return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+        return QueueActivity(
+            backend=self.name,
+            calls_waiting=int(number("calls_waiting") or 0),
+            callbacks_waiting=int(
+                (number("callbacks_waiting") or 0) + (number("embeddable_callbacks_waiting") or 0)
+            ),
+            longest_wait_seconds=number("longest_wait_time"),
+            average_wait_seconds=number("average_wait_time"),
+            agents_online=int(number("agents_online")) if number("agents_online") is not None else None,
+            at=self._clock(),
+        )
+
+
+__all__ = ["SUPPORTED", "ZendeskBackend"]
