@@ -74,6 +74,10 @@ def reason_of(response: httpx.Response) -> str:
             if value:
                 text = value if isinstance(value, str) else "; ".join(map(str, _flatten(value)))
                 break
+        if isinstance(body.get("error"), str) and (body.get("description") or body.get("details")):
+            # Zendesk: {"error": "RecordInvalid", "description": "Record validation errors", "details": {...}}
+            more = [body.get("description"), *_flatten(body.get("details") or {})]
+            text += ": " + "; ".join(str(m) for m in more if m)
     elif response.headers.get("content-type", "").startswith("text/plain"):
         text = response.text
     text = " ".join(text.split())
