@@ -11,6 +11,8 @@ The dialplan the tests use (written by `_extensions`):
 - `[from-customer-ring]` `_X.` and `_+X.`: the customer's call enters the Stasis application, ringing, with
   the queue argument (`queue-sales`...) the test passes as the channel variable QUEUE_ARG, and `callback`
   after it for a caller who asked to be called back (CALLBACK=1);
+- `[from-customer-team]`: the same for a team's consoles, trying again while no console holds the
+  application;
 - `[caller]` `s`: the customer's own phone, which answers and listens to hold music;
 - `[agent-phones]`: agents' phones as Local channels: any name answers (then echoes), `noanswer` rings for
   ever, `busy` is busy, `gone` does not exist;
@@ -140,6 +142,17 @@ exten => _X.,1,Stasis({app},${{QUEUE_ARG}}${{IF($["${{CALLBACK}}" = "1"]?,callba
  same => n,Hangup()
 exten => _+X.,1,Stasis({app},${{QUEUE_ARG}}${{IF($["${{CALLBACK}}" = "1"]?,callback)}})
  same => n,Hangup()
+
+[from-customer-team]
+; a team's customers (docs/asterisk.md, "A team"): while no console holds the application (one handing
+; it on to another), Stasis() fails at once, and the caller tries again a moment later, for 10 s
+exten => _X.,1,Set(TRIES=0)
+ same => n(again),Stasis({app},${{QUEUE_ARG}})
+ same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED" & ${{TRIES}} < 40]?wait)
+ same => n,Hangup()
+ same => n(wait),Set(TRIES=$[${{TRIES}} + 1])
+ same => n,Wait(0.25)
+ same => n,Goto(again)
 
 [caller]
 exten => s,1,Answer()
@@ -329,6 +342,7 @@ class AsteriskServer:
         *,
         callback: bool = False,
         exten: str = "101",
+        context: str = "from-customer-ring",
     ) -> dict[str, Any]:
         """A customer calls: a Local channel whose ;2 half enters the application ringing with the queue
         argument, whose ;1 half is the customer's phone (answering, on hold music). The ;1 channel."""
@@ -336,7 +350,7 @@ class AsteriskServer:
         reply = httpx.post(
             f"{self.url}/channels",
             params={
-                "endpoint": f"Local/{exten}@from-customer-ring",
+                "endpoint": f"Local/{exten}@{context}",
                 "context": "caller",
                 "extension": "s",
                 "callerId": f'"{name}" <{number}>',

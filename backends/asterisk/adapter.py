@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ...console.core.model import Channel, Conversation, Customer, Message
-from ..base import Backend, BackendContext, BackendError, Capabilities, Event, Snapshot
+from ..base import Backend, BackendContext, BackendError, Capabilities, Event, Snapshot, Unavailable
+from ..local.database import as_target, shown
 from ..settings import secret_name
 from .ari import Ari
 from .calls import Call
@@ -36,6 +37,7 @@ from .commands import SUPPORTED, CallCommands
 from .local_state import KEEP_CLOSED_SECONDS, LocalState
 from .restarts import Restarts
 from .settings import SETTINGS, AsteriskSettings, parse_settings
+from .team import TeamQueue
 
 __all__ = ["SUPPORTED", "AsteriskBackend"]
 
@@ -70,6 +72,9 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
         self._out: asyncio.Queue[list[Event] | BaseException | None] = asyncio.Queue()
         self._processor: asyncio.Task[None] | None = None
         self._rebuilt = False
+        self.team = TeamQueue(settings.team, self.workspace_id) if settings.team else None
+        self._queue_ari = None
+        self._team_init()
 
     @classmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> AsteriskBackend:
@@ -95,8 +100,15 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
             self._state = LocalState(self.data_dir / f"asterisk-{self.name}.sqlite")
             self._version = self._state.last_version()
             self._load_stored()
+        if self.team is not None:
+            try:
+                await self.team.open()
+            except Exception as error:  # the team's database: a file, or a PostgreSQL server away
+                raise Unavailable(
+                    f"cannot open the team's queue {shown(as_target(self.team.target))}: {error}"
+                ) from None
         self._inbox, self._out = asyncio.Queue(), asyncio.Queue()
-        ari = Ari(self.config.url, self.config.user, self._secret(), self.config.app, self.config.timeout)
+        ari = Ari(self.config.url, self.config.user, self._secret(), self.leg_app, self.config.timeout)
         try:
             await ari.request("GET", "/asterisk/info", what="the login check")
             inbox = self._inbox
@@ -114,6 +126,7 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
             processor.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await processor
+        await self._stop_team()
         ari, self._ari = self._ari, None
         if ari is not None:
             await ari.close()
@@ -123,8 +136,11 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
         later: list[Event] = []
         if not self._rebuilt:
             later = await self._rebuild()
+            if self.team is not None:
+                self._mirror(await self.team.rows())  # the team's waiting calls, in this snapshot
             self._rebuilt = True
             self._processor = asyncio.create_task(self._process(), name=f"asterisk-{self.name}")
+            self._start_team()
         if later:
             self._out.put_nowait(later)
         assert self._state is not None

@@ -44,6 +44,8 @@ class Call:
     request: str | None = None
     # The agent hung up (or the caller was refused): the end is not an abandon.
     ended_by_agent: bool = False
+    # In a team: this console won the call in the shared queue (and moved it into its own application).
+    claimed: bool = False
     # An Accept waiting for the agent's phone to answer.
     answered: asyncio.Future[None] | None = field(default=None, repr=False)
 

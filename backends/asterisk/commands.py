@@ -31,8 +31,8 @@ from ..base import (
     WrapUp,
 )
 from .calls import Call
-from .events import CallEvents
 from .state import LIVE
+from .teamwork import Teamwork
 
 SUPPORTED = frozenset(
     {
@@ -51,7 +51,7 @@ SUPPORTED = frozenset(
 )
 
 
-class CallCommands(CallEvents):
+class CallCommands(Teamwork):
     """The contract's commands on calls; `perform` dispatches them (a repeated key applies once)."""
 
     async def perform(self, command: Command) -> CommandResult:
@@ -107,15 +107,22 @@ class CallCommands(CallEvents):
             raise Conflict(f"{call.conversation.id} is being taken by {owner}", owner=owner)
         if call.channel is None:
             raise Conflict(f"{call.conversation.id}: the caller is gone")
+        if self.team is not None:
+            await self._claim(call, agent)  # of the team's consoles, one wins; the others are told who
         loop = asyncio.get_running_loop()
         call.answered = loop.create_future()
-        await self._ring(call, agent)
-        self._emit([self._update(call, assignee=agent)])
         try:
+            await self._ring(call, agent)
+            self._emit([self._update(call, assignee=agent)])
             await asyncio.wait_for(asyncio.shield(call.answered), self.config.ring_seconds + 5)
         except TimeoutError:
             await self._drop_leg(call)
+            await self._unclaim(call)
             raise Conflict(f"your phone {self._phone_of(agent)} did not answer") from None
+        except BaseException:
+            if call.conversation.state is not State.CONNECTED:
+                await self._unclaim(call)
+            raise
         finally:
             call.answered = None
         return CommandResult(True, call.conversation, detail=f"connected on {self._phone_of(agent)}")
@@ -202,6 +209,7 @@ class CallCommands(CallEvents):
             await self._ring(call, target)
             body = f"transferred to {target} by {agent}"
         else:
+            await self._unclaim(call)  # in a team, back in the shared queue
             body = f"transferred to the {queue} queue by {agent}"
         if (added := self._message(call, body)) is not None:
             events.append(added)

@@ -29,9 +29,11 @@ class CallEvents(CallState):
 
     async def _on_event(self, message: dict[str, Any]) -> list[Event]:
         kind = message["type"]
+        if self.team is not None and message["application"] == self.config.app:
+            return await self._queue_event(message)  # the customers' application, held for the team
         if kind == "ApplicationReplaced":
             self._out.put_nowait(
-                Unavailable(f"another ARI client took the Stasis application {self.config.app!r}")
+                Unavailable(f"another ARI client took the Stasis application {self.leg_app!r}")
             )
             return []
         if kind == "StasisStart":
@@ -63,13 +65,16 @@ class CallEvents(CallState):
                 return self._customer_said(self._calls[native], message["value"])
         return []
 
-    def _arrived(self, channel: wire.Channel, args: list[str], *, announce: bool = True) -> list[Event]:
-        """A customer's call entered the application: a ringing call in its queue, or a callback request."""
+    def _arrived(
+        self, channel: wire.Channel, args: list[str], *, announce: bool = True, at: float | None = None
+    ) -> list[Event]:
+        """A customer's call entered the application: a ringing call in its queue, or a callback request.
+        `at`: when it did, if not now (a team's call, as the shared queue wrote it)."""
         if channel.id in self._by_channel or channel.id in self._calls:
             return []  # seen already (the snapshot read it before this event was handled)
         queue = self.config.queue_of(args) or self.config.queues[0]
         customer = self._customer(channel)
-        now = time.time()
+        now = time.time() if at is None else at
         callback = "callback" in args
         native = f"cb-{channel.id}" if callback else channel.id
         who = f"{customer.name} {customer.phone}".strip()
@@ -156,6 +161,7 @@ class CallEvents(CallState):
         if (added := self._message(call, body)) is not None:
             events.append(added)
         events.append(self._update(call, **changes))
+        await self._team_finish(call, call.conversation.state)
         return events
 
     async def _drop_leg(self, call: Call) -> None:
@@ -191,6 +197,7 @@ class CallEvents(CallState):
             events.append(self._update(call, state=State.ENDED, closed_at=time.time()))
         elif not call.conversation.is_closed:
             events.append(self._update(call, assignee=None))
+            await self._unclaim(call)  # in a team, back in the shared queue for anyone
         return events
 
     async def _agent_answered(self, leg: wire.Channel) -> list[Event]:
@@ -209,7 +216,7 @@ class CallEvents(CallState):
                     "/channels",
                     what="dialling the customer",
                     endpoint=self.config.callback_dial.format(number=number),
-                    app=self.config.app,
+                    app=self.leg_app,
                     appArgs=f"customer,{call.native}",
                     channelId=f"{call.native}-dial",
                     callerId=self.config.app,
@@ -298,7 +305,7 @@ class CallEvents(CallState):
                 "/channels",
                 what=f"ringing {phone}",
                 endpoint=phone,
-                app=self.config.app,
+                app=self.leg_app,
                 appArgs=f"agent,{call.native},{agent}",
                 channelId=leg,
                 callerId=caller_id(call.conversation),

@@ -31,6 +31,13 @@ class Restarts(CallEvents):
                 self._by_channel[call.channel] = native
             if conversation.state in LIVE or conversation.state in WAITING_STATES:
                 call.ringing = conversation.assignee
+            # In a team, a call this console was taking or talking on is its own in the shared queue.
+            call.claimed = bool(
+                self.team is not None
+                and conversation.channel is Channel.PHONE
+                and not conversation.is_closed
+                and conversation.assignee == self.agent_id
+            )
             self._calls[native] = call
             number = conversation.customer_id.partition(":tel:")[2]
             self._customers[conversation.customer_id] = Customer(
@@ -56,6 +63,8 @@ class Restarts(CallEvents):
         for call in list(self._calls.values()):
             if call.conversation.is_closed or call.conversation.channel is not Channel.PHONE:
                 continue
+            if self.team is not None and not call.claimed and call.conversation.state in WAITING_STATES:
+                continue  # a call of the team's queue that another console is taking, or nobody: its end is shared
             legs = sorted((c for c in found if (leg_of(c) or ("", ""))[0] == call.native), key=len)
             agent_legs = [c for c in legs if leg_of(c) == (call.native, "agent")]
             call.agent_leg = agent_legs[-1] if agent_legs else None
@@ -67,12 +76,16 @@ class Restarts(CallEvents):
             if call.agent_leg is None and call.conversation.state in LIVE:
                 later += await self._agent_leg_gone(call, "", away=True)
             elif call.agent_leg is None and call.conversation.state in WAITING_STATES:
-                # A phone that was ringing for it is gone: it waits for anyone again.
+                # A phone that was ringing for it is gone: it waits for anyone again (in a team, a call
+                # another console is taking says so in the shared queue, not here).
                 call.ringing = None
-                if call.conversation.assignee is not None:
+                if call.conversation.assignee is not None and (self.team is None or call.claimed):
                     self._update(call, assignee=None)
+                if call.claimed:
+                    await self._unclaim(call)
             later += self._customer_said(call, found[call.channel].messages)
-        for channel in found.values():
+        # In a team the calls that came meanwhile are in the shared queue (teamwork.py), not found here.
+        for channel in found.values() if self.team is None else ():
             args = channel.stasis_args
             if not args or args[0] != self.config.app or channel.id in self._by_channel or leg_of(channel.id):
                 continue

@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("languages", tuple, (), help="language by number prefix or queue: +33=fr, ventes=fr"),
     Setting("timeout", float, 10.0, positive=True, help="seconds before a silent ARI request is given up"),
     Setting("directory", Path, None, help="a CSV of known customers: number,name,language,email"),
+    Setting(
+        "team",
+        str,
+        "",
+        help="the team's shared workspace (a local workspace file or postgresql://...): several consoles on one queue",
+    ),
 )
 
 
@@ -67,6 +73,8 @@ class AsteriskSettings:
     timeout: float = 10.0
     # Known customers by normalised number (directory.py).
     directory: dict[str, Known] = field(default_factory=dict)
+    # Where the consoles of a team share the queue (team.py): a path or a postgresql:// DSN; "" alone.
+    team: str = ""
 
     def queue_of(self, args: list[str]) -> str | None:
         """The queue a Stasis argument names, or None when none does."""
@@ -142,4 +150,12 @@ def parse_settings(name: str, raw: Mapping[str, Any]) -> AsteriskSettings:
         queue_languages=by_queue,
         timeout=values["timeout"],
         directory=read_directory(values["directory"], f"[workspaces.{name}]") if values["directory"] else {},
+        team=_team(values["team"]),
     )
+
+
+def _team(value: str) -> str:
+    value = value.strip()
+    if not value or value.startswith(("postgresql://", "postgres://")):
+        return value
+    return str(Path(value).expanduser())

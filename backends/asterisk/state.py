@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,7 @@ from .calls import Call
 from .directory import normal
 from .local_state import LocalState
 from .settings import AsteriskSettings
+from .team import TeamQueue
 
 LIVE = frozenset({State.CONNECTED, State.ON_HOLD})
 # Ended calls stay in the snapshot this long (today's missed calls, wrap-ups after a restart); their notes
@@ -63,6 +65,28 @@ class CallState:
     _version: int
     _inbox: asyncio.Queue[Any]
     _out: asyncio.Queue[list[Event] | BaseException | None]
+    # In a team (settings `team`): the shared routing point, and the websocket of the customers' application
+    # while this console holds it (teamwork.py).
+    team: TeamQueue | None
+    _queue_ari: Ari | None
+
+    @property
+    def leg_app(self) -> str:
+        """The application this console's websocket registers, and its legs and taken calls go into: the
+        dialplan's alone, or in a team `<app>-<agent>` (the customers' application is shared)."""
+        if self.team is None:
+            return self.config.app
+        return f"{self.config.app}-{re.sub(r'[^A-Za-z0-9_.-]', '_', self.agent_id)}"
+
+    # Teamwork's (teamwork.py), called by the events and commands: without a team they do nothing.
+    async def _queue_event(self, message: dict[str, Any]) -> list[Event]:
+        return []
+
+    async def _unclaim(self, call: Call) -> None:
+        return None
+
+    async def _team_finish(self, call: Call, state: State) -> None:
+        return None
 
     @property
     def ari(self) -> Ari:
