@@ -178,7 +178,12 @@ async def test_an_abandoned_call_is_missed_once_and_a_console_that_quits_leaves_
         rows = await team_db.rows()
         assert [r.state for r in rows] == ["abandoned"]
 
-        # The console holding the customers' application quits; another takes it over, and calls go on.
+        # The console holding the customers' application quits while a caller waits; another takes it
+        # over, that caller's hang-up is still seen, and calls go on.
+        waiting = await asyncio.to_thread(
+            asterisk.call, "+33610009003", "Waits Through", "queue-sales", context="from-customer-team"
+        )
+        await eventually(lambda: all(len(latest(t)) == 2 for _, t in team.values()), 5, "the waiting call")
         holder = next(agent for agent, (b, _) in team.items() if b._queue_ari is not None)
         await team[holder][0].close()
         rest = {agent: team[agent] for agent in AGENTS if agent != holder}
@@ -190,10 +195,22 @@ async def test_an_abandoned_call_is_missed_once_and_a_console_that_quits_leaves_
         def ringing(tail: Tail) -> list[str]:
             return [cid for cid, c in latest(tail).items() if c.state is State.RINGING]
 
-        await eventually(lambda: all(len(ringing(t)) == 1 for _, t in rest.values()), 8, "the next call")
+        await eventually(lambda: all(len(ringing(t)) == 2 for _, t in rest.values()), 8, "the next call")
         handed_on = time.monotonic() - quit_at
         assert sum(b._queue_ari is not None for b, _ in rest.values()) == 1
-        conversation_id = ringing(next(iter(rest.values()))[1])[0]
+        await asyncio.to_thread(asterisk.ari, "DELETE", f"/channels/{waiting['id']}")
+        await eventually(
+            lambda: all(
+                Counter(c.state for c in latest(t).values())[State.ABANDONED] == 2 for _, t in rest.values()
+            ),
+            5,
+            "the caller who waited through the hand-over missed",
+        )
+        conversation_id = next(
+            cid
+            for cid, c in latest(next(iter(rest.values()))[1]).items()
+            if c.customer_name == "After The Quit"
+        )
         results = await asyncio.gather(
             *(
                 backend.perform(Accept(conversation_id=conversation_id, agent_id=agent))
