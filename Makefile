@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/workspace.py
 	$(BIN)/python bench/postgres.py
 	$(BIN)/python bench/chatwoot_snapshot.py
+	$(BIN)/python bench/zendesk_snapshot.py
 	$(BIN)/python bench/asterisk_calls.py
 
 bench-smoke: $(STAMP)
@@ -39,6 +40,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/mime_fuzz.py --smoke
 	$(BIN)/python bench/postgres.py --smoke
 	$(BIN)/python bench/chatwoot_snapshot.py --smoke
+	$(BIN)/python bench/zendesk_snapshot.py --smoke
 	$(BIN)/python bench/asterisk_calls.py --smoke
 
 clean:

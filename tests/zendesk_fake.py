@@ -177,6 +177,8 @@ class FakeZendesk:
     violations: list[str] = field(default_factory=list)
     files: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
     record: bool = True
+    # The bench's fake: searches answered from the first page's result (its tickets do not change).
+    cache_searches: bool = False
 
     def __post_init__(self) -> None:
         self._ticket_ids = itertools.count(1)
@@ -184,6 +186,7 @@ class FakeZendesk:
         self._user_ids = itertools.count(100)
         self._audit_ids = itertools.count(5001)
         self._server: asyncio.Server | None = None
+        self._searches: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self._writers: set[asyncio.StreamWriter] = set()
         self._changes: list[tuple[float, int]] = []  # (when, ticket id): the incremental export's log
         self._uploads: dict[str, list[dict[str, Any]]] = {}
@@ -841,12 +844,18 @@ class FakeZendesk:
             raise Refused(
                 f"filter[type] must be ticket, user, organization or group, got {params['filter[type]']!r}"
             )
-        found = [
-            {**self.ticket_json(t), "result_type": "ticket"}
-            for t in sorted(self.tickets.values(), key=lambda t: t["id"])
-            if self._matches(t, params["query"], user)
-        ]
+        key = (params["query"], user)
+        found = self._searches.get(key) if self.cache_searches else None
+        if found is None:
+            found = [
+                t
+                for t in sorted(self.tickets.values(), key=lambda t: t["id"])
+                if self._matches(t, params["query"], user)
+            ]
+            if self.cache_searches:
+                self._searches[key] = found
         page = self._cursor_page("/api/v2/search/export.json", query, found, "results", max_size=1000)
+        page["results"] = [{**self.ticket_json(t), "result_type": "ticket"} for t in page["results"]]
         return 200, {**page, "facets": None}, {}
 
     def _search(self, *, query: Any, user: int, **_: Any) -> tuple[int, Any, dict[str, str]]:
