@@ -55,6 +55,7 @@ class Commands:
     _stamps: dict[int, str]
     _me: dict[str, Any]
     _agent_state: str | None
+    _talk: bool
 
     if TYPE_CHECKING:
 
@@ -251,6 +252,8 @@ class Commands:
         return [token] if token else []
 
     async def _presence_to(self, command: SetPresence) -> CommandResult:
+        if not self._talk:
+            raise Invalid(f"{self.service}: this account has no Talk: there is no phone presence to set")
         state = AGENT_STATE_OUT[command.presence]
         answer = await self.api.set_availability(self.my_user_id, state)
         self._agent_state = str(answer.get("agent_state") or state)

@@ -418,6 +418,8 @@ async def test_an_account_without_talk_connects_without_phone_presence(
     try:
         snapshot = await backend.snapshot()
         assert {a.presence for a in snapshot.agents} == {Presence.OFFLINE}
+        with pytest.raises(Invalid, match="no Talk"):
+            await backend.perform(SetPresence(presence=Presence.AWAY))
     finally:
         await backend.close()
 
