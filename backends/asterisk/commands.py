@@ -63,6 +63,8 @@ class CallCommands(Teamwork):
         if done is not None:
             return CommandResult(True, call.conversation, detail=f"already done: {done}")
         agent = command.agent_id or self.agent_id
+        if self.team is not None:
+            self._team_call(command, call)
         handlers: dict[type[Command], Callable[[Any, Call, str], Awaitable[CommandResult]]] = {
             Note: self._note,
             Accept: self._accept,
@@ -79,6 +81,23 @@ class CallCommands(Teamwork):
         result = await handlers[type(command)](command, call, agent)
         self._state.remember(command.key, result.detail or command.kind.value)
         return result
+
+    def _team_call(self, command: Command, call: Call) -> None:
+        """In a team, a call of the shared queue is acted on by the console that took it; the others may
+        accept it while it waits, and keep notes on it."""
+        conversation = call.conversation
+        if (
+            conversation.channel is not Channel.PHONE
+            or call.request is not None
+            or call.claimed
+            or isinstance(command, Note | Accept)
+        ):
+            return
+        owner = conversation.assignee
+        if owner is not None and owner != self.agent_id:
+            raise Conflict(f"{conversation.id} is {owner}'s call, on their console", owner=owner)
+        if not conversation.is_closed:
+            raise Conflict(f"{conversation.id} waits in the team's queue: accept it first")
 
     def _phone_call(self, call: Call, *states: State) -> None:
         conversation = call.conversation

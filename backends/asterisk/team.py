@@ -57,10 +57,12 @@ class TeamQueue:
 
     def __init__(self, target: str, pbx: str, *, clock: Any = time.time) -> None:
         self.target, self.pbx, self.clock = target, pbx, clock
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asterisk-team")
+        self._pool: ThreadPoolExecutor | None = None
         self._ws: Any = None
 
     async def _run(self, function: Any, *args: Any) -> Any:
+        if self._pool is None:  # one thread, the connection's (opened again after a close)
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asterisk-team")
         return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
 
     # -------------------------------------------------------------------------------- on the worker thread
@@ -116,7 +118,9 @@ class TeamQueue:
         ws, self._ws = self._ws, None
         if ws is not None:
             await self._run(ws.close)
-        self._pool.shutdown(wait=False)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     async def lease(self, holder: str, seconds: float) -> bool:
         """Take or renew the right to register the customers' application; False while another holds it."""

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # console that died without giving it up hands the customers' application on after this).
 POLL_SECONDS = 0.2
 LEASE_SECONDS = 2.0
+# How often the holder checks that the waiting calls' callers are still there (their hang-up is an event;
+# this is for one that fell between two holders).
+SWEEP_SECONDS = 5.0
 
 
 class Teamwork(CallEvents):
@@ -33,8 +36,10 @@ class Teamwork(CallEvents):
     _team_task: asyncio.Task[None] | None
     _queue_broken: bool
     _team_poke: asyncio.Event
+    _swept: float
 
     def _team_init(self) -> None:
+        self._swept = 0.0
         self._holder = f"{self.agent_id}#{uuid.uuid4().hex[:8]}"
         self._team_task = None
         self._queue_broken = False
@@ -60,6 +65,7 @@ class Teamwork(CallEvents):
                 if call.claimed and call.conversation.state in (State.RINGING, State.QUEUED):
                     with contextlib.suppress(Exception):
                         await self._unclaim(call)  # a call this console was still taking: back to the team
+            await self.team.close()
 
     async def _team_loop(self) -> None:
         while True:
@@ -80,6 +86,8 @@ class Teamwork(CallEvents):
             await self._drop_queue()
         if holding and self._queue_ari is None:
             await self._hold_queue()
+        elif holding and time.monotonic() - self._swept > SWEEP_SECONDS:
+            await self._sweep(await self.team.rows())
         self._emit(self._mirror(await self.team.rows()))
 
     async def _hold_queue(self) -> None:
@@ -103,16 +111,29 @@ class Teamwork(CallEvents):
         app = await self.ari.request("GET", f"/applications/{self.config.app}", what="the queue's channels")
         listed = await self.ari.request("GET", "/channels", what="the list of calls")
         alive = {c["id"]: wire.channel_of(c) for c in listed or [] if wire.channel_problem(c) is None}
-        known = {row.channel: row for row in await self.team.rows()}
+        rows = await self.team.rows()
+        known = {row.channel for row in rows}
         for channel_id in app.get("channel_ids", []) if isinstance(app, dict) else []:
             channel = alive.get(channel_id)
             args = channel.stasis_args if channel is not None else None
             if channel is None or args is None or channel_id in known:
                 continue
             await self._queue_arrival(channel, args[1:])
-        for row in known.values():
+        await self._sweep(rows, set(alive))
+
+    async def _sweep(self, rows: list[Row], alive: set[str] | None = None) -> None:
+        """Waiting calls whose caller is gone are abandoned: they hung up while nobody held the queue (or
+        while a console was giving one back). The holder looks when it takes the queue, and now and then."""
+        assert self.team is not None
+        self._swept = time.monotonic()
+        if alive is None:
+            if not any(row.state == WAITING for row in rows):
+                return
+            listed = await self.ari.request("GET", "/channels", what="the list of calls")
+            alive = {str(c.get("id")) for c in listed or [] if isinstance(c, dict)}
+        for row in rows:
             if row.state == WAITING and row.channel not in alive:
-                await self.team.finish(row.channel, ABANDONED, None)  # hung up while nobody held the queue
+                await self.team.finish(row.channel, ABANDONED, None)
 
     async def _drop_queue(self) -> None:
         ari, self._queue_ari = self._queue_ari, None
@@ -236,13 +257,17 @@ class Teamwork(CallEvents):
         if self.team is None or not call.claimed:
             return
         call.claimed = False
+        gone = call.channel is None
         if call.channel is not None:
             queue_arg = self.config.queue_argument.format(queue=call.conversation.queue)
-            await self._quietly(
-                self.ari.request(
+            try:
+                await self.ari.request(
                     "POST", f"/channels/{call.channel}/move", app=self.config.app, appArgs=queue_arg
                 )
-            )
+            except NotFound:
+                gone = True  # the caller hung up meanwhile: nobody else would see it now
+            except BackendError as error:
+                log.warning("%s: could not give %s back to the queue: %s", self.name, call.native, error)
             await self._quietly(
                 self.ari.request(
                     "DELETE",
@@ -250,7 +275,10 @@ class Teamwork(CallEvents):
                     eventSource=f"channel:{call.channel}",
                 )
             )
-        await self.team.release(call.native, self.agent_id)
+        if gone:
+            await self.team.finish(call.native, ABANDONED, self.agent_id)  # a no-op when ended already
+        else:
+            await self.team.release(call.native, self.agent_id)
         self._team_poke.set()
 
     async def _team_finish(self, call: Call, state: State) -> None:

@@ -220,3 +220,34 @@ async def test_an_abandoned_call_is_missed_once_and_a_console_that_quits_leaves_
         )
         assert sorted(type(r).__name__ for r in results) == ["CommandResult", "Conflict"], results
         print(f"\nthe queue was handed on and the next call rang {handed_on:.2f} s after the holder quit")
+
+
+async def test_calls_placed_while_the_holder_is_dead_ring_when_another_takes_the_queue(
+    asterisk: AsteriskServer, tmp_path: Path
+) -> None:
+    async with consoles(asterisk, tmp_path, ("alice", "bob")) as team:
+        holder, (dead, _) = next((a, bt) for a, bt in team.items() if bt[0]._queue_ari is not None)
+        alive_agent, (alive, tail) = next((a, bt) for a, bt in team.items() if a != holder)
+        # It dies without a word: no more polls, its websocket for the customers' application gone, the
+        # lease not given up (it lapses).
+        assert dead._team_task is not None and dead._queue_ari is not None
+        dead._team_task.cancel()
+        await dead._queue_ari.close()
+        died = time.monotonic()
+        await asyncio.to_thread(
+            asterisk.call, "+33610009004", "During The Gap", "queue-sales", context="from-customer-team"
+        )
+        await eventually(
+            lambda: (
+                [c.customer_name for c in latest(tail).values() if c.state is State.RINGING]
+                == ["During The Gap"]
+            ),
+            8,
+            "the call placed during the gap",
+        )
+        rang_after = time.monotonic() - died
+        assert alive._queue_ari is not None
+        conversation_id = next(iter(latest(tail)))
+        result = await alive.perform(Accept(conversation_id=conversation_id, agent_id=alive_agent))
+        assert result.ok
+        print(f"\nthe holder died; the call placed meanwhile rang {rang_after:.2f} s later (lease: 2 s)")
