@@ -755,7 +755,7 @@ class FakeZendesk:
             raise Refused(f"sort_by must be a column of the View columns table, got {sort_by!r}")
         if order not in ("asc", "desc"):
             raise Refused(f"sort_order must be asc or desc, got {order!r}")
-        chosen = [t for t in self.tickets.values() if view["test"](t, user)]
+        chosen = [t for t in self.tickets.values() if t["status"] != "deleted" and view["test"](t, user)]
         keys = {
             "updated": lambda t: t["updated"],
             "created": lambda t: t["created"],
@@ -778,6 +778,8 @@ class FakeZendesk:
     def _matches(self, ticket: dict[str, Any], text: str, user: int) -> bool:
         """The query syntax the adapter sends: type:, status<, status:, updated>, created>=/<, tags:,
         priority:, assignee:me, words, "phrases" and word* (words in subject, description and comments)."""
+        if ticket["status"] == "deleted":  # deleted tickets are not searchable
+            return False
         words = " ".join(
             [
                 ticket["subject"],
@@ -1119,10 +1121,23 @@ class FakeZendesk:
 
     # Incremental Exports: ticketing/ticket-management/incremental_exports/
 
-    def _incremental(self, *, query: Any, now: float, **_: Any) -> tuple[int, Any, dict[str, str]]:
+    def _incremental(self, *, query: Any, now: float, user: int, **_: Any) -> tuple[int, Any, dict[str, str]]:
+        """Allowed for admins only ("Allowed For: Admins"); agents are answered 403 as Zendesk answers them."""
         params = self._params(query, {"start_time", "cursor", "per_page", "include", "exclude_deleted"})
         if ("start_time" in params) == ("cursor" in params):
             raise Refused("give start_time (the first time) or cursor (afterwards), one of the two")
+        if self.users[user]["role"] != "admin":
+            return (
+                403,
+                {
+                    "error": {
+                        "title": "Forbidden",
+                        "message": "You do not have access to this page. Please "
+                        "contact the account owner of this help desk for further help.",
+                    }
+                },
+                {},
+            )
         wait = self._export.take(now)
         if wait is not None:
             return (

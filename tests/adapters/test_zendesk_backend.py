@@ -340,7 +340,8 @@ async def test_a_ticket_solved_elsewhere_leaves_the_view_and_the_incremental_exp
     fake.export_delay = 0.0  # the real export is a minute behind; the mechanism is the same
     number = fake.add_ticket("email", "Solved elsewhere", "hello", status="open", at=time.time() - 300)
     gone = fake.add_ticket("email", "Deleted elsewhere", "spam", status="open", at=time.time() - 300)
-    backend = make_backend(fake, tmp_path, views=["Your unsolved tickets"])  # holds none of them
+    # Zendesk allows the export to admins: Sam is one. Their view holds none of these tickets.
+    backend = make_backend(fake, tmp_path, views=["Your unsolved tickets"], email="sam@example.test")
     await backend.connect()
     try:
         snapshot = await backend.snapshot()
@@ -363,13 +364,38 @@ async def test_a_ticket_solved_elsewhere_leaves_the_view_and_the_incremental_exp
         await backend.close()
 
 
+async def test_for_an_agent_who_is_not_an_admin_a_search_replaces_the_export(
+    fake: FakeZendesk, tmp_path: Path
+) -> None:
+    """The incremental export is for admins: a 403 there is not an auth failure of the workspace, the adapter
+    searches for every ticket updated lately instead (and asks the export no more)."""
+    number = fake.add_ticket("email", "Solved by a colleague", "hello", status="open")
+    backend = make_backend(fake, tmp_path, views=["Your unsolved tickets"])  # Ann's view: none of hers
+    await backend.connect()
+    try:
+        await backend.snapshot()
+        tail = Events(backend)
+        fake.colleague_updates(number, status="solved", assignee_id=fake.colleague)  # likely the same second
+        await tail.wait(
+            lambda: tail.last(f"zd:{number}") is not None and tail.last(f"zd:{number}").state is State.SOLVED
+        )
+        assert tail.error is None
+        assert not any(isinstance(e, BackendStatus) and e.state is LinkState.DOWN for e in tail.seen)
+        assert len(calls(fake, "GET", "/incremental/tickets/cursor.json")) == 1
+        searched = [s.query["query"][0] for s in calls(fake, "GET", "/search/export.json")]
+        assert any(q.startswith("type:ticket updated>") for q in searched)
+        await tail.stop()
+    finally:
+        await backend.close()
+
+
 async def test_the_incremental_export_keeps_within_ten_requests_a_minute(
     fake: FakeZendesk, tmp_path: Path
 ) -> None:
     """With an interval far too short (allowed for 127.0.0.1 only), the server's 429 and Retry-After pace the
     export, and the account is not reported down: the views keep bringing changes."""
     fake._export.seconds = 60.0
-    backend = make_backend(fake, tmp_path, views=["360002"], export_interval=0.05)
+    backend = make_backend(fake, tmp_path, views=["360002"], export_interval=0.05, email="sam@example.test")
     await backend.connect()
     try:
         await backend.snapshot()
