@@ -158,6 +158,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "Work",
     ),
     ConsoleAction(
+        "work.timeline",
+        "T",
+        "timeline",
+        "Customer's timeline",
+        "Every contact of this customer as one thread in time order, messages interleaved; enter opens one",
+        "Work",
+    ),
+    ConsoleAction(
         "work.reopen",
         "X",
         "reopen",

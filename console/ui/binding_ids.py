@@ -17,6 +17,8 @@ _BINDING_MODULES = (
     "standardiste.console.ui.wallboard.screen",
     "standardiste.console.ui.dialogs",
     "standardiste.console.ui.macro_picker",
+    "standardiste.console.ui.search_screen",
+    "standardiste.console.ui.timeline_screen",
     "standardiste.widgets.composer",
     "standardiste.widgets.prompt_line",
 )

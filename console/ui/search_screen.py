@@ -32,6 +32,7 @@ from ...backends.optional import SearchHit
 from ...widgets.queue_list import CHANNEL_LABEL
 from ..core.model import Conversation
 from ..core.sanitize import sanitize
+from .timeline_screen import TimelineScreen
 
 DEBOUNCE = 0.15
 LIMIT = 50
@@ -207,11 +208,33 @@ class HistoryScreen(SearchScreen):
     """`C`: every contact of one customer, across channels and backends, newest first (`Hub.customer_history`),
     each openable as a search result is. Typing narrows the list to the contacts whose subject has the words."""
 
-    def __init__(self, app: Any, customer_id: str, name: str) -> None:
+    BINDINGS = [Binding("ctrl+t", "timeline", "Timeline", show=False, priority=True, id="history.timeline")]
+
+    def __init__(
+        self, app: Any, customer_id: str, name: str, *, conversation: Conversation | None = None
+    ) -> None:
         super().__init__(app)
         self.customer_id = customer_id
         self.customer_name = name
+        self.conversation = conversation
         self.everything: list[SearchHit] = []
+
+    def action_timeline(self) -> None:
+        """The same contacts as one thread in time order; what it opens, this list opens."""
+        screen = TimelineScreen(
+            self.host,
+            self.customer_id,
+            self.customer_name,
+            conversation=self.conversation,
+            loaded=self.host.hold_keys(),
+        )
+
+        def opened(hit: SearchHit | None) -> None:
+            if hit is not None:
+                self.release = screen.release
+                self.dismiss(hit)
+
+        self.app.push_screen(screen, opened)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -219,7 +242,7 @@ class HistoryScreen(SearchScreen):
                 Text.assemble(
                     ("Every contact of ", "bold"),
                     (sanitize(self.customer_name, single_line=True) or "this customer", "bold"),
-                    ("  newest first · type to narrow · enter opens · esc closes", "dim"),
+                    ("  newest first · type to narrow · enter opens · ctrl+t timeline · esc closes", "dim"),
                 )
             )
             yield Input(placeholder="words of the subject", id="search-query")

@@ -50,6 +50,7 @@ from .actions_contact import ContactActions
 from .command_line import split
 from .messages_screen import MessagesScreen
 from .search_screen import HistoryScreen, SearchScreen
+from .timeline_screen import TimelineScreen
 
 if TYPE_CHECKING:
     from ...backends.base import Command
@@ -545,7 +546,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.add_class("-detail-open")
         conversation = self.main.store.conversations.get(cid)
         if conversation is not None and conversation.is_closed:
-            self.notify(f"{conversation.state.value}: read it, or press X to reopen it.", severity="information")
+            self.notify(
+                f"{conversation.state.value}: read it, or press X to reopen it.", severity="information"
+            )
 
     def action_history(self) -> None:
         conversation = self._target()
@@ -554,7 +557,26 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         if not conversation.customer_id:
             self.notify("This contact has no known customer.", severity="information")
             return
-        screen = HistoryScreen(self.main, conversation.customer_id, conversation.customer_name)
+        screen = HistoryScreen(
+            self.main, conversation.customer_id, conversation.customer_name, conversation=conversation
+        )
+        self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
+
+    def action_timeline(self) -> None:
+        conversation = self._target()
+        if conversation is None:
+            return
+        if not conversation.customer_id:
+            self.notify("This contact has no known customer.", severity="information")
+            return
+        # The keys typed after T wait until the thread shows (T, k, enter in a burst open the line above).
+        screen = TimelineScreen(
+            self.main,
+            conversation.customer_id,
+            conversation.customer_name,
+            conversation=conversation,
+            loaded=self.main.hold_keys(),
+        )
         self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
 
     def action_reopen(self) -> None:
