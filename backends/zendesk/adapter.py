@@ -413,9 +413,8 @@ class ZendeskBackend(Commands, Searching, Backend):
             except AuthError:
                 raise
             except RateLimited as error:
-                if (
-                    now < next_poll
-                ):  # the export's own budget: wait as asked, without calling the account down
+                # The export's own budget: wait as asked, without calling the account down.
+                if now < next_poll:
                     next_export = self._clock() + max(error.retry_after, self.config.export_interval)
                     continue
                 down, next_poll = True, self._clock() + max(backoff.next(), error.retry_after)

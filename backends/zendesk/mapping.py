@@ -227,9 +227,13 @@ def ticket_of(
     )
 
 
-def direction_of(raw: Mapping[str, Any], agents: Mapping[int, Any]) -> Direction:
+def direction_of(
+    raw: Mapping[str, Any], agents: Mapping[int, Any], users: Mapping[int, Mapping[str, Any]] | None = None
+) -> Direction:
+    """Inbound unless an agent wrote it (one of the agents listed at connect, or a user whose role says so)."""
     author = int(raw.get("author_id") or 0)
-    if author not in agents:
+    role = ((users or {}).get(author) or {}).get("role")
+    if author not in agents and role not in ("agent", "admin"):
         return Direction.INBOUND
     return Direction.OUTBOUND if raw.get("public", True) else Direction.NOTE
 
@@ -260,7 +264,7 @@ def comment_of(
     users: Mapping[int, Mapping[str, Any]],
     agents: Mapping[int, Any],
 ) -> Message:
-    direction = direction_of(raw, agents)
+    direction = direction_of(raw, agents, users)
     user = users.get(int(raw.get("author_id") or 0)) or {}
     if direction is Direction.INBOUND:
         author = str(user.get("name") or user.get("email") or "customer")

@@ -134,3 +134,10 @@ def test_the_search_language_as_zendesks_query() -> None:
         zendesk_query("lang:fr refund")
     with pytest.raises(Invalid):
         zendesk_query("after:yesterday")
+
+
+def test_a_comment_by_an_agent_added_after_connect_is_the_agents() -> None:
+    users = {40: {"id": 40, "name": "New Hire", "email": "new@desk.test", "role": "agent"}}
+    raw = {"id": 9, "author_id": 40, "body": "hello", "public": True, "created_at": "2026-01-01T00:00:00Z"}
+    message = comment_of("zd", 1, raw, users=users, agents={})
+    assert (message.direction, message.author) == (Direction.OUTBOUND, "new@desk.test")
