@@ -32,7 +32,7 @@ from ...backends.base import (
     Unsupported,
     split_id,
 )
-from ...backends.optional import Search, SearchHit
+from ...backends.optional import QueueActivity, QueueFigures, Search, SearchHit
 from ...backends.retry import Backoff
 from .model import Attachment, Conversation, Customer, Message
 from .sanitize import sanitize
@@ -193,6 +193,22 @@ class Hub:
 
     async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
         return await self.backend_for(conversation_id).attachment(conversation_id, attachment)
+
+    async def queue_figures(self) -> list[QueueActivity]:
+        """The phone queue as each backend's telephony counts it (the optional `QueueFigures`, e.g. Zendesk
+        Talk's current queue activity), read now. A backend that cannot answer is left out: its link state
+        says why. Empty when no backend counts them."""
+        capable = [b for b in self.backends.values() if isinstance(b, QueueFigures)]
+        answers = await asyncio.gather(*(b.queue_activity() for b in capable), return_exceptions=True)
+        found: list[QueueActivity] = []
+        for backend, answer in zip(capable, answers, strict=True):
+            if isinstance(answer, BackendError | OSError):
+                log.info("%s: no queue figures (%s)", backend.name, type(answer).__name__)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                found.append(replace(answer, backend=sanitize(answer.backend, single_line=True)))
+        return found
 
 
 @dataclass(frozen=True, slots=True)

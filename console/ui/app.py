@@ -643,6 +643,7 @@ class StandardisteApp(PlainNotify):
                 on_command=self.send,
                 supports=self.hub.supports,
                 bell=self.config.bell,
+                queue_figures=self.hub.queue_figures,
             )
         )
 

@@ -246,3 +246,23 @@ async def test_a_rate_limited_zendesk_is_not_asked_again_before_it_says_and_the_
         )
     finally:
         await hub.close()
+
+
+async def test_the_hub_reads_talks_queue_figures_for_the_wallboard_and_skips_who_cannot(
+    fake: FakeZendesk, ws: Any, workspace_path: Path, tmp_path: Path
+) -> None:
+    """Hub.queue_figures, which the console's wallboard (W) reads every 10 s for its telephony line."""
+    from standardiste.backends.local import LocalBackend
+
+    desk = make_backend(fake, tmp_path / "zd", name="desk")
+    hub = Hub([LocalBackend(workspace_path, agent_id="alice"), desk])
+    assert await hub.queue_figures() == []  # not connected yet: left out, not an error
+    await desk.connect()
+    try:
+        (figures,) = await hub.queue_figures()
+        assert (figures.backend, figures.calls_waiting, figures.longest_wait_seconds) == ("desk", 5, 120.0)
+        assert [s.path for s in fake.seen][-1] == "/api/v2/channels/voice/stats/current_queue_activity.json"
+        fake.talk = False  # an account without Talk answers 403
+        assert await hub.queue_figures() == []
+    finally:
+        await desk.close()

@@ -14,7 +14,7 @@ or when the backend lacks the command, the keys say so instead.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar
@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from ....backends.base import Assign, Command, CommandKind, LinkState, SetPresence, SetSkills, Transfer
+from ....backends.optional import QueueActivity
 from ....widgets.wallboard_tiles import (
     GLYPH,
     PRESENCE_LABEL,
@@ -41,6 +42,7 @@ from ....widgets.wallboard_tiles import (
     StaffingTable,
     TrendPanel,
     WaitingTable,
+    dur,
     pct,
 )
 from ...core.alerts import Alert, AlertConfig, AlertTracker, evaluate
@@ -70,6 +72,29 @@ WIDE = 140
 
 
 # ---------------------------------------------------------------------------------------------- the screen
+
+
+def telephony_text(found: Sequence[QueueActivity], problem: str = "") -> Text:
+    """One line per backend whose telephony counts its queue itself: calls and callbacks waiting, the
+    longest and the average wait, agents online. Backend names and messages are untrusted: sanitised."""
+    text = Text()
+    for activity in found:
+        if text:
+            text.append("\n")
+        text.append(f"☎ {sanitize(activity.backend, single_line=True)} telephony: ", style="bold")
+        parts = [f"{activity.calls_waiting} calls waiting", f"{activity.callbacks_waiting} callbacks"]
+        if activity.longest_wait_seconds is not None:
+            parts.append(f"longest {dur(activity.longest_wait_seconds)}")
+        if activity.average_wait_seconds is not None:
+            parts.append(f"average {dur(activity.average_wait_seconds)}")
+        if activity.agents_online is not None:
+            parts.append(f"{activity.agents_online} agents online")
+        text.append(" · ".join(parts))
+    if problem:
+        if text:
+            text.append("\n")
+        text.append(f"☎ telephony figures: {sanitize(problem, single_line=True)}", style="italic")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +140,9 @@ class WallboardScreen(Screen[None]):
     /* A small screen keeps a tile for phone, chat and email; the other channels fold into one line. */
     WallboardScreen.-narrow ChannelTile.-minor { display: none; }
     WallboardScreen.-wide #wb-minor, WallboardScreen #wb-minor.-empty { display: none; }
+    /* The telephony's own queue figures (a backend with QueueFigures, e.g. Zendesk Talk), when there are. */
+    WallboardScreen #wb-telephony { height: auto; padding: 0 1; }
+    WallboardScreen #wb-telephony.-empty { display: none; }
     /* A large screen shows everything at once: two columns, the long tables take the height left. */
     WallboardScreen.-wide #wb-main { layout: horizontal; height: 1fr; }
     WallboardScreen.-wide #wb-left { width: 3fr; height: 100%; }
@@ -139,6 +167,8 @@ class WallboardScreen(Screen[None]):
         tz: tzinfo | None = None,
         interval: float = 1.0,
         bell: bool = True,
+        queue_figures: Callable[[], Awaitable[Sequence[QueueActivity]]] | None = None,
+        queue_every: float = 10.0,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -155,6 +185,10 @@ class WallboardScreen(Screen[None]):
         self.tz = tz
         self.interval = interval
         self.bell = bell
+        # Figures a backend's telephony counts itself (Hub.queue_figures), read every `queue_every` seconds:
+        # they cost the backend requests (Zendesk: one a read), not only the console's CPU.
+        self.queue_figures = queue_figures
+        self.queue_every = queue_every
         self.trends = Trends()
         self.tracker = AlertTracker()
         self.figures: Figures | None = None
@@ -169,6 +203,7 @@ class WallboardScreen(Screen[None]):
                 for channel in Channel:
                     yield ChannelTile(channel, id=f"tile-{channel.value}")
             yield ChannelLine(id="wb-minor")
+            yield Static(id="wb-telephony", classes="-empty")
             yield AlertBar(id="wb-alerts")
             with Horizontal(id="wb-main"):
                 with Vertical(id="wb-left"):
@@ -197,6 +232,9 @@ class WallboardScreen(Screen[None]):
         now = self.clock()
         self._show(*self._compute(data, now))
         self.set_interval(self.interval, self._tick, name="wallboard")
+        if self.queue_figures is not None:
+            self.call_later(self._read_queue)
+            self.set_interval(self.queue_every, self._read_queue, name="wallboard-telephony")
         # The board itself takes the keys (scrolling); focusing a table would scroll the tiles away.
         self.query_one("#wb-body").focus()
 
@@ -262,6 +300,21 @@ class WallboardScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._closed = True
+
+    async def _read_queue(self) -> None:
+        """The telephony's own queue figures, on their line (hidden when no backend counts them)."""
+        if self.queue_figures is None or self._closed:
+            return
+        problem = ""
+        try:
+            found = list(await self.queue_figures())
+        except Exception as error:  # the board goes on without them, and says why
+            found, problem = [], str(error) or type(error).__name__
+        if self._closed:
+            return
+        line = self.query_one("#wb-telephony", Static)
+        line.set_class(not found and not problem, "-empty")
+        line.update(telephony_text(found, problem))
 
     def _show(self, figures: Figures, alerts: list[Alert]) -> None:
         self._busy = False
