@@ -33,7 +33,7 @@ async def serve(count: int, customers: int) -> None:
     until its standard input closes (then prints what it saw)."""
     from zendesk_fake import FakeZendesk
 
-    fake = FakeZendesk(record=False, cache_searches=True, account_limit=1_000_000)
+    fake = FakeZendesk(record=False, cache_searches=True, account_limit=1_000_000, search_export_limit=1_000_000)
     now = time.time() - count
     channels = ("email", "form", "chat", "social", "phone")
     for n in range(count):

@@ -165,6 +165,7 @@ class FakeZendesk:
     export_limit: int = 10  # incremental export requests per window (10 a minute)
     export_window: float = 60.0
     account_limit: int = 700  # requests a minute (ratelimit-limit)
+    search_export_limit: int = 100  # Export Search Results: 100 requests a minute per account
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     groups: dict[int, dict[str, Any]] = field(default_factory=dict)
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -193,6 +194,7 @@ class FakeZendesk:
         self._customers: dict[str, int] = {}
         self._account = Window(self.account_limit)
         self._export = Window(self.export_limit, self.export_window)
+        self._search_window = Window(self.search_export_limit)
         self.tokens: dict[
             str, str
         ] = {}  # API token -> its account's... (any agent may use it with their email)
@@ -842,6 +844,17 @@ class FakeZendesk:
         params = self._params(
             query, {"query", "filter[type]", "page[size]", "page[after]"}, {"query", "filter[type]"}
         )
+        if re.search(r"(?<!\S)type:", params["query"]):
+            raise Refused(
+                "Export Search Results takes the type in filter[type]: type: in the query is an error"
+            )
+        wait = self._search_window.take(time.monotonic())
+        if wait is not None:  # "rate-limited to 100 requests per minute per account"
+            return (
+                429,
+                {"error": "APIRateLimitExceeded", "description": "Rate limit exceeded"},
+                {"Retry-After": str(int(wait))},
+            )
         if params["filter[type]"] not in ("ticket", "user", "organization", "group"):
             raise Refused(
                 f"filter[type] must be ticket, user, organization or group, got {params['filter[type]']!r}"
@@ -851,7 +864,7 @@ class FakeZendesk:
         if found is None:
             found = [
                 t
-                for t in sorted(self.tickets.values(), key=lambda t: t["id"])
+                for t in sorted(self.tickets.values(), key=lambda t: (t["created"], t["id"]))
                 if self._matches(t, params["query"], user)
             ]
             if self.cache_searches:

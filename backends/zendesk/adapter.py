@@ -534,7 +534,7 @@ class ZendeskBackend(Commands, Searching, Backend):
         started = self._clock()
         since = iso(self._net_mark - SEARCH_LAG)
         changed: dict[int, dict[str, Any]] = {}
-        async for page in self.api.search_pages(f"type:ticket updated>{since}"):
+        async for page in self.api.search_pages(f"updated>{since}"):
             for raw in page:
                 if self._wanted(raw) and self._maybe_changed(raw, self._net_mark):
                     changed[int(raw["id"])] = raw

@@ -76,7 +76,8 @@ class ZendeskApi:
 
     def search_pages(self, query: str) -> AsyncIterator[Sequence[dict[str, Any]]]:
         """Export Search Results: every ticket matching `query`, cursor-paginated, without the 1,000-result
-        limit of the plain search."""
+        limit of the plain search. The type goes in `filter[type]`: a `type:` in the query is an error there."""
+        query = " ".join(part for part in query.split() if not part.lower().startswith("type:"))
         return self._pages("/api/v2/search/export.json", "results", query=query, **{"filter[type]": "ticket"})
 
     async def search(self, query: str, page: int = 1, per_page: int = 100) -> dict[str, Any]:
