@@ -21,8 +21,9 @@ Pages followed (https://developer.zendesk.com/api-reference/ ...):
   10 requests a minute; changes of the last minute excluded (support.zendesk.com "Announcing a new limit
   for the Incremental Export API", 2024).
 - ticketing/tickets/tickets/: Show Ticket, Update Ticket (`{"ticket": {...}}`, `comment` with `body`,
-  `public`, `uploads`; `additional_tags`, `remove_tags`; `safe_update` + `updated_stamp`, 409
-  `UpdateConflict` when the ticket changed since: "Protecting against ticket update collisions"); the
+  `public`, `uploads`; `additional_tags`, `remove_tags`; `safe_update` + `updated_stamp`, 409 when the
+  ticket changed since: "Protecting against ticket update collisions"; the reference gives the status, the
+  wording of the 409's body here is the fake's, in the `{"error", "description"}` shape of the others); the
   answer carries `ticket` and `audit` (ticketing/tickets/ticket_audits/: `events` of type `Comment`...).
 - ticketing/tickets/ticket_comments/: List Comments (cursor), comment JSON (`id`, `type`, `author_id`,
   `body`, `html_body`, `plain_body`, `public`, `attachments`, `audit_id`, `via`, `created_at`).
