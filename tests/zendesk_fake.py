@@ -359,10 +359,11 @@ class FakeZendesk:
             ticket["status"] = "open"  # a requester's reply reopens the ticket
         self._touch(ticket)
 
-    def colleague_updates(self, ticket_id: int, **change: Any) -> None:
+    def colleague_updates(self, ticket_id: int, *, at: float | None = None, **change: Any) -> None:
+        """An agent elsewhere changes the ticket (`at`: when, e.g. a later second than the last change)."""
         ticket = self.tickets[ticket_id]
         ticket.update(change)
-        self._touch(ticket)
+        self._touch(ticket, at)
 
     def _comment(
         self,
