@@ -420,10 +420,10 @@ async def test_the_incremental_export_keeps_within_ten_requests_a_minute(
     try:
         await backend.snapshot()
         tail = Events(backend)
-        await asyncio.sleep(0.7)
+        await tail.wait(lambda: len(calls(fake, "GET", "/incremental/tickets/cursor.json")) >= 11)
         number = fake.add_ticket("form", "Still polled", "hello")
         await tail.wait(lambda: tail.last(f"zd:{number}") is not None)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.3)  # a twelfth would be asked by now if the Retry-After were not obeyed
         exports = calls(fake, "GET", "/incremental/tickets/cursor.json")
         assert len(exports) == 11  # ten answered, one 429 whose Retry-After (about a minute) is waited for
         assert not any(isinstance(e, BackendStatus) and e.state is LinkState.DOWN for e in tail.seen)
