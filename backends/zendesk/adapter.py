@@ -477,7 +477,9 @@ class ZendeskBackend(Commands, Searching, Backend):
     async def _availability_changed(self) -> list[Event]:
         try:
             state = str((await self.api.availability(self.my_user_id)).get("agent_state") or "offline")
-        except NotFound:
+        except (NotFound, AuthError):
+            # Talk turned off, or this agent's access to it removed: not a failed login of the workspace.
+            self._talk = False
             return []
         if state == self._agent_state:
             return []

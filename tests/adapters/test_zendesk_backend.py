@@ -453,6 +453,10 @@ async def test_talk_availability_is_the_phone_presence_and_queue_activity_is_off
     figures = await backend.queue_activity()
     assert (figures.calls_waiting, figures.callbacks_waiting, figures.longest_wait_seconds) == (5, 3, 120.0)
     assert (figures.average_wait_seconds, figures.agents_online, figures.backend) == (45.0, 3, "zd")
+    fake.talk = False  # Talk turned off while the console runs: presence stops, the workspace goes on
+    number = fake.add_ticket("email", "After Talk", "hello")
+    await events.wait(lambda: events.last(f"zd:{number}") is not None)
+    assert events.error is None and not backend._talk
 
 
 async def test_an_account_without_talk_connects_without_phone_presence(
