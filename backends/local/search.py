@@ -26,16 +26,20 @@ from ...console.core.search_text import clean as _clean
 from ..optional import SearchHit
 from .rows import qualify
 
-INDEX_VERSION = "2"  # a new version rebuilds the index on open
+INDEX_VERSION = "3"  # a new version rebuilds the index on open (3: prefix indexes of 3 to 6 letters)
 TOKENIZE = "unicode61 remove_diacritics 2"
-# Rows fetched from an index at first: enough for `limit` conversations almost always; when filters throw
-# too many away, the query runs again over every match.
-FIRST_ROWS = 400
+# The prefix lengths FTS5 keeps an index for: a word typed letter by letter is a prefix query at each key
+# from the third letter (MIN_PREFIX), and a prefix without its own index makes FTS5 merge the doclists of
+# every word that starts with it, all of them, at every query (about 25 ms at a million conversations for
+# "comm"). Past six letters few words share a prefix: the merge is small.
+PREFIXES = "3 4 5 6"
 # A broad query ("order", a three-letter prefix) matches a large share of a million conversations, and bm25
-# costs about two microseconds a match: its first pass ranks only the newest BROAD matches of each index (the
-# rowid order, which FTS5 walks without ranking). Typing one more letter narrows it; filters that leave too
-# few conversations send the query on over every match.
-BROAD = 5_000
+# costs about three microseconds a match: the first pass ranks only the newest BROAD matches of each index
+# (the rowid order, which FTS5 walks without ranking), in one pass over each index. Typing one more letter
+# narrows it; filters that leave fewer than `limit` conversations of those send the query on over every match.
+BROAD = 2_000
+# Fields alone (`state:solved`) are looked for among this many newest conversations first.
+RECENT = 20_000
 
 _HEAD_TEXT = (
     "NEW.customer_name || ' ' || COALESCE((SELECT email FROM customers WHERE id = NEW.customer_id), '')"
@@ -43,9 +47,9 @@ _HEAD_TEXT = (
 # Executed on every open (cheap: IF NOT EXISTS); the fill runs when meta has no `search_index` of this version.
 SCHEMA = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS search_messages USING fts5(body, content='messages', "
-    f"content_rowid='id', tokenize='{TOKENIZE}', prefix='3')",
+    f"content_rowid='id', tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS search_heads USING fts5(subject, customer, tokenize='{TOKENIZE}', "
-    f"prefix='3')",
+    f"prefix='{PREFIXES}')",
     "CREATE TRIGGER IF NOT EXISTS search_messages_ins AFTER INSERT ON messages WHEN NEW.direction != 'system' "
     "BEGIN INSERT INTO search_messages (rowid, body) VALUES (NEW.id, NEW.body); END",
     "CREATE TRIGGER IF NOT EXISTS search_messages_del AFTER DELETE ON messages WHEN OLD.direction != 'system' "
@@ -63,6 +67,8 @@ SCHEMA = (
     "ON conversations WHEN OLD.subject IS NOT NEW.subject OR OLD.customer_name IS NOT NEW.customer_name "
     "OR OLD.customer_id IS NOT NEW.customer_id BEGIN DELETE FROM search_heads WHERE rowid = OLD.id; "
     f"INSERT INTO search_heads (rowid, subject, customer) VALUES (NEW.id, NEW.subject, {_HEAD_TEXT}); END",
+    # Fields alone (`state:solved`, `after:`): the newest conversations that pass, walked newest first.
+    "CREATE INDEX IF NOT EXISTS conversations_created ON conversations (created_at, id)",
     "CREATE TRIGGER IF NOT EXISTS search_heads_del AFTER DELETE ON conversations "
     "BEGIN DELETE FROM search_heads WHERE rowid = OLD.id; END",
     "CREATE TRIGGER IF NOT EXISTS search_heads_email AFTER UPDATE OF email ON customers "
@@ -122,15 +128,9 @@ def search(
     if match is None:
         return _by_filters(db, where, args, limit)
     try:
-        floors = (_floor(db, "search_messages", match), _floor(db, "search_heads", match))
-        windowed = floors != (None, None)
-        if where:  # filters: SQLite joins and groups the matches of the window, then of every match
-            best = _every_match(db, match, where, args, limit, floors)
-            if windowed and len(best) < limit:
-                best = _every_match(db, match, where, args, limit, (None, None))
-        else:
-            found = _ranked(db, match, limit, floors)
-            best = found if found is not None else _every_match(db, match, where, args, limit, (None, None))
+        best = _window(db, match, where, args, limit)
+        if best is None:  # the window held too few: over every match, filtered and grouped by SQLite
+            best = _every_match(db, match, where, args, limit)
     except sqlite3.OperationalError as error:
         if "fts5" in str(error) or "syntax" in str(error):
             raise SearchError(f"cannot search for {text!r}: {error}") from error
@@ -140,17 +140,6 @@ def search(
 
 # One candidate: (conversation id, bm25, created_at of the conversation, message id or None).
 _Candidate = tuple[int, float, float, int | None]
-# (messages, heads): the rowid above which a broad query's first pass looks, None for a narrow one.
-_Floors = tuple[int | None, int | None]
-
-
-def _floor(db: sqlite3.Connection, table: str, match: str) -> int | None:
-    """The rowid of the BROAD-th newest match, walking the index in rowid order (no ranking: cheap)."""
-    row = db.execute(
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        (match, BROAD),
-    ).fetchone()
-    return None if row is None else int(row[0])
 
 
 def _best_first(candidates: Iterable[_Candidate]) -> list[_Candidate]:
@@ -158,85 +147,78 @@ def _best_first(candidates: Iterable[_Candidate]) -> list[_Candidate]:
     return sorted(candidates, key=lambda c: (c[1], -c[2], -c[0]))
 
 
-def _ranked(db: sqlite3.Connection, match: str, limit: int, floors: _Floors) -> list[_Candidate] | None:
-    """Without filters: the best row per conversation among the FIRST_ROWS best-ranked matches of each
-    index (of the window); None when those were too few to be sure of `limit` conversations."""
-    found: list[tuple[int, float, int | None]] = []
-    truncated = floors != (None, None)
-    for sql, floor in (
-        (
-            "SELECT m.conversation_id, s.rank, m.id FROM (SELECT rowid, rank FROM search_messages "
-            "WHERE search_messages MATCH ? AND rowid > ? ORDER BY rank LIMIT ?) s JOIN messages m ON m.id = s.rowid",
-            floors[0],
-        ),
-        (
-            "SELECT rowid, rank, NULL FROM search_heads WHERE search_heads MATCH ? AND rowid > ? "
-            "ORDER BY rank LIMIT ?",
-            floors[1],
-        ),
+# The newest BROAD matches of an index, ranked as they are read: one pass over its doclists in rowid order
+# (which FTS5 walks without ranking), so bm25 runs on BROAD rows at most; `n` is how many the window held.
+_NEWEST = "SELECT rowid, rank, count(*) OVER () AS n FROM (SELECT rowid, rank FROM {0} WHERE {0} MATCH ? ORDER BY rowid DESC LIMIT ?)"
+
+
+def _window(
+    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int
+) -> list[_Candidate] | None:
+    """The best row per conversation among the newest BROAD matches of each index, filtered, joined and
+    grouped by SQLite; None when an index held more matches than that and the window gave fewer than
+    `limit` conversations (the caller then goes over every match)."""
+    condition = f" WHERE {where}" if where else ""
+    best: dict[int, _Candidate] = {}
+    full = False
+    for sql in (
+        "SELECT m.conversation_id, MIN(w.rank), c.created_at, m.id, MAX(w.n) FROM ("
+        + _NEWEST.format("search_messages")
+        + ") w CROSS JOIN messages m ON m.id = w.rowid CROSS JOIN conversations c ON c.id = m.conversation_id"
+        + f"{condition} GROUP BY m.conversation_id",
+        "SELECT c.id, w.rank, c.created_at, NULL, w.n FROM ("
+        + _NEWEST.format("search_heads")
+        + f") w CROSS JOIN conversations c ON c.id = w.rowid{condition}",
     ):
-        batch = db.execute(sql, (match, -1 if floor is None else floor, FIRST_ROWS)).fetchall()
-        truncated = truncated or len(batch) >= FIRST_ROWS
-        found.extend(batch)
-    best: dict[int, tuple[float, int | None]] = {}
-    for conversation_id, rank, message_id in found:
-        seen = best.get(conversation_id)
-        if seen is None or rank < seen[0]:
-            best[conversation_id] = (rank, message_id)
-    created = _created(db, list(best))
-    candidates = _best_first(
-        (cid, rank, created[cid], mid) for cid, (rank, mid) in best.items() if cid in created
-    )
-    if truncated and len(candidates) < limit:
+        rows = db.execute(sql, (match, BROAD, *args)).fetchall()
+        # No row left by the filters: the window may have been full.
+        full = full or not rows or max(row[4] for row in rows) >= BROAD
+        for cid, rank, created, mid, _ in rows:
+            seen = best.get(cid)
+            if seen is None or rank < seen[1]:
+                best[cid] = (cid, rank, created, mid)
+    candidates = _best_first(best.values())
+    if full and len(candidates) < limit:
         return None
     return candidates[:limit]
 
 
 def _every_match(
-    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int, floors: _Floors
+    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int
 ) -> list[_Candidate]:
-    """The matches of both indexes above their floors, filtered and reduced to one row per conversation by
-    SQLite itself (a join, not a Python loop over every match). CROSS JOIN keeps the index the outer loop:
-    left to choose, the planner may walk every unowned conversation and probe the index for each."""
+    """Every match of both indexes, filtered and reduced to one row per conversation by SQLite itself (a
+    join, not a Python loop over every match). CROSS JOIN keeps the index the outer loop: left to choose,
+    the planner may walk every unowned conversation and probe the index for each."""
     condition = f" AND {where}" if where else ""
     best: dict[int, _Candidate] = {}
-    for sql, floor in (
-        (
-            "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
-            "CROSS JOIN messages m ON m.id = s.rowid CROSS JOIN conversations c ON c.id = m.conversation_id "
-            f"WHERE search_messages MATCH ? AND s.rowid > ?{condition} GROUP BY m.conversation_id",
-            floors[0],
-        ),
-        (
-            "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
-            f"WHERE search_heads MATCH ? AND s.rowid > ?{condition}",
-            floors[1],
-        ),
+    for sql in (
+        "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
+        "CROSS JOIN messages m ON m.id = s.rowid CROSS JOIN conversations c ON c.id = m.conversation_id "
+        f"WHERE search_messages MATCH ?{condition} GROUP BY m.conversation_id",
+        "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
+        f"WHERE search_heads MATCH ?{condition}",
     ):
-        for candidate in db.execute(sql, (match, -1 if floor is None else floor, *args)):
+        for candidate in db.execute(sql, (match, *args)):
             seen = best.get(candidate[0])
             if seen is None or candidate[1] < seen[1]:
                 best[candidate[0]] = candidate
     return _best_first(best.values())[:limit]
 
 
-def _created(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, float]:
-    """The creation time of each conversation of `ids` (a merged-away one may have gone)."""
-    created: dict[int, float] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        created.update(db.execute(f"SELECT id, created_at FROM conversations WHERE id IN ({marks})", chunk))
-    return created
-
-
 def _by_filters(db: sqlite3.Connection, where: str, args: list[Any], limit: int) -> list[SearchHit]:
-    """Fields alone: the newest conversations that pass them; the snippet is the subject."""
+    """Fields alone: the newest conversations that pass them; the snippet is the subject. Looked for among
+    the RECENT newest first (an index walk that stops there), then, when too few of those pass (a value
+    being typed, `lang:d`, passes none), over every conversation without walking that index row by row."""
+    select = "SELECT id, subject, customer_name FROM conversations c WHERE "
     rows = db.execute(
-        f"SELECT id, subject, customer_name FROM conversations c WHERE {where} "
+        f"{select}c.id IN (SELECT id FROM conversations ORDER BY created_at DESC, id DESC LIMIT ?) AND {where} "
         "ORDER BY created_at DESC, id DESC LIMIT ?",
-        (*args, limit),
+        (RECENT, *args, limit),
     ).fetchall()
+    if len(rows) < limit:
+        rows = db.execute(
+            f"{select}{where} ORDER BY +created_at DESC, id DESC LIMIT ?", (*args, limit)
+        ).fetchall()
     return [
         SearchHit(qualify(cid), 0.0, _clean(f"{subject} — {name}"), (), None) for cid, subject, name in rows
     ]

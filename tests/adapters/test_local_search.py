@@ -266,7 +266,6 @@ def test_a_broad_query_ranks_the_newest_matches_and_filters_still_reach_the_olde
 ) -> None:
     # As a million conversations would, with small numbers: 12 matches, only the newest 4 ranked at first.
     monkeypatch.setattr(search_module, "BROAD", 4)
-    monkeypatch.setattr(search_module, "FIRST_ROWS", 2)
     rows = [conversation(ws, "x", "teapot", at=1000.0 + n) for n in range(12)]
     oldest_solved = rows[0]
     ws.update_conversation(oldest_solved, state=State.SOLVED, closed_at=2000.0)
