@@ -147,7 +147,7 @@ exten => _+X.,1,Stasis({app},${{QUEUE_ARG}}${{IF($["${{CALLBACK}}" = "1"]?,callb
 ; a team's customers (docs/asterisk.md, "A team"): while no console holds the application (one handing
 ; it on to another), Stasis() fails at once, and the caller tries again a moment later, for 10 s
 exten => _X.,1,Set(TRIES=0)
- same => n(again),Stasis({app},${{QUEUE_ARG}})
+ same => n(again),Stasis({app},${{QUEUE_ARG}}${{IF($["${{CALLBACK}}" = "1"]?,callback)}})
  same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED" & ${{TRIES}} < 40]?wait)
  same => n,Hangup()
  same => n(wait),Set(TRIES=$[${{TRIES}} + 1])

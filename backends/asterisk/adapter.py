@@ -20,7 +20,6 @@ connect); this module keeps the life cycle (connect, snapshot, events, close) an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -31,7 +30,7 @@ from ...console.core.model import Channel, Conversation, Customer, Message
 from ..base import Backend, BackendContext, BackendError, Capabilities, Event, Snapshot, Unavailable
 from ..local.database import as_target, shown
 from ..settings import secret_name
-from .ari import Ari
+from .ari import Ari, stop_task
 from .calls import Call
 from .commands import SUPPORTED, CallCommands
 from .local_state import KEEP_CLOSED_SECONDS, LocalState
@@ -123,9 +122,7 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
     async def close(self) -> None:
         processor, self._processor = self._processor, None
         if processor is not None:
-            processor.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await processor
+            await stop_task(processor)
         await self._stop_team()
         ari, self._ari = self._ari, None
         if ari is not None:

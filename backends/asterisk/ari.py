@@ -24,6 +24,20 @@ from . import wire
 log = logging.getLogger(__name__)
 
 
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel a task of ours and wait for its end, whatever it ends with; a cancellation of the task that
+    waits (a hub closing the console meanwhile) is not swallowed with the stopped task's."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:
+        pass
+
+
 def scrub(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret and len(secret) >= 3 else text
 
@@ -138,6 +152,5 @@ class Ari:
             with contextlib.suppress(OSError, TimeoutError, websockets.WebSocketException):
                 await asyncio.wait_for(ws.close(), 2)
         if reader is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):  # it is being closed
-                await reader
+            await stop_task(reader)  # it is being closed
         await self._http.aclose()

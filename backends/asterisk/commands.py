@@ -84,13 +84,13 @@ class CallCommands(Teamwork):
 
     def _team_call(self, command: Command, call: Call) -> None:
         """In a team, a call of the shared queue is acted on by the console that took it; the others may
-        accept it while it waits, and keep notes on it."""
+        accept it while it waits, transfer it (to a queue, to an agent), and keep notes on it."""
         conversation = call.conversation
         if (
             conversation.channel is not Channel.PHONE
             or call.request is not None
             or call.claimed
-            or isinstance(command, Note | Accept)
+            or isinstance(command, Note | Accept | Transfer)
         ):
             return
         owner = conversation.assignee
@@ -214,6 +214,8 @@ class CallCommands(Teamwork):
         target = command.to_agent
         if target is not None:
             self._phone_of(target)  # an agent without a phone is refused before anything changes
+        if self.team is not None and not call.claimed:
+            await self._claim(call, agent)  # a call waiting in the team's queue: this console moves it
         live = call.conversation.state in LIVE
         await self._drop_leg(call)
         if live:
@@ -228,7 +230,7 @@ class CallCommands(Teamwork):
             await self._ring(call, target)
             body = f"transferred to {target} by {agent}"
         else:
-            await self._unclaim(call)  # in a team, back in the shared queue
+            await self._unclaim(call, queue)  # in a team, back in the shared queue, in that queue
             body = f"transferred to the {queue} queue by {agent}"
         if (added := self._message(call, body)) is not None:
             events.append(added)

@@ -82,7 +82,7 @@ class CallState:
     async def _queue_event(self, message: dict[str, Any]) -> list[Event]:
         return []
 
-    async def _unclaim(self, call: Call) -> None:
+    async def _unclaim(self, call: Call, queue: str | None = None) -> None:
         return None
 
     async def _team_finish(self, call: Call, state: State) -> None:

@@ -32,7 +32,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS asterisk_queue ("
     " pbx TEXT NOT NULL, channel TEXT NOT NULL, args TEXT NOT NULL, caller_name TEXT NOT NULL,"
     " caller_number TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, owner TEXT,"
-    " changed_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (pbx, channel))",
+    " changed_at DOUBLE PRECISION NOT NULL, said TEXT NOT NULL DEFAULT '', PRIMARY KEY (pbx, channel))",
     "CREATE TABLE IF NOT EXISTS asterisk_leases ("
     " pbx TEXT PRIMARY KEY, holder TEXT NOT NULL, until_at DOUBLE PRECISION NOT NULL)",
 )
@@ -50,6 +50,8 @@ class Row:
     created_at: float
     state: str
     owner: str | None
+    # What the customer said while waiting (the channel variable STANDARDISTE_MESSAGES), as the holder saw it.
+    said: str = ""
 
 
 class TeamQueue:
@@ -103,11 +105,11 @@ class TeamQueue:
     def _rows(self) -> list[Row]:
         since = self.clock() - KEEP_ENDED_SECONDS
         found = self._ws.db.execute(
-            "SELECT channel, args, caller_name, caller_number, created_at, state, owner FROM asterisk_queue"
+            "SELECT channel, args, caller_name, caller_number, created_at, state, owner, said FROM asterisk_queue"
             " WHERE pbx = ? AND (state IN (?, ?) OR changed_at >= ?) ORDER BY created_at",
             (self.pbx, WAITING, TAKEN, since),
         ).fetchall()
-        return [Row(c, tuple(a.split(",")), n, num, t, s, o) for c, a, n, num, t, s, o in found]
+        return [Row(c, tuple(a.split(",")), n, num, t, s, o, said) for c, a, n, num, t, s, o, said in found]
 
     # ------------------------------------------------------------------------------------------ the API
 
@@ -133,14 +135,27 @@ class TeamQueue:
             (self.pbx, holder),
         )
 
-    async def arrived(self, channel: str, args: list[str], caller_name: str, caller_number: str) -> bool:
+    async def arrived(
+        self, channel: str, args: list[str], caller_name: str, caller_number: str, said: str = ""
+    ) -> bool:
         """A customer entered the application; False when it was written already (a replay, a move back)."""
         now = self.clock()
         row = await self._run(
             self._one,
             "INSERT INTO asterisk_queue (pbx, channel, args, caller_name, caller_number, created_at, state,"
-            " owner, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING RETURNING channel",
-            (self.pbx, channel, ",".join(args), caller_name, caller_number, now, WAITING, now),
+            " owner, changed_at, said) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING channel",
+            (self.pbx, channel, ",".join(args), caller_name, caller_number, now, WAITING, now, said),
+        )
+        return row is not None
+
+    async def say(self, channel: str, said: str) -> bool:
+        """The customer's lines so far, while the call waits (its taker reads them from its own events)."""
+        row = await self._run(
+            self._one,
+            "UPDATE asterisk_queue SET said = ?, changed_at = ? WHERE pbx = ? AND channel = ? AND said <> ?"
+            " RETURNING channel",
+            (said, self.clock(), self.pbx, channel, said),
         )
         return row is not None
 
@@ -165,13 +180,14 @@ class TeamQueue:
         state, owner = found
         return str(owner) if state == TAKEN and owner else str(state)
 
-    async def release(self, channel: str, agent: str) -> bool:
-        """The call waits for anyone again (the agent's phone did not answer, a transfer to the queue)."""
+    async def release(self, channel: str, agent: str, args: list[str] | None = None) -> bool:
+        """The call waits for anyone again (the agent's phone did not answer, a transfer to a queue: `args`
+        then name the queue it waits in now)."""
         row = await self._run(
             self._one,
-            "UPDATE asterisk_queue SET state = ?, owner = NULL, changed_at = ? WHERE pbx = ? AND channel = ?"
-            " AND state = ? AND owner = ? RETURNING channel",
-            (WAITING, self.clock(), self.pbx, channel, TAKEN, agent),
+            "UPDATE asterisk_queue SET state = ?, owner = NULL, changed_at = ?, args = coalesce(?, args)"
+            " WHERE pbx = ? AND channel = ? AND state = ? AND owner = ? RETURNING channel",
+            (WAITING, self.clock(), ",".join(args) if args else None, self.pbx, channel, TAKEN, agent),
         )
         return row is not None
 

@@ -15,7 +15,7 @@ from typing import Any
 from ...console.core.model import State
 from ..base import BackendError, Conflict, Event, NotFound
 from . import wire
-from .ari import Ari
+from .ari import Ari, stop_task
 from .calls import Call
 from .events import CallEvents
 from .team import ABANDONED, ENDED, TAKEN, WAITING, Row
@@ -54,9 +54,7 @@ class Teamwork(CallEvents):
     async def _stop_team(self) -> None:
         task, self._team_task = self._team_task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await stop_task(task)
         await self._drop_queue()
         if self.team is not None:
             with contextlib.suppress(Exception):  # a lost database: the lease lapses by itself
@@ -76,8 +74,13 @@ class Teamwork(CallEvents):
             except Exception as error:  # a lost database or Asterisk: said in the log, tried again
                 log.warning("%s: the team's queue: %s", self.name, error)
             self._team_poke.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._team_poke.wait(), POLL_SECONDS)
+            # Until poked or the next poll. Not asyncio.wait_for: on 3.11 it can swallow the cancellation
+            # that stops this loop when the poke comes at the same moment.
+            poked = asyncio.ensure_future(self._team_poke.wait())
+            try:
+                await asyncio.wait({poked}, timeout=POLL_SECONDS)
+            finally:
+                poked.cancel()
 
     async def _team_round(self) -> None:
         assert self.team is not None
@@ -119,6 +122,9 @@ class Teamwork(CallEvents):
             if channel is None or args is None or channel_id in known:
                 continue
             await self._queue_arrival(channel, args[1:])
+        for row in rows:  # what waiting callers said while nobody held the queue (its channelvars)
+            if row.state == WAITING and row.channel in alive:
+                await self.team.say(row.channel, alive[row.channel].messages)
         await self._sweep(rows, set(alive))
 
     async def _sweep(self, rows: list[Row], alive: set[str] | None = None) -> None:
@@ -156,6 +162,13 @@ class Teamwork(CallEvents):
                 return self._arrived(channel, args)  # a callback request: kept by this console
             if args[:1] not in (["agent"], ["customer"]):
                 await self._queue_arrival(channel, args)
+        elif (
+            kind == "ChannelVarset"
+            and message["variable"] == wire.MESSAGES_VARIABLE
+            and "channel" in message
+            and await self.team.say(message["channel"]["id"], message["value"])
+        ):
+            self._team_poke.set()  # the customer said something while waiting: every console shows it
         elif kind == "ChannelDestroyed" and await self.team.finish(message["channel"]["id"], ABANDONED, None):
             # Definitive (a StasisEnd may be a move): a caller still waiting hung up. Written once; a
             # call being taken is its taker's to end.
@@ -164,7 +177,9 @@ class Teamwork(CallEvents):
 
     async def _queue_arrival(self, channel: wire.Channel, args: list[str]) -> None:
         assert self.team is not None
-        if await self.team.arrived(channel.id, args, channel.caller_name, channel.caller_number):
+        if await self.team.arrived(
+            channel.id, args, channel.caller_name, channel.caller_number, channel.messages
+        ):
             # Its ChannelDestroyed comes to the customers' application (whoever holds it then) even after
             # the call is moved to a console's: a caller who hangs up is seen.
             await self._quietly(
@@ -197,6 +212,11 @@ class Teamwork(CallEvents):
             conversation = call.conversation
             if call.claimed or conversation.is_closed or conversation.state is State.WRAP_UP:
                 continue
+            events += self._customer_said(call, row.said)
+            queue = self.config.queue_of(list(row.args)) or conversation.queue
+            if queue != conversation.queue:
+                events.append(self._update(call, queue=queue))
+                conversation = call.conversation
             if row.state == WAITING and conversation.assignee is not None and call.ringing is None:
                 events.append(self._update(call, assignee=None))
             elif row.state == TAKEN and row.owner != self.agent_id and conversation.assignee != row.owner:
@@ -251,7 +271,7 @@ class Teamwork(CallEvents):
             await self._unclaim(call)
             raise
 
-    async def _unclaim(self, call: Call) -> None:
+    async def _unclaim(self, call: Call, queue: str | None = None) -> None:
         """Give a call this console took back to the team: moved back into the customers' application
         (whose holder sees it waiting again), then released in the shared queue."""
         if self.team is None or not call.claimed:
@@ -259,7 +279,7 @@ class Teamwork(CallEvents):
         call.claimed = False
         gone = call.channel is None
         if call.channel is not None:
-            queue_arg = self.config.queue_argument.format(queue=call.conversation.queue)
+            queue_arg = self.config.queue_argument.format(queue=queue or call.conversation.queue)
             try:
                 await self.ari.request(
                     "POST", f"/channels/{call.channel}/move", app=self.config.app, appArgs=queue_arg
@@ -278,7 +298,8 @@ class Teamwork(CallEvents):
         if gone:
             await self.team.finish(call.native, ABANDONED, self.agent_id)  # a no-op when ended already
         else:
-            await self.team.release(call.native, self.agent_id)
+            queue_arg = self.config.queue_argument.format(queue=queue or call.conversation.queue)
+            await self.team.release(call.native, self.agent_id, [queue_arg])
         self._team_poke.set()
 
     async def _team_finish(self, call: Call, state: State) -> None:

@@ -57,3 +57,31 @@ class TestAsteriskContract(BackendContract):
     async def reopen(self, backend: Backend) -> Backend:
         server, data_dir, url = self.made
         return make_backend(server, data_dir, url=url)
+
+
+class TestAsteriskTeamContract(TestAsteriskContract):
+    """The same kit on a console of a team (docs/asterisk.md, "A team"): its own application, the customers'
+    one held through the lease, the calls read from the team's file and taken by a claim. Customers call
+    into the dialplan that tries again while the application changes hands (after the partition)."""
+
+    @pytest.fixture
+    async def backend(self, asterisk: AsteriskServer, tmp_path: Path) -> AsyncIterator[AsteriskBackend]:
+        self.link = await LinkCutter(asterisk.http_port).start()
+        team = str(tmp_path / "team.sqlite")
+        self.made = (asterisk, tmp_path / "data", self.link.url, team)
+        backend = make_backend(asterisk, tmp_path / "data", url=self.link.url, team=team)
+        await backend.connect()
+        try:
+            yield backend
+        finally:
+            await backend.close()
+            await self.link.close()
+            await asyncio.to_thread(asterisk.hang_up_all)
+
+    @pytest.fixture
+    def traffic(self, asterisk: AsteriskServer) -> PhoneTraffic:
+        return PhoneTraffic(asterisk, context="from-customer-team")
+
+    async def reopen(self, backend: Backend) -> Backend:
+        server, data_dir, url, team = self.made
+        return make_backend(server, data_dir, url=url, team=team)

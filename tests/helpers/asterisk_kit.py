@@ -73,8 +73,9 @@ class PhoneTraffic:
 
     channels: Sequence[Channel] = (Channel.PHONE, Channel.CALLBACK)
 
-    def __init__(self, server: AsteriskServer) -> None:
+    def __init__(self, server: AsteriskServer, context: str = "from-customer-ring") -> None:
         self.server = server
+        self.context = context  # the dialplan customers call into (asterisk_server.py)
 
     async def new_conversation(self, channel: Channel, token: str, *, customer: str = "ann") -> None:
         await asyncio.to_thread(
@@ -83,6 +84,7 @@ class PhoneTraffic:
             f"{customer.title()} {token}",
             "queue-sales",
             callback=channel is Channel.CALLBACK,
+            context=self.context,
         )
 
     async def customer_writes(self, conversation: Conversation, token: str) -> None:
