@@ -1,0 +1,127 @@
+"""A child process on a real pseudo-terminal for the benchmarks: every byte it writes, with its arrival time."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import signal
+import struct
+import subprocess
+import termios
+import threading
+import time
+
+import psutil
+
+COLUMNS, ROWS = 160, 45
+
+
+class PtyProcess:
+    """A child on a real pseudo-terminal; every byte it writes is kept with its arrival time."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+        )
+        os.close(slave)
+        self.master = master
+        self.chunks: list[tuple[float, bytes]] = []
+        self.lock = threading.Lock()
+        self.peak_rss = 0
+        self._stop = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _read(self) -> None:
+        while not self._stop:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.chunks.append((time.perf_counter(), data))
+
+    def _sample(self) -> None:
+        try:
+            process = psutil.Process(self.process.pid)
+            while not self._stop and self.process.poll() is None:
+                self.peak_rss = max(self.peak_rss, process.memory_info().rss)
+                time.sleep(0.05)
+        except psutil.Error:
+            return
+
+    def output_since(self, index: int) -> tuple[int, bytes]:
+        with self.lock:
+            return len(self.chunks), b"".join(data for _, data in self.chunks[index:])
+
+    def wait_for(self, marker: bytes, timeout: float = 60.0, since: int = 0) -> float:
+        """The arrival time of the chunk that completed `marker` in the output after chunk `since`."""
+        deadline = time.perf_counter() + timeout
+        seen = b""
+        index = since
+        while time.perf_counter() < deadline:
+            with self.lock:
+                fresh = self.chunks[index:]
+            for when, data in fresh:
+                seen = seen[-len(marker) - 4096 :] + data
+                index += 1
+                if marker in seen:
+                    return when
+            time.sleep(0.002)
+        raise TimeoutError(f"{marker!r} did not appear in {timeout} s")
+
+    def send(self, keys: bytes) -> tuple[float, int]:
+        with self.lock:
+            index = len(self.chunks)
+        sent = time.perf_counter()
+        os.write(self.master, keys)
+        return sent, index
+
+    def first_output_after(self, index: int, timeout: float = 2.0) -> float | None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                if len(self.chunks) > index:
+                    return self.chunks[index][0]
+            time.sleep(0.0005)
+        return None
+
+    def quiet_for(self, seconds: float, timeout: float = 5.0) -> float:
+        """Wait until no output came for `seconds`; returns the time of the last chunk."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                last = self.chunks[-1][0] if self.chunks else 0.0
+            if time.perf_counter() - last >= seconds:
+                return last
+            time.sleep(0.005)
+        return last
+
+    def stop(self, quit_keys: bytes = b"\x11", timeout: float = 10.0) -> None:
+        """Quit with `quit_keys` (the console's ctrl+q: a clean exit writes the stats file), killed if it lingers."""
+        if self.process.poll() is None:
+            os.write(self.master, quit_keys)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._stop = True
+        self._reader.join(timeout=1)
+        os.close(self.master)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
