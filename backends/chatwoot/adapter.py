@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -23,12 +21,10 @@ from typing import Any
 
 import httpx
 
-from ...console.core.model import Attachment, Channel, Conversation, Customer, Direction, Message
+from ...console.core.model import Channel, Conversation, Customer, Direction, Message
 from ..base import (
     AgentUpdated,
     AuthError,
-    Backend,
-    BackendContext,
     BackendError,
     BackendStatus,
     Capabilities,
@@ -37,7 +33,6 @@ from ..base import (
     ConversationUpserted,
     CustomerUpdated,
     Event,
-    Invalid,
     LinkState,
     MessageAdded,
     NotFound,
@@ -45,15 +40,12 @@ from ..base import (
     Snapshot,
     TypingChanged,
     Unavailable,
-    split_id,
 )
-from ..http import HttpClient
+from ..http.helpdesk import HelpdeskBackend
 from ..retry import Backoff
-from ..settings import secret_name
 from .api import ChatwootApi, token_header
 from .cable import Cable
 from .commands import Commands
-from .journal import Journal
 from .mapping import (
     agent_id_of,
     agent_of,
@@ -100,11 +92,14 @@ _ANNOUNCED_CAP = 100_000
 _BATCH = 500
 
 
-class ChatwootBackend(Commands, Searching, Backend):
+class ChatwootBackend(Commands, Searching, HelpdeskBackend[ChatwootApi, ChatwootSettings]):
     capabilities = Capabilities(
         channels=frozenset({Channel.CHAT, Channel.EMAIL, Channel.SOCIAL}), commands=SUPPORTED
     )
     settings = SETTINGS
+    parse_settings = staticmethod(parse_settings)
+    kind = "chatwoot"
+    customer_prefix = "contact-"
 
     def __init__(
         self,
@@ -119,23 +114,20 @@ class ChatwootBackend(Commands, Searching, Backend):
         retry_cap: float = 5.0,
         silence: float = 10.0,
     ) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-            raise Invalid(f"workspace name {name!r}: use letters, digits, '.', '_' or '-'")
-        self.name = name
-        self.config = settings
-        self.agent_id = agent_id
-        self.data_dir = Path(data_dir)
-        self._secret = secret
-        self._transport = transport
-        self._retry = (retry_base, retry_cap)
+        super().__init__(
+            name,
+            settings,
+            agent_id=agent_id,
+            data_dir=data_dir,
+            secret=secret,
+            transport=transport,
+            retry_base=retry_base,
+            retry_cap=retry_cap,
+        )
         self._silence = silence
-        self._http: HttpClient | None = None
-        self._api: ChatwootApi | None = None
         self._cable: Cable | None = None
         self._reader: asyncio.Task[None] | None = None
         self._frames: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
-        self._journal = Journal(self.data_dir / f"chatwoot-{name}.sqlite3")
-        self._closed = asyncio.Event()
         self._profile: dict[str, Any] = {}
         self._inboxes: dict[int, dict[str, Any]] = {}
         self._agents: dict[int, dict[str, Any]] = {}  # by Chatwoot user id
@@ -145,36 +137,9 @@ class ChatwootBackend(Commands, Searching, Backend):
         self._announced: OrderedDict[int, None] = OrderedDict()
         self._customers: set[str] = set()
 
-    @classmethod
-    def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> ChatwootBackend:
-        return cls(
-            name,
-            parse_settings(name, settings),
-            agent_id=context.agent_id,
-            data_dir=context.data_dir,
-            # Asked for when connecting, so that a missing token is an AuthError the console shows.
-            secret=lambda: context.secret(secret_name(name, SETTINGS, "token")),
-        )
-
     @property
     def workspace_id(self) -> str:
         return f"chatwoot:{self.config.host.lower()}/{self.config.account}"
-
-    @property
-    def service(self) -> str:
-        return f"chatwoot {self.name}"
-
-    @property
-    def api(self) -> ChatwootApi:
-        if self._api is None:
-            raise Unavailable(f"{self.service} is not connected")
-        return self._api
-
-    @property
-    def http_client(self) -> HttpClient:
-        if self._http is None:
-            raise Unavailable(f"{self.service} is not connected")
-        return self._http
 
     @property
     def me(self) -> str:
@@ -186,34 +151,18 @@ class ChatwootBackend(Commands, Searching, Backend):
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
-    def _ssl(self) -> ssl.SSLContext | None:
-        return ssl.create_default_context(cafile=self.config.ca_file) if self.config.ca_file else None
-
-    async def connect(self) -> None:
-        self._closed.clear()
+    async def _connect(self) -> None:
         self._frames = asyncio.Queue()
-        context = self._ssl()
-        http = HttpClient(
-            self.config.url,
-            service=self.service,
-            auth=token_header(self._secret),
-            timeout=self.config.timeout,
-            transport=self._transport,
-            verify=context if context is not None else True,  # type: ignore[arg-type]
-        )
+        http = self._client(token_header(self._secret))
         await http.open()
         self._http, self._api = http, ChatwootApi(http, self.config.account)
-        try:
-            profile = await self.api.profile()
-            self._check_profile(profile)
-            # The profile carries the user's own access token: it is not kept where a repr could show it.
-            self._profile = {k: v for k, v in profile.items() if k != "access_token"}
-            self._inboxes = {int(i["id"]): i for i in await self.api.inboxes()}
-            await self._load_agents()
-            await self._open_cable()
-        except BaseException:
-            await self.close()
-            raise
+        profile = await self.api.profile()
+        self._check_profile(profile)
+        # The profile carries the user's own access token: it is not kept where a repr could show it.
+        self._profile = {k: v for k, v in profile.items() if k != "access_token"}
+        self._inboxes = {int(i["id"]): i for i in await self.api.inboxes()}
+        await self._load_agents()
+        await self._open_cable()
 
     def _check_profile(self, profile: Mapping[str, Any]) -> None:
         wanted = self.config.agent
@@ -274,14 +223,9 @@ class ChatwootBackend(Commands, Searching, Backend):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait({reader}, timeout=2.0)
 
-    async def close(self) -> None:
-        self._closed.set()
+    async def _release(self) -> None:
         self._frames.put_nowait(None)
         await self._drop_cable()
-        http, self._http, self._api = self._http, None, None
-        if http is not None:
-            await http.close()
-        await self._journal.close()
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -546,34 +490,17 @@ class ChatwootBackend(Commands, Searching, Backend):
 
     # ------------------------------------------------------------------------------------------ history
 
-    def _display(self, conversation_id: str) -> int:
-        backend, native = split_id(conversation_id)
-        if backend != self.name or not native.isdigit():
-            raise NotFound(f"no conversation {conversation_id} on {self.name}")
-        return int(native)
-
     async def history(self, conversation_id: str) -> list[Message]:
-        display = self._display(conversation_id)
+        display = self._native(conversation_id)
         return [message_of(self.name, display, raw) for raw in await self.api.all_messages(display)]
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         """Every conversation of this contact on the account, newest first (the customer card's history)."""
-        backend, native = split_id(customer_id)
-        number = native.removeprefix("contact-")
-        if backend != self.name or not native.startswith("contact-") or not number.isdigit():
+        number = self._customer_number(customer_id)
+        if number is None:
             return []
-        found = [self._conversation(raw) for raw in await self.api.contact_conversations(int(number))]
+        found = [self._conversation(raw) for raw in await self.api.contact_conversations(number)]
         return sorted(found, key=lambda c: c.created_at, reverse=True)
-
-    async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
-        """The file's bytes from the Chatwoot server (its URL is the attachment's `ref`), following redirects
-        only on that server: files kept in an outside bucket are not fetched with the token."""
-        self._display(conversation_id)
-        if not attachment.ref:
-            raise NotFound(f"{self.service}: {attachment.filename} has no address")
-        return await self.http_client.download(attachment.ref)
-
-    # ------------------------------------------------------------------------------------------ commands
 
 
 __all__ = ["SUPPORTED", "ChatwootBackend"]

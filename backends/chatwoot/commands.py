@@ -1,18 +1,16 @@
 """What each console command is on Chatwoot (docs/chatwoot.md has the table), and keys applied once.
 
 A mixin of `ChatwootBackend` (adapter.py), kept apart so that each file does one thing: the adapter connects,
-reads and follows; this carries out. It uses the adapter's `api`, `_journal`, `_agents`, `me`, `my_user_id`,
-`service`, `config` and `_display`.
+reads and follows; this carries out. The keys, the files of a reply and the lookup of an agent are the
+help desks' shared `KeyedCommands` (backends/http/keyed.py); this says what each command is on Chatwoot.
+It uses the adapter's `api`, `_agents`, `me`, `my_user_id`, `service` and `config`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...console.core.attach_files import MAX_BYTES, human_size
 from ...console.core.model import Attachment
 from ..base import (
     Accept,
@@ -34,22 +32,22 @@ from ..base import (
     Transfer,
     Typing,
 )
+from ..http.keyed import KeyedCommands
 from .mapping import AVAILABILITY_OUT, PRIORITY_OUT, agent_id_of, message_of, status_for
 
 if TYPE_CHECKING:
-    from ..http import HttpClient
     from .api import ChatwootApi
-    from .journal import Journal
     from .settings import ChatwootSettings
 
 
-class Commands:
+class Commands(KeyedCommands):
     """`perform` for the Chatwoot adapter."""
+
+    message_mark = "m"
+    message_word = "message"
 
     name: str
     config: ChatwootSettings
-    _journal: Journal
-    _agents: dict[int, dict[str, Any]]
 
     if TYPE_CHECKING:
 
@@ -59,41 +57,6 @@ class Commands:
         def me(self) -> str: ...
         @property
         def my_user_id(self) -> int: ...
-        @property
-        def service(self) -> str: ...
-        @property
-        def http_client(self) -> HttpClient: ...
-        def _display(self, conversation_id: str) -> int: ...
-        def require(self, command: Command) -> None: ...
-
-    async def perform(self, command: Command) -> CommandResult:
-        self.require(command)
-        if isinstance(command, SetPresence):
-            return await self._keyed(command, "", lambda: self._presence_to(command))
-        display = self._display(command.conversation_id)
-        return await self._keyed(command, command.conversation_id, lambda: self._do(display, command))
-
-    async def _keyed(
-        self, command: Command, conversation: str, do: Callable[[], Any]
-    ) -> CommandResult:
-        """A command once per key: a key already done returns what was recorded; one left `sending` by a
-        stopped console is looked for in the conversation before it is sent again."""
-        key = command.key
-        if not key:
-            return await do()
-        entry = await self._journal.get(key)
-        if entry is not None and entry.state == "done":
-            return CommandResult(ok=True, detail=f"already applied: {entry.detail}")
-        if entry is not None and isinstance(command, Reply | Note):
-            found = await self._sent_before(self._display(conversation), command.body, entry.at)
-            if found is not None:
-                await self._journal.done(key, message_id=found, detail=f"message {found}")
-                return CommandResult(ok=True, detail=f"already applied: message {found}")
-        await self._journal.sending(key, command.kind.value, conversation)
-        result: CommandResult = await do()
-        message_id = int(result.message.id.rpartition(":m")[2]) if result.message is not None else None
-        await self._journal.done(key, message_id=message_id, detail=result.detail)
-        return result
 
     async def _sent_before(self, display: int, body: str, since: float) -> int | None:
         for raw in reversed(await self.api.all_messages(display)):
@@ -174,26 +137,11 @@ class Commands:
         raise Invalid(f"{self.service}: {command.kind.value} is not carried out here")
 
     async def _files(self, attachments: Sequence[Attachment]) -> list[tuple[str, bytes, str]]:
-        """The bytes of a reply's files: a file on this machine (the composer's absolute path), or a file
-        already on Chatwoot (a customer's, forwarded: its URL). Read in a thread; 25 MB in all at most."""
-        found: list[tuple[str, bytes, str]] = []
-        total = 0
-        for attachment in attachments:
-            ref = attachment.ref
-            if ref.startswith(("http://", "https://")):
-                data = await self.http_client.download(ref)
-            elif ref and Path(ref).is_absolute():
-                try:
-                    data = await asyncio.to_thread(Path(ref).read_bytes)
-                except OSError as error:
-                    raise Invalid(f"{self.service}: cannot read {attachment.filename}: {error.strerror}") from None
-            else:
-                raise Invalid(f"{self.service}: {attachment.filename} is not a file this console can read")
-            total += len(data)
-            if total > MAX_BYTES:
-                raise Invalid(f"{self.service}: the files of this reply are over {human_size(MAX_BYTES)}")
-            found.append((attachment.filename, data, attachment.content_type or "application/octet-stream"))
-        return found
+        """A reply's files as the multipart parts of Create New Message."""
+        return [
+            (attachment.filename, data, attachment.content_type or "application/octet-stream")
+            async for attachment, data in self._file_bytes(attachments)
+        ]
 
     async def _presence_to(self, command: SetPresence) -> CommandResult:
         availability = AVAILABILITY_OUT[command.presence]
@@ -208,18 +156,16 @@ class Commands:
                 return int(team["id"])
         raise Invalid(f"{self.service}: no team {name!r} on account {self.config.account}")
 
-    async def _user_id(self, assignee: str) -> int:
-        """The Chatwoot user an agent id names: a login (email), a user id, or an agent's name."""
-        wanted = assignee.strip().lower()
-        for refresh in (False, True):
-            if refresh:
-                self._agents = {int(a["id"]): a for a in await self.api.agents()}
-            for user_id, raw in self._agents.items():
-                names = {agent_id_of(raw), str(user_id), str(raw.get("name") or "").lower(),
-                         str(raw.get("available_name") or "").lower()}
-                if wanted in names:
-                    return user_id
-        raise Invalid(f"{self.service}: no agent {assignee!r} on account {self.config.account}")
+    async def _all_agents(self) -> list[dict[str, Any]]:
+        return list(await self.api.agents())
+
+    def _agent_names(self, user_id: int, raw: dict[str, Any]) -> set[str]:
+        """A Chatwoot user is named by a login (email), a user id, or an agent's name."""
+        return {agent_id_of(raw) or "", str(user_id), str(raw.get("name") or "").lower(),
+                str(raw.get("available_name") or "").lower()}
+
+    def _where(self) -> str:
+        return f" on account {self.config.account}"
 
 
 __all__ = ["Commands"]

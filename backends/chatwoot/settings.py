@@ -12,7 +12,6 @@ A token sent in clear over a network is refused: `http://` is allowed only for t
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 
 from ..base import Invalid
+from ..http.urls import checked_url
 from ..setting import REQUIRED, Setting
 from ..settings import read_settings
 
@@ -74,27 +74,11 @@ class ChatwootSettings:
         return httpx.URL(self.url).host
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_settings(name: str, table: Mapping[str, Any]) -> ChatwootSettings:
     values = read_settings(SETTINGS, name, table)
     where = f"[workspaces.{name}]"
     url = values["url"].rstrip("/")
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        raise Invalid(f"{where} url: not a URL: {url!r}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise Invalid(f"{where} url: expected http(s)://host, got {url!r}")
-    if parsed.scheme == "http" and not _is_local(parsed.host):
-        raise Invalid(f"{where} url: the token would travel in clear text; use https:// (http:// is only for this machine)")
+    checked_url(where, url)
     unknown = [s for s in values["statuses"] if s not in STATUSES]
     if unknown or not values["statuses"]:
         raise Invalid(f"{where} statuses: expected some of {', '.join(STATUSES)}, got {list(values['statuses'])}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -40,7 +41,8 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 class HttpClient:
     """One service over HTTP: `base_url`, the auth headers from `auth()` and typed errors.
 
-    `service` names the backend in messages ("chatwoot support"). `transport` replaces the network (tests
+    `service` names the backend in messages ("chatwoot support"). `secret`, when the auth headers only
+    encode it, is the raw secret, scrubbed from messages as well. `transport` replaces the network (tests
     pass an `httpx.MockTransport`). `sleep` is awaited between tries (tests record it instead of waiting).
     """
 
@@ -59,7 +61,8 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
+        secret: Callable[[], str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.service = service
@@ -73,6 +76,7 @@ class HttpClient:
         self._sleep = sleep
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
+        self._secret = secret
         self._secrets: tuple[str, ...] = ()
 
     # ---------------------------------------------------------------------------------- life cycle
@@ -84,6 +88,9 @@ class HttpClient:
         auth = dict(self._auth())
         # Every header value of the auth is a secret, and so is each word of it ("Basic <b64>").
         self._secrets = tuple({v for value in auth.values() for v in (value, *value.split())})
+        if self._secret is not None:
+            # The raw secret too: a Basic header holds it only in base64, and a server may echo it back.
+            self._secrets = (*self._secrets, self._secret())
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"accept": "application/json", **self._headers, **auth},

@@ -22,8 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,12 +29,10 @@ from typing import Any
 
 import httpx
 
-from ...console.core.model import Attachment, Channel, Conversation, Customer, Message
+from ...console.core.model import Channel, Conversation, Customer, Message
 from ..base import (
     AgentUpdated,
     AuthError,
-    Backend,
-    BackendContext,
     BackendError,
     BackendStatus,
     Capabilities,
@@ -52,13 +48,11 @@ from ..base import (
     RateLimited,
     Snapshot,
     Unavailable,
-    split_id,
 )
-from ..chatwoot.journal import Journal
 from ..http import HttpClient
+from ..http.helpdesk import HelpdeskBackend
 from ..optional import QueueActivity
 from ..retry import Backoff
-from ..settings import secret_name
 from .api import ZendeskApi, basic_auth
 from .commands import Commands
 from .mapping import (
@@ -120,24 +114,16 @@ def _slim(raw: Mapping[str, Any]) -> dict[str, Any]:
     return slim
 
 
-class _Http(HttpClient):
-    """The shared client, with the raw API token scrubbed from messages too (not only the Basic header)."""
-
-    def __init__(self, *args: Any, token: Callable[[], str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._token = token
-
-    async def open(self) -> None:
-        await super().open()
-        self._secrets = (*self._secrets, self._token())
-
-
-class ZendeskBackend(Commands, Searching, Backend):
+class ZendeskBackend(Commands, Searching, HelpdeskBackend[ZendeskApi, ZendeskSettings]):
     capabilities = Capabilities(
         channels=frozenset({Channel.EMAIL, Channel.FORM, Channel.CHAT, Channel.SOCIAL, Channel.PHONE}),
         commands=SUPPORTED,
     )
     settings = SETTINGS
+    parse_settings = staticmethod(parse_settings)
+    kind = "zendesk"
+    noun = "ticket"
+    customer_prefix = "user-"
 
     def __init__(
         self,
@@ -152,22 +138,19 @@ class ZendeskBackend(Commands, Searching, Backend):
         retry_cap: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-            raise Invalid(f"workspace name {name!r}: use letters, digits, '.', '_' or '-'")
-        self.name = name
-        self.config = settings
-        self.agent_id = agent_id
-        self.data_dir = Path(data_dir)
-        self._secret = secret
-        self._transport = transport
-        self._retry = (retry_base, retry_cap)
+        super().__init__(
+            name,
+            settings,
+            agent_id=agent_id,
+            data_dir=data_dir,
+            secret=secret,
+            transport=transport,
+            retry_base=retry_base,
+            retry_cap=retry_cap,
+        )
         self._clock = clock
-        self._http: HttpClient | None = None
         self._export_http: HttpClient | None = None
-        self._api: ZendeskApi | None = None
         self._export_api: ZendeskApi | None = None
-        self._journal = Journal(self.data_dir / f"zendesk-{name}.sqlite3")
-        self._closed = asyncio.Event()
         self._mine: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._me: dict[str, Any] = {}
@@ -191,35 +174,9 @@ class ZendeskBackend(Commands, Searching, Backend):
         self._export_start: int | None = None
         self._poll_mark = 0.0
 
-    @classmethod
-    def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> ZendeskBackend:
-        return cls(
-            name,
-            parse_settings(name, settings),
-            agent_id=context.agent_id,
-            data_dir=context.data_dir,
-            secret=lambda: context.secret(secret_name(name, SETTINGS, "token")),
-        )
-
     @property
     def workspace_id(self) -> str:
         return f"zendesk:{self.config.host.lower()}"
-
-    @property
-    def service(self) -> str:
-        return f"zendesk {self.name}"
-
-    @property
-    def api(self) -> ZendeskApi:
-        if self._api is None:
-            raise Unavailable(f"{self.service} is not connected")
-        return self._api
-
-    @property
-    def http_client(self) -> HttpClient:
-        if self._http is None:
-            raise Unavailable(f"{self.service} is not connected")
-        return self._http
 
     @property
     def me(self) -> str:
@@ -231,44 +188,32 @@ class ZendeskBackend(Commands, Searching, Backend):
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
-    def _client(self, *, retries: int) -> HttpClient:
-        verify: Any = ssl.create_default_context(cafile=self.config.ca_file) if self.config.ca_file else True
-        return _Http(
-            self.config.url,
-            service=self.service,
-            auth=basic_auth(self.config.email, self._secret),
-            token=self._secret,
-            timeout=self.config.timeout,
+    def _zendesk_client(self, *, retries: int) -> HttpClient:
+        return self._client(
+            basic_auth(self.config.email, self._secret),
             retries=retries,
             # Short: a poll that cannot get through is reported down by events() and ridden out there.
             backoff_base=self._retry[0],
             backoff_cap=self._retry[1],
-            transport=self._transport,
-            verify=verify,
         )
 
-    async def connect(self) -> None:
-        self._closed.clear()
+    async def _connect(self) -> None:
         self._mine = asyncio.Queue()
-        http, export = self._client(retries=3), self._client(retries=0)
+        http, export = self._zendesk_client(retries=3), self._zendesk_client(retries=0)
         self._http, self._export_http = http, export
-        try:
-            await http.open()
-            await export.open()
-            self._api = ZendeskApi(http, self.config.page_size)
-            self._export_api = ZendeskApi(export, self.config.page_size)
-            me = await self.api.me()
-            self._check_me(me)
-            self._me = me
-            self._agents = {int(a["id"]): a for a in await self.api.agents()}
-            self._agents.setdefault(self.my_user_id, me)
-            self._users.update(self._agents)
-            self._groups = {int(g["id"]): g for g in await self.api.groups()}
-            await self._resolve_views()
-            await self._read_availability()
-        except BaseException:
-            await self.close()
-            raise
+        await http.open()
+        await export.open()
+        self._api = ZendeskApi(http, self.config.page_size)
+        self._export_api = ZendeskApi(export, self.config.page_size)
+        me = await self.api.me()
+        self._check_me(me)
+        self._me = me
+        self._agents = {int(a["id"]): a for a in await self.api.agents()}
+        self._agents.setdefault(self.my_user_id, me)
+        self._users.update(self._agents)
+        self._groups = {int(g["id"]): g for g in await self.api.groups()}
+        await self._resolve_views()
+        await self._read_availability()
 
     def _check_me(self, me: Mapping[str, Any]) -> None:
         email = str(me.get("email") or "").lower()
@@ -312,16 +257,11 @@ class ZendeskBackend(Commands, Searching, Backend):
         self._talk = True
         self._agent_state = str(availability.get("agent_state") or "offline")
 
-    async def close(self) -> None:
-        self._closed.set()
+    async def _release(self) -> None:
         self._wake.set()
-        for attribute in ("_http", "_export_http"):
-            client = getattr(self, attribute)
-            setattr(self, attribute, None)
-            if client is not None:
-                await client.close()
-        self._api = self._export_api = None
-        await self._journal.close()
+        export, self._export_http, self._export_api = self._export_http, None, None
+        if export is not None:
+            await export.close()
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -602,27 +542,14 @@ class ZendeskBackend(Commands, Searching, Backend):
 
     # ------------------------------------------------------------------------------------------ history
 
-    def _ticket_id(self, conversation_id: str) -> int:
-        backend, native = split_id(conversation_id)
-        if backend != self.name or not native.isdigit():
-            raise NotFound(f"no ticket {conversation_id} on {self.name}")
-        return int(native)
-
     async def history(self, conversation_id: str) -> list[Message]:
-        ticket_id = self._ticket_id(conversation_id)
+        ticket_id = self._native(conversation_id)
         comments = await self.api.comments(ticket_id)
         await self._learn_users({"requester_id": c.get("author_id")} for c in comments)
         return [self._message(ticket_id, raw) for raw in sorted(comments, key=lambda c: int(c["id"]))]
 
-    def _user_number(self, customer_id: str) -> int | None:
-        backend, native = split_id(customer_id)
-        number = native.removeprefix("user-")
-        if backend != self.name or not native.startswith("user-") or not number.isdigit():
-            return None
-        return int(number)
-
     async def customer(self, customer_id: str) -> Customer | None:
-        number = self._user_number(customer_id)
+        number = self._customer_number(customer_id)
         if number is None:
             return None
         user = self._users.get(number) or await self.api.user(number)
@@ -631,18 +558,12 @@ class ZendeskBackend(Commands, Searching, Backend):
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         """Every ticket this user requested, newest first (the customer card's history)."""
-        number = self._user_number(customer_id)
+        number = self._customer_number(customer_id)
         if number is None:
             return []
         tickets = await self.api.requested(number)
         await self._learn_users(tickets)
         return sorted((self._conversation(t) for t in tickets), key=lambda c: c.created_at, reverse=True)
-
-    async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
-        self._ticket_id(conversation_id)
-        if not attachment.ref:
-            raise NotFound(f"{self.service}: {attachment.filename} has no address")
-        return await self.http_client.download(attachment.ref)
 
     # ------------------------------------------------------------------------------------------ Talk
 

@@ -4,18 +4,16 @@ A mixin of `ZendeskBackend` (adapter.py): the adapter connects, reads and follow
 change is one Update Ticket (`PUT /api/v2/tickets/{id}.json`); a change of fields is a *safe update*
 (`safe_update` with the `updated_stamp` the console last saw), so that Zendesk's 409 tells this agent that
 someone else changed the ticket meanwhile (a `Conflict`, shown by the console) instead of overwriting it.
-Comments (replies, notes) are added without it: a comment never undoes a colleague's change.
+Comments (replies, notes) are added without it: a comment never undoes a colleague's change. The keys, the
+files of a reply and the lookup of an agent are the help desks' shared `KeyedCommands` (backends/http/keyed.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...console.core.attach_files import MAX_BYTES, human_size
 from ...console.core.model import Attachment
 from ..base import (
     AgentUpdated,
@@ -36,21 +34,21 @@ from ..base import (
     Tags,
     Transfer,
 )
+from ..http.keyed import KeyedCommands
 from .mapping import AGENT_STATE_OUT, PRIORITY_OUT, agent_of, login_of, status_for, timestamp
 
 if TYPE_CHECKING:
     from ...console.core.model import Conversation, Message
-    from ..chatwoot.journal import Journal
-    from ..http import HttpClient
     from .api import ZendeskApi
 
 
-class Commands:
-    """`perform` for the Zendesk adapter."""
+class Commands(KeyedCommands):
+    """`perform` for the Zendesk adapter (Zendesk takes no idempotency key on updates: hence the keys)."""
+
+    message_mark = "c"
+    message_word = "comment"
 
     name: str
-    _journal: Journal
-    _agents: dict[int, dict[str, Any]]
     _groups: dict[int, dict[str, Any]]
     _stamps: dict[int, str]
     _me: dict[str, Any]
@@ -65,44 +63,11 @@ class Commands:
         def me(self) -> str: ...
         @property
         def my_user_id(self) -> int: ...
-        @property
-        def service(self) -> str: ...
-        @property
-        def http_client(self) -> HttpClient: ...
-        def _ticket_id(self, conversation_id: str) -> int: ...
-        def require(self, command: Command) -> None: ...
         def announce(self, events: list[Event]) -> None: ...
         def track(self, raw: Mapping[str, Any]) -> list[Event]: ...
         def comment_events(self, ticket_id: int, comments: Sequence[Mapping[str, Any]]) -> list[Event]: ...
         def _conversation(self, raw: Mapping[str, Any]) -> Conversation: ...
         def _message(self, ticket_id: int, raw: Mapping[str, Any]) -> Message: ...
-
-    async def perform(self, command: Command) -> CommandResult:
-        self.require(command)
-        if isinstance(command, SetPresence):
-            return await self._keyed(command, "", lambda: self._presence_to(command))
-        ticket_id = self._ticket_id(command.conversation_id)
-        return await self._keyed(command, command.conversation_id, lambda: self._do(ticket_id, command))
-
-    async def _keyed(self, command: Command, conversation: str, do: Callable[[], Any]) -> CommandResult:
-        """A command once per key (Zendesk takes no idempotency key on updates): a key already done returns
-        what was recorded; one left `sending` by a stopped console is looked for in the ticket first."""
-        key = command.key
-        if not key:
-            return await do()
-        entry = await self._journal.get(key)
-        if entry is not None and entry.state == "done":
-            return CommandResult(ok=True, detail=f"already applied: {entry.detail}")
-        if entry is not None and isinstance(command, Reply | Note):
-            found = await self._sent_before(self._ticket_id(conversation), command.body, entry.at)
-            if found is not None:
-                await self._journal.done(key, message_id=found, detail=f"comment {found}")
-                return CommandResult(ok=True, detail=f"already applied: comment {found}")
-        await self._journal.sending(key, command.kind.value, conversation)
-        result: CommandResult = await do()
-        message_id = int(result.message.id.rpartition(":c")[2]) if result.message is not None else None
-        await self._journal.done(key, message_id=message_id, detail=result.detail)
-        return result
 
     async def _sent_before(self, ticket_id: int, body: str, since: float) -> int | None:
         for raw in reversed(await self.api.comments(ticket_id)):
@@ -230,24 +195,8 @@ class Commands:
     async def _uploads(self, attachments: Sequence[Attachment]) -> list[str]:
         """Each file uploaded (Upload Files: one request a file, joined by the first one's token); the
         comment names that token. A file on this machine (an absolute path) or one already on Zendesk."""
-        total = 0
         token: str | None = None
-        for attachment in attachments:
-            ref = attachment.ref
-            if ref.startswith(("http://", "https://")):
-                data = await self.http_client.download(ref)
-            elif ref and Path(ref).is_absolute():
-                try:
-                    data = await asyncio.to_thread(Path(ref).read_bytes)
-                except OSError as error:
-                    raise Invalid(
-                        f"{self.service}: cannot read {attachment.filename}: {error.strerror}"
-                    ) from None
-            else:
-                raise Invalid(f"{self.service}: {attachment.filename} is not a file this console can read")
-            total += len(data)
-            if total > MAX_BYTES:
-                raise Invalid(f"{self.service}: the files of this reply are over {human_size(MAX_BYTES)}")
+        async for attachment, data in self._file_bytes(attachments):
             token = await self.api.upload(attachment.filename, data, attachment.content_type, token)
         return [token] if token else []
 
@@ -267,16 +216,12 @@ class Commands:
                 return group_id
         raise Invalid(f"{self.service}: no group {name!r}")
 
-    async def _user_id(self, assignee: str) -> int:
-        """The Zendesk agent an agent id names: a login (email), a user id, or a name."""
-        wanted = assignee.strip().lower()
-        for refresh in (False, True):
-            if refresh:
-                self._agents = {int(a["id"]): a for a in await self.api.agents()}
-            for user_id, raw in self._agents.items():
-                if wanted in {login_of(raw), str(user_id), str(raw.get("name") or "").strip().lower()}:
-                    return user_id
-        raise Invalid(f"{self.service}: no agent {assignee!r}")
+    async def _all_agents(self) -> list[dict[str, Any]]:
+        return list(await self.api.agents())
+
+    def _agent_names(self, user_id: int, raw: dict[str, Any]) -> set[str]:
+        """A Zendesk agent is named by a login (email), a user id, or a name."""
+        return {login_of(raw) or "", str(user_id), str(raw.get("name") or "").strip().lower()}
 
 
 __all__ = ["Commands"]

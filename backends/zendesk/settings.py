@@ -12,7 +12,6 @@ stores it. A token sent in clear over a network is refused: `http://` is allowed
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from ..base import Invalid
+from ..http.urls import checked_url, is_local
 from ..setting import REQUIRED, Setting
 from ..settings import read_settings
 
@@ -66,15 +66,6 @@ class ZendeskSettings:
         return httpx.URL(self.url).host
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_settings(name: str, table: Mapping[str, Any]) -> ZendeskSettings:
     values = read_settings(SETTINGS, name, table)
     where = f"[workspaces.{name}]"
@@ -85,17 +76,7 @@ def parse_settings(name: str, table: Mapping[str, Any]) -> ZendeskSettings:
         if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", subdomain.lower()):
             raise Invalid(f"{where} subdomain: expected letters, digits and '-' (acme), got {subdomain!r}")
         url = f"https://{subdomain.lower()}.zendesk.com"
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        raise Invalid(f"{where} url: not a URL: {url!r}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise Invalid(f"{where} url: expected http(s)://host, got {url!r}")
-    local = _is_local(parsed.host)
-    if parsed.scheme == "http" and not local:
-        raise Invalid(
-            f"{where} url: the token would travel in clear text; use https:// (http:// is only for this machine)"
-        )
+    local = is_local(checked_url(where, url).host)
     email = values["email"].strip().lower()
     if "@" not in email:
         raise Invalid(f"{where} email: expected the agent's login (an email address), got {email!r}")

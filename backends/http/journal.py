@@ -1,9 +1,10 @@
 """Commands with a key, remembered in a small SQLite file so that each is applied once, across restarts.
 
-Chatwoot takes no idempotency key on its API. Before a keyed command is sent its key is written as
-`sending`; once Chatwoot answered, as `done` with what it made (the message id). A key found `done` is not
-sent again. A key found `sending` (the console stopped between the two) is looked for by the caller in the
-conversation (a message with the same body, sent by this agent since then) before sending again.
+Neither Chatwoot nor Zendesk (on updates) takes an idempotency key. Before a keyed command is sent its
+key is written as `sending`; once the server answered, as `done` with what it made (the message id). A key
+found `done` is not sent again. A key found `sending` (the console stopped between the two) is looked for by
+the caller in the conversation (a message with the same body, sent by this agent since then) before sending
+again.
 """
 
 from __future__ import annotations
