@@ -2,13 +2,18 @@
 
 At 80 columns the panes stack: the list fills the screen and `enter` opens the detail over it (`esc` comes
 back). Everything is reachable from the keyboard; every key is an action of `actions.py` and remappable.
+
+The screen holds the bindings (most keys work wherever the focus is: the list, the detail, the composer, and
+the screen is the one ancestor they share), moves the cursor and shows what it is on. The work itself is done
+by parts it composes, each owning one kind of work and written against `WorkspaceView`: composing, taking
+work, the call, closing, editing attributes, the marked rows. Each `action_*` below names the part it goes to.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -27,7 +32,7 @@ from ...backends.base import (
 )
 from ...backends.optional import SearchHit
 from ...widgets.call_panel import CallPanel
-from ...widgets.composer import Composer, Outgoing
+from ...widgets.composer import Composer
 from ...widgets.customer_card import CustomerCard
 from ...widgets.key_hints import KeyHints
 from ...widgets.offer_banner import OfferBanner
@@ -44,16 +49,22 @@ from ..core.sla import format_duration
 from ..core.store import Changes
 from ..core.views import VIEW_SCOPES, Filter, ViewSet
 from .actions import ACTIONS, BY_NAME
-from .actions_bulk import BulkActions
-from .actions_compose import ComposeActions
-from .actions_contact import ContactActions
+from .call_controls import CallControls
+from .closing_flow import ClosingFlow
 from .command_line import split
+from .composing import Composing
+from .conversation_edits import ConversationEdits
+from .marked_rows import MarkedRows
 from .messages_screen import MessagesScreen
 from .search_screen import HistoryScreen, SearchScreen
+from .taking_work import TakingWork
 from .timeline_screen import TimelineScreen
 
 if TYPE_CHECKING:
+    from textual.screen import Screen as AnyScreen
+
     from ...backends.base import Command
+    from ..core.outbox import OutboxEntry
     from .host import ConsoleHost
 
 NARROW = 110
@@ -76,7 +87,7 @@ class DetailHeader(SteadyStatic):
     """
 
 
-class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None]):
+class WorkspaceScreen(Screen[None]):
     BINDINGS = [action.binding() for action in ACTIONS if not action.id.startswith("app.")] + [
         action.binding() for action in ACTIONS if action.id.startswith("app.")
     ]
@@ -114,16 +125,18 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         # (id, the cursor row then) of a search result opened from outside the current view (`_target`).
         self._found: tuple[str, str | None] | None = None
         self._detail_timer: Timer | None = None
-        self._draft_timer: Timer | None = None
-        self._last_draft: Outgoing | None = None
         self._header_stale = False
         self._rows_moved = False
         self._rows_touched: set[str] = set()
         self._filter_timer: Timer | None = None
-        # Commands a macro adds once its reply, reviewed in the composer, is sent (tags, status...).
-        self._macro_follow_up: dict[str, list[Command]] = {}
-        self._typing_said = 0.0
         self._empty_message = EMPTY_MESSAGE
+        # The parts that do the work, each given the siblings it uses (no part reaches another through the screen).
+        self.marks = MarkedRows(self)
+        self.closing = ClosingFlow(self, self.marks)
+        self.composing = Composing(self, self.closing)
+        self.taking = TakingWork(self, self.marks, self.composing)
+        self.calls = CallControls(self)
+        self.edits = ConversationEdits(self, self.marks)
 
     @property
     def main(self) -> ConsoleHost:
@@ -155,9 +168,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 yield CustomerCard(id="customer")
                 yield Transcript(id="transcript")
                 yield Composer(
-                    on_submit=self.on_composer_submitted,
-                    on_opened=self.on_composer_opened,
-                    on_closed=self.on_composer_closed,
+                    on_submit=self.composing.submitted,
+                    on_opened=self.composing.opened,
+                    on_closed=self.composing.closed,
                     id="composer",
                 )
         yield OfferBanner(id="offer")
@@ -173,6 +186,14 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
     def marked(self) -> frozenset[str]:
         """Rows marked for tag-then-act: the queue list's own set."""
         return self.queue.marked
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
 
     def on_mount(self) -> None:
         self.rebuild_views()
@@ -340,7 +361,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         if composer.is_open:
             composer.hide()
             self.queue.focus()
-        elif self.clear_marks():
+        elif self.marks.clear():
             pass
         elif self.has_class("-detail-open"):
             self.remove_class("-detail-open")
@@ -378,6 +399,9 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.action_view("all")
         self.queue.select_id(conversation_id)
         self.open_conversation(conversation_id)
+        self.show_detail()
+
+    def show_detail(self) -> None:
         self.add_class("-detail-open")
 
     def on_queue_list_selected(self, message: QueueList.Selected) -> None:
@@ -390,7 +414,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         cid = self.open_id or self.queue.cursor_id
         return self.main.store.conversations.get(cid) if cid else None
 
-    def _target(self) -> Conversation | None:
+    def target(self) -> Conversation | None:
         """The conversation an action applies to: the highlighted row (the open one if the list is empty).
 
         Not the open one first: after a move or a filter the detail pane waits a moment before it follows
@@ -429,7 +453,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             if conversation.customer_id not in self.main.store.customers:
                 self._load_customer(conversation)
             self._announce_viewing(cid)
-            self._restore_draft(cid)
+            self.composing.restore_draft(cid)
 
     def _show_header(self) -> None:
         app = self.main
@@ -551,7 +575,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
             )
 
     def action_history(self) -> None:
-        conversation = self._target()
+        conversation = self.target()
         if conversation is None:
             return
         if not conversation.customer_id:
@@ -563,7 +587,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
 
     def action_timeline(self) -> None:
-        conversation = self._target()
+        conversation = self.target()
         if conversation is None:
             return
         if not conversation.customer_id:
@@ -580,7 +604,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
 
     def action_reopen(self) -> None:
-        conversation = self._target()
+        conversation = self.target()
         if conversation is None:
             return
         if not conversation.is_closed:
@@ -592,7 +616,7 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
                 severity="warning",
             )
             return
-        self._set_state(State.OPEN.value)
+        self.edits.set_state(State.OPEN.value)
 
     def action_command_line(self) -> None:
         self.query_one(PromptLine).open("command", "", self.main.command_completions())
@@ -645,12 +669,12 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         return {
             "view": lambda a: self.action_view(a[0] if a else "all"),
             "theme": lambda a: self.main.set_theme_named(" ".join(a)),
-            "presence": self._presence_from_words,
-            "priority": lambda a: self._set_priority(a[0] if a else ""),
-            "snooze": lambda a: self._snooze(a[0] if a else "1h"),
-            "tag": self._tags_from_words,
-            "transfer": lambda a: self._transfer_to(a[0]) if a else self.action_transfer(),
-            "status": lambda a: self._set_state(a[0] if a else ""),
+            "presence": self.edits.presence_from_words,
+            "priority": lambda a: self.edits.set_priority(a[0] if a else ""),
+            "snooze": lambda a: self.edits.snooze_for(a[0] if a else "1h"),
+            "tag": self.edits.tags_from_words,
+            "transfer": lambda a: self.edits.transfer_to(a[0]) if a else self.edits.transfer(),
+            "status": lambda a: self.edits.set_state(a[0] if a else ""),
             "filter": lambda a: self._apply_filter(" ".join(a)),
             "search": lambda a: self.action_search(" ".join(a)),
             "quit": lambda a: self.call_later(self.main.action_quit),  # asks first, as ctrl+q does
@@ -675,12 +699,111 @@ class WorkspaceScreen(ComposeActions, ContactActions, BulkActions, Screen[None])
         # run_action is a coroutine: called bare it never ran, so `:help` or `:outbox` did nothing.
         self.call_later(self.run_action, action.action)
 
+    # ------------------------------------------------------------------------------------------ the parts' actions
+    # Textual runs a key's action on the node holding its binding, the screen: each one goes to its part.
+
+    def action_reply(self) -> None:
+        self.composing.open("reply")
+
+    def action_reply_all(self) -> None:
+        self.composing.open("reply_all")
+
+    def action_forward(self) -> None:
+        self.composing.open("forward")
+
+    def action_note(self) -> None:
+        self.composing.open("note")
+
+    def action_macro(self) -> None:
+        self.composing.macro()
+
+    def action_undo(self) -> None:
+        self.composing.undo()
+
+    def on_composer_edited(self, message: Composer.Edited) -> None:
+        self.composing.edited(message)
+
+    def on_composer_text_external_editor(self, message: object) -> None:
+        self.composing.edit_externally()
+
+    def action_accept(self) -> None:
+        self.taking.accept()
+
+    def action_claim(self) -> None:
+        self.taking.claim()
+
+    def action_release(self) -> None:
+        self.taking.release()
+
+    def action_next_best(self) -> None:
+        self.taking.next_best()
+
+    def action_chat_session(self, number: int) -> None:
+        self.taking.chat_session(number)
+
+    def action_save_attachments(self) -> None:
+        self.taking.save_attachments()
+
+    def action_merge(self) -> None:
+        self.taking.merge()
+
+    def action_hold(self) -> None:
+        self.calls.hold()
+
+    def action_mute(self) -> None:
+        self.calls.mute()
+
+    def action_hang_up(self) -> None:
+        self.calls.hang_up()
+
+    def action_dial(self) -> None:
+        self.calls.dial()
+
+    def action_schedule(self) -> None:
+        self.calls.schedule()
+
+    def action_close(self) -> None:
+        self.closing.close()
+
+    def action_transfer(self) -> None:
+        self.edits.transfer()
+
+    def action_tag(self) -> None:
+        self.edits.tag()
+
+    def action_priority(self) -> None:
+        self.edits.priority()
+
+    def action_snooze(self) -> None:
+        self.edits.snooze()
+
+    def action_presence(self) -> None:
+        self.edits.presence()
+
+    def action_mark(self) -> None:
+        self.marks.mark()
+
+    def on_queue_list_marks_changed(self, message: QueueList.MarksChanged) -> None:
+        self.refresh_chrome()
+
     # ------------------------------------------------------------------------------------------ sending
 
-    def _send(self, command: object, *, undo: bool = False, done: str = "") -> None:
-        self.main.send(command, undo=undo, done=done)  # type: ignore[arg-type]
+    def send(self, command: Command, *, undo: bool = False, done: str = "") -> None:
+        self.main.send(command, undo=undo, done=done)
 
-    def _guard(self, conversation: Conversation, kind: CommandKind) -> bool:
+    def ask(self, dialog: AnyScreen[Any], answered: Callable[[Any], object]) -> None:
+        self.app.push_screen(dialog, answered)
+
+    def show_view(self, name: str) -> None:
+        self.action_view(name)
+
+    def back(self) -> None:
+        self.action_back()
+
+    async def take_back_for_editing(self, entry: OutboxEntry) -> bool:
+        return await self.composing.take_back_for_editing(entry)
+
+    def guard(self, conversation: Conversation, kind: CommandKind) -> bool:
         if not self.main.hub.supports(kind, conversation):
             self.notify(
                 f"{conversation.backend} does not support {kind.value.replace('_', ' ')}.", severity="warning"
