@@ -14,12 +14,9 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
-
-import httpx
 
 from ...console.core.model import Channel, Conversation, Customer, Direction, Message
 from ..base import (
@@ -102,28 +99,10 @@ class ChatwootBackend(Commands, Searching, HelpdeskBackend[ChatwootApi, Chatwoot
     customer_prefix = "contact-"
 
     def __init__(
-        self,
-        name: str,
-        settings: ChatwootSettings,
-        *,
-        agent_id: str,
-        data_dir: Path,
-        secret: Callable[[], str],
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_base: float = 0.5,
-        retry_cap: float = 5.0,
-        silence: float = 10.0,
+        self, name: str, settings: ChatwootSettings, *, silence: float = 10.0, **common: Any
     ) -> None:
-        super().__init__(
-            name,
-            settings,
-            agent_id=agent_id,
-            data_dir=data_dir,
-            secret=secret,
-            transport=transport,
-            retry_base=retry_base,
-            retry_cap=retry_cap,
-        )
+        """`common`: HelpdeskBackend's (agent_id, data_dir, secret, transport, retry_base, retry_cap)."""
+        super().__init__(name, settings, **common)
         self._silence = silence
         self._cable: Cable | None = None
         self._reader: asyncio.Task[None] | None = None

@@ -53,10 +53,6 @@ class Commands(KeyedCommands):
 
         @property
         def api(self) -> ChatwootApi: ...
-        @property
-        def me(self) -> str: ...
-        @property
-        def my_user_id(self) -> int: ...
 
     async def _sent_before(self, display: int, body: str, since: float) -> int | None:
         for raw in reversed(await self.api.all_messages(display)):

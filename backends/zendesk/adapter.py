@@ -24,10 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
-
-import httpx
 
 from ...console.core.model import Channel, Conversation, Customer, Message
 from ..base import (
@@ -126,28 +123,10 @@ class ZendeskBackend(Commands, Searching, HelpdeskBackend[ZendeskApi, ZendeskSet
     customer_prefix = "user-"
 
     def __init__(
-        self,
-        name: str,
-        settings: ZendeskSettings,
-        *,
-        agent_id: str,
-        data_dir: Path,
-        secret: Callable[[], str],
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_base: float = 0.5,
-        retry_cap: float = 5.0,
-        clock: Callable[[], float] = time.time,
+        self, name: str, settings: ZendeskSettings, *, clock: Callable[[], float] = time.time, **common: Any
     ) -> None:
-        super().__init__(
-            name,
-            settings,
-            agent_id=agent_id,
-            data_dir=data_dir,
-            secret=secret,
-            transport=transport,
-            retry_base=retry_base,
-            retry_cap=retry_cap,
-        )
+        """`common`: HelpdeskBackend's (agent_id, data_dir, secret, transport, retry_base, retry_cap)."""
+        super().__init__(name, settings, **common)
         self._clock = clock
         self._export_http: HttpClient | None = None
         self._export_api: ZendeskApi | None = None
