@@ -1,20 +1,23 @@
-"""What the Zendesk tests share: a fake Zendesk (zendesk_fake.py), adapters built on it the way the console
-builds them (from a [workspaces.NAME] table, the token through the secret lookup), and customer traffic."""
+"""What the Zendesk tests share: a fake Zendesk (zendesk_fake/), adapters built on it the way the console
+builds them (from a [workspaces.NAME] table, the token through the secret lookup), and customer traffic.
+What every help desk's tests share is helpdesk_harness.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from standardiste.backends.base import BackendContext
+from helpdesk_harness import Traffic, context_for, running
 from standardiste.backends.zendesk import ZendeskBackend
-from standardiste.console.core.model import Channel, Conversation
+from standardiste.console.core.model import Channel
 from zendesk_fake import FakeZendesk
+
+OUTSIDE = "requests outside Zendesk's API reference"
 
 
 def make_backend(fake: FakeZendesk, data_dir: Path, name: str = "zd", **table: Any) -> ZendeskBackend:
-    context = BackendContext(agent_id="ann", data_dir=data_dir, secret=lambda _name: fake.token)
     settings = {
         "url": fake.base_url,
         "email": "ann@example.test",
@@ -22,25 +25,26 @@ def make_backend(fake: FakeZendesk, data_dir: Path, name: str = "zd", **table: A
         "export_interval": 0.5,
         **table,
     }
-    backend = ZendeskBackend.from_config(name, settings, context)
+    backend = ZendeskBackend.from_config(name, settings, context_for(fake, data_dir))
     backend._retry = (0.1, 1.0)
     return backend
 
 
-class ZendeskTraffic:
+@contextlib.asynccontextmanager
+async def fake_zendesk(**options: Any) -> AsyncIterator[FakeZendesk]:
+    """A fake Zendesk for the `with` block (its export's window 1 s unless told), every request checked."""
+    async with running(FakeZendesk(**{"export_window": 1.0, **options}), OUTSIDE) as fake:
+        yield fake
+
+
+class ZendeskTraffic(Traffic):
     """Customers writing in by mail, the web form, a chat and a social network (tickets made as Zendesk
     makes them for each channel)."""
 
     channels: Sequence[Channel] = (Channel.EMAIL, Channel.FORM, Channel.CHAT, Channel.SOCIAL)
 
-    def __init__(self, fake: FakeZendesk) -> None:
-        self.fake = fake
-
     async def new_conversation(self, channel: Channel, token: str, *, customer: str = "ann") -> None:
         await self.fake.new_ticket(channel.value, f"Contract {token}", f"Hello {token}", customer)
 
-    async def customer_writes(self, conversation: Conversation, token: str) -> None:
-        await self.fake.customer_writes(int(conversation.id.partition(":")[2]), f"Again {token}")
 
-
-__all__ = ["ZendeskTraffic", "make_backend"]
+__all__ = ["OUTSIDE", "ZendeskTraffic", "fake_zendesk", "make_backend"]

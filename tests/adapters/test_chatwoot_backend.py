@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from chatwoot_fake import FakeChatwoot, Seen
-from chatwoot_harness import make_backend
+from chatwoot_fake import FakeChatwoot
+from chatwoot_harness import fake_chatwoot, make_backend
+from helpdesk_harness import Events, calls, connected, following
 from standardiste.backends.base import (
     AgentUpdated,
     Assign,
@@ -21,7 +21,6 @@ from standardiste.backends.base import (
     Conflict,
     ConversationUpserted,
     EndChat,
-    Event,
     Invalid,
     LinkState,
     MessageAdded,
@@ -41,70 +40,22 @@ from standardiste.backends.chatwoot import ChatwootBackend, parse_settings
 from standardiste.console.core.model import Channel, Direction, Presence, Priority, State
 
 
-class Events:
-    """`backend.events()` read in the background, as the hub reads it."""
-
-    def __init__(self, backend: ChatwootBackend) -> None:
-        self.seen: list[Event] = []
-        self.error: BaseException | None = None
-        self._task = asyncio.create_task(self._run(backend))
-
-    async def _run(self, backend: ChatwootBackend) -> None:
-        try:
-            async for batch in backend.events():
-                self.seen.extend(batch)
-        except Exception as error:
-            self.error = error
-
-    async def wait(self, predicate: Callable[[], Any], timeout: float = 5.0) -> float:
-        start = time.monotonic()
-        while not predicate():
-            assert self.error is None, repr(self.error)
-            assert time.monotonic() - start < timeout, f"not within {timeout} s: {self.seen[-10:]}"
-            await asyncio.sleep(0.01)
-        return time.monotonic() - start
-
-    def messages(self, text: str) -> list[MessageAdded]:
-        return [e for e in self.seen if isinstance(e, MessageAdded) and e.message.body == text]
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeChatwoot]:
-    fake = FakeChatwoot(ping_every=0.5)
-    await fake.start()
-    try:
+    async with fake_chatwoot() as fake:
         yield fake
-    finally:
-        await fake.stop()
-    assert fake.violations == [], "requests or answers outside Chatwoot's OpenAPI document"
 
 
 @pytest.fixture
 async def backend(fake: FakeChatwoot, tmp_path: Path) -> AsyncIterator[ChatwootBackend]:
-    backend = make_backend(fake, tmp_path / "data")
-    await backend.connect()
-    try:
+    async with connected(make_backend(fake, tmp_path / "data")) as backend:
         yield backend
-    finally:
-        await backend.close()
 
 
 @pytest.fixture
 async def events(backend: ChatwootBackend) -> AsyncIterator[Events]:
-    await backend.snapshot()
-    tail = Events(backend)
-    try:
-        yield tail
-    finally:
-        await tail.stop()
-
-
-def calls(fake: FakeChatwoot, method: str, ending: str) -> list[Seen]:
-    return [s for s in fake.seen if s.method == method and s.path.endswith(ending)]
+    async with following(backend, Events) as events:
+        yield events
 
 
 async def test_a_customer_message_over_the_cable_reaches_the_events_within_a_second(

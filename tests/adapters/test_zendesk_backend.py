@@ -8,11 +8,12 @@ import asyncio
 import base64
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
+import helpdesk_harness
 import pytest
+from helpdesk_harness import calls, connected, following
 from standardiste.backends.base import (
     AgentUpdated,
     Assign,
@@ -21,11 +22,8 @@ from standardiste.backends.base import (
     Claim,
     Conflict,
     ConversationRemoved,
-    ConversationUpserted,
-    Event,
     Invalid,
     LinkState,
-    MessageAdded,
     Note,
     Release,
     Reply,
@@ -38,82 +36,30 @@ from standardiste.backends.base import (
 from standardiste.backends.optional import QueueFigures, Search
 from standardiste.backends.zendesk import ZendeskBackend, parse_settings
 from standardiste.console.core.model import Attachment, Channel, Direction, Presence, Priority, State
-from zendesk_fake import FakeZendesk, Seen, iso
-from zendesk_harness import make_backend
+from zendesk_fake import FakeZendesk, iso
+from zendesk_harness import fake_zendesk, make_backend
 
 
-class Events:
-    """`backend.events()` read in the background, as the hub reads it."""
-
-    def __init__(self, backend: ZendeskBackend) -> None:
-        self.seen: list[Event] = []
-        self.error: BaseException | None = None
-        self._task = asyncio.create_task(self._run(backend))
-
-    async def _run(self, backend: ZendeskBackend) -> None:
-        try:
-            async for batch in backend.events():
-                self.seen.extend(batch)
-        except Exception as error:
-            self.error = error
-
-    async def wait(self, predicate: Callable[[], Any], timeout: float = 5.0) -> float:
-        start = time.monotonic()
-        while not predicate():
-            assert self.error is None, repr(self.error)
-            assert time.monotonic() - start < timeout, f"not within {timeout} s: {self.seen[-10:]}"
-            await asyncio.sleep(0.02)
-        return time.monotonic() - start
-
-    def messages(self, text: str) -> list[MessageAdded]:
-        return [e for e in self.seen if isinstance(e, MessageAdded) and e.message.body == text]
-
-    def last(self, cid: str) -> Any:
-        found = [
-            e.conversation
-            for e in self.seen
-            if isinstance(e, ConversationUpserted) and e.conversation.id == cid
-        ]
-        return found[-1] if found else None
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+class Events(helpdesk_harness.Events):
+    step = 0.02  # Zendesk's changes are polled: no need to look as often
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeZendesk]:
-    fake = FakeZendesk(export_window=1.0)
-    await fake.start()
-    try:
+    async with fake_zendesk() as fake:
         yield fake
-    finally:
-        await fake.stop()
-    assert fake.violations == [], "requests outside Zendesk's API reference"
 
 
 @pytest.fixture
 async def backend(fake: FakeZendesk, tmp_path: Path) -> AsyncIterator[ZendeskBackend]:
-    backend = make_backend(fake, tmp_path / "data", views=["360002"])
-    await backend.connect()
-    try:
+    async with connected(make_backend(fake, tmp_path / "data", views=["360002"])) as backend:
         yield backend
-    finally:
-        await backend.close()
 
 
 @pytest.fixture
 async def events(backend: ZendeskBackend) -> AsyncIterator[Events]:
-    await backend.snapshot()
-    tail = Events(backend)
-    try:
-        yield tail
-    finally:
-        await tail.stop()
-
-
-def calls(fake: FakeZendesk, method: str, ending: str) -> list[Seen]:
-    return [s for s in fake.seen if s.method == method and s.path.endswith(ending)]
+    async with following(backend, Events) as events:
+        yield events
 
 
 async def test_each_console_action_is_the_right_zendesk_call(
@@ -368,10 +314,7 @@ async def test_without_views_the_queues_search_is_polled_for_what_was_updated(
     fake: FakeZendesk, tmp_path: Path
 ) -> None:
     backend = make_backend(fake, tmp_path)
-    await backend.connect()
-    try:
-        await backend.snapshot()
-        tail = Events(backend)
+    async with connected(backend), following(backend, Events) as tail:
         number = fake.add_ticket("email", "Found by the search", "first words")
         await tail.wait(lambda: tail.messages("first words") and tail.last(f"zd:{number}") is not None)
         await fake.customer_writes(number, "second words")
@@ -379,9 +322,6 @@ async def test_without_views_the_queues_search_is_polled_for_what_was_updated(
         assert len(tail.messages("first words")) == 1
         queries = {s.query["query"][0].rpartition(" ")[0] for s in calls(fake, "GET", "/search/export.json")}
         assert "status<solved" in queries  # the queue's query, its type in filter[type], with updated>
-        await tail.stop()
-    finally:
-        await backend.close()
 
 
 async def test_for_an_agent_who_is_not_an_admin_a_search_replaces_the_export(
@@ -391,10 +331,7 @@ async def test_for_an_agent_who_is_not_an_admin_a_search_replaces_the_export(
     searches for every ticket updated lately instead (and asks the export no more)."""
     number = fake.add_ticket("email", "Solved by a colleague", "hello", status="open")
     backend = make_backend(fake, tmp_path, views=["Your unsolved tickets"])  # Ann's view: none of hers
-    await backend.connect()
-    try:
-        await backend.snapshot()
-        tail = Events(backend)
+    async with connected(backend), following(backend, Events) as tail:
         fake.colleague_updates(number, status="solved", assignee_id=fake.colleague)  # likely the same second
         await tail.wait(
             lambda: tail.last(f"zd:{number}") is not None and tail.last(f"zd:{number}").state is State.SOLVED
@@ -404,9 +341,6 @@ async def test_for_an_agent_who_is_not_an_admin_a_search_replaces_the_export(
         assert len(calls(fake, "GET", "/incremental/tickets/cursor.json")) == 1
         searched = [s.query["query"][0] for s in calls(fake, "GET", "/search/export.json")]
         assert any(q.startswith("updated>") for q in searched) and not any("type:" in q for q in searched)
-        await tail.stop()
-    finally:
-        await backend.close()
 
 
 async def test_the_incremental_export_keeps_within_ten_requests_a_minute(
@@ -416,10 +350,7 @@ async def test_the_incremental_export_keeps_within_ten_requests_a_minute(
     export, and the account is not reported down: the views keep bringing changes."""
     fake._export.seconds = 60.0
     backend = make_backend(fake, tmp_path, views=["360002"], export_interval=0.05, email="sam@example.test")
-    await backend.connect()
-    try:
-        await backend.snapshot()
-        tail = Events(backend)
+    async with connected(backend), following(backend, Events) as tail:
         await tail.wait(lambda: len(calls(fake, "GET", "/incremental/tickets/cursor.json")) >= 11)
         number = fake.add_ticket("form", "Still polled", "hello")
         await tail.wait(lambda: tail.last(f"zd:{number}") is not None)
@@ -427,9 +358,6 @@ async def test_the_incremental_export_keeps_within_ten_requests_a_minute(
         exports = calls(fake, "GET", "/incremental/tickets/cursor.json")
         assert len(exports) == 11  # ten answered, one 429 whose Retry-After (about a minute) is waited for
         assert not any(isinstance(e, BackendStatus) and e.state is LinkState.DOWN for e in tail.seen)
-        await tail.stop()
-    finally:
-        await backend.close()
     with pytest.raises(Invalid, match="10 incremental exports a minute"):
         parse_settings("zd", {"subdomain": "acme", "email": "a@acme.test", "export_interval": 1})
     assert parse_settings("zd", {"subdomain": "acme", "email": "a@acme.test"}).export_interval == 6.0

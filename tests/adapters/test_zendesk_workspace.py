@@ -5,80 +5,51 @@ the local workspace's phone, which keeps working on the others while Zendesk is 
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 import tomllib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from chatwoot_fake import FakeChatwoot
+from chatwoot_harness import fake_chatwoot
 from chatwoot_harness import make_backend as make_chatwoot
-from keyring.backend import KeyringBackend
-from standardiste.backends.base import BackendContext, BackendStatus, Event, LinkState
+from helpdesk_harness import (
+    MemoryKeyring,
+    connected,
+    hub_of,
+    login,
+    memory_keyring,
+    open_configured,
+)
+from standardiste.backends.base import BackendContext, BackendStatus, LinkState
 from standardiste.console.core.config import ConfigError
 from standardiste.console.core.hub import Hub
 from standardiste.console.core.model import Channel, Customer
-from standardiste.console.core.secrets import SERVICE, login_command, secret_for
+from standardiste.console.core.secrets import SERVICE
 from standardiste.console.core.store import Store
 from standardiste.console.core.workspaces import open_workspace
 from zendesk_fake import FakeZendesk
-from zendesk_harness import make_backend
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring service for machines (this one, CI) that have none."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+from zendesk_harness import fake_zendesk, make_backend
 
 
 @pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv("STANDARDISTE_SECRET_DESK", raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+def keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    with memory_keyring(monkeypatch, "desk") as store:
+        yield store
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeZendesk]:
-    fake = FakeZendesk(export_window=1.0)
-    await fake.start()
-    try:
+    async with fake_zendesk() as fake:
         yield fake
-    finally:
-        await fake.stop()
-    assert fake.violations == [], "requests outside Zendesk's API reference"
 
 
 @pytest.fixture
 async def chatwoot() -> AsyncIterator[FakeChatwoot]:
-    fake = FakeChatwoot(ping_every=0.5)
-    await fake.start()
-    try:
+    async with fake_chatwoot() as fake:
         yield fake
-    finally:
-        await fake.stop()
-    assert fake.violations == []
 
 
 def config_file(tmp_path: Path, fake: FakeZendesk, extra: str = "") -> Path:
@@ -92,35 +63,20 @@ def config_file(tmp_path: Path, fake: FakeZendesk, extra: str = "") -> Path:
 
 
 async def test_login_stores_the_token_and_the_workspace_connects_with_it(
-    fake: FakeZendesk, tmp_path: Path, memory_keyring: MemoryKeyring
+    fake: FakeZendesk, tmp_path: Path, keys: MemoryKeyring
 ) -> None:
     path = config_file(tmp_path, fake)
-    out, err = io.StringIO(), io.StringIO()
-    code = login_command(
-        "desk",
-        stdin_secret=True,
-        stdin=io.StringIO(fake.token + "\n"),
-        stdout=out,
-        stderr=err,
-        config_path=path,
-    )
-    assert code == 0, err.getvalue()
-    assert memory_keyring.store[(SERVICE, "desk")] == fake.token
-    assert fake.token not in out.getvalue() + err.getvalue()
+    code, out, err = login("desk", fake.token, path)
+    assert code == 0, err
+    assert keys.store[(SERVICE, "desk")] == fake.token
+    assert fake.token not in out + err
 
-    table = tomllib.loads(path.read_text())["workspaces"]["desk"]
-    context = BackendContext(agent_id="ann", data_dir=tmp_path / "data", secret=secret_for)
-    backend, warnings = open_workspace("desk", table, context, path)
+    backend, warnings = open_configured(path, "desk", tmp_path / "data")
     assert warnings == []
-    await backend.connect()
-    try:
+    async with connected(backend):
         fake.add_ticket("email", "Logged in", "hello")
         snapshot = await backend.snapshot()
-        assert [c.subject for c in snapshot.conversations] == [
-            "Logged in"
-        ] and snapshot.me == "ann@example.test"
-    finally:
-        await backend.close()
+        assert [c.subject for c in snapshot.conversations] == ["Logged in"] and snapshot.me == "ann@example.test"
 
 
 async def test_a_token_in_the_config_file_is_refused_and_an_unknown_view_is_named(
@@ -155,57 +111,38 @@ async def test_one_console_over_zendesk_mail_and_forms_chatwoot_chat_and_the_loc
     local = LocalBackend(workspace_path, agent_id="alice")
     chat = make_chatwoot(chatwoot, tmp_path / "cw", name="chat")
     desk = make_backend(fake, tmp_path / "zd", name="desk", views=["All unsolved tickets"])
-    hub, store = Hub([local, chat, desk]), Store()
-    seen: list[Event] = []
-    await hub.start()
-
-    async def until(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-            batch = hub.drain()
-            seen.extend(batch)
-            store.apply(batch)
-            if not batch:
-                await asyncio.sleep(0.05)
-
-    def subjects() -> set[str]:
-        return {c.subject for c in store.conversations.values()}
-
-    try:
+    async with hub_of(local, chat, desk) as reader:
         everything = {"Call from Carl", "Widget question", "Mail to support", "Contact form"}
-        await until(lambda: everything <= subjects(), "the three workspaces")
-        shown = {c.subject: (c.id.partition(":")[0], c.channel) for c in store.conversations.values()}
+        await reader.until(lambda: everything <= reader.subjects(), "the three workspaces")
+        shown = {c.subject: (c.id.partition(":")[0], c.channel) for c in reader.store.conversations.values()}
         assert shown["Mail to support"] == ("desk", Channel.EMAIL)
         assert shown["Contact form"] == ("desk", Channel.FORM)
         assert shown["Widget question"] == ("chat", Channel.CHAT)
         assert shown["Call from Carl"][1] is Channel.PHONE
 
         await fake.set_down(True)
-        await until(
-            lambda: store.links.get("desk") is not None and store.links["desk"].state is LinkState.DOWN,
+        await reader.until(
+            lambda: reader.store.links.get("desk") is not None and reader.store.links["desk"].state is LinkState.DOWN,
             "desk said down",
         )
-        down = store.links["desk"]
+        down = reader.store.links["desk"]
         assert "zendesk desk" in down.detail and down.retry_in is not None
         # The others go on while Zendesk is away.
         ws.create_conversation(
             channel=Channel.PHONE, customer=Customer(id="local:dora", name="Dora"), subject="Call from Dora"
         )
         chatwoot.add_conversation("chat", "Chat while Zendesk is away", "hello?")
-        await until(lambda: {"Call from Dora", "Chat while Zendesk is away"} <= subjects(), "the others")
+        await reader.until(lambda: {"Call from Dora", "Chat while Zendesk is away"} <= reader.subjects(), "the others")
         assert (
-            store.links["chat"].state is LinkState.CONNECTED
-            and store.links["local"].state is LinkState.CONNECTED
+            reader.store.links["chat"].state is LinkState.CONNECTED
+            and reader.store.links["local"].state is LinkState.CONNECTED
         )
 
         fake.add_ticket("email", "Mail while away", "are you there?")
         await fake.set_down(False)
-        await until(lambda: "Mail while away" in subjects(), "the mail Zendesk received while away")
-        await until(lambda: store.links["desk"].state is LinkState.CONNECTED, "desk back")
-        assert sum(c.subject == "Mail while away" for c in store.conversations.values()) == 1
-    finally:
-        await hub.close()
+        await reader.until(lambda: "Mail while away" in reader.subjects(), "the mail Zendesk received while away")
+        await reader.until(lambda: reader.store.links["desk"].state is LinkState.CONNECTED, "desk back")
+        assert sum(c.subject == "Mail while away" for c in reader.store.conversations.values()) == 1
 
 
 async def test_a_rate_limited_zendesk_is_not_asked_again_before_it_says_and_the_others_go_on(
