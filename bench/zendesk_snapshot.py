@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import json
-import subprocess
 import sys
-import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _helpdesk_snapshot import measure, run, serve
 
 
-async def serve(count: int, customers: int) -> None:
-    """The child: a fake Zendesk holding `count` unsolved tickets; prints its port and token, then serves
-    until its standard input closes (then prints what it saw)."""
+async def serve_fake(count: int, customers: int) -> None:
+    """The child: a fake Zendesk holding `count` unsolved tickets; once stopped it reports what requests it
+    saw outside the reference."""
     from zendesk_fake import FakeZendesk
 
     fake = FakeZendesk(record=False, cache_searches=True, account_limit=1_000_000, search_export_limit=1_000_000)
@@ -45,51 +40,19 @@ async def serve(count: int, customers: int) -> None:
             status=("new", "open", "pending")[n % 3],
             at=now + n,
         )
-    await fake.start()
-    print(json.dumps({"port": fake.port, "token": fake.token}), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await fake.stop()
-    print(json.dumps({"violations": fake.violations[:5]}), flush=True)
+    await serve(fake, lambda: {"violations": fake.violations[:5]})
 
 
-async def measure(port: int, token: str) -> dict[str, float]:
-    import psutil
+def figures(port: int, token: str) -> dict[str, float]:
     from standardiste.backends.zendesk import ZendeskBackend, parse_settings
 
     settings = parse_settings("bench", {"url": f"http://127.0.0.1:{port}", "email": "ann@example.test"})
-    with tempfile.TemporaryDirectory() as data:
-        backend = ZendeskBackend("bench", settings, agent_id="ann", data_dir=Path(data), secret=lambda: token)
-        process = psutil.Process()
-        gc.collect()
-        rss_before = process.memory_info().rss
-        started = time.perf_counter()
-        await backend.connect()
-        connected = time.perf_counter()
-        cpu_before = time.process_time()
-        snapshot = await backend.snapshot()
-        done = time.perf_counter()
-        cpu = time.process_time() - cpu_before
-        rss_after = process.memory_info().rss
-        count, customers = len(snapshot.conversations), len(snapshot.customers)
-        del snapshot
-        # A second snapshot under tracemalloc (which slows Python down: not timed) for the allocation peak.
-        gc.collect()
-        tracemalloc.start()
-        again = await backend.snapshot()
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        del again
-        await backend.close()
-    return {
-        "tickets": count,
-        "customers": customers,
-        "connect_s": round(connected - started, 3),
-        "snapshot_s": round(done - connected, 3),
-        "adapter_cpu_s": round(cpu, 3),
-        "ms_per_1000": round((done - connected) / max(count, 1) * 1_000_000, 1),
-        "peak_python_mb": round(peak / 1e6, 1),
-        "rss_growth_mb": round((rss_after - rss_before) / 1e6, 1),
-    }
+    return asyncio.run(
+        measure(
+            lambda data: ZendeskBackend("bench", settings, agent_id="ann", data_dir=data, secret=lambda: token),
+            lambda snapshot: {"tickets": len(snapshot.conversations), "customers": len(snapshot.customers)},
+        )
+    )
 
 
 def main() -> None:
@@ -100,39 +63,14 @@ def main() -> None:
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        asyncio.run(serve(args.serve, args.customers))
+        asyncio.run(serve_fake(args.serve, args.customers))
         return
     count = 300 if args.smoke else args.count
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(count), "--customers", str(args.customers)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    violations: list[str] = []
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        if not line:
-            raise SystemExit("the fake Zendesk did not start")
-        started = json.loads(line)
-        figures = asyncio.run(measure(started["port"], started["token"]))
-    finally:
-        if child.stdin:
-            child.stdin.close()
-        if child.stdout is not None:
-            ending = child.stdout.readline()
-            violations = json.loads(ending)["violations"] if ending else []
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    for name, value in figures.items():
-        print(f"{name:>16}: {value}")
-    if violations:
-        raise SystemExit(f"requests outside the reference: {violations}")
-    if figures["tickets"] != count:
-        raise SystemExit(f"expected {count} tickets, got {figures['tickets']}")
+    found, report = run(__file__, [str(count), "--customers", str(args.customers)], "Zendesk", figures)
+    if report.get("violations"):
+        raise SystemExit(f"requests outside the reference: {report['violations']}")
+    if found["tickets"] != count:
+        raise SystemExit(f"expected {count} tickets, got {found['tickets']}")
 
 
 if __name__ == "__main__":
