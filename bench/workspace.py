@@ -1,6 +1,6 @@
 """Workspace benchmark, in a real pseudo-terminal, against a minimal Textual app as the baseline.
 
-    .venv/bin/python bench/workspace.py [--count 100000] [--rate 5000] [--smoke]
+    .venv/bin/python bench/workspace.py [--count 100000] [--rate 5000] [--smoke] [--memory]
 
 Measures, in one run:
 1. process start to first painted frame, for a minimal Textual app and for the console (median of 3);
@@ -11,6 +11,8 @@ Measures, in one run:
    and the keystroke latency meanwhile, measured with `/` (it opens the filter prompt, whose placeholder
    text appears only in answer to that key, so the flood's repaints cannot be mistaken for it);
 4. peak RSS of the console process with `--count` conversations.
+`--memory` measures only RSS, in three parts: the peak while loading, at rest once the queue shows (the median
+of a few seconds' samples), and the peak while the flood runs (the first-frame and key runs are skipped).
 Targets (issue "The agent workspace"): first frame within 1.5× the minimal app's; keystroke p95 ≤ 16 ms;
 ≥ 5,000 events/s applied with keystroke p95 ≤ 16 ms; peak RSS ≤ 150 MB at 100k.
 """
@@ -28,6 +30,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pty import COLUMNS, ROWS, PtyProcess, percentile
@@ -119,6 +123,43 @@ def flood(db: Path, rate: int, seconds: float, count: int, done: dict[str, float
     connection.close()
 
 
+def rest_rss(child: PtyProcess, seconds: float = 3.0) -> float:
+    """The console's RSS at rest: the median of samples over `seconds`, nothing being written to the file."""
+    process = psutil.Process(child.process.pid)
+    samples = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        samples.append(process.memory_info().rss)
+        time.sleep(0.05)
+    return statistics.median(samples)
+
+
+def memory(args: argparse.Namespace, db: Path, env: dict[str, str], console_argv: list[str]) -> None:
+    """RSS of the console loading `--count` conversations, at rest, and through the flood."""
+    child = PtyProcess(console_argv, env)
+    try:
+        child.wait_for(f"All {args.count}".encode(), timeout=180)
+        child.quiet_for(0.5)
+        loading = child.peak_rss
+        rest = rest_rss(child)
+        child.peak_rss = 0
+        done: dict[str, float] = {}
+        writer = threading.Thread(target=flood, args=(db, args.rate, args.flood_seconds, args.count, done))
+        writer.start()
+        writer.join()
+        time.sleep(1.0)  # the console drains what is left
+        flooded = child.peak_rss
+        after = rest_rss(child)
+    finally:
+        child.stop()
+    mb = 2**20
+    print(
+        f"RSS with {args.count:,} conversations: peak while loading {loading / mb:.0f} MB, at rest "
+        f"{rest / mb:.0f} MB, peak through a flood of {done['written'] / done['seconds']:,.0f}/s for "
+        f"{done['seconds']:.0f} s {flooded / mb:.0f} MB, at rest after it {after / mb:.0f} MB (target ≤ 120 MB)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -128,6 +169,7 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=60)
     parser.add_argument("--flood-seconds", type=float, default=12.0)
     parser.add_argument("--smoke", action="store_true", help="a quick run for CI: 2,000 rows, few keys")
+    parser.add_argument("--memory", action="store_true", help="only RSS: loading, at rest, through the flood")
     args = parser.parse_args()
     if args.smoke:
         args.count, args.keys, args.flood_seconds, args.rate = 2000, 6, 3.0, 500
@@ -138,6 +180,9 @@ def main() -> int:
         env = _env(tmp)
         db = make_workspace(tmp / "bench.db", args.count)
         python = sys.executable
+        if args.memory:
+            memory(args, db, env, [python, "-m", "standardiste", "--db", str(db), "--agent", "bench"])
+            return 0
         minimal = first_frame([python, str(ROOT / "bench" / "minimal_app.py")], b"minimal ready", env)
         console_argv = [python, "-m", "standardiste", "--db", str(db), "--agent", "bench"]
         console = first_frame(console_argv, b"max wait", env)
