@@ -64,7 +64,7 @@ class CallCommands(Teamwork):
             return CommandResult(True, call.conversation, detail=f"already done: {done}")
         agent = command.agent_id or self.agent_id
         if self.team is not None:
-            self._team_call(command, call)
+            await self._team_call(command, call, agent)
         handlers: dict[type[Command], Callable[[Any, Call, str], Awaitable[CommandResult]]] = {
             Note: self._note,
             Accept: self._accept,
@@ -82,16 +82,18 @@ class CallCommands(Teamwork):
         self._state.remember(command.key, result.detail or command.kind.value)
         return result
 
-    def _team_call(self, command: Command, call: Call) -> None:
+    async def _team_call(self, command: Command, call: Call, agent: str) -> None:
         """In a team, a call of the shared queue is acted on by the console that took it; the others may
-        accept it while it waits, transfer it (to a queue, to an agent), and keep notes on it."""
+        accept it while it waits, transfer it (to a queue, to an agent), and keep notes on it. A callback
+        request is taken by the first command on it, and stays with that agent."""
         conversation = call.conversation
-        if (
-            conversation.channel is not Channel.PHONE
-            or call.request is not None
-            or call.claimed
-            or isinstance(command, Note | Accept | Transfer)
-        ):
+        if call.request is not None or call.claimed or isinstance(command, Note):
+            return
+        if conversation.channel is Channel.CALLBACK:
+            if not conversation.is_closed:
+                await self._claim_callback(call, agent)
+            return
+        if conversation.channel is not Channel.PHONE or isinstance(command, Accept | Transfer):
             return
         owner = conversation.assignee
         if owner is not None and owner != self.agent_id:
@@ -257,6 +259,7 @@ class CallCommands(Teamwork):
         closed = State.DONE if conversation.channel is Channel.CALLBACK else State.ENDED
         events.append(self._update(call, state=closed, closed_at=now))
         self._emit(events)
+        await self._team_done(call)
         return CommandResult(True, call.conversation, detail=f"wrapped up: {command.disposition}")
 
     def _request(self, call: Call) -> None:
@@ -328,7 +331,11 @@ class CallCommands(Teamwork):
         if command.reached:
             events.append(self._update(call, state=State.DONE, closed_at=now))
         else:
+            # Alone, anyone tries again; in a team the request stays with the agent who holds it.
             retry = command.retry_at or now + 3600
-            events.append(self._update(call, state=State.SCHEDULED, callback_at=retry, assignee=None))
+            keeper = agent if call.claimed else None
+            events.append(self._update(call, state=State.SCHEDULED, callback_at=retry, assignee=keeper))
         self._emit(events)
+        if command.reached:
+            await self._team_done(call)
         return CommandResult(True, call.conversation, detail=note)

@@ -66,9 +66,16 @@ class CallEvents(CallState):
         return []
 
     def _arrived(
-        self, channel: wire.Channel, args: list[str], *, announce: bool = True, at: float | None = None
+        self,
+        channel: wire.Channel,
+        args: list[str],
+        *,
+        announce: bool = True,
+        at: float | None = None,
+        hang_up: bool = True,
     ) -> list[Event]:
-        """A customer's call entered the application: a ringing call in its queue, or a callback request.
+        """A customer's call entered the application: a ringing call in its queue, or a callback request
+        (whose caller is hung up, unless `hang_up` is False: a team's request, hung up by the holder).
         `at`: when it did, if not now (a team's call, as the shared queue wrote it)."""
         if channel.id in self._by_channel or channel.id in self._calls:
             return []  # seen already (the snapshot read it before this event was handled)
@@ -100,7 +107,7 @@ class CallEvents(CallState):
         first = self._message(call, opening, message_id=f"{conversation.id}:arrived")
         if first is not None:
             events.append(first)
-        if callback:
+        if callback and hang_up:
             # The request is taken: the caller is told by the dialplan before, and hung up here.
             asyncio.get_running_loop().create_task(
                 self._quietly(self.ari.request("DELETE", f"/channels/{channel.id}"))
@@ -137,14 +144,15 @@ class CallEvents(CallState):
         if call.channel is not None:
             self._by_channel.pop(call.channel, None)
         call.channel = None
+        if call.answered is not None and not call.answered.done():
+            # Said before the phone is hung up (which would say "taken elsewhere" to the waiting accept).
+            call.answered.set_exception(Conflict("the caller hung up before the phone answered"))
         await self._drop_leg(call)
         await self._quietly(self.ari.request("DELETE", f"/bridges/{self.config.app}-{call.native}"))
         conversation = call.conversation
         if conversation.is_closed or conversation.state is State.WRAP_UP:
             return []
         now = time.time()
-        if call.answered is not None and not call.answered.done():
-            call.answered.set_exception(Conflict("the caller hung up before the phone answered"))
         where = " while the console could not reach Asterisk" if away else ""
         if conversation.state in LIVE or (call.request is not None and conversation.answered_at):
             body, changes = f"call ended{where}", {"state": State.WRAP_UP, "closed_at": None}
@@ -235,6 +243,19 @@ class CallEvents(CallState):
         if call.channel is None:
             await self._drop_leg(call)
             return []
+        if not await self._team_answered(call):
+            # While this console could not renew its session, the call went back to the team (and may be
+            # another agent's now): this phone is hung up, the caller left where the team has it.
+            call.claimed = False
+            if call.answered is not None and not call.answered.done():
+                call.answered.set_exception(
+                    Conflict("the call went back to the team's queue while this console was away")
+                )
+            await self._drop_leg(call)
+            gave = self._message(
+                call, f"{agent}'s console lost the call to the team's queue before answering"
+            )
+            return [*([gave] if gave else []), self._update(call, assignee=None)]
         try:
             await self._bridge(call)
         except BackendError as error:

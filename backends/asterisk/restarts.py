@@ -31,10 +31,11 @@ class Restarts(CallEvents):
                 self._by_channel[call.channel] = native
             if conversation.state in LIVE or conversation.state in WAITING_STATES:
                 call.ringing = conversation.assignee
-            # In a team, a call this console was taking or talking on is its own in the shared queue.
+            # In a team, a call this console was taking or talking on, or a callback request its agent
+            # took, is its own in the shared queue (if no live console took it meanwhile: _team_adopt).
             call.claimed = bool(
                 self.team is not None
-                and conversation.channel is Channel.PHONE
+                and call.request is None
                 and not conversation.is_closed
                 and conversation.assignee == self.agent_id
             )
@@ -58,6 +59,7 @@ class Restarts(CallEvents):
             raise Unavailable("Asterisk's ARI answered the lists of channels and bridges with something else")
         # Checked as the events are (wire.py): what Asterisk says is read only in the shape the models give.
         found = {c["id"]: wire.channel_of(c) for c in channels if wire.channel_problem(c) is None}
+        await self._team_adopt()
         bridges = {b["id"]: b for b in bridge_list if wire.bridge_problem(b) is None}
         later: list[Event] = []
         for call in list(self._calls.values()):

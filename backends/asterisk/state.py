@@ -88,6 +88,15 @@ class CallState:
     async def _team_finish(self, call: Call, state: State) -> None:
         return None
 
+    async def _team_done(self, call: Call) -> None:
+        return None
+
+    async def _team_answered(self, call: Call) -> bool:
+        return True
+
+    async def _team_adopt(self) -> None:
+        return None
+
     @property
     def ari(self) -> Ari:
         if self._ari is None:

@@ -29,26 +29,36 @@ __all__ = ["asterisk"]
 AGENTS = ("alice", "bob", "carol")
 
 
-def team_backend(server: AsteriskServer, tmp_path: Path, agent: str) -> AsteriskBackend:
+def team_backend(
+    server: AsteriskServer, tmp_path: Path, agent: str, *, phone: str = "", team: str = "", ring: float = 3.0
+) -> AsteriskBackend:
     return make_backend(
         server,
         tmp_path / agent,
         agent=agent,
-        phone=f"Local/{agent}@agent-phones",  # every one of them answers (carol's kit phone does not)
+        # Every one of them answers (carol's kit phone does not), unless told otherwise.
+        phone=phone or f"Local/{agent}@agent-phones",
         agent_phones=[],
-        team=str(tmp_path / "team.sqlite"),
-        ring_seconds=3.0,
+        team=team or str(tmp_path / "team.sqlite"),
+        ring_seconds=ring,
     )
 
 
 @asynccontextmanager
 async def consoles(
-    server: AsteriskServer, tmp_path: Path, agents: tuple[str, ...] = AGENTS
+    server: AsteriskServer,
+    tmp_path: Path,
+    agents: tuple[str, ...] = AGENTS,
+    *,
+    phones: dict[str, str] | None = None,
+    team: str = "",
+    ring: float = 3.0,
 ) -> AsyncIterator[dict[str, tuple[AsteriskBackend, Tail]]]:
     async with AsyncExitStack() as stack:
         found: dict[str, tuple[AsteriskBackend, Tail]] = {}
         for agent in agents:
-            backend = team_backend(server, tmp_path, agent)
+            phone = (phones or {}).get(agent, "")
+            backend = team_backend(server, tmp_path, agent, phone=phone, team=team, ring=ring)
             await backend.connect()
             stack.push_async_callback(backend.close)
             found[agent] = (backend, await stack.enter_async_context(watching(backend)))

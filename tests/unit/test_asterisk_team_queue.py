@@ -45,18 +45,22 @@ async def test_racing_consoles_take_each_call_once_and_the_lease_has_one_holder(
         assert {row.state for row in rows.values()} == {TAKEN}
         assert rows[calls[0]].args == ("queue-sales",) and rows[calls[0]].caller_number == "+33612345678"
 
-        # Given back, it is anyone's again; ended by its taker, once; abandoned only while waiting.
+        # Given back by its console only, it is anyone's again; ended by its taker, once; abandoned only
+        # while waiting.
         owner = rows[calls[0]].owner
         assert owner is not None
-        assert not await first.release(calls[0], "somebody-else")
-        assert await first.release(calls[0], owner)
+        taker = consoles[int(owner.removeprefix("agent"))]
+        assert rows[calls[0]].session == taker.session
+        others = [queue for queue in consoles if queue is not taker]
+        assert not any(await asyncio.gather(*(queue.release(calls[0]) for queue in others)))
+        assert await taker.release(calls[0])
         assert await consoles[5].claim(calls[0], "agent5") is None
-        assert not await first.finish(calls[0], ABANDONED, None)  # taken: not the holder's to end
-        assert await consoles[5].finish(calls[0], ENDED, "agent5")
-        assert not await consoles[5].finish(calls[0], ENDED, "agent5")
+        assert not await first.finish(calls[0], ABANDONED, mine=False)  # taken: not the holder's to end
+        assert await consoles[5].finish(calls[0], ENDED)
+        assert not await consoles[5].finish(calls[0], ENDED)
         assert await first.claim(calls[0], "agent0") == ENDED
         assert await first.arrived("1733.99", ["queue-sales"], "Bo", "+33600000000")
-        done = await asyncio.gather(*(queue.finish("1733.99", ABANDONED, None) for queue in consoles))
+        done = await asyncio.gather(*(queue.finish("1733.99", ABANDONED, mine=False) for queue in consoles))
         assert sorted(done) == [False] * 5 + [True]
         assert await first.claim("1733.99", "agent0") == ABANDONED
 
@@ -77,3 +81,145 @@ async def test_racing_consoles_take_each_call_once_and_the_lease_has_one_holder(
     finally:
         for queue in consoles:
             await queue.close()
+
+
+async def test_a_dead_consoles_unanswered_claim_is_given_back_once_and_a_restarted_one_adopts_its_own(
+    workspace_target: Any,
+) -> None:
+    """A console that died while its phone rang leaves a claim nobody renews: the holder takes it over (one
+    of several racing), a call in talk is never taken back, a caller gone meanwhile is abandoned (in talk:
+    ended), and the same agent's console back after a restart takes back only what no live console has."""
+    clock = Clock()
+    target = str(workspace_target)
+    alice, holder, other = (TeamQueue(target, "pbx", clock=clock, session=s) for s in ("a1", "h", "o"))
+    try:
+        for queue in (alice, holder, other):
+            await queue.open()
+            assert isinstance(await queue.lease(queue.session, 2.0, "agent"), bool)
+        for channel in ("ringing", "talking", "hung-up", "cb-request"):
+            assert await holder.arrived(channel, ["queue-sales"], "Ann", "+33612345678")
+            assert await alice.claim(channel, "alice") is None
+        assert await alice.answered("talking")
+        assert await alice.orphans() == []  # alice is alive
+        assert not await holder.take_over("ringing")
+        assert not await holder.gone("hung-up")  # a live console's call: its own to end
+
+        clock.now += 2.5  # alice died: her session lapsed
+        for queue in (holder, other):
+            await queue.lease(queue.session, 2.0, "agent")
+        orphans = await holder.orphans()
+        # The callback request stays with alice; the call in talk stays hers too.
+        assert sorted(row.channel for row in orphans) == ["hung-up", "ringing"]
+        assert {row.owner for row in orphans} == {"alice"}
+        won = await asyncio.gather(holder.take_over("ringing"), other.take_over("ringing"))
+        assert sorted(won) == [False, True]
+        giver = holder if won[0] else other
+        assert await giver.release("ringing", ["queue-support"])
+        waiting = {row.channel: row for row in await holder.rows()}["ringing"]
+        assert (waiting.state, waiting.owner, waiting.session, waiting.args) == (
+            WAITING,
+            None,
+            None,
+            ("queue-support",),
+        )
+        assert await holder.gone("hung-up") and not await holder.gone("hung-up")
+        assert await holder.gone("talking")
+        states = {row.channel: row.state for row in await holder.rows()}
+        assert states == {"ringing": WAITING, "talking": ENDED, "hung-up": ABANDONED, "cb-request": TAKEN}
+
+        # alice's console comes back: the callback request is hers again; a call another console has
+        # taken back meanwhile is not.
+        back = TeamQueue(target, "pbx", clock=clock, session="a2")
+        await back.open()
+        try:
+            await back.lease("a2", 2.0, "alice")
+            assert await back.adopt("cb-request", "alice")
+            assert not await holder.take_over("cb-request")  # alive again, and never an orphan anyway
+            assert await other.claim("ringing", "bob") is None
+            assert not await back.adopt("ringing", "alice")
+            assert not await back.adopt("ringing", "bob")  # bob's console is alive
+            assert await back.finish("cb-request", ENDED)
+        finally:
+            await back.close()
+    finally:
+        for queue in (alice, holder, other):
+            await queue.close()
+
+
+async def test_a_team_queue_made_before_the_versions_is_migrated_with_its_rows(workspace_target: Any) -> None:
+    from standardiste.backends.asterisk.team import MIGRATIONS, VERSION
+    from standardiste.backends.local.workspace import Workspace
+
+    ws = Workspace(workspace_target)
+    try:
+        with ws.transaction():
+            for statement in MIGRATIONS[0]:  # the shape the first team mode wrote, without a version
+                ws.db.execute(statement)
+            ws.db.execute(
+                "INSERT INTO asterisk_queue (pbx, channel, args, caller_name, caller_number, created_at,"
+                " state, owner, changed_at) VALUES ('pbx', '1733.1', 'queue-sales', 'Ann', '+336', 1000,"
+                " 'taken', 'alice', 1000)"
+            )
+    finally:
+        ws.close()
+    clock = Clock()
+    queues = [TeamQueue(str(workspace_target), "pbx", clock=clock) for _ in range(3)]
+    try:
+        await asyncio.gather(*(queue.open() for queue in queues))  # at once: migrated once
+        rows = await queues[0].rows()
+        assert [(r.channel, r.state, r.owner, r.session, r.answered_at) for r in rows] == [
+            ("1733.1", TAKEN, "alice", None, None)
+        ]
+        # The old claim has no session: nobody alive holds it, so it is an orphan to give back.
+        assert [r.channel for r in await queues[1].orphans()] == ["1733.1"]
+        assert await queues[1].take_over("1733.1") and await queues[1].release("1733.1")
+        assert await queues[2].claim("1733.1", "bob") is None
+    finally:
+        for queue in queues:
+            await queue.close()
+    ws = Workspace(workspace_target)
+    try:
+        assert ws.db.execute("SELECT version FROM asterisk_schema").fetchall() == [(VERSION,)]
+        with ws.transaction():
+            ws.db.execute("UPDATE asterisk_schema SET version = ?", (VERSION + 1,))
+    finally:
+        ws.close()
+    newer = TeamQueue(str(workspace_target), "pbx")
+    try:
+        try:
+            await newer.open()
+        except RuntimeError as error:
+            assert "newer than this console" in str(error)
+        else:
+            raise AssertionError("a newer team queue was opened")
+    finally:
+        await newer.close()
+
+
+async def test_on_postgresql_a_change_of_the_queue_is_notified_with_its_pbx(pg_dsn: str) -> None:
+    import psycopg
+    from standardiste.backends.asterisk.team import NOTIFY_CHANNEL
+
+    queue = TeamQueue(pg_dsn, "asterisk:pbx#app")
+    listener = await psycopg.AsyncConnection.connect(pg_dsn, autocommit=True)
+    try:
+        await queue.open()
+        assert queue.notifies
+        await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        await queue.lease(queue.session, 2.0, "alice")  # a heartbeat is no change of the queue
+        assert await queue.arrived("1733.1", ["queue-sales"], "Ann", "+336")
+        assert await queue.claim("1733.1", "alice") is None
+        assert not await queue.arrived("1733.1", ["queue-sales"], "Ann", "+336")  # no change: no word
+        heard: list[str] = []
+
+        async def hear() -> None:
+            async for notification in listener.notifies():
+                heard.append(notification.payload)
+                if len(heard) == 2:
+                    return
+
+        await asyncio.wait_for(hear(), 5)
+        assert heard == ["asterisk:pbx#app"] * 2
+    finally:
+        await listener.close()
+        await queue.close()

@@ -1,0 +1,198 @@
+"""A team's calls that end at an awkward moment, and callback requests, on the real Asterisk with three
+consoles in one process, their team's queue on a file and on PostgreSQL (docs/asterisk.md, "A team"):
+
+- a caller who hangs up while the agent's phone rings for them: the agent is told, every console lists a
+  missed call once, the claim is not left taken, and the phone stops ringing;
+- a caller who hangs up just as an agent takes the call: the same, whichever console writes it;
+- a callback request is in every console; the first agent to act on it keeps it, in every console, after
+  the console holding the customers' application quits and after that agent's own console restarts, until
+  they are done with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asterisk_server import AsteriskServer, asterisk
+from helpers.asterisk_kit import eventually, stasis_channels
+from standardiste.backends.base import (
+    Accept,
+    CallbackOutcome,
+    Conflict,
+    PlaceCallback,
+    ScheduleCallback,
+    split_id,
+)
+from standardiste.backends.testing import watching
+from standardiste.console.core.model import Channel, State
+from test_asterisk_team import consoles, latest, lines, team_backend
+
+pytestmark = pytest.mark.xdist_group("asterisk")
+
+__all__ = ["asterisk"]
+
+
+@pytest.fixture(params=["file", "postgres"])
+def team_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "file":
+        return str(tmp_path / "team.sqlite")
+    return str(request.getfixturevalue("pg_dsn"))
+
+
+def call(server: AsteriskServer, number: str, name: str, *, callback: bool = False) -> dict[str, Any]:
+    return server.call(number, name, "queue-sales", callback=callback, context="from-customer-team")
+
+
+def agent_legs(server: AsteriskServer, native: str) -> list[str]:
+    return [c["id"] for c in server.ari("GET", "/channels") if c["id"].startswith(f"{native}-agent")]
+
+
+async def test_a_caller_who_hangs_up_while_the_agents_phone_rings_is_missed_once_everywhere(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    phones = {"alice": "Local/noanswer@agent-phones"}  # rings until the caller gives up
+    async with consoles(asterisk, tmp_path, phones=phones, team=team_target, ring=10.0) as team:
+        await asyncio.to_thread(call, asterisk, "+33610007001", "Impatient")
+        await eventually(lambda: all(len(latest(t)) == 1 for _, t in team.values()), 5, "the call everywhere")
+        alice, alice_tail = team["alice"]
+        conversation_id = next(iter(latest(alice_tail)))
+        native = split_id(conversation_id)[1]
+        accepting = asyncio.create_task(alice.perform(Accept(conversation_id=conversation_id)))
+        await eventually(lambda: agent_legs(asterisk, native), 5, "alice's phone ringing")
+        await eventually(
+            lambda: all(latest(t)[conversation_id].assignee == "alice" for _, t in team.values()),
+            5,
+            "the call shown as alice's",
+        )
+        await asyncio.to_thread(asterisk.ari, "DELETE", f"/channels/{native}")
+        with pytest.raises(Conflict, match="hung up"):
+            await asyncio.wait_for(accepting, 5)  # alice is told, at once
+
+        def missed_everywhere() -> bool:
+            return all(latest(t)[conversation_id].state is State.ABANDONED for _, t in team.values())
+
+        await eventually(missed_everywhere, 5, "the missed call in every console")
+        await eventually(lambda: not agent_legs(asterisk, native), 5, "alice's phone stops ringing")
+        await asyncio.sleep(0.6)  # a second write would show within a read or two
+        for agent, (_, tail) in team.items():
+            assert dict(lines(tail, "missed call")) == {conversation_id: 1}, agent
+            assert latest(tail)[conversation_id].assignee is None
+        team_db = alice.team
+        assert team_db is not None
+        assert [(r.state, r.answered_at) for r in await team_db.rows()] == [("abandoned", None)]
+        with pytest.raises(Conflict, match="abandoned"):
+            await team["bob"][0].perform(Accept(conversation_id=conversation_id))
+
+
+async def test_a_caller_who_hangs_up_as_an_agent_takes_the_call_leaves_no_claim(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    phones = {"bob": "Local/noanswer@agent-phones"}  # a call bob wins stays ringing until the caller goes
+    async with consoles(asterisk, tmp_path, phones=phones, team=team_target, ring=10.0) as team:
+        placed = [await asyncio.to_thread(call, asterisk, f"+3361000710{n}", f"Gone {n}") for n in range(3)]
+        await eventually(
+            lambda: all(len(latest(t)) == 3 for _, t in team.values()), 5, "the calls everywhere"
+        )
+        bob, bob_tail = team["bob"]
+        by_name = {c.customer_name: cid for cid, c in latest(bob_tail).items()}
+
+        async def hang_up(n: int) -> None:
+            # The customer hangs up their phone (the ;1 half): the call (the ;2 half) ends with it.
+            await asyncio.to_thread(asterisk.ari, "DELETE", f"/channels/{placed[n]['id']}")
+
+        async def accept(n: int, delay: float = 0.0) -> None:
+            await asyncio.sleep(delay)
+            await bob.perform(Accept(conversation_id=by_name[f"Gone {n}"]))
+
+        # The hang-up seen before the accept, at the same moment, and while the accept is under way.
+        await hang_up(0)
+        await asyncio.sleep(0.3)
+        outcomes = [await asyncio.gather(accept(0), return_exceptions=True)]
+        outcomes.append(await asyncio.gather(accept(1), hang_up(1), return_exceptions=True))
+        outcomes.append(await asyncio.gather(accept(2), hang_up(2), return_exceptions=True))
+        for refused, *_ in outcomes:
+            assert isinstance(refused, Conflict), refused
+            assert any(w in str(refused) for w in ("gone", "hung up", "abandoned")), refused
+        print("\nrefused:", "; ".join(str(refused).split(": ", 1)[-1] for refused, *_ in outcomes))
+
+        def missed_everywhere() -> bool:
+            return all(
+                Counter(c.state for c in latest(t).values()) == Counter({State.ABANDONED: 3})
+                for _, t in team.values()
+            )
+
+        await eventually(missed_everywhere, 5, "three missed calls in every console")
+        await asyncio.sleep(0.6)
+        for agent, (_, tail) in team.items():
+            assert sorted(lines(tail, "missed call").values()) == [1, 1, 1], agent
+        team_db = bob.team
+        assert team_db is not None
+        assert [r.state for r in await team_db.rows()] == ["abandoned"] * 3
+        assert not stasis_channels(asterisk)
+
+
+async def test_a_callback_request_stays_with_the_agent_who_took_it_across_consoles(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    async with consoles(asterisk, tmp_path, team=team_target) as team:
+        await asyncio.to_thread(call, asterisk, "+33610007201", "Call Me Back", callback=True)
+
+        def requests(tail: Any) -> dict[str, Any]:
+            return {cid: c for cid, c in latest(tail).items() if c.channel is Channel.CALLBACK}
+
+        await eventually(lambda: all(len(requests(t)) == 1 for _, t in team.values()), 5, "the request")
+        request_id = next(iter(requests(team["alice"][1])))
+        assert all(requests(t)[request_id].state is State.REQUESTED for _, t in team.values())
+        await eventually(lambda: not stasis_channels(asterisk), 5, "the request's caller hung up")
+
+        # bob takes it (scheduling it); it is his in every console, and nobody else's to call.
+        later = 4_000_000_000.0
+        await team["bob"][0].perform(ScheduleCallback(conversation_id=request_id, at=later))
+        await eventually(
+            lambda: all(requests(t)[request_id].assignee == "bob" for _, t in team.values()), 5, "bob's"
+        )
+        for agent in ("alice", "carol"):
+            with pytest.raises(Conflict, match="bob's callback"):
+                await team[agent][0].perform(PlaceCallback(conversation_id=request_id))
+
+        # The console holding the customers' application quits, and bob's console restarts: still his.
+        holder = next(agent for agent, (b, _) in team.items() if b._queue_ari is not None)
+        await team[holder][0].close()
+        await team["bob"][0].close()
+        bob = team_backend(asterisk, tmp_path, "bob", team=team_target)
+        await bob.connect()
+        try:
+            async with watching(bob) as bob_tail:
+                others = [team[a] for a in ("alice", "carol") if a not in (holder, "bob")]
+                snapshot = await eventually(lambda: requests(bob_tail) or bob._calls, 5, "bob's request")
+                assert snapshot
+                mine = bob._calls[split_id(request_id)[1]].conversation
+                assert (mine.assignee, mine.state, mine.callback_at) == ("bob", State.SCHEDULED, later)
+                for backend, _ in others:
+                    with pytest.raises(Conflict, match="bob's callback"):
+                        await backend.perform(PlaceCallback(conversation_id=request_id))
+
+                result = await bob.perform(PlaceCallback(conversation_id=request_id))
+                assert result.conversation is not None
+                phone_call = result.conversation.id
+                await bob_tail.wait_for(
+                    lambda: (
+                        latest(bob_tail).get(phone_call, None) is not None
+                        and latest(bob_tail)[phone_call].state is State.CONNECTED
+                    ),
+                    5,
+                    "the callback connected",
+                )
+                await bob.perform(CallbackOutcome(conversation_id=request_id, reached=True))
+                for _, tail in others:
+                    await tail.wait_for(
+                        lambda tail=tail: requests(tail)[request_id].state is State.DONE, 5, "done elsewhere"
+                    )
+                    assert requests(tail)[request_id].assignee == "bob"
+                    assert phone_call not in latest(tail)  # bob's call to the customer is his alone
+        finally:
+            await bob.close()
