@@ -1,5 +1,5 @@
 """Zendesk snapshot benchmark: 10,000 unsolved tickets through the adapter, from the fake Zendesk of the tests
-(tests/zendesk_fake.py) on 127.0.0.1, run in a child process so that only the adapter is measured.
+(tests/zendesk_fake/) on 127.0.0.1, run in a child process so that only the adapter is measured.
 
     .venv/bin/python bench/zendesk_snapshot.py [--count 10000] [--customers 2000] [--smoke]
 

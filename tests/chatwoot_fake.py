@@ -9,7 +9,7 @@ pings every `ping_every` seconds, `{"identifier", "message": {"event", "data"}}`
 the websockets library's sans-I/O server protocol, with the events Chatwoot broadcasts for each change.
 
 Customers act through `new_conversation` and `customer_writes` (as the widget, a mail or a social network
-would). `set_down` stops the whole server (REST and cable) and starts it again on the same port;
+would). `set_down` stops the whole server (REST and cable) and starts it again on the same port (helpdesk_fake.py);
 `drop_cable` cuts only the websockets; `fail` makes chosen requests answer an error (429 with Retry-After...).
 """
 
@@ -29,7 +29,9 @@ from email.policy import default
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+import helpdesk_fake
 from chatwoot_fake_spec import SpecChecker
+from helpdesk_fake import FakeServer, Fault, answer
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
@@ -37,16 +39,6 @@ from websockets.server import ServerProtocol
 CHANNEL_TYPES = {"chat": "Channel::WebWidget", "email": "Channel::Email", "social": "Channel::Api"}
 SIGN_IN = {"error": "You need to sign in or sign up before continuing."}
 NOT_FOUND = {"error": "Resource could not be found"}
-
-
-@dataclass
-class Fault:
-    method: str
-    path: re.Pattern[str]
-    status: int
-    headers: dict[str, str]
-    body: Any
-    times: int
 
 
 @dataclass
@@ -81,7 +73,7 @@ class CableClient:
 
 
 @dataclass
-class FakeChatwoot:
+class FakeChatwoot(FakeServer):
     account: int = 1
     ping_every: float = 3.0
     check_spec: bool = True
@@ -119,10 +111,6 @@ class FakeChatwoot:
     # ---------------------------------------------------------------------------------- life cycle
 
     @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
     def token(self) -> str:
         return str(self.users[self.me]["access_token"])
 
@@ -130,33 +118,15 @@ class FakeChatwoot:
     def violations(self) -> list[Any]:
         return self.checker.violations if self.checker else []
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+    def _started(self) -> None:
         if self.check_spec and self.checker is None:
             self.checker = SpecChecker(self.base_url)
 
-    async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
+    def _cut(self) -> None:
         for client in list(self._cable):
             if client.pinger:
                 client.pinger.cancel()
         self._cable.clear()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-        if server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 2.0)
-
-    async def set_down(self, down: bool) -> None:
-        """Down: the port refuses connections and every open one is cut. Up: listening on the same port."""
-        if down:
-            await self.stop()
-        elif self._server is None:
-            await self.start()
 
     def drop_cable(self) -> None:
         """Cut every websocket (as a restarted proxy does); REST goes on answering."""
@@ -172,10 +142,6 @@ class FakeChatwoot:
             client.protocol.send_close(1000)
             client.flush()
         self._cable.clear()
-
-    def fail(self, method: str, path: str, status: int, *, headers: dict[str, str] | None = None,
-             body: Any = None, times: int = 1) -> None:
-        self.faults.append(Fault(method.upper(), re.compile(path), status, headers or {}, body, times))
 
     # ---------------------------------------------------------------------------------- the world
 
@@ -427,45 +393,27 @@ class FakeChatwoot:
 
     # ---------------------------------------------------------------------------------- HTTP
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = lines[0].split(" ", 2)
-                headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines[1:] if ":" in line]
-                lower = {k.lower(): v for k, v in headers}
-                url = urlsplit(target)
-                if url.path == "/cable" and lower.get("upgrade", "").lower() == "websocket":
-                    if self.cable_refused:  # a proxy in front of a cable server that is down
-                        writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
-                        await writer.drain()
-                        return
-                    await self._cable_session(reader, writer, head)
-                    return
-                body = await reader.readexactly(int(lower.get("content-length") or 0))
-                if url.path.startswith("/rails/active_storage/"):
-                    # Files are not the API: ActiveStorage's redirect, then the bytes (not in the document).
-                    writer.write(self._file(url.path))
-                    await writer.drain()
-                    continue
-                status, answer, extra = self._handle(method, url.path, dict(parse_qsl(url.query)), lower, body)
-                payload = b"" if answer is None else json.dumps(answer).encode()
-                head_out = [f"HTTP/1.1 {status} {'OK' if status < 400 else 'Error'}",
-                            f"Content-Length: {len(payload)}", "Content-Type: application/json; charset=utf-8",
-                            *(f"{k}: {v}" for k, v in extra.items())]
-                writer.write(("\r\n".join(head_out) + "\r\n\r\n").encode() + payload)
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: helpdesk_fake.Request
+    ) -> bool:
+        lower = request.headers
+        url = urlsplit(request.target)
+        if url.path == "/cable" and lower.get("upgrade", "").lower() == "websocket":
+            if self.cable_refused:  # a proxy in front of a cable server that is down
+                writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            return
-        finally:
-            self._writers.discard(writer)
-            with contextlib.suppress(Exception):
-                writer.close()
+                return False
+            await self._cable_session(reader, writer, request.head)
+            return False
+        body = await reader.readexactly(int(lower.get("content-length") or 0))
+        if url.path.startswith("/rails/active_storage/"):
+            # Files are not the API: ActiveStorage's redirect, then the bytes (not in the document).
+            writer.write(self._file(url.path))
+            await writer.drain()
+            return True
+        status, reply, extra = self._handle(request.method, url.path, dict(parse_qsl(url.query)), lower, body)
+        await answer(writer, status, reply, extra)
+        return True
 
     def _file(self, path: str) -> bytes:
         redirect, disk = "/rails/active_storage/blobs/redirect/", "/rails/active_storage/disk/"
@@ -488,10 +436,9 @@ class FakeChatwoot:
             except ValueError:
                 parsed = None
         self.seen.append(Seen(method, path, query, parsed, time.monotonic()))
-        for fault in self.faults:
-            if fault.times and fault.method == method and fault.path.search(path):
-                fault.times -= 1
-                return fault.status, fault.body, fault.headers
+        fault = self.fault_for(method, path)
+        if fault is not None:
+            return fault.status, fault.body, fault.headers
         if self.checker is not None:
             why = self.checker.request(method, path, query, headers, body)
             if why is not None:

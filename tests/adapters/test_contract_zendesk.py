@@ -1,4 +1,4 @@
-"""The contract kit (backends/testing.py) on the Zendesk adapter, over the fake Zendesk of tests/zendesk_fake.py
+"""The contract kit (backends/testing.py) on the Zendesk adapter, over the fake Zendesk of tests/zendesk_fake/
 (written from Zendesk's API reference; every request it receives is checked against it)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Zendesk adapter against the fake Zendesk (tests/zendesk_fake.py, written from Zendesk's API reference):
+"""The Zendesk adapter against the fake Zendesk (tests/zendesk_fake/, written from Zendesk's API reference):
 which API call each console action makes, the safe updates' 409, channels, files, search, the incremental
 export within its rate limit, Talk availability and queue activity, rate limits and auth errors."""
 
