@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...backends.base import CommandKind, SetPresence, SetPriority, SetStatus, Snooze, Tags, Transfer
-from ..core.model import Channel, Conversation, Presence, Priority, State
+from ..core.model import EMAIL_LIKE, Channel, Conversation, Presence, Priority, State
 from ..core.presence import choices as presence_choices
 from ..core.presence import validate_change
 from ..core.routing import Load, Refusal, transfer_refusal
@@ -178,6 +178,22 @@ class ConversationEdits:
             view.notify(f"unknown status {name!r}", severity="warning")
             return
         view.send(SetStatus(conversation_id=conversation.id, state=state), done=f"Status {state.value}")
+
+    def reopen(self) -> None:
+        view = self.view
+        conversation = view.target()
+        if conversation is None:
+            return
+        if not conversation.is_closed:
+            view.notify("It is open already.", severity="information")
+            return
+        if conversation.channel not in EMAIL_LIKE:
+            view.notify(
+                f"A finished {conversation.channel.value} cannot be reopened: write to the customer or call back.",
+                severity="warning",
+            )
+            return
+        self.set_state(State.OPEN.value)
 
     def snooze(self) -> None:
         if self.view.target() is not None:

@@ -30,39 +30,34 @@ from ...backends.base import (
     CommandKind,
     Viewing,
 )
-from ...backends.optional import SearchHit
 from ...widgets.call_panel import CallPanel
 from ...widgets.composer import Composer
 from ...widgets.customer_card import CustomerCard
+from ...widgets.detail_header import DetailHeader
 from ...widgets.key_hints import KeyHints
 from ...widgets.offer_banner import OfferBanner
 from ...widgets.prompt_line import PromptCandidates, PromptLine
-from ...widgets.queue_list import CHANNEL_LABEL, QueueHeader, QueueList
-from ...widgets.safe_text import safe_text
+from ...widgets.queue_list import QueueHeader, QueueList
 from ...widgets.status_bar import StatusBar
-from ...widgets.steady_static import SteadyLine, SteadyStatic
+from ...widgets.steady_static import SteadyLine
 from ...widgets.transcript import Transcript
 from ...widgets.view_tabs import Tab, fit_tabs
-from ..core.model import EMAIL_LIKE, Channel, Conversation, Message, State
-from ..core.sanitize import sanitize
-from ..core.sla import format_duration
+from ..core.model import Channel, Conversation, Message
 from ..core.store import Changes
-from ..core.views import VIEW_SCOPES, Filter, ViewSet
+from ..core.views import VIEW_SCOPES, ViewSet
 from .actions import ACTIONS, BY_NAME
 from .call_controls import CallControls
 from .closing_flow import ClosingFlow
 from .command_line import split
 from .composing import Composing
 from .conversation_edits import ConversationEdits
+from .filtering import Filtering
+from .finding import Finding
 from .marked_rows import MarkedRows
 from .messages_screen import MessagesScreen
-from .search_screen import HistoryScreen, SearchScreen
 from .taking_work import TakingWork
-from .timeline_screen import TimelineScreen
 
 if TYPE_CHECKING:
-    from textual.screen import Screen as AnyScreen
-
     from ...backends.base import Command
     from ..core.outbox import OutboxEntry
     from .host import ConsoleHost
@@ -77,13 +72,6 @@ EMPTY_MESSAGE = (
 class ViewBar(SteadyLine):
     DEFAULT_CSS = """
     ViewBar { height: 1; background: $boost; padding: 0 1; }
-    """
-
-
-class DetailHeader(SteadyStatic):
-    DEFAULT_CSS = """
-    DetailHeader { height: auto; padding: 0 1; background: $boost; }
-    DetailHeader.-collision { background: $warning 40%; }
     """
 
 
@@ -122,13 +110,10 @@ class WorkspaceScreen(Screen[None]):
         self.views: ViewSet
         self.current = "all"
         self.open_id: str | None = None
-        # (id, the cursor row then) of a search result opened from outside the current view (`_target`).
-        self._found: tuple[str, str | None] | None = None
         self._detail_timer: Timer | None = None
         self._header_stale = False
         self._rows_moved = False
         self._rows_touched: set[str] = set()
-        self._filter_timer: Timer | None = None
         self._empty_message = EMPTY_MESSAGE
         # The parts that do the work, each given the siblings it uses (no part reaches another through the screen).
         self.marks = MarkedRows(self)
@@ -137,6 +122,8 @@ class WorkspaceScreen(Screen[None]):
         self.taking = TakingWork(self, self.marks, self.composing)
         self.calls = CallControls(self)
         self.edits = ConversationEdits(self, self.marks)
+        self.finding = Finding(self)
+        self.filtering = Filtering(self)
 
     @property
     def main(self) -> ConsoleHost:
@@ -367,7 +354,7 @@ class WorkspaceScreen(Screen[None]):
             self.remove_class("-detail-open")
             self.queue.focus()
         elif self.views[self.current].filter.text:
-            self._apply_filter("")
+            self.filtering.apply("")
             self.query_one(PromptLine).close(clear=True)
 
     def action_next_activity(self) -> None:
@@ -404,6 +391,9 @@ class WorkspaceScreen(Screen[None]):
     def show_detail(self) -> None:
         self.add_class("-detail-open")
 
+    def hide_detail(self) -> None:
+        self.remove_class("-detail-open")
+
     def on_queue_list_selected(self, message: QueueList.Selected) -> None:
         self.open_conversation(message.conversation_id)
         self.add_class("-detail-open")
@@ -421,7 +411,7 @@ class WorkspaceScreen(Screen[None]):
         the cursor (drawing only), and a key typed in that moment is meant for the row the agent sees
         highlighted. The pane is brought to that row now, so that what the action opens shows it. On a
         narrow screen with the detail open the list is hidden: what the agent sees is the open one."""
-        found = self._found
+        found = self.finding.outside
         if self.has_class("-narrow") and self.has_class("-detail-open") and self.open_id:
             cid: str | None = self.open_id
         elif found is not None and found[0] == self.open_id and found[1] == self.queue.cursor_id:
@@ -462,34 +452,13 @@ class WorkspaceScreen(Screen[None]):
         if conversation is None or not headers:
             return
         now = app.clock()
-        header = headers.first()
-        subject = sanitize(conversation.subject, single_line=True)
-        owner = conversation.assignee or "nobody"
-        deadline = app.config.sla.deadline(conversation)
-        sla = ""
-        if deadline is not None:
-            left = deadline - now
-            sla = f" · SLA {'breached ' + format_duration(-left) + ' ago' if left < 0 else format_duration(left) + ' left'}"
-        lines = [
-            f"{CHANNEL_LABEL[conversation.channel]}  {subject}",
-            f"{conversation.state.value.replace('_', ' ')} · {conversation.queue} · "
-            f"priority {conversation.priority.name.lower()} · owner {owner}{sla}",
-        ]
-        if conversation.tags:
-            lines.append("tags: " + ", ".join(conversation.tags))
-        typing = app.store.typing(conversation.id, now)
-        if "customer" in typing:
-            lines.append("✎ the customer is typing…")
-        others = app.store.viewers(conversation.id, besides=app.me)
-        collision = [
-            f"{agent.name} is {'typing a reply' if agent.typing_in == conversation.id else 'viewing'}"
-            for agent in others
-        ]
-        if collision:
-            lines.append("⚠ " + "; ".join(collision))
-        # Subject, queue, tags, owner and agent names all come from backends: sanitised whole, never markup.
-        header.update(safe_text("\n".join(lines)))
-        header.set_class(bool(collision), "-collision")
+        headers.first().show(
+            conversation,
+            now,
+            app.config.sla.deadline(conversation),
+            "customer" in app.store.typing(conversation.id, now),
+            app.store.viewers(conversation.id, besides=app.me),
+        )
         is_call = conversation.channel in (Channel.PHONE, Channel.CALLBACK)
         self.set_class(is_call, "-call")
         if is_call:
@@ -542,127 +511,23 @@ class WorkspaceScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one(PromptLine).open("filter", self.views[self.current].filter.text)
 
-    def action_search(self, query: str = "") -> None:
-        screen = SearchScreen(self.main, query)
-        self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
-
-    def _open_found(self, hit: SearchHit | None, release: Callable[[], None] = lambda: None) -> None:
-        """A result of the search screen: opened in the detail, a closed one too (it joins the store as the
-        recently closed are, until the next snapshot; `X` reopens it). Then the keys typed after enter go."""
-        try:
-            self._show_found(hit)
-        finally:
-            release()
-
-    def _show_found(self, hit: SearchHit | None) -> None:
-        if hit is None:
-            return
-        cid = hit.conversation_id
-        if cid not in self.main.store.conversations:
-            if hit.conversation is None:
-                self.notify("That conversation cannot be opened here any more.", severity="warning")
-                return
-            self.main.take_in(hit.conversation)
-        if not self.queue.select_id(cid):
-            # Not in this view (a solved mail): what the agent sees is the open one, until the cursor moves.
-            self._found = (cid, self.queue.cursor_id)
-        self.open_conversation(cid)
-        self.add_class("-detail-open")
-        conversation = self.main.store.conversations.get(cid)
-        if conversation is not None and conversation.is_closed:
-            self.notify(
-                f"{conversation.state.value}: read it, or press X to reopen it.", severity="information"
-            )
-
-    def action_history(self) -> None:
-        conversation = self.target()
-        if conversation is None:
-            return
-        if not conversation.customer_id:
-            self.notify("This contact has no known customer.", severity="information")
-            return
-        screen = HistoryScreen(
-            self.main, conversation.customer_id, conversation.customer_name, conversation=conversation
-        )
-        self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
-
-    def action_timeline(self) -> None:
-        conversation = self.target()
-        if conversation is None:
-            return
-        if not conversation.customer_id:
-            self.notify("This contact has no known customer.", severity="information")
-            return
-        # The keys typed after T wait until the thread shows (T, k, enter in a burst open the line above).
-        screen = TimelineScreen(
-            self.main,
-            conversation.customer_id,
-            conversation.customer_name,
-            conversation=conversation,
-            loaded=self.main.hold_keys(),
-        )
-        self.app.push_screen(screen, lambda hit: self._open_found(hit, screen.release))
-
-    def action_reopen(self) -> None:
-        conversation = self.target()
-        if conversation is None:
-            return
-        if not conversation.is_closed:
-            self.notify("It is open already.", severity="information")
-            return
-        if conversation.channel not in EMAIL_LIKE:
-            self.notify(
-                f"A finished {conversation.channel.value} cannot be reopened: write to the customer or call back.",
-                severity="warning",
-            )
-            return
-        self.edits.set_state(State.OPEN.value)
-
     def action_command_line(self) -> None:
         self.query_one(PromptLine).open("command", "", self.main.command_completions())
 
     def on_input_changed(self, event: PromptLine.Changed) -> None:
         prompt = event.input
         if isinstance(prompt, PromptLine) and prompt.mode == "filter":
-            self._filter_typed(event.value)
+            self.filtering.typed(event.value)
 
     def _prompt_done(self, mode: str, value: str | None) -> None:
         """Enter (`value`) or esc (None) in the prompt, answered before the next key is read."""
         prompt = self.query_one(PromptLine)
         prompt.close(clear=value is None)
         if mode == "filter":
-            if self._filter_timer is not None:
-                self._filter_timer.stop()
-            # The text as typed, now: a debounced pass still waiting must not leave the old rows highlighted.
-            self._apply_filter(value or "")
-            if value is not None:
-                self.remove_class("-detail-open")  # on a narrow screen: the filtered list, not the old detail
-                errors = self.views[self.current].filter.errors
-                if errors:
-                    fields = "fields: " + ", ".join(Filter.FIELDS)
-                    self.notify(f"Filter: {'; '.join(errors)} ({fields})", severity="warning", timeout=6)
+            self.filtering.done(value)
         self.queue.focus()
         if mode == "command" and value is not None:
             self.run_command_line(value)
-
-    def _filter_typed(self, text: str) -> None:
-        """As you type: at 100k rows one filter pass costs ~0.1 s, so a burst of keys runs it once."""
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        delay = 0.0 if len(self.main.store.conversations) < 20_000 else 0.12
-        if delay == 0.0:
-            self._apply_filter(text)
-        else:
-            self._filter_timer = self.set_timer(delay, lambda: self._apply_filter(text))
-
-    def _apply_filter(self, text: str) -> None:
-        view = self.views[self.current]
-        if text == view.filter.text:
-            return  # opening or closing the prompt must not re-sort 100k rows
-        # Its errors show in the view bar as it is typed, and in a toast on enter (a toast per key was noise).
-        view.set_filter(text, self.main.store.conversations.values(), self.main.clock())
-        self.queue.set_view(view)
-        self.refresh_chrome()
 
     def line_handlers(self) -> dict[str, Callable[[list[str]], None]]:
         """What runs each word of command_line.WORDS (the same names: tests/ui/test_command_line.py)."""
@@ -675,8 +540,8 @@ class WorkspaceScreen(Screen[None]):
             "tag": self.edits.tags_from_words,
             "transfer": lambda a: self.edits.transfer_to(a[0]) if a else self.edits.transfer(),
             "status": lambda a: self.edits.set_state(a[0] if a else ""),
-            "filter": lambda a: self._apply_filter(" ".join(a)),
-            "search": lambda a: self.action_search(" ".join(a)),
+            "filter": lambda a: self.filtering.apply(" ".join(a)),
+            "search": lambda a: self.finding.search(" ".join(a)),
             "quit": lambda a: self.call_later(self.main.action_quit),  # asks first, as ctrl+q does
             "messages": lambda a: self.app.push_screen(MessagesScreen(self.main.said)),
         }
@@ -783,6 +648,18 @@ class WorkspaceScreen(Screen[None]):
     def action_mark(self) -> None:
         self.marks.mark()
 
+    def action_search(self, query: str = "") -> None:
+        self.finding.search(query)
+
+    def action_history(self) -> None:
+        self.finding.history()
+
+    def action_timeline(self) -> None:
+        self.finding.timeline()
+
+    def action_reopen(self) -> None:
+        self.edits.reopen()
+
     def on_queue_list_marks_changed(self, message: QueueList.MarksChanged) -> None:
         self.refresh_chrome()
 
@@ -791,7 +668,7 @@ class WorkspaceScreen(Screen[None]):
     def send(self, command: Command, *, undo: bool = False, done: str = "") -> None:
         self.main.send(command, undo=undo, done=done)
 
-    def ask(self, dialog: AnyScreen[Any], answered: Callable[[Any], object]) -> None:
+    def ask(self, dialog: Screen[Any], answered: Callable[[Any], object]) -> None:
         self.app.push_screen(dialog, answered)
 
     def show_view(self, name: str) -> None:

@@ -1,9 +1,10 @@
 """What the workspace's parts may ask of the screen they work in: one typed protocol.
 
-The agent's actions are handled by parts that each own one kind of work (composing.py, taking_work.py,
-call_controls.py, closing_flow.py, conversation_edits.py, marked_rows.py). They are plain objects composed by
-`WorkspaceScreen`, not mixins of it: each one is written against this protocol and against the siblings it is
-given, so that what a part uses of the screen is written down here, and a part can be tested on a small view.
+The agent's actions are handled by parts that each own one kind of work: composing.py, taking_work.py,
+call_controls.py, closing_flow.py, conversation_edits.py, marked_rows.py, finding.py and filtering.py. They
+are plain objects composed by `WorkspaceScreen`, not mixins of it: each one is written against this protocol
+and against the siblings it is given, so that what a part uses of the screen is written down here, and a
+part can be tested on a small view.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from ...widgets.queue_list import QueueList
     from ...widgets.transcript import Transcript
     from ..core.model import Conversation
+    from ..core.views import ViewSet
     from .host import ConsoleHost
 
 
@@ -27,6 +29,8 @@ class WorkspaceView(Protocol):
     """The workspace screen as its parts see it."""
 
     open_id: str | None  # the conversation shown in the detail pane
+    views: ViewSet
+    current: str  # the name of the view shown
 
     @property
     def main(self) -> ConsoleHost: ...
@@ -53,6 +57,8 @@ class WorkspaceView(Protocol):
     def show_detail(self) -> None:
         """The detail pane in front (on a narrow screen it covers the list)."""
         ...
+
+    def hide_detail(self) -> None: ...
 
     def show_taken(self, conversation_id: str) -> None: ...
 

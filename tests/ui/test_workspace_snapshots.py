@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from app_harness import T0, make_app, seed, wait_for, wait_for_screen
 from standardiste.console.ui.help_screen import HelpScreen
+from standardiste.console.ui.workspace_screen import NARROW
 from standardiste.widgets.transcript import Transcript
 
 # Times on screen are local times: pin the zone so the snapshots match on every machine.
@@ -42,7 +43,12 @@ async def _opened(pilot) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
 def test_queue(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_loaded)
+    async def queue_shown(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _loaded(pilot)
+        if size[0] >= NARROW:  # wide: the detail follows the cursor a moment later (`on_queue_list_highlighted`)
+            await _opened(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=queue_shown)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
