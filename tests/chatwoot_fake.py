@@ -90,10 +90,12 @@ class FakeChatwoot(FakeServer):
     teams: dict[int, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     reject_subscriptions: bool = False
+    csat: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self._csat_ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._cable: list[CableClient] = []
@@ -189,6 +191,43 @@ class FakeChatwoot(FakeServer):
             self.broadcast("conversation.created", self.conversation_json(conversation))
         self._add_message(conversation, body, kind=0, sender=None, broadcast=broadcast)
         return display
+
+    def customer_rates(self, display: int, rating: int, feedback: str | None = None, *, at: float | None = None) -> int:
+        """The contact answers the CSAT survey of a conversation (as Chatwoot's survey page records it: the
+        rating, the feedback, the agent then assigned, the survey message it answers)."""
+        conversation = self.conversations[display]
+        survey = next(self._message_ids)
+        number = next(self._csat_ids)
+        self.csat.append({"id": number, "rating": rating, "feedback_message": feedback, "message_id": survey,
+                          "conversation": display, "contact_id": conversation["contact_id"],
+                          "assignee_id": conversation["assignee_id"],
+                          "created_at": int(time.time() if at is None else at)})
+        return number
+
+    def csat_json(self, response: dict[str, Any]) -> dict[str, Any]:
+        """app/views/api/v1/models/_csat_survey_response.json.jbuilder: contact and agent only when set."""
+        out: dict[str, Any] = {"id": response["id"], "rating": response["rating"],
+                               "feedback_message": response["feedback_message"], "account_id": self.account,
+                               "message_id": response["message_id"]}
+        if response["contact_id"] in self.contacts:
+            contact = self.contacts[response["contact_id"]]
+            out["contact"] = {"id": contact["id"], "name": contact["name"], "email": contact["email"],
+                              "phone_number": None}
+        out["conversation_id"] = response["conversation"]
+        if response["assignee_id"] is not None:
+            out["assigned_agent"] = self.agent_json(response["assignee_id"])
+        out["created_at"] = response["created_at"]
+        return out
+
+    def _csat_list(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """CsatSurveyResponsesController#index: the range only with both `since` and `until` (since...until,
+        Unix seconds), in the order they were recorded, pages of 25."""
+        chosen = list(self.csat)
+        if query.get("since") and query.get("until"):
+            since, until = int(query["since"]), int(query["until"])
+            chosen = [r for r in chosen if since <= r["created_at"] < until]
+        page = int(query.get("page") or 1)
+        return [self.csat_json(r) for r in chosen[(page - 1) * 25 : page * 25]]
 
     async def new_conversation(self, channel: str, subject: str, body: str, customer: str = "ann") -> int:
         return self.add_conversation(channel, subject, body, customer)
@@ -491,6 +530,8 @@ class FakeChatwoot(FakeServer):
             return 200, [self.agent_json(uid) for uid in self.users]
         if rest == "/conversations" and method == "GET":
             return 200, self._list(query, user)
+        if rest == "/csat_survey_responses" and method == "GET":
+            return 200, self._csat_list(query)
         contact = re.fullmatch(r"/contacts/(\d+)/conversations", rest)
         if contact and method == "GET":
             if int(contact.group(1)) not in self.contacts:

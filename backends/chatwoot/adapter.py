@@ -43,6 +43,7 @@ from ..retry import Backoff
 from .api import ChatwootApi, token_header
 from .cable import Cable
 from .commands import Commands
+from .csat import Csat
 from .mapping import (
     agent_id_of,
     agent_of,
@@ -89,7 +90,7 @@ _ANNOUNCED_CAP = 100_000
 _BATCH = 500
 
 
-class ChatwootBackend(Commands, Searching, HelpdeskBackend[ChatwootApi, ChatwootSettings]):
+class ChatwootBackend(Commands, Searching, Csat, HelpdeskBackend[ChatwootApi, ChatwootSettings]):
     capabilities = Capabilities(
         channels=frozenset({Channel.CHAT, Channel.EMAIL, Channel.SOCIAL}), commands=SUPPORTED
     )

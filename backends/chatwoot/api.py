@@ -77,6 +77,23 @@ class ChatwootApi:
         async for page in number_pages(fetch, items, per_page=PAGE_SIZE, total=total, concurrency=concurrency):
             yield page
 
+    async def csat_responses(self, since: int, until: int, *, max_pages: int = 400) -> list[dict[str, Any]]:
+        """The CSAT survey responses created from `since` to before `until` (Unix seconds), as the server
+        ordered them.
+
+        Chatwoot's CsatSurveyResponsesController#index: `since` and `until` together make the range, pages
+        of 25 (`page`). A server that does not page answers everything on every page: a page that brings
+        no response not seen yet ends the reading too."""
+        found: dict[int, dict[str, Any]] = {}
+        for page in range(1, max_pages + 1):
+            body = await self.http.get(f"{self.base}/csat_survey_responses", since=since, until=until, page=page)
+            items = [r for r in body or () if isinstance(r, dict) and r.get("id") is not None]
+            fresh = [r for r in items if int(r["id"]) not in found]
+            found.update((int(r["id"]), r) for r in fresh)
+            if not fresh or len(items) < PAGE_SIZE:
+                break
+        return list(found.values())
+
     async def contact_conversations(self, contact_id: int) -> list[dict[str, Any]]:
         body = await self.http.get(f"{self.base}/contacts/{contact_id}/conversations")
         return list((body or {}).get("payload") or []) if isinstance(body, dict) else list(body or [])
