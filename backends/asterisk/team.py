@@ -26,8 +26,8 @@ after a restart takes its calls over (`adopt`) only if no live console has them 
 
 The table lives in the team's workspace: the local workspace's file (SQLite, shared by the consoles of one
 machine or a network share) or its PostgreSQL database, through the local workspace's own connection
-(`Workspace`), so the SQL is the one both storages run. Its shape is versioned (`asterisk_schema`) and
-migrated on open. Blocking: every call runs on one worker thread.
+(`Workspace`), so the SQL is the one both storages run. Its shape is versioned and migrated on open
+(team_schema.py). Blocking: every call runs on one worker thread.
 """
 
 from __future__ import annotations
@@ -41,27 +41,8 @@ from functools import partial
 from typing import Any
 
 from ..local.database import is_postgres
+from .team_schema import migrate
 
-# Each step takes the shape one version further; a team's database made before the versions (the first
-# step's tables, no version row) is at 0 too: the first step's statements are no-ops there.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        "CREATE TABLE IF NOT EXISTS asterisk_queue ("
-        " pbx TEXT NOT NULL, channel TEXT NOT NULL, args TEXT NOT NULL, caller_name TEXT NOT NULL,"
-        " caller_number TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, owner TEXT,"
-        " changed_at DOUBLE PRECISION NOT NULL, said TEXT NOT NULL DEFAULT '', PRIMARY KEY (pbx, channel))",
-        "CREATE TABLE IF NOT EXISTS asterisk_leases ("
-        " pbx TEXT PRIMARY KEY, holder TEXT NOT NULL, until_at DOUBLE PRECISION NOT NULL)",
-    ),
-    (
-        "ALTER TABLE asterisk_queue ADD COLUMN session TEXT",
-        "ALTER TABLE asterisk_queue ADD COLUMN answered_at DOUBLE PRECISION",
-        "CREATE TABLE IF NOT EXISTS asterisk_members ("
-        " pbx TEXT NOT NULL, session TEXT NOT NULL, agent TEXT NOT NULL, until_at DOUBLE PRECISION NOT NULL,"
-        " PRIMARY KEY (pbx, session))",
-    ),
-)
-VERSION = len(MIGRATIONS)
 WAITING, TAKEN, ABANDONED, ENDED = "waiting", "taken", "abandoned", "ended"
 # How long a lease or a console's session lasts unrenewed (teamwork.py renews them): a console that died
 # hands the customers' application on, and the calls it was ringing for go back to the team, after this.
@@ -129,20 +110,7 @@ class TeamQueue:
 
         ws = Workspace(self.target)
         try:
-            with ws.transaction():  # the workspace's write lock: two consoles do not migrate at once
-                ws.db.execute("CREATE TABLE IF NOT EXISTS asterisk_schema (version INTEGER NOT NULL)")
-                found = ws.db.execute("SELECT max(version) FROM asterisk_schema").fetchone()
-                version = int(found[0]) if found and found[0] is not None else 0
-                if version > VERSION:
-                    raise RuntimeError(
-                        f"the team's queue is at version {version}, newer than this console's {VERSION}"
-                    )
-                for step in MIGRATIONS[version:]:
-                    for statement in step:
-                        ws.db.execute(statement)
-                if version < VERSION:
-                    ws.db.execute("DELETE FROM asterisk_schema")
-                    ws.db.execute("INSERT INTO asterisk_schema (version) VALUES (?)", (VERSION,))
+            migrate(ws)
         except BaseException:
             ws.close()
             raise

@@ -85,3 +85,22 @@ class TestAsteriskTeamContract(TestAsteriskContract):
     async def reopen(self, backend: Backend) -> Backend:
         server, data_dir, url, team = self.made
         return make_backend(server, data_dir, url=url, team=team)
+
+
+class TestAsteriskPostgresTeamContract(TestAsteriskTeamContract):
+    """The kit on a team console whose team's queue is on PostgreSQL: read when a write NOTIFYs."""
+
+    @pytest.fixture
+    async def backend(
+        self, asterisk: AsteriskServer, tmp_path: Path, pg_dsn: str
+    ) -> AsyncIterator[AsteriskBackend]:
+        self.link = await LinkCutter(asterisk.http_port).start()
+        self.made = (asterisk, tmp_path / "data", self.link.url, pg_dsn)
+        backend = make_backend(asterisk, tmp_path / "data", url=self.link.url, team=pg_dsn)
+        await backend.connect()
+        try:
+            yield backend
+        finally:
+            await backend.close()
+            await self.link.close()
+            await asyncio.to_thread(asterisk.hang_up_all)

@@ -147,7 +147,7 @@ async def test_a_dead_consoles_unanswered_claim_is_given_back_once_and_a_restart
 
 
 async def test_a_team_queue_made_before_the_versions_is_migrated_with_its_rows(workspace_target: Any) -> None:
-    from standardiste.backends.asterisk.team import MIGRATIONS, VERSION
+    from standardiste.backends.asterisk.team_schema import MIGRATIONS, VERSION
     from standardiste.backends.local.workspace import Workspace
 
     ws = Workspace(workspace_target)
