@@ -19,14 +19,15 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ...console.core.model import Priority
 from ...console.core.search_query import SearchQuery, Term, parse
 from ...console.core.search_text import SNIPPET_CHARS, day_start, snippet_of
 from ...console.core.search_text import clean as _clean
 from ..optional import SearchHit
 from .rows import qualify
+from .search_fields import INDEXES, TAGS, TAGS_FILL, Clause, clauses, newest, passes_none, where
 
-INDEX_VERSION = "3"  # a new version rebuilds the index on open (3: prefix indexes of 3 to 6 letters)
+# A new version rebuilds, on open, the index tables made since the version a file holds (TABLES).
+INDEX_VERSION = "4"
 TOKENIZE = "unicode61 remove_diacritics 2"
 # The prefix lengths FTS5 keeps an index for: a word typed letter by letter is a prefix query at each key
 # from the third letter (MIN_PREFIX), and a prefix without its own index makes FTS5 merge the doclists of
@@ -38,8 +39,6 @@ PREFIXES = "3 4 5 6"
 # (the rowid order, which FTS5 walks without ranking), in one pass over each index. Typing one more letter
 # narrows it; filters that leave fewer than `limit` conversations of those send the query on over every match.
 BROAD = 2_000
-# Fields alone (`state:solved`) are looked for among this many newest conversations first.
-RECENT = 20_000
 
 _HEAD_TEXT = (
     "NEW.customer_name || ' ' || COALESCE((SELECT email FROM customers WHERE id = NEW.customer_id), '')"
@@ -76,35 +75,57 @@ SCHEMA = (
     "DELETE FROM search_heads WHERE rowid IN (SELECT id FROM conversations WHERE customer_id = NEW.id); "
     "INSERT INTO search_heads (rowid, subject, customer) SELECT id, subject, customer_name || ' ' || NEW.email "
     "FROM conversations WHERE customer_id = NEW.id; END",
+    *TAGS,
+    *INDEXES,
 )
-_FILL = (
-    "INSERT INTO search_messages (rowid, body) SELECT id, body FROM messages WHERE direction != 'system'",
-    "INSERT INTO search_heads (rowid, subject, customer) SELECT c.id, c.subject, "
-    "c.customer_name || ' ' || COALESCE(u.email, '') FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id",
-)
+# Each index table: the version that last changed it, and how it is filled from the tables' text. A file
+# of an older version rebuilds only the tables changed since (3 to 4 adds the tags: seconds, where
+# rebuilding the messages' index takes about a minute at a million conversations).
+TABLES = {
+    # 3: prefix indexes of 3 to 6 letters.
+    "search_messages": (
+        3,
+        "INSERT INTO search_messages (rowid, body) SELECT id, body FROM messages WHERE direction != 'system'",
+    ),
+    "search_heads": (
+        3,
+        "INSERT INTO search_heads (rowid, subject, customer) SELECT c.id, c.subject, c.customer_name || ' ' || "
+        "COALESCE(u.email, '') FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id",
+    ),
+    "search_tags": (4, TAGS_FILL),
+}
 
 
 def ensure_index(db: sqlite3.Connection) -> None:
     """Create the indexes and triggers, and fill them once. Call inside the schema's write transaction."""
     assert db.in_transaction, "the index is created and filled in one transaction"
     row = db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()
+    held = int(row[0]) if row is not None and row[0].isdigit() else 0
+    if held > int(INDEX_VERSION):  # made by a newer console: its tables may not be these
+        held = 0
     # An index table dropped by hand would come back empty under a mark that says it is filled.
-    present = db.execute(
-        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('search_messages', 'search_heads')"
-    ).fetchone()[0]
-    if present == 2 and row is not None and row[0] == INDEX_VERSION:
+    present = {
+        name
+        for (name,) in db.execute(
+            f"SELECT name FROM sqlite_master WHERE name IN ({','.join('?' * len(TABLES))})", tuple(TABLES)
+        )
+    }
+    stale = [name for name, (since, _fill) in TABLES.items() if name not in present or since > held]
+    if not stale and held == int(INDEX_VERSION):
         for statement in SCHEMA:
             db.execute(statement)
         return
-    # Missing, lost or of another version: made again from the tables' text, triggers and all.
+    # Missing, lost or older: made again from the tables' text; every trigger made again too.
     for (name,) in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'search_*'"
     ).fetchall():
         db.execute(f'DROP TRIGGER "{name}"')
-    db.execute("DROP TABLE IF EXISTS search_messages")
-    db.execute("DROP TABLE IF EXISTS search_heads")
-    for statement in (*SCHEMA, *_FILL):
+    for name in stale:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+    for statement in SCHEMA:
         db.execute(statement)
+    for name in stale:
+        db.execute(TABLES[name][1])
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('search_index', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (INDEX_VERSION,),
@@ -123,14 +144,17 @@ def search(
     if query.errors:
         raise SearchError("; ".join(query.errors))
     now = time.time() if now is None else now
-    where, args = _filters(query, me=me, now=now)
+    found = clauses(query, me=me, now=now)
     match = query.match()
     if match is None:
-        return _by_filters(db, where, args, limit)
+        return _by_filters(db, found, limit)
+    if passes_none(db, found):  # `lang:d refund`, as typed: no conversation is in that language
+        return []
+    condition, args = where(found)
     try:
-        best = _window(db, match, where, args, limit)
+        best = _window(db, match, condition, args, limit)
         if best is None:  # the window held too few: over every match, filtered and grouped by SQLite
-            best = _every_match(db, match, where, args, limit)
+            best = _every_match(db, match, condition, args, limit)
     except sqlite3.OperationalError as error:
         if "fts5" in str(error) or "syntax" in str(error):
             raise SearchError(f"cannot search for {text!r}: {error}") from error
@@ -205,73 +229,17 @@ def _every_match(
     return _best_first(best.values())[:limit]
 
 
-def _by_filters(db: sqlite3.Connection, where: str, args: list[Any], limit: int) -> list[SearchHit]:
-    """Fields alone: the newest conversations that pass them; the snippet is the subject. Looked for among
-    the RECENT newest first (an index walk that stops there), then, when too few of those pass (a value
-    being typed, `lang:d`, passes none), over every conversation without walking that index row by row."""
-    select = "SELECT id, subject, customer_name FROM conversations c WHERE "
-    rows = db.execute(
-        f"{select}c.id IN (SELECT id FROM conversations ORDER BY created_at DESC, id DESC LIMIT ?) AND {where} "
-        "ORDER BY created_at DESC, id DESC LIMIT ?",
-        (RECENT, *args, limit),
-    ).fetchall()
-    if len(rows) < limit:
-        rows = db.execute(
-            f"{select}{where} ORDER BY +created_at DESC, id DESC LIMIT ?", (*args, limit)
-        ).fetchall()
+def _by_filters(db: sqlite3.Connection, found: list[Clause], limit: int) -> list[SearchHit]:
+    """Fields alone: the newest conversations that pass them (search_fields.py); the snippet is the subject."""
     return [
-        SearchHit(qualify(cid), 0.0, _clean(f"{subject} — {name}"), (), None) for cid, subject, name in rows
+        SearchHit(qualify(cid), 0.0, _clean(f"{subject} — {name}"), (), None)
+        for cid, subject, name, _created in newest(db, found, limit)
     ]
 
 
 def _filters(query: SearchQuery, *, me: str | None, now: float) -> tuple[str, list[Any]]:
-    """SQL over `conversations c` for the query's fields, with the words of views.py's `matcher`."""
-    clauses: list[str] = []
-    args: list[Any] = []
-
-    def among(expression: str, values: Sequence[Any]) -> None:
-        clauses.append(f"{expression} IN ({','.join('?' * len(values))})")
-        args.extend(values)
-
-    for name, values in query.fields.items():
-        if name == "lang":
-            among("lower(c.language)", values)
-        elif name == "channel":
-            among("c.channel", values)
-        elif name == "queue":
-            among("lower(c.queue)", values)
-        elif name == "prio":
-            among("c.priority", [int(Priority[v.upper()]) for v in values])
-        elif name == "state":
-            states = [v for v in values if v != "snoozed"]
-            parts = [f"c.state IN ({','.join('?' * len(states))})"] if states else []
-            args.extend(states)
-            if "snoozed" in values:  # as views.py: snoozed now, whatever the state
-                parts.append("(c.snoozed_until IS NOT NULL AND c.snoozed_until > ?)")
-                args.append(now)
-            clauses.append("(" + " OR ".join(parts) + ")")
-        elif name == "tag":
-            clauses.append("(" + " OR ".join("instr(',' || c.tags || ',', ?) > 0" for _ in values) + ")")
-            args.extend(f",{v}," for v in values)
-        elif name == "owner":
-            parts = []
-            for value in values:
-                if value in ("none", "nobody"):
-                    parts.append("c.assignee IS NULL")
-                else:
-                    parts.append("lower(c.assignee) = ?")
-                    args.append((me or "").lower() if value == "me" else value)
-            clauses.append("(" + " OR ".join(parts) + ")")
-        elif name == "customer":
-            clauses.append("(" + " OR ".join("instr(lower(c.customer_name), ?) > 0" for _ in values) + ")")
-            args.extend(values)
-    if query.after is not None:
-        clauses.append("c.created_at >= ?")
-        args.append(day_start(query.after))
-    if query.before is not None:
-        clauses.append("c.created_at < ?")
-        args.append(day_start(query.before))
-    return " AND ".join(clauses), args
+    """SQL over `conversations c` for the query's fields, for both databases (search_fields.py)."""
+    return where(clauses(query, me=me, now=now))
 
 
 def _hit(db: sqlite3.Connection, terms: Sequence[Term], candidate: _Candidate) -> SearchHit:

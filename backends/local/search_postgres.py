@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...console.core.search_query import Term, fold, parse
+from ...console.core.search_text import clean
 from ..optional import SearchHit
 from .rows import qualify
-from .search import SearchError, _by_filters, _filters, snippet_of
+from .search import SearchError, _filters, snippet_of
+from .search_fields import INDEXES
 
 # What the file's first pass bounds (search.BROAD), bounded here by the GIN index and LIMIT per index.
 PER_INDEX = 400
@@ -80,6 +82,8 @@ SCHEMA: tuple[str, ...] = (
     # An older workspace: the heads of its conversations, once (the triggers keep them from now on).
     "INSERT INTO search_heads (conversation_id, search) SELECT c.id, standardiste_head_of(c) FROM conversations c "
     "WHERE NOT EXISTS (SELECT 1 FROM search_heads h WHERE h.conversation_id = c.id)",
+    # Fields alone (`state:solved`, `lang:d` as typed): the newest of a value, from its own index.
+    *INDEXES,
 )
 
 
@@ -124,6 +128,17 @@ def search(
                 best[conversation_id] = (float(rank), float(created), message_id)
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], -item[0]))[:limit]
     return [_hit(db, query.terms, cid, rank, message_id) for cid, (rank, _created, message_id) in ranked]
+
+
+def _by_filters(db: Any, where: str, args: list[Any], limit: int) -> list[SearchHit]:
+    """Fields alone: the newest conversations that pass them, the snippet their subject (as the file's).
+    PostgreSQL's planner picks the index (INDEXES, of value, created_at and id) from its statistics."""
+    rows = db.execute(
+        "SELECT id, subject, customer_name FROM conversations c "
+        f"WHERE {where} ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [SearchHit(qualify(cid), 0.0, clean(f"{subject} — {name}"), (), None) for cid, subject, name in rows]
 
 
 def _hit(
