@@ -116,8 +116,9 @@ class StandardisteApp(PlainNotify):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         await self.push_screen(self.workspace)
-        self._warn_about_config()
-        # Paint first, connect after: the agent sees the console at once, and the data arrives into it.
+        # Paint first, then check the config and connect: the agent sees the console at once, and the
+        # warnings and the data arrive into it.
+        self.call_after_refresh(self._warn_about_config)
         self.call_after_refresh(self._start_backends)
 
     def _warn_about_config(self) -> None:
