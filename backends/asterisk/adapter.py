@@ -134,7 +134,7 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
         if not self._rebuilt:
             later = await self._rebuild()
             if self.team is not None:
-                self._mirror(await self.team.rows())  # the team's waiting calls, in this snapshot
+                self._mirror(await self._team_rows_at_start())  # the team's calls, in this snapshot
             self._rebuilt = True
             self._processor = asyncio.create_task(self._process(), name=f"asterisk-{self.name}")
             self._start_team()

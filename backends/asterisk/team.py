@@ -344,3 +344,21 @@ class TeamQueue:
     async def rows(self) -> list[Row]:
         """The calls waiting or being taken, and those that ended lately, oldest first."""
         return list(await self._run(self._rows))
+
+    async def rows_of(self, channels: list[str]) -> list[Row]:
+        """These calls' rows, however long ago they ended (a console back after a while: how they ended)."""
+        return list(await self._run(self._rows_of, channels)) if channels else []
+
+    def _rows_of(self, channels: list[str]) -> list[Row]:
+        found: list[Row] = []
+        for start in range(0, len(channels), 500):  # SQLite's bound on parameters, with room
+            chunk = channels[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            found += [
+                _row(r)
+                for r in self._ws.db.execute(
+                    f"SELECT {_COLUMNS} FROM asterisk_queue WHERE pbx = ? AND channel IN ({marks})",
+                    (self.pbx, *chunk),
+                ).fetchall()
+            ]
+        return found

@@ -66,6 +66,23 @@ class TeamCalls(CallEvents):
                 events += self._ended_elsewhere(call, row)
         return events
 
+    async def _team_rows_at_start(self) -> list[Row]:
+        """The shared queue, and the rows of the team's calls this console still shows open that are not
+        in it any more: they ended while it was away for longer than the queue keeps ended calls."""
+        assert self.team is not None
+        rows = await self.team.rows()
+        listed = {row.channel for row in rows}
+        missing = [
+            call.native
+            for call in self._calls.values()
+            if call.request is None
+            and not call.claimed
+            and not call.conversation.is_closed
+            and call.conversation.state is not State.WRAP_UP
+            and call.native not in listed
+        ]
+        return rows + await self.team.rows_of(missing)
+
     def _ended_elsewhere(self, call: Call, row: Row) -> list[Event]:
         events: list[Event] = []
         if call.channel is not None:

@@ -46,6 +46,7 @@ class Teamwork(TeamCalls):
     _team_poke: asyncio.Event
     _swept: float
     _listener: TeamListener | None
+    _listen_tried: float
     team_reads: int
 
     def _team_init(self) -> None:
@@ -57,6 +58,7 @@ class Teamwork(TeamCalls):
         self._queue_broken = False
         self._team_poke = asyncio.Event()
         self._listener = None
+        self._listen_tried = float("-inf")
         self.team_reads = 0  # how many times the shared queue was read (the bench and the tests count)
 
     # ------------------------------------------------------------------------------------- the round
@@ -95,6 +97,9 @@ class Teamwork(TeamCalls):
             return False
         if self._listener is not None and self._listener.alive:
             return True
+        if time.monotonic() - self._listen_tried < CATCH_UP_SECONDS:
+            return False  # a listener that could not start is tried again after a while, not every round
+        self._listen_tried = time.monotonic()
         await self._stop_listener()
         listener = TeamListener(self.team.target, self.team.pbx)
         try:
@@ -218,20 +223,21 @@ class Teamwork(TeamCalls):
         log.info(
             "%s: %s's console is gone: %s goes back to the team's queue", self.name, row.owner, row.channel
         )
-        listed = await self.ari.request("GET", "/channels", what="the list of calls")
-        for channel in listed or []:
-            leg = leg_of(str(channel.get("id", ""))) if isinstance(channel, dict) else None
-            if leg == (row.channel, "agent"):
-                await self._quietly(self.ari.request("DELETE", f"/channels/{channel['id']}"))
-        if row.owner:
-            await self._quietly(
-                self.ari.request(
-                    "DELETE",
-                    f"/applications/{leg_app_of(self.config.app, row.owner)}/subscription",
-                    eventSource=f"channel:{row.channel}",
-                )
-            )
+        gone = False
         try:
+            listed = await self.ari.request("GET", "/channels", what="the list of calls")
+            for channel in listed or []:
+                leg = leg_of(str(channel.get("id", ""))) if isinstance(channel, dict) else None
+                if leg == (row.channel, "agent"):
+                    await self._quietly(self.ari.request("DELETE", f"/channels/{channel['id']}"))
+            if row.owner:
+                await self._quietly(
+                    self.ari.request(
+                        "DELETE",
+                        f"/applications/{leg_app_of(self.config.app, row.owner)}/subscription",
+                        eventSource=f"channel:{row.channel}",
+                    )
+                )
             await self.ari.request(
                 "POST",
                 f"/channels/{row.channel}/move",
@@ -240,11 +246,16 @@ class Teamwork(TeamCalls):
                 appArgs=",".join(row.args),
             )
         except NotFound:
-            await self.team.finish(row.channel, ABANDONED)  # the caller hung up meanwhile
-            return
+            gone = True  # the caller hung up meanwhile
         except BackendError as error:  # left where it is: the next taker's move takes it from there
             log.warning("%s: could not move %s back to the queue: %s", self.name, row.channel, error)
-        await self.team.release(row.channel)
+        finally:
+            # Whatever failed above, the claim taken over is not left with this console: it waits for
+            # anyone again (or is abandoned), else nobody would give it back.
+            if gone:
+                await self.team.finish(row.channel, ABANDONED)
+            else:
+                await self.team.release(row.channel)
 
     async def _drop_queue(self) -> None:
         ari, self._queue_ari = self._queue_ari, None

@@ -196,3 +196,40 @@ async def test_a_callback_request_stays_with_the_agent_who_took_it_across_consol
                     assert phone_call not in latest(tail)  # bob's call to the customer is his alone
         finally:
             await bob.close()
+
+
+async def test_a_console_back_after_a_long_while_shows_how_the_calls_it_showed_ended(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    """The shared queue keeps an ended call in its reading for two minutes: a console away for longer
+    still finds how each call it showed ringing ended, instead of showing it ringing for ever."""
+    from standardiste.backends.local.workspace import Workspace
+
+    async with consoles(asterisk, tmp_path, ("alice", "bob"), team=team_target) as team:
+        carol = team_backend(asterisk, tmp_path, "carol", team=team_target)
+        await carol.connect()
+        try:
+            async with watching(carol) as tail:
+                caller = await asyncio.to_thread(call, asterisk, "+33610007301", "Long Gone")
+                await tail.wait_for(lambda: len(latest(tail)) == 1, 5, "the call in carol's console")
+                conversation_id = next(iter(latest(tail)))
+        finally:
+            await carol.close()
+        await asyncio.to_thread(asterisk.ari, "DELETE", f"/channels/{caller['id']}")
+        await eventually(
+            lambda: latest(team["alice"][1])[conversation_id].state is State.ABANDONED, 5, "missed"
+        )
+        ws = Workspace(team_target if "://" in team_target else Path(team_target))
+        try:
+            with ws.transaction():  # it ended an hour ago, as far as the queue's reading goes
+                ws.db.execute("UPDATE asterisk_queue SET changed_at = changed_at - 3600")
+        finally:
+            ws.close()
+        carol = team_backend(asterisk, tmp_path, "carol", team=team_target)
+        await carol.connect()
+        try:
+            snapshot = await carol.snapshot()
+            shown = {c.id: c for c in snapshot.conversations}
+            assert shown[conversation_id].state is State.ABANDONED
+        finally:
+            await carol.close()
