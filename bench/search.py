@@ -40,6 +40,9 @@ QUERIES = (
 )
 
 
+SLOWEST = 6  # typed prefixes named at the end of each size's figures
+
+
 def prefixes(query: str) -> list[str]:
     return [query[:n] for n in range(2, len(query) + 1) if not query[:n].endswith(" ")]
 
@@ -58,10 +61,12 @@ def build(path: Path, size: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(path: Path, repeat: int) -> dict[str, list[float]]:
+def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Milliseconds per search, by query and by typed prefix."""
     ws = Workspace(path)
     try:
         timings: dict[str, list[float]] = {}
+        typed_timings: dict[str, list[float]] = {}
         search(ws.db, "warm the page cache")
         for query in QUERIES:
             for _ in range(repeat):
@@ -70,8 +75,10 @@ def measure(path: Path, repeat: int) -> dict[str, list[float]]:
                     # A half-typed field ("state:so") is refused: the console shows the error.
                     with contextlib.suppress(ValueError):
                         search(ws.db, typed, limit=50)
-                    timings.setdefault(query, []).append((time.perf_counter() - started) * 1000)
-        return timings
+                    elapsed = (time.perf_counter() - started) * 1000
+                    timings.setdefault(query, []).append(elapsed)
+                    typed_timings.setdefault(typed, []).append(elapsed)
+        return timings, typed_timings
     finally:
         ws.close()
 
@@ -98,7 +105,10 @@ def main() -> int:
         else:
             seconds = build(path, size)
             print(f"{size:>9} conversations: built in {seconds:.1f} s, {os.path.getsize(path) / 1e6:.0f} MB")
-        timings = measure(path, args.repeat)
+        opened = time.perf_counter()
+        Workspace(path).close()  # a file of an older index version rebuilds what changed, once
+        print(f"{'':>9} opened in {time.perf_counter() - opened:.1f} s")
+        timings, typed_timings = measure(path, args.repeat)
         every = [t for values in timings.values() for t in values]
         print(
             f"{'':>9} all {len(every)} searches: p50 {statistics.median(every):.1f} ms, "
@@ -108,6 +118,11 @@ def main() -> int:
             print(
                 f"{'':>12} {query!r:28} p50 {statistics.median(values):6.1f} ms  p95 {percentile(values, 95):6.1f} ms"
             )
+        slowest = sorted(typed_timings.items(), key=lambda item: -statistics.median(item[1]))[:SLOWEST]
+        print(
+            f"{'':>9} slowest as typed (median): "
+            + ", ".join(f"{t!r} {statistics.median(v):.1f} ms" for t, v in slowest)
+        )
     if args.keep is None:
         for file in folder.iterdir():
             file.unlink()
