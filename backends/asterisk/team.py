@@ -294,11 +294,13 @@ class TeamQueue:
         return list(await self._run(self._orphans))
 
     async def take_over(self, channel: str) -> bool:
-        """The claim of a dead console is this console's (to give back): True for the one that got it."""
+        """The claim of a dead console is this console's (to give back): True for the one that got it.
+        Never once its phone answered: of this and that console's `answered` (it may only have been cut
+        off from the database), exactly one wins."""
         row = await self._run(
             self._one,
-            f"UPDATE asterisk_queue SET session = ? WHERE pbx = ? AND channel = ? AND state = ? AND {_CLAIMER_DEAD}"
-            " RETURNING channel",
+            "UPDATE asterisk_queue SET session = ? WHERE pbx = ? AND channel = ? AND state = ?"
+            f" AND answered_at IS NULL AND {_CLAIMER_DEAD} RETURNING channel",
             (self.session, self.pbx, channel, TAKEN, self.clock()),
             notify=False,
         )

@@ -111,6 +111,19 @@ async def test_a_dead_consoles_unanswered_claim_is_given_back_once_and_a_restart
         # The callback request stays with alice; the call in talk stays hers too.
         assert sorted(row.channel for row in orphans) == ["hung-up", "ringing"]
         assert {row.owner for row in orphans} == {"alice"}
+        # alice was only cut off from the database: her phone answering and the take-over exclude each
+        # other, whichever comes first.
+        assert await holder.arrived("answers-first", ["queue-sales"], "Cy", "+33600000001")
+        assert await holder.arrived("taken-first", ["queue-sales"], "Di", "+33600000002")
+        clock.now -= 2.5
+        assert await alice.claim("answers-first", "alice") is None
+        assert await alice.claim("taken-first", "alice") is None
+        clock.now += 2.5
+        assert await alice.answered("answers-first")
+        assert not await holder.take_over("answers-first")
+        assert await holder.take_over("taken-first")
+        assert not await alice.answered("taken-first")
+        assert await holder.release("taken-first")
         won = await asyncio.gather(holder.take_over("ringing"), other.take_over("ringing"))
         assert sorted(won) == [False, True]
         giver = holder if won[0] else other
@@ -125,7 +138,14 @@ async def test_a_dead_consoles_unanswered_claim_is_given_back_once_and_a_restart
         assert await holder.gone("hung-up") and not await holder.gone("hung-up")
         assert await holder.gone("talking")
         states = {row.channel: row.state for row in await holder.rows()}
-        assert states == {"ringing": WAITING, "talking": ENDED, "hung-up": ABANDONED, "cb-request": TAKEN}
+        assert states == {
+            "ringing": WAITING,
+            "talking": ENDED,
+            "hung-up": ABANDONED,
+            "cb-request": TAKEN,
+            "answers-first": TAKEN,
+            "taken-first": WAITING,
+        }
 
         # alice's console comes back: the callback request is hers again; a call another console has
         # taken back meanwhile is not.
