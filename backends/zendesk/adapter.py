@@ -52,6 +52,7 @@ from ..optional import QueueActivity
 from ..retry import Backoff
 from .api import ZendeskApi, basic_auth
 from .commands import Commands
+from .csat import Csat
 from .mapping import (
     CLOSED,
     agent_of,
@@ -111,7 +112,7 @@ def _slim(raw: Mapping[str, Any]) -> dict[str, Any]:
     return slim
 
 
-class ZendeskBackend(Commands, Searching, HelpdeskBackend[ZendeskApi, ZendeskSettings]):
+class ZendeskBackend(Commands, Searching, Csat, HelpdeskBackend[ZendeskApi, ZendeskSettings]):
     capabilities = Capabilities(
         channels=frozenset({Channel.EMAIL, Channel.FORM, Channel.CHAT, Channel.SOCIAL, Channel.PHONE}),
         commands=SUPPORTED,

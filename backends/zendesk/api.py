@@ -130,6 +130,18 @@ class ZendeskApi:
         params: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": int(start_time or 0)}
         return dict(await self.http.get("/api/v2/incremental/tickets/cursor.json", **params))
 
+    def satisfaction_pages(self, start_time: int, end_time: int) -> AsyncIterator[Sequence[dict[str, Any]]]:
+        """List Satisfaction Ratings (ticketing/ticket-management/satisfaction_ratings/, admins only): the
+        ratings received (good or bad, `score=received`) from `start_time` to `end_time` (Unix seconds),
+        cursor pages."""
+        return self._pages(
+            "/api/v2/satisfaction_ratings.json",
+            "satisfaction_ratings",
+            score="received",
+            start_time=start_time,
+            end_time=end_time,
+        )
+
     # ---------------------------------------------------------------------------------- Talk
 
     async def availability(self, agent_id: int) -> dict[str, Any]:

@@ -41,6 +41,10 @@ Pages followed (https://developer.zendesk.com/api-reference/ ...):
 - voice/talk-api/stats/: Show Current Queue Activity (`agents_online`, `average_wait_time`,
   `callbacks_waiting`, `calls_waiting`, `embeddable_callbacks_waiting`, `longest_wait_time`...), List
   Agents Activity (`agents_activity`, `agent_id`, `agent_state`...).
+- ticketing/ticket-management/satisfaction_ratings/: List Satisfaction Ratings (the legacy CSAT, admins
+  only; `score` offered, unoffered, received, good, bad, each also `_with_comment` / `_without_comment`;
+  `start_time`, `end_time` in Unix seconds; cursor pagination; `assignee_id`, `group_id`, `requester_id`,
+  `ticket_id`, `score`, `comment`, `reason`...).
 - Errors (introduction/requests/ and the pages above): `{"error": "RecordInvalid", "description": "Record
   validation errors", "details": {field: [{"description": ...}]}}` for 422, `{"error": "RecordNotFound",
   "description": "Not found"}` for 404, `{"error": "Couldn't authenticate you"}` for 401.
@@ -48,7 +52,7 @@ Pages followed (https://developer.zendesk.com/api-reference/ ...):
 The package holds one module an area of the API: reference.py (the reference's values and error bodies),
 account.py (the account's data and the query checks every endpoint makes), world.py (what the tests make:
 users, tickets, comments, and their JSON), server.py (HTTP, rate limits, authentication), then users.py,
-views.py, search.py, tickets.py, incremental.py and talk.py (the endpoints of each page). `FakeZendesk` below
+views.py, search.py, tickets.py, incremental.py, talk.py and satisfaction.py (the endpoints of each page). `FakeZendesk` below
 composes them and routes each documented endpoint to its handler.
 
 Customers act through `new_ticket` and `customer_writes`; agents elsewhere through `colleague_updates`.
@@ -70,6 +74,7 @@ from helpdesk_fake import Fault
 
 from .incremental import Incremental
 from .reference import STATUS_ORDER, Refused, Seen, Window, iso
+from .satisfaction import Satisfaction
 from .search import Search
 from .server import Server
 from .talk import Talk
@@ -79,7 +84,7 @@ from .views import Views
 
 
 @dataclass
-class FakeZendesk(Server, Users, Views, Search, Tickets, Incremental, Talk):
+class FakeZendesk(Server, Users, Views, Search, Tickets, Incremental, Talk, Satisfaction):
     host: str = "127.0.0.1"
     port: int = 0
     export_delay: float = 60.0  # the incremental export leaves out the last minute
@@ -98,6 +103,7 @@ class FakeZendesk(Server, Users, Views, Search, Tickets, Incremental, Talk):
     faults: list[Fault] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     files: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    satisfaction_ratings: list[dict[str, Any]] = field(default_factory=list)
     record: bool = True
     # The bench's fake: searches answered from the first page's result (its tickets do not change).
     cache_searches: bool = False
@@ -188,6 +194,7 @@ class FakeZendesk(Server, Users, Views, Search, Tickets, Incremental, Talk):
             ("GET", r"/api/v2/channels/voice/availabilities/(\d+)(?:\.json)?", self._show_availability),
             ("PUT", r"/api/v2/channels/voice/availabilities/(\d+)(?:\.json)?", self._update_availability),
             ("GET", r"/api/v2/channels/voice/stats/current_queue_activity(?:\.json)?", self._queue_activity),
+            ("GET", r"/api/v2/satisfaction_ratings(?:\.json)?", self._satisfaction_ratings),
             ("GET", r"/api/v2/channels/voice/stats/agents_activity(?:\.json)?", self._agents_activity),
         ]
         methods = []

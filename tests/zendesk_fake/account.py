@@ -36,6 +36,7 @@ class Account:
     faults: list[Fault]
     violations: list[str]
     files: dict[str, tuple[str, str, bytes]]
+    satisfaction_ratings: list[dict[str, Any]]
     record: bool
     cache_searches: bool
     me: int
