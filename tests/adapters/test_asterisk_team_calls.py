@@ -233,3 +233,37 @@ async def test_a_console_back_after_a_long_while_shows_how_the_calls_it_showed_e
             assert shown[conversation_id].state is State.ABANDONED
         finally:
             await carol.close()
+
+
+async def test_on_postgresql_a_lost_listener_is_started_again_and_calls_still_ring(
+    asterisk: AsteriskServer, tmp_path: Path, pg_dsn: str
+) -> None:
+    import psycopg
+
+    def listeners(kill: bool = False) -> int:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            what = "pg_terminate_backend(pid)" if kill else "pid"
+            rows = conn.execute(
+                f"SELECT {what} FROM pg_stat_activity WHERE application_name = 'standardiste-asterisk-listen'"
+            ).fetchall()
+        return len(rows)
+
+    async with consoles(asterisk, tmp_path, team=pg_dsn) as team:
+        await eventually(lambda: listeners() == 3, 5, "three listeners")
+        assert await asyncio.to_thread(listeners, True) == 3  # the server drops their connections
+        await asyncio.to_thread(call, asterisk, "+33610007401", "After The Drop")
+        await eventually(lambda: all(len(latest(t)) == 1 for _, t in team.values()), 5, "the call everywhere")
+        await eventually(
+            lambda: (
+                all(b._listener is not None and b._listener.alive for b, _ in team.values())
+                and listeners() == 3
+            ),
+            8,
+            "the listeners started again",
+        )
+        reads = [b.team_reads for b, _ in team.values()]
+        await asyncio.to_thread(call, asterisk, "+33610007402", "Told Again")
+        await eventually(lambda: all(len(latest(t)) == 2 for _, t in team.values()), 2, "the next call")
+        await asyncio.sleep(1.5)
+        # Read because told (and one catch-up read at most): not the 8 or more of a poll every 0.2 s.
+        assert all(b.team_reads - r <= 4 for (b, _), r in zip(team.values(), reads, strict=True))
