@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,23 @@ def test_the_checker_holds_the_adapter_and_the_fake_to_the_documented_shapes() -
         before = len(checker.violations)
         checker.response("GET", PATH, {}, headers, b"", 200, json.dumps(answer).encode())
         assert (len(checker.violations) == before) is allowed, checker.violations[before:]
+
+
+async def test_the_supervise_wallboard_over_chatwoot_shows_its_csat(fake: FakeChatwoot, tmp_path: Path) -> None:
+    """`standardiste supervise` on a Chatwoot workspace: the wallboard reads the records once connected
+    and its CSAT figure of the week counts them."""
+    from app_harness import wait_for
+    from standardiste.console.ui.wallboard.app import WallboardApp
+    from standardiste.console.ui.wallboard.screen import WallboardScreen
+
+    now = time.time()
+    display = fake.add_conversation("chat", "Rated", "hi", broadcast=False)
+    fake.customer_rates(display, 4, "bien", at=now - 120)
+    fake.customer_rates(display, 2, "lent", at=now - 60)
+    app = WallboardApp(make_backend(fake, tmp_path / "data"), tz=UTC, bell=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: len(app.store.csat) == 2, pilot=pilot)
+        screen = app.screen
+        assert isinstance(screen, WallboardScreen)
+        await wait_for(lambda: screen.figures is not None and screen.figures.csat.week.count == 2, pilot=pilot)
+        assert {(r.score, r.comment, r.channel) for r in app.store.csat} == {(4, "bien", Channel.CHAT), (2, "lent", Channel.CHAT)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,23 @@ async def test_the_fake_refuses_a_score_the_reference_does_not_list(fake: FakeZe
         await admin.http_client.get("/api/v2/satisfaction_ratings.json", score="great")
     assert fake.violations and "score must be one of" in fake.violations[0]
     fake.violations.clear()  # the fixture asserts none: this one was made on purpose
+
+
+async def test_the_supervise_wallboard_over_zendesk_shows_its_csat(fake: FakeZendesk, tmp_path: Path) -> None:
+    """`standardiste supervise` on a Zendesk workspace signed in as an admin: the wallboard reads the
+    ratings once connected and its CSAT figure of the week counts them."""
+    from app_harness import wait_for
+    from standardiste.console.ui.wallboard.app import WallboardApp
+    from standardiste.console.ui.wallboard.screen import WallboardScreen
+
+    now = time.time()
+    number = fake.add_ticket("email", "Rated", "hello")
+    fake.customer_rates(number, "good", "merci", at=now - 120)
+    fake.customer_rates(number, "bad", "lent", at=now - 60)
+    app = WallboardApp(make_backend(fake, tmp_path / "data", email="sam@example.test"), tz=UTC, bell=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: len(app.store.csat) == 2, pilot=pilot)
+        screen = app.screen
+        assert isinstance(screen, WallboardScreen)
+        await wait_for(lambda: screen.figures is not None and screen.figures.csat.week.count == 2, pilot=pilot)
+        assert sorted(r.score for r in app.store.csat) == [1, 5]
