@@ -26,14 +26,15 @@ from ..optional import SearchHit
 from .rows import qualify
 from .search_fields import INDEXES, TAGS, TAGS_FILL, Clause, clauses, newest, passes_none, where
 
-# A new version rebuilds, on open, the index tables made since the version a file holds (TABLES).
-INDEX_VERSION = "4"
+# A new version rebuilds, on open, the index tables changed since the version a file holds (TABLES).
+INDEX_VERSION = "5"
 TOKENIZE = "unicode61 remove_diacritics 2"
 # The prefix lengths FTS5 keeps an index for: a word typed letter by letter is a prefix query at each key
 # from the third letter (MIN_PREFIX), and a prefix without its own index makes FTS5 merge the doclists of
-# every word that starts with it, all of them, at every query (about 25 ms at a million conversations for
-# "comm"). Past six letters few words share a prefix: the merge is small.
-PREFIXES = "3 4 5 6"
+# every word that starts with it, all of them, at every query and again for bm25's count (about 25 ms at a
+# million conversations for "comm"; for "command", 6 letters were not enough: 31 ms to rank the newest
+# 2,000 of "colis command", 13 ms with its own index). Past eight letters few words share a prefix.
+PREFIXES = "3 4 5 6 7 8"
 # A broad query ("order", a three-letter prefix) matches a large share of a million conversations, and bm25
 # costs about three microseconds a match: the first pass ranks only the newest BROAD matches of each index
 # (the rowid order, which FTS5 walks without ranking), in one pass over each index. Typing one more letter
@@ -79,20 +80,20 @@ SCHEMA = (
     *INDEXES,
 )
 # Each index table: the version that last changed it, and how it is filled from the tables' text. A file
-# of an older version rebuilds only the tables changed since (3 to 4 adds the tags: seconds, where
-# rebuilding the messages' index takes about a minute at a million conversations).
+# of an older version rebuilds only the tables changed since (the tags take seconds at a million
+# conversations, the messages about a minute).
 TABLES = {
-    # 3: prefix indexes of 3 to 6 letters.
+    # 3: prefix indexes of 3 to 6 letters; 5: of 7 and 8 too.
     "search_messages": (
-        3,
+        5,
         "INSERT INTO search_messages (rowid, body) SELECT id, body FROM messages WHERE direction != 'system'",
     ),
     "search_heads": (
-        3,
+        5,
         "INSERT INTO search_heads (rowid, subject, customer) SELECT c.id, c.subject, c.customer_name || ' ' || "
         "COALESCE(u.email, '') FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id",
     ),
-    "search_tags": (4, TAGS_FILL),
+    "search_tags": (4, TAGS_FILL),  # 4: made
 }
 
 

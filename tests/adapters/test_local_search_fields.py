@@ -185,25 +185,28 @@ def test_the_tags_index_follows_edits_and_deletes(ws: Workspace) -> None:
         ws.db.execute("INSERT INTO search_tags (search_tags) VALUES ('integrity-check')")
 
 
-def test_a_file_of_index_version_3_builds_only_the_tags_index_on_open(
+def test_an_older_file_builds_only_the_index_tables_changed_since_on_open(
     file_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = Workspace(file_path)
     ref = ws.create_conversation(
         channel=Channel.EMAIL, customer=Customer("c", "C"), subject="kept", tags=("vip",)
     )
-    # As version 3 left it: no tags index, no tags triggers.
+    # As if the tags' index had come in the current version and the file held the one before: no tags
+    # index, no tags triggers.
     for (name,) in ws.db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'search_tags_*'"
     ):
         ws.db.execute(f"DROP TRIGGER {name}")
     ws.db.execute("DROP TABLE search_tags")
-    ws.db.execute("UPDATE meta SET value = '3' WHERE key = 'search_index'")
+    current = int(search_module.INDEX_VERSION)
+    ws.db.execute("UPDATE meta SET value = ? WHERE key = 'search_index'", (str(current - 1),))
     ws.close()
-    # The messages' and heads' indexes are of version 3: filling them again would fail here.
-    tables = dict(search_module.TABLES)
-    for name in ("search_messages", "search_heads"):
-        tables[name] = (tables[name][0], "SELECT no_such_function()")
+    # The messages' and heads' indexes are older than that: filling them again would fail here.
+    tables = {
+        name: (current - 1, "SELECT no_such_function()") for name in ("search_messages", "search_heads")
+    }
+    tables["search_tags"] = (current, search_module.TABLES["search_tags"][1])
     monkeypatch.setattr(search_module, "TABLES", tables)
     reopened = Workspace(file_path)
     try:
@@ -213,6 +216,8 @@ def test_a_file_of_index_version_3_builds_only_the_tags_index_on_open(
             channel=Channel.EMAIL, customer=Customer("c", "C"), subject="new", tags=("vip",)
         )
         assert search_in(reopened, "tag:vip") == [f"local:{later}", f"local:{ref}"]
+        reopened.add_message(later, direction=Direction.INBOUND, body="written later", author="C")
+        assert search_in(reopened, "later ") == [f"local:{later}"]  # every trigger was made again
         stored = reopened.db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()[0]
         assert stored == search_module.INDEX_VERSION
     finally:
