@@ -1,37 +1,39 @@
-"""Chatwoot's CSAT survey responses as the console's `CsatRecord`s: the optional `Records` capability
-(backends/optional.py), which the wallboard reads for its "today" and "this week" figures.
+"""Chatwoot's CSAT survey responses as the console's `CsatRecord`s: the optional `Records` capability, whose
+reading is the help desks' shared `CsatRecords` (backends/http/csat.py).
 
 A response (Chatwoot's `api/v1/models/_csat_survey_response` view) names the conversation by its display
 id, the rating (1 to 5), the customer's feedback, the contact and the agent it was assigned to. It does not
-name the inbox: the channel is the conversation's, known from the queue or read once per conversation.
-Chatwoot keeps no wrap-ups: none are returned.
+name the inbox: the channel is the conversation's. For a conversation deleted since, it is counted as chat
+(a guess, said here: the response does not tell).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...console.core.model import Channel, Conversation, CsatRecord, WrapUpRecord
+from ...console.core.model import Channel, Conversation, CsatRecord
 from ...console.core.sanitize import sanitize
-from ..base import NotFound, qualify
+from ..base import qualify
+from ..http.csat import CsatRecords
 from .mapping import agent_id_of, customer_id_of
 
 if TYPE_CHECKING:
     from .api import ChatwootApi
 
 
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def csat_of(backend: str, raw: Mapping[str, Any], channel: Channel) -> CsatRecord | None:
     """One response as a record; None for one without a rating (a survey sent, not answered yet) or of a
     shape that is not a response."""
-    rating, at, display = raw.get("rating"), raw.get("created_at"), raw.get("conversation_id")
-    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+    rating, at, display = _whole(raw.get("rating")), raw.get("created_at"), _whole(raw.get("conversation_id"))
+    if rating is None or not 1 <= rating <= 5 or display is None:
         return None
     if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
-        return None
-    if not isinstance(display, int) or isinstance(display, bool):
         return None
     contact = raw.get("contact")
     agent = raw.get("assigned_agent")
@@ -49,9 +51,10 @@ def csat_of(backend: str, raw: Mapping[str, Any], channel: Channel) -> CsatRecor
     )
 
 
-class Csat:
-    """`records` for the Chatwoot adapter; uses its `api`, `name`, `_conversations` and `_conversation`."""
+class Csat(CsatRecords):
+    """What the shared reading needs of the Chatwoot adapter (its `api`, `name`, `_conversations`)."""
 
+    unknown_channel = Channel.CHAT
     name: str
     _conversations: dict[int, Conversation]
 
@@ -61,36 +64,20 @@ class Csat:
         def api(self) -> ChatwootApi: ...
         def _conversation(self, raw: Mapping[str, Any]) -> Conversation: ...
 
-    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
-        """The CSAT answers recorded since `csat_since`, oldest first; no wrap-ups."""
-        # Chatwoot's range is since...until, the end left out: a second past now takes this one in.
-        responses = await self.api.csat_responses(int(csat_since), int(time.time()) + 1)
-        channels: dict[int, Channel] = {}
-        found: list[CsatRecord] = []
-        for raw in responses:
-            display = raw.get("conversation_id")
-            channel = await self._channel_of(display, channels) if isinstance(display, int) else Channel.CHAT
-            record = csat_of(self.name, raw, channel)
-            if record is not None and csat_since <= record.at:
-                found.append(record)
-        found.sort(key=lambda r: r.at)
-        return found, []
+    async def _csat_answers(self, since: int, until: int) -> list[Mapping[str, Any]] | None:
+        return list(await self.api.csat_responses(since, until))
 
-    async def _channel_of(self, display: int, known: dict[int, Channel]) -> Channel:
-        """The conversation's channel: from the queue, else read once. A conversation deleted since has no
-        channel left to read: it is counted as chat (a guess, said here: the response does not tell)."""
-        if display in known:
-            return known[display]
-        held = self._conversations.get(display)
-        if held is not None:
-            channel = held.channel
-        else:
-            try:
-                channel = self._conversation(await self.api.conversation(display)).channel
-            except NotFound:
-                channel = Channel.CHAT
-        known[display] = channel
-        return channel
+    def _csat_native(self, raw: Mapping[str, Any]) -> int | None:
+        return _whole(raw.get("conversation_id"))
+
+    def _csat_record(self, raw: Mapping[str, Any], channel: Channel) -> CsatRecord | None:
+        return csat_of(self.name, raw, channel)
+
+    def _held(self, native: int) -> Conversation | None:
+        return self._conversations.get(native)
+
+    async def _read_conversation(self, native: int) -> Conversation:
+        return self._conversation(await self.api.conversation(native))
 
 
 __all__ = ["Csat", "csat_of"]
