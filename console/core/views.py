@@ -14,10 +14,9 @@ import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sortedcontainers import SortedKeyList
-
 from .model import EMAIL_LIKE, Channel, Conversation, Priority, State
 from .sla import SlaPolicy, SlaState
+from .sorted_ids import SortedIds
 
 CHANNEL_RANK: dict[Channel, int] = {
     Channel.PHONE: 0,
@@ -133,8 +132,10 @@ def matcher(flt: Filter, *, me: str | None, now: float, sla: SlaPolicy) -> Calla
         elif name == "state":
             # `state:snoozed` is not a state of the backend: the items snoozed now, whatever their state.
             tests.append(
-                lambda c, w=wanted: c.state.value in w
-                or ("snoozed" in w and c.snoozed_until is not None and c.snoozed_until > now)
+                lambda c, w=wanted: (
+                    c.state.value in w
+                    or ("snoozed" in w and c.snoozed_until is not None and c.snoozed_until > now)
+                )
             )
         elif name == "tag":
             tests.append(lambda c, w=wanted: any(t in w for t in c.tags))
@@ -186,8 +187,8 @@ def placement(c: Conversation) -> tuple[object, ...]:
 
 
 class View:
-    """An ordered, filtered list of conversation ids. Sort keys live in a `KeyCache` shared by all views,
-    so a view costs two pointers per row; `SortedKeyList` makes each insertion or removal O(log n)."""
+    """An ordered, filtered list of conversation ids. Sort keys live in a dict shared by all views, so a view
+    costs one pointer per row; `SortedIds` makes each insertion or removal O(log n)."""
 
     def __init__(
         self,
@@ -204,7 +205,7 @@ class View:
         self.sla = sla or SlaPolicy()
         self.keys: dict[str, SortKey] = {} if keys is None else keys
         self.filter = Filter()
-        self._ids: SortedKeyList = SortedKeyList(key=self.keys.__getitem__)
+        self._ids = SortedIds(self.keys.__getitem__)
         self._match: Callable[[Conversation], bool] = lambda c: True
         self.now = 0.0
         self.next_wake = FAR_FUTURE
@@ -217,7 +218,7 @@ class View:
         return conversation_id in self.keys and conversation_id in self._ids
 
     def id_at(self, index: int) -> str:
-        return self._ids[index]  # type: ignore[no-any-return]
+        return self._ids[index]
 
     def ids(self) -> list[str]:
         return list(self._ids)
@@ -226,7 +227,7 @@ class View:
         if conversation_id not in self.keys:
             return None
         try:
-            return self._ids.index(conversation_id)  # type: ignore[no-any-return]
+            return self._ids.index(conversation_id)
         except ValueError:
             return None
 
@@ -257,7 +258,7 @@ class View:
         self._match = matcher(self.filter, me=self.me, now=now, sla=self.sla)
         asked = "snoozed" in self.filter.fields.get("state", ())
         self._snoozed = "any" if asked and self.scope.snoozed == "hide" else self.scope.snoozed
-        self._ids = SortedKeyList((c.id for c in conversations if self.accepts(c)), key=self.keys.__getitem__)
+        self._ids = SortedIds(self.keys.__getitem__, (c.id for c in conversations if self.accepts(c)))
 
     def set_filter(self, text: str, conversations: Iterable[Conversation], now: float) -> Filter:
         self.filter = Filter.parse(text)
@@ -298,8 +299,10 @@ class ViewSet:
         self.keys.update((cid, queue_key(c)) for cid, c in conversations.items())
         self.live_waiting = {cid: c.created_at for cid, c in conversations.items() if self._live_waiting(c)}
         self._oldest = None
+        # Sorted once here (stable, so ties keep the store's order): each view's own sort is then one pass.
+        ordered = sorted(conversations.values(), key=lambda c: self.keys[c.id])
         for view in self.views.values():
-            view.rebuild(conversations.values(), now)
+            view.rebuild(ordered, now)
 
     def update(
         self,
