@@ -11,6 +11,7 @@ have the earliest deadline, so they rise), then priority, then age.
 from __future__ import annotations
 
 import shlex
+import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -37,21 +38,39 @@ STATE_RANK: dict[State, int] = {
 }
 FAR_FUTURE = 1e12
 
-SortKey = tuple[float | int, ...]
+# One int per conversation: a tuple of four (80 bytes, with a pointer to each of its items) became this
+# 48-byte int that compares the same way and faster.
+SortKey = int
+
+_DOUBLE = struct.Struct(">d").pack
+_SIGN = 1 << 63
+_ALL_BITS = (1 << 64) - 1
+
+
+def _ordered(x: float) -> int:
+    """A float as a 64-bit int of the same order: its IEEE 754 bits, negatives flipped. Exact, unlike a scaled
+    int; `+ 0.0` makes -0.0 equal to 0.0, as they compare in a tuple."""
+    bits = int.from_bytes(_DOUBLE(x + 0.0))
+    return bits ^ _ALL_BITS if bits & _SIGN else bits | _SIGN
 
 
 def queue_key(conversation: Conversation) -> SortKey:
-    """The unified queue's order. Built from the conversation's own objects (no new floats) to stay small."""
+    """The unified queue's order: the tuple (rank, deadline, -priority, created) packed into one int, rank
+    from bit 136, the deadline's 64 bits from bit 72, 128 - priority in 8 bits from bit 64 (priorities are
+    0 to 3), the creation time's 64 bits at the bottom."""
     if conversation.is_closed:
         # Closed items, if shown at all, come last, newest first.
-        return (90, 0.0, 0, -(conversation.closed_at or conversation.updated_at))
+        return (90 << 136) | _CLOSED_MIDDLE | _ordered(-(conversation.closed_at or conversation.updated_at))
     due = conversation.sla_due_at
     return (
-        CHANNEL_RANK[conversation.channel] * 10 + STATE_RANK.get(conversation.state, 2),
-        FAR_FUTURE if due is None else due,
-        -conversation.priority,
-        conversation.created_at,
+        ((CHANNEL_RANK[conversation.channel] * 10 + STATE_RANK.get(conversation.state, 2)) << 136)
+        | (_ordered(FAR_FUTURE if due is None else due) << 72)
+        | ((128 - conversation.priority) << 64)
+        | _ordered(conversation.created_at)
     )
+
+
+_CLOSED_MIDDLE = (_ordered(0.0) << 72) | (128 << 64)
 
 
 @dataclass(frozen=True, slots=True)
