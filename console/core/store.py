@@ -29,6 +29,8 @@ from .model import Agent, Conversation, CsatRecord, Customer, Message, WrapUpRec
 
 # A typing indicator not refreshed for this long is stale (the customer closed the tab).
 TYPING_TTL = 6.0
+# A customer with more conversations than this has them in a list (see Store._by_customer).
+SMALL_CUSTOMER = 8
 # Records kept for the wallboard (CSAT, wrap-ups) beyond which the oldest are dropped.
 MAX_RECORDS = 200_000
 
@@ -103,8 +105,10 @@ class Store:
         self.links: dict[str, BackendStatus] = {}
         # conversation id -> who -> when the indicator lapses
         self._typing: dict[str, dict[str, float]] = {}
-        # customer id -> their conversation ids: the customer card must not scan 100k rows per draw.
-        self._by_customer: dict[str, list[str]] = {}  # lists: 3 ids cost a third of a set
+        # customer id -> their conversation ids: the customer card must not scan 100k rows per draw. Most
+        # customers have one: the id itself (no container); a few, a tuple (64 bytes for 3, a list is 116);
+        # beyond SMALL_CUSTOMER, a list, so that adding to a big account is not a copy each time.
+        self._by_customer: dict[str, str | tuple[str, ...] | list[str]] = {}
         # conversation id -> agents who have it open or are typing in it
         self._watchers: dict[str, set[str]] = {}
         self.version = 0
@@ -136,9 +140,33 @@ class Store:
         self.wrapups.extend(wrapups)
         self.version += 1
 
+    def _index(self, customer_id: str, conversation_id: str) -> None:
+        index = self._by_customer
+        ids = index.get(customer_id)
+        if ids is None:
+            index[customer_id] = conversation_id
+        elif isinstance(ids, str):
+            index[customer_id] = (ids, conversation_id)
+        elif isinstance(ids, tuple):
+            index[customer_id] = (
+                (*ids, conversation_id) if len(ids) < SMALL_CUSTOMER else [*ids, conversation_id]
+            )
+        else:
+            ids.append(conversation_id)
+
     def _unindex(self, customer_id: str, conversation_id: str) -> None:
-        ids = self._by_customer.get(customer_id)
-        if ids and conversation_id in ids:
+        index = self._by_customer
+        ids = index.get(customer_id)
+        if ids is None:
+            return
+        if isinstance(ids, str):
+            if ids == conversation_id:
+                del index[customer_id]
+        elif isinstance(ids, tuple):
+            if conversation_id in ids:
+                rest = tuple(cid for cid in ids if cid != conversation_id)
+                index[customer_id] = rest[0] if len(rest) == 1 else rest
+        elif conversation_id in ids:
             ids.remove(conversation_id)
 
     def _put_agent(self, agent: Agent, changes: Changes) -> None:
@@ -164,7 +192,7 @@ class Store:
             share_unchanged(previous, conversation)
         self.conversations[conversation.id] = conversation
         if previous is None or previous.customer_id != conversation.customer_id:
-            self._by_customer.setdefault(conversation.customer_id, []).append(conversation.id)
+            self._index(conversation.customer_id, conversation.id)
 
     # ------------------------------------------------------------------------------------------ events
 
@@ -246,6 +274,8 @@ class Store:
 
     def of_customer(self, customer_id: str) -> list[Conversation]:
         ids = self._by_customer.get(customer_id, ())
+        if isinstance(ids, str):
+            ids = (ids,)
         found = [self.conversations[cid] for cid in ids if cid in self.conversations]
         found.sort(key=lambda c: c.created_at, reverse=True)
         return found

@@ -4,7 +4,9 @@ values did not change, so that an update costs its changed fields, not a second 
 from __future__ import annotations
 
 from factories import conversation
-from standardiste.backends.base import ConversationUpserted, Snapshot, SnapshotLoaded
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from standardiste.backends.base import ConversationRemoved, ConversationUpserted, Snapshot, SnapshotLoaded
 from standardiste.console.core.model import Channel, State
 from standardiste.console.core.store import Store
 
@@ -59,3 +61,33 @@ def test_values_that_differ_in_type_or_sign_are_not_shared() -> None:
     assert type(held.sla_due_at) is int  # 1700000000 == 1700000000.0, yet an int stays an int
     assert str(held.created_at) == "-0.0"
     assert held.subject == "another subject"
+
+
+@settings(max_examples=60, deadline=None)
+@given(moves=st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["a", "b", "c", None])), max_size=120))
+def test_the_customer_index_finds_what_a_scan_finds(moves: list[tuple[int, str | None]]) -> None:
+    """Conversations move between customers and go (None): each customer's list is what a scan finds, whether
+    they have one, a few or more than SMALL_CUSTOMER."""
+    store = Store()
+    for n, customer in moves:
+        if customer is None:
+            store.apply([ConversationRemoved(f"local:{n}")])
+        else:
+            store.apply([ConversationUpserted(conversation(n, customer_id=customer, created_at=float(n)))])
+    for customer in ("a", "b", "c", "nobody"):
+        scanned = sorted(
+            (c for c in store.conversations.values() if c.customer_id == customer),
+            key=lambda c: c.created_at,
+            reverse=True,
+        )
+        assert store.of_customer(customer) == scanned
+
+
+def test_a_big_account_keeps_all_its_conversations() -> None:
+    store = Store()
+    store.apply(
+        [ConversationUpserted(conversation(n, customer_id="big", created_at=float(n))) for n in range(20)]
+    )
+    store.apply([ConversationRemoved(f"local:{n}") for n in range(0, 20, 3)])
+    kept = [n for n in range(19, -1, -1) if n % 3]
+    assert [c.id for c in store.of_customer("big")] == [f"local:{n}" for n in kept]
