@@ -56,7 +56,10 @@ class CallEvents(CallState):
                     return await self._customer_gone(call, cause=cause)
                 return []
             native = self._by_channel.get(channel_id)
-            if native is not None:
+            if native is not None and (kind == "ChannelDestroyed" or self.team is None):
+                # In a team a caller's StasisEnd may be a move (given back to the team, taken back by the
+                # holder): only ChannelDestroyed, which this console's subscription to the caller brings, is
+                # a hang-up.
                 return await self._customer_gone(self._calls[native], cause=cause)
             return []
         if kind == "ChannelVarset" and message["variable"] == wire.MESSAGES_VARIABLE and "channel" in message:

@@ -276,6 +276,16 @@ class TeamQueue:
         )
         return row is not None
 
+    async def mine(self, channel: str) -> bool:
+        """The call is this console's claim (not given back meanwhile by the holder)."""
+        found = await self._run(
+            self._one,
+            "SELECT channel FROM asterisk_queue WHERE pbx = ? AND channel = ? AND state = ? AND session = ?",
+            (self.pbx, channel, TAKEN, self.session),
+            notify=False,
+        )
+        return found is not None
+
     async def adopt(self, channel: str, agent: str) -> bool:
         """A call `agent` claimed from an earlier console (a restart) is this console's now, unless another
         live console has it meanwhile (it was taken back): True when it is this console's."""

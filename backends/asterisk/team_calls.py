@@ -172,6 +172,18 @@ class TeamCalls(CallEvents):
         call.claimed = False
         gone = call.channel is None
         queue_arg = self.config.queue_argument.format(queue=queue or call.conversation.queue)
+        if call.channel is not None and not await self.team.mine(call.native):
+            # Taken back by the holder while this console could not renew its session: another console
+            # may have the caller now, so this one does not move them.
+            await self._quietly(
+                self.ari.request(
+                    "DELETE",
+                    f"/applications/{self.leg_app}/subscription",
+                    eventSource=f"channel:{call.channel}",
+                )
+            )
+            self._team_poke.set()
+            return
         if call.channel is not None:
             try:
                 await self.ari.request(

@@ -6,7 +6,10 @@ consoles in one process, their team's queue on a file and on PostgreSQL (docs/as
 - a caller who hangs up just as an agent takes the call: the same, whichever console writes it;
 - a callback request is in every console; the first agent to act on it keeps it, in every console, after
   the console holding the customers' application quits and after that agent's own console restarts, until
-  they are done with it.
+  they are done with it;
+- a call whose agent's phone does not answer rings again for anyone, in every console (not missed);
+- a console back after longer than the queue keeps ended calls finds how they ended;
+- on PostgreSQL, listeners whose connections drop are started again.
 """
 
 from __future__ import annotations
@@ -267,3 +270,35 @@ async def test_on_postgresql_a_lost_listener_is_started_again_and_calls_still_ri
         await asyncio.sleep(1.5)
         # Read because told (and one catch-up read at most): not the 8 or more of a poll every 0.2 s.
         assert all(b.team_reads - r <= 4 for (b, _), r in zip(team.values(), reads, strict=True))
+
+
+async def test_a_call_whose_agents_phone_does_not_answer_rings_again_for_anyone_in_every_console(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    phones = {"alice": "Local/noanswer@agent-phones"}
+    async with consoles(asterisk, tmp_path, phones=phones, team=team_target, ring=1.5) as team:
+        await asyncio.to_thread(call, asterisk, "+33610007501", "Patient")
+        await eventually(lambda: all(len(latest(t)) == 1 for _, t in team.values()), 5, "the call everywhere")
+        alice, alice_tail = team["alice"]
+        conversation_id = next(iter(latest(alice_tail)))
+        with pytest.raises(Conflict, match="did not answer"):
+            await alice.perform(Accept(conversation_id=conversation_id))
+
+        def waiting_everywhere() -> bool:
+            return all(
+                latest(t)[conversation_id].state is State.RINGING
+                and latest(t)[conversation_id].assignee is None
+                for _, t in team.values()
+            )
+
+        await eventually(waiting_everywhere, 5, "the call waiting for anyone in every console")
+        await asyncio.sleep(0.5)
+        assert waiting_everywhere()
+        for agent, (_, tail) in team.items():
+            assert not lines(tail, "missed call"), agent
+        result = await team["bob"][0].perform(Accept(conversation_id=conversation_id))
+        assert result.ok
+        await eventually(
+            lambda: all(latest(t)[conversation_id].assignee == "bob" for _, t in team.values()), 5, "bob's"
+        )
+        assert latest(alice_tail)[conversation_id].state is not State.ABANDONED
