@@ -17,6 +17,12 @@ import psutil
 COLUMNS, ROWS = 160, 45
 
 
+def _control_the_terminal() -> None:
+    """In the child, after its new session: the pty becomes its controlling terminal, as a terminal
+    emulator's shell has one. Programs that open /dev/tty (aerc) fail without it."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class PtyProcess:
     """A child on a real pseudo-terminal; every byte it writes is kept with its arrival time."""
 
@@ -25,7 +31,14 @@ class PtyProcess:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=_control_the_terminal,
         )
         os.close(slave)
         self.master = master
@@ -80,6 +93,29 @@ class PtyProcess:
                     return when
             time.sleep(0.002)
         raise TimeoutError(f"{marker!r} did not appear in {timeout} s")
+
+    def wait_for_screen(self, text: str, timeout: float = 60.0) -> float:
+        """The arrival time of the chunk after which the terminal *shows* `text` on one of its lines.
+
+        For programs that draw a line in pieces (tcell, as aerc does, moves the cursor over cells it keeps),
+        so that no byte string of the output holds the text whole: the output goes through a terminal
+        emulator (pyte) and its screen is read, as a person would read it."""
+        import pyte
+
+        screen = pyte.Screen(COLUMNS, ROWS)
+        stream = pyte.ByteStream(screen)
+        deadline = time.perf_counter() + timeout
+        index = 0
+        while time.perf_counter() < deadline:
+            with self.lock:
+                fresh = self.chunks[index:]
+            for when, data in fresh:
+                index += 1
+                stream.feed(data)
+                if any(text in line for line in screen.display):
+                    return when
+            time.sleep(0.002)
+        raise TimeoutError(f"{text!r} did not show on the screen in {timeout} s")
 
     def send(self, keys: bytes) -> tuple[float, int]:
         with self.lock:
