@@ -7,7 +7,8 @@ consoles in one process, their team's queue on a file and on PostgreSQL (docs/as
 - a callback request is in every console; the first agent to act on it keeps it, in every console, after
   the console holding the customers' application quits and after that agent's own console restarts, until
   they are done with it;
-- a call whose agent's phone does not answer rings again for anyone, in every console (not missed);
+- a call whose agent's phone does not answer rings again for anyone, in every console (not missed), and
+  so does one that an agent transfers to another queue, there;
 - a console back after longer than the queue keeps ended calls finds how they ended;
 - on PostgreSQL, listeners whose connections drop are started again.
 """
@@ -28,6 +29,7 @@ from standardiste.backends.base import (
     Conflict,
     PlaceCallback,
     ScheduleCallback,
+    Transfer,
     split_id,
 )
 from standardiste.backends.testing import watching
@@ -302,3 +304,41 @@ async def test_a_call_whose_agents_phone_does_not_answer_rings_again_for_anyone_
             lambda: all(latest(t)[conversation_id].assignee == "bob" for _, t in team.values()), 5, "bob's"
         )
         assert latest(alice_tail)[conversation_id].state is not State.ABANDONED
+
+
+async def test_a_call_transferred_to_another_queue_waits_there_for_anyone_in_every_console(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    async with consoles(asterisk, tmp_path, team=team_target) as team:
+        await asyncio.to_thread(call, asterisk, "+33610007601", "Wrong Queue")
+        await eventually(lambda: all(len(latest(t)) == 1 for _, t in team.values()), 5, "the call everywhere")
+        alice, alice_tail = team["alice"]
+        conversation_id = next(iter(latest(alice_tail)))
+        native = split_id(conversation_id)[1]
+        await alice.perform(Accept(conversation_id=conversation_id))
+        await alice.perform(Transfer(conversation_id=conversation_id, to_queue="support"))
+
+        def in_support_for_anyone() -> bool:
+            return all(
+                latest(t)[conversation_id].queue == "support" and latest(t)[conversation_id].assignee is None
+                for _, t in team.values()
+            )
+
+        await eventually(in_support_for_anyone, 5, "the call in the support queue, in every console")
+        team_db = alice.team
+        assert team_db is not None
+        [row] = await team_db.rows()
+        assert (row.state, row.owner, row.args) == ("waiting", None, ("queue-support",))
+        app = await asyncio.to_thread(asterisk.ari, "GET", f"/applications/{asterisk.app}")
+        assert native in app["channel_ids"]  # back in the customers' application
+        result = await team["carol"][0].perform(Accept(conversation_id=conversation_id))
+        assert result.ok
+        await eventually(
+            lambda: all(latest(t)[conversation_id].assignee == "carol" for _, t in team.values()),
+            5,
+            "carol's",
+        )
+        for agent, (_, tail) in team.items():
+            assert not lines(tail, "missed call"), agent
+        bridge = await asyncio.to_thread(asterisk.ari, "GET", f"/bridges/{asterisk.app}-{native}")
+        assert native in bridge["channels"] and len(bridge["channels"]) == 2
