@@ -13,7 +13,7 @@ import getpass
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
@@ -89,8 +89,11 @@ from .workspace import Change, Workspace
 T = TypeVar("T")
 # CSAT and wrap-ups sent with a snapshot: the wallboard's "last 7 days".
 RECORDS_SECONDS = 7 * 24 * 3600.0
-# Changes read at once: bounds one batch's memory; a backlog is read in several, each one deduplicated.
-READ_LIMIT = 10_000
+# Changes read at once: bounds one batch's memory; a backlog is read in several, each one deduplicated. The
+# hub queues up to 4 batches and the console holds one being applied: at about 600 bytes a decoded change,
+# 5,000 keeps that under 15 MB when the console falls behind (10,000 could reach 30 MB, and Python keeps
+# memory it once held). At 5,000 changes a second a read every 0.2 s holds about 1,000.
+READ_LIMIT = 5_000
 _CHUNK = 500
 
 
@@ -515,13 +518,13 @@ def _numbers(refs: dict[str, None]) -> dict[Any, None]:
     return {int(ref): None for ref in refs}
 
 
-def _rows(db: Any, sql: str, ids: dict[Any, None]) -> list[Sequence[Any]]:
+def _rows(db: Any, sql: str, ids: dict[Any, None]) -> Iterator[Sequence[Any]]:
+    """The rows of `ids`, read `_CHUNK` at a time: the raw rows of one chunk at most are held while they are
+    decoded, not those of the whole batch beside its events."""
     keys = list(ids)
-    rows: list[Sequence[Any]] = []
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        rows.extend(db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
-    return rows
+        yield from db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
 
 
 __all__ = ["LocalBackend", "default_agent", "local_id"]
