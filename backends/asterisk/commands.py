@@ -214,7 +214,10 @@ class CallCommands(Teamwork):
                 f"no queue {command.to_queue!r} on {self.name} (queues: {', '.join(self.config.queues)})"
             )
         target = command.to_agent
-        if target is not None:
+        # In a team, an agent whose console is alive takes the call on their console (handed over in the
+        # shared queue); otherwise this console rings their phone, which it must know.
+        handing = bool(self.team is not None and target is not None and await self.team.live(target))
+        if target is not None and not handing:
             self._phone_of(target)  # an agent without a phone is refused before anything changes
         if self.team is not None and not call.claimed:
             await self._claim(call, agent)  # a call waiting in the team's queue: this console moves it
@@ -229,7 +232,8 @@ class CallCommands(Teamwork):
         queue = command.to_queue or call.conversation.queue
         events: list[Event] = []
         if target is not None:
-            await self._ring(call, target)
+            if not (handing and await self._hand_over(call, target)):
+                await self._ring(call, target)
             body = f"transferred to {target} by {agent}"
         else:
             await self._unclaim(call, queue)  # in a team, back in the shared queue, in that queue

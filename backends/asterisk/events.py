@@ -321,24 +321,32 @@ class CallEvents(CallState):
     async def _ring(self, call: Call, agent: str) -> None:
         """Originate a leg to the agent's phone, into the application (its answer is a StasisStart)."""
         phone = self._phone_of(agent)
-        leg = call.next_leg()
-        call.agent_leg, call.agent_leg_up, call.ringing = leg, False, agent
-        try:
-            await self.ari.request(
-                "POST",
-                "/channels",
-                what=f"ringing {phone}",
-                endpoint=phone,
-                app=self.leg_app,
-                appArgs=f"agent,{call.native},{agent}",
-                channelId=leg,
-                callerId=caller_id(call.conversation),
-                timeout=max(1, round(self.config.ring_seconds)),
-            )
-        except BackendError as error:
-            call.agent_leg, call.ringing = None, None
-            if isinstance(error, Unavailable) and "Allocation failed" in str(error):
-                raise Invalid(
-                    f"the phone {phone} of {agent} is unreachable (Asterisk: Allocation failed)"
-                ) from None
-            raise
+        for attempt in range(3):
+            leg = call.next_leg()
+            call.agent_leg, call.agent_leg_up, call.ringing = leg, False, agent
+            try:
+                await self.ari.request(
+                    "POST",
+                    "/channels",
+                    what=f"ringing {phone}",
+                    endpoint=phone,
+                    app=self.leg_app,
+                    appArgs=f"agent,{call.native},{agent}",
+                    channelId=leg,
+                    callerId=caller_id(call.conversation),
+                    timeout=max(1, round(self.config.ring_seconds)),
+                )
+                return
+            except Conflict:
+                # 409: a channel with that id exists (in a team, the leg of the console that handed the call
+                # over, still being hung up): the next number.
+                call.agent_leg, call.ringing = None, None
+                if attempt == 2:
+                    raise
+            except BackendError as error:
+                call.agent_leg, call.ringing = None, None
+                if isinstance(error, Unavailable) and "Allocation failed" in str(error):
+                    raise Invalid(
+                        f"the phone {phone} of {agent} is unreachable (Asterisk: Allocation failed)"
+                    ) from None
+                raise

@@ -44,6 +44,10 @@ from ..local.database import is_postgres
 from .team_schema import migrate
 
 WAITING, TAKEN, ABANDONED, ENDED = "waiting", "taken", "abandoned", "ended"
+# Handed by its taker to another agent (a transfer), for that agent's console to take.
+OFFERED = "offered"
+# An offer nobody took in this long (the agent's console gone meanwhile) goes back to the team.
+OFFER_SECONDS = 5.0
 # How long a lease or a console's session lasts unrenewed (teamwork.py renews them): a console that died
 # hands the customers' application on, and the calls it was ringing for go back to the team, after this.
 LEASE_SECONDS = 2.0
@@ -55,6 +59,11 @@ NOTIFY_CHANNEL = "standardiste_asterisk"
 _CLAIMER_DEAD = (
     "NOT EXISTS (SELECT 1 FROM asterisk_members WHERE asterisk_members.pbx = asterisk_queue.pbx"
     " AND asterisk_members.session = asterisk_queue.session AND asterisk_members.until_at >= ?)"
+)
+# A claim the holder gives back: a dead console's whose phone never answered, or an offer not taken.
+_TO_GIVE_BACK = (
+    f"((state = '{TAKEN}' AND answered_at IS NULL AND {_CLAIMER_DEAD})"
+    f" OR (state = '{OFFERED}' AND changed_at < ?))"
 )
 _COLUMNS = "channel, args, caller_name, caller_number, created_at, state, owner, said, session, answered_at"
 
@@ -155,16 +164,16 @@ class TeamQueue:
         since = self.clock() - KEEP_ENDED_SECONDS
         found = self._ws.db.execute(
             f"SELECT {_COLUMNS} FROM asterisk_queue"
-            " WHERE pbx = ? AND (state IN (?, ?) OR changed_at >= ?) ORDER BY created_at",
-            (self.pbx, WAITING, TAKEN, since),
+            " WHERE pbx = ? AND (state IN (?, ?, ?) OR changed_at >= ?) ORDER BY created_at",
+            (self.pbx, WAITING, TAKEN, OFFERED, since),
         ).fetchall()
         return [_row(r) for r in found]
 
     def _orphans(self) -> list[Row]:
         found = self._ws.db.execute(
-            f"SELECT {_COLUMNS} FROM asterisk_queue WHERE pbx = ? AND state = ? AND answered_at IS NULL"
-            f" AND channel NOT LIKE 'cb-%' AND {_CLAIMER_DEAD} ORDER BY created_at",
-            (self.pbx, TAKEN, self.clock()),
+            f"SELECT {_COLUMNS} FROM asterisk_queue WHERE pbx = ? AND channel NOT LIKE 'cb-%'"
+            f" AND {_TO_GIVE_BACK} ORDER BY created_at",
+            (self.pbx, self.clock(), self.clock() - OFFER_SECONDS),
         ).fetchall()
         return [_row(r) for r in found]
 
@@ -237,7 +246,7 @@ class TeamQueue:
         row = await self._run(
             self._one,
             "UPDATE asterisk_queue SET state = ?, owner = ?, session = ?, answered_at = NULL, changed_at = ?"
-            " WHERE pbx = ? AND channel = ? AND ((state = ? AND owner IS NULL)"
+            " WHERE pbx = ? AND channel = ? AND ((state = ? AND owner IS NULL) OR (state = ? AND owner = ?)"
             " OR (state = ? AND owner = ? AND session = ?)) RETURNING owner",
             (
                 TAKEN,
@@ -247,6 +256,8 @@ class TeamQueue:
                 self.pbx,
                 channel,
                 WAITING,
+                OFFERED,
+                agent,
                 TAKEN,
                 agent,
                 self.session,
@@ -275,6 +286,27 @@ class TeamQueue:
             (self.clock(), self.clock(), self.pbx, channel, TAKEN, self.session),
         )
         return row is not None
+
+    async def offer(self, channel: str, agent: str) -> bool:
+        """Hand the call this console claimed to `agent` (a transfer), for their console to take: False when
+        the claim is not this console's any more."""
+        row = await self._run(
+            self._one,
+            "UPDATE asterisk_queue SET state = ?, owner = ?, session = NULL, changed_at = ? WHERE pbx = ?"
+            " AND channel = ? AND state = ? AND session = ? RETURNING channel",
+            (OFFERED, agent, self.clock(), self.pbx, channel, TAKEN, self.session),
+        )
+        return row is not None
+
+    async def live(self, agent: str) -> bool:
+        """A console of `agent` is alive in the team (it would take a call handed to them)."""
+        found = await self._run(
+            self._one,
+            "SELECT session FROM asterisk_members WHERE pbx = ? AND agent = ? AND until_at >= ?",
+            (self.pbx, agent, self.clock()),
+            notify=False,
+        )
+        return found is not None
 
     async def mine(self, channel: str) -> bool:
         """The call is this console's claim (not given back meanwhile by the holder)."""
@@ -309,9 +341,9 @@ class TeamQueue:
         off from the database), exactly one wins."""
         row = await self._run(
             self._one,
-            "UPDATE asterisk_queue SET session = ? WHERE pbx = ? AND channel = ? AND state = ?"
-            f" AND answered_at IS NULL AND {_CLAIMER_DEAD} RETURNING channel",
-            (self.session, self.pbx, channel, TAKEN, self.clock()),
+            f"UPDATE asterisk_queue SET state = ?, session = ? WHERE pbx = ? AND channel = ? AND {_TO_GIVE_BACK}"
+            " RETURNING channel",
+            (TAKEN, self.session, self.pbx, channel, self.clock(), self.clock() - OFFER_SECONDS),
             notify=False,
         )
         return row is not None
@@ -347,9 +379,9 @@ class TeamQueue:
         row = await self._run(
             self._one,
             "UPDATE asterisk_queue SET state = CASE WHEN answered_at IS NULL THEN ? ELSE ? END, changed_at = ?"
-            f" WHERE pbx = ? AND channel = ? AND ((state = ? AND owner IS NULL) OR (state = ? AND {_CLAIMER_DEAD}))"
-            " RETURNING channel",
-            (ABANDONED, ENDED, now, self.pbx, channel, WAITING, TAKEN, now),
+            " WHERE pbx = ? AND channel = ? AND ((state = ? AND owner IS NULL) OR state = ?"
+            f" OR (state = ? AND {_CLAIMER_DEAD})) RETURNING channel",
+            (ABANDONED, ENDED, now, self.pbx, channel, WAITING, OFFERED, TAKEN, now),
         )
         return row is not None
 

@@ -7,16 +7,18 @@ which any agent takes and which then stay with that agent in every console.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 
 from ...console.core.model import State
-from ..base import BackendError, Conflict, Event, NotFound
+from ..base import Accept, BackendError, Command, CommandResult, Conflict, Event, NotFound
 from . import wire
 from .calls import Call
 from .events import CallEvents
-from .team import ABANDONED, ENDED, LEASE_SECONDS, TAKEN, WAITING, Row
+from .team import ABANDONED, ENDED, LEASE_SECONDS, OFFERED, TAKEN, WAITING, Row
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,11 @@ def leg_app_of(app: str, agent: str) -> str:
 
 
 class TeamCalls(CallEvents):
+    _team_poke: asyncio.Event
+    # Calls handed to this console's agent (a transfer), being taken: by native id.
+    _offers: dict[str, asyncio.Task[None]]
+    perform: Callable[[Command], Awaitable[CommandResult]]  # commands.py's
+
     def _mirror(self, rows: list[Row]) -> list[Event]:
         """The shared queue's calls in this console: new ones ring, those another agent takes are theirs,
         those that ended end. The calls this console took follow their own events."""
@@ -60,8 +67,16 @@ class TeamCalls(CallEvents):
                 conversation = call.conversation
             if row.state == WAITING and conversation.assignee is not None and call.ringing is None:
                 events.append(self._update(call, assignee=None))
-            elif row.state == TAKEN and row.owner != self.agent_id and conversation.assignee != row.owner:
+            elif (
+                row.state in (TAKEN, OFFERED)
+                and row.owner != self.agent_id
+                and conversation.assignee != row.owner
+            ):
                 events.append(self._update(call, assignee=row.owner))
+            elif row.state == OFFERED and row.owner == self.agent_id:
+                if conversation.assignee != self.agent_id:
+                    events.append(self._update(call, assignee=self.agent_id))
+                self._take_offer(call)
             elif row.state in (ABANDONED, ENDED):
                 events += self._ended_elsewhere(call, row)
         return events
@@ -101,6 +116,44 @@ class TeamCalls(CallEvents):
         changes = {"assignee": None} if state is State.ABANDONED else {}
         events.append(self._update(call, state=state, closed_at=now, **changes))
         return events
+
+    def _take_offer(self, call: Call) -> None:
+        """A call handed to this console's agent: taken as an accept is (its phone rung, bridged when it
+        answers; not answered, it goes back to the team's queue for anyone)."""
+        if call.native in self._offers:
+            return
+        task = asyncio.get_running_loop().create_task(self._taking_offer(call), name=f"offer-{call.native}")
+        self._offers[call.native] = task
+        task.add_done_callback(lambda _: self._offers.pop(call.native, None))
+
+    async def _taking_offer(self, call: Call) -> None:
+        try:
+            await self.perform(Accept(conversation_id=call.conversation.id, agent_id=self.agent_id))
+        except BackendError as error:
+            log.info("%s: the call handed to %s: %s", self.name, self.agent_id, error)
+            if (added := self._message(call, f"the call handed to {self.agent_id}: {error}")) is not None:
+                self._emit([added])
+
+    async def _hand_over(self, call: Call, agent: str) -> bool:
+        """A transfer to an agent whose console is alive in the team: the call (claimed here, its phone leg
+        hung up) is handed to them in the shared queue, and their console takes it. False when their console
+        is not alive (then this console rings their phone itself)."""
+        assert self.team is not None
+        if not await self.team.live(agent):
+            return False
+        if not await self.team.offer(call.native, agent):
+            raise Conflict(f"{call.conversation.id} is not this console's any more: not transferred")
+        call.claimed = False
+        if call.channel is not None:
+            await self._quietly(
+                self.ari.request(
+                    "DELETE",
+                    f"/applications/{self.leg_app}/subscription",
+                    eventSource=f"channel:{call.channel}",
+                )
+            )
+        self._team_poke.set()
+        return True
 
     async def _claim(self, call: Call, agent: str) -> None:
         """Take the call in the shared queue, then make it this console's: its events (its own application

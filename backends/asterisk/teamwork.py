@@ -58,6 +58,7 @@ class Teamwork(TeamCalls):
         self._queue_broken = False
         self._team_poke = asyncio.Event()
         self._listener = None
+        self._offers = {}
         self._listen_tried = float("-inf")
         self.team_reads = 0  # how many times the shared queue was read (the bench and the tests count)
 
@@ -71,6 +72,8 @@ class Teamwork(TeamCalls):
         task, self._team_task = self._team_task, None
         if task is not None:
             await stop_task(task)
+        for offer in list(self._offers.values()):
+            await stop_task(offer)  # a call handed to this agent, being taken: given back below
         await self._stop_listener()
         await self._drop_queue()
         if self.team is not None:

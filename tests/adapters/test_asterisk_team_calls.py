@@ -9,6 +9,7 @@ consoles in one process, their team's queue on a file and on PostgreSQL (docs/as
   they are done with it;
 - a call whose agent's phone does not answer rings again for anyone, in every console (not missed), and
   so does one that an agent transfers to another queue, there;
+- a call transferred to an agent whose console runs is taken on that console, with their phone;
 - a console back after longer than the queue keeps ended calls finds how they ended;
 - on PostgreSQL, listeners whose connections drop are started again.
 """
@@ -27,6 +28,7 @@ from standardiste.backends.base import (
     Accept,
     CallbackOutcome,
     Conflict,
+    HangUp,
     PlaceCallback,
     ScheduleCallback,
     Transfer,
@@ -342,3 +344,49 @@ async def test_a_call_transferred_to_another_queue_waits_there_for_anyone_in_eve
             assert not lines(tail, "missed call"), agent
         bridge = await asyncio.to_thread(asterisk.ari, "GET", f"/bridges/{asterisk.app}-{native}")
         assert native in bridge["channels"] and len(bridge["channels"]) == 2
+
+
+async def test_a_call_transferred_to_an_agent_is_taken_on_that_agents_console_with_their_phone(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
+) -> None:
+    async with consoles(asterisk, tmp_path, team=team_target) as team:
+        await asyncio.to_thread(call, asterisk, "+33610007701", "For Bob")
+        await eventually(lambda: all(len(latest(t)) == 1 for _, t in team.values()), 5, "the call everywhere")
+        alice, alice_tail = team["alice"]
+        bob, bob_tail = team["bob"]
+        conversation_id = next(iter(latest(alice_tail)))
+        native = split_id(conversation_id)[1]
+        await alice.perform(Accept(conversation_id=conversation_id))
+        # No phone of bob's in alice's settings: his own console rings his phone.
+        await alice.perform(Transfer(conversation_id=conversation_id, to_agent="bob"))
+        await bob_tail.wait_for(
+            lambda: latest(bob_tail)[conversation_id].state is State.CONNECTED, 8, "the call on bob's console"
+        )
+        assert latest(bob_tail)[conversation_id].assignee == "bob"
+        await eventually(
+            lambda: all(latest(t)[conversation_id].assignee == "bob" for _, t in team.values()), 5, "bob's"
+        )
+        bridge = await asyncio.to_thread(asterisk.ari, "GET", f"/bridges/{asterisk.app}-{native}")
+        members = bridge["channels"]
+        assert native in members and len(members) == 2
+        apps = {a["name"]: a for a in await asyncio.to_thread(asterisk.ari, "GET", "/applications")}
+        leg = next(m for m in members if m != native)
+        assert {native, leg} <= set(apps[f"{asterisk.app}-bob"]["channel_ids"])  # bob's console's
+        team_db = bob.team
+        assert team_db is not None
+        [row] = await team_db.rows()
+        assert (row.state, row.owner, row.session) == ("taken", "bob", bob.team.session)
+        assert row.answered_at is not None
+        # Only bob's console acts on it now; hanging up there ends it everywhere.
+        with pytest.raises(Conflict, match="bob's call"):
+            await alice.perform(HangUp(conversation_id=conversation_id))
+        await bob.perform(HangUp(conversation_id=conversation_id))
+        await eventually(
+            lambda: all(
+                latest(t)[conversation_id].is_closed or latest(t)[conversation_id].state is State.WRAP_UP
+                for _, t in team.values()
+            ),
+            5,
+            "the end everywhere",
+        )
+        assert latest(bob_tail)[conversation_id].state is State.WRAP_UP
