@@ -274,7 +274,7 @@ class TeamQueue:
         if found is None:
             return "nobody: the call is not in the team's queue"
         state, owner = found
-        return str(owner) if state == TAKEN and owner else str(state)
+        return str(owner) if state in (TAKEN, OFFERED) and owner else str(state)
 
     async def answered(self, channel: str) -> bool:
         """This console's phone answered the call it claimed: False when the claim is not its own any more

@@ -243,3 +243,43 @@ async def test_on_postgresql_a_change_of_the_queue_is_notified_with_its_pbx(pg_d
     finally:
         await listener.close()
         await queue.close()
+
+
+async def test_a_call_handed_to_an_agent_is_theirs_to_take_and_goes_back_when_nobody_does(
+    workspace_target: Any,
+) -> None:
+    from standardiste.backends.asterisk.team import OFFER_SECONDS, OFFERED
+
+    clock = Clock()
+    alice, bob, carol = (TeamQueue(str(workspace_target), "pbx", clock=clock, session=s) for s in "abc")
+    try:
+        for queue, agent in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+            await queue.open()
+            await queue.alive(agent, 60.0)
+        assert await alice.live("bob") and not await alice.live("dave")
+        for channel in ("kept", "left", "hung-up"):
+            assert await alice.arrived(channel, ["queue-sales"], "Ann", "+336")
+            assert await alice.claim(channel, "alice") is None
+            assert await alice.answered(channel)
+            assert not await bob.offer(channel, "carol")  # not bob's claim to hand over
+            assert await alice.offer(channel, "bob")
+        rows = {row.channel: row for row in await carol.rows()}
+        assert (rows["kept"].state, rows["kept"].owner, rows["kept"].session) == (OFFERED, "bob", None)
+        assert await carol.claim("kept", "carol") == "bob"  # shown as bob's; not carol's to take
+        assert await alice.claim("kept", "alice") == "bob"
+        assert not await alice.release("kept")
+        assert await bob.claim("kept", "bob") is None
+        assert await carol.orphans() == []  # bob's console is alive, the others not stale yet
+
+        clock.now += OFFER_SECONDS + 1  # bob's console never took "left"
+        for queue, agent in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+            await queue.alive(agent, 60.0)
+        assert sorted(row.channel for row in await carol.orphans()) == ["hung-up", "left"]
+        assert await carol.take_over("left") and not await alice.take_over("left")
+        assert await carol.release("left")
+        assert await carol.gone("hung-up") and not await carol.gone("kept")  # bob's is bob's to end
+        states = {row.channel: row.state for row in await carol.rows()}
+        assert states == {"kept": TAKEN, "left": WAITING, "hung-up": ENDED}  # it had been answered
+    finally:
+        for queue in (alice, bob, carol):
+            await queue.close()
