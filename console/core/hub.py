@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import zip_longest
 
@@ -32,17 +32,19 @@ from ...backends.base import (
     Unsupported,
     split_id,
 )
-from ...backends.optional import QueueActivity, QueueFigures, Search, SearchHit
+from ...backends.optional import QueueActivity, QueueFigures, Records, Search, SearchHit
 from ...backends.retry import Backoff
-from .model import Attachment, Conversation, Customer, Message
+from .model import Attachment, Conversation, CsatRecord, Customer, Message, WrapUpRecord
 from .sanitize import sanitize
 from .untrusted import (
     clean_conversations,
+    clean_csat,
     clean_customer,
     clean_events,
     clean_messages,
     clean_result,
     clean_snapshot,
+    clean_wrapup,
 )
 
 log = logging.getLogger(__name__)
@@ -209,6 +211,49 @@ class Hub:
             else:
                 found.append(replace(answer, backend=sanitize(answer.backend, single_line=True)))
         return found
+
+    async def records(
+        self, csat_since: float, wrapups_since: float, names: Collection[str] | None = None
+    ) -> RecordsRead:
+        """The CSAT answers and wrap-ups of the period from each backend that keeps them (the optional
+        `Records`; only those named, when `names` is given), read at once and through the gate like
+        everything else. A backend that cannot answer is named in `problems` (sanitised, never its secret:
+        the adapters' errors hold none); the others' records are read all the same."""
+        capable = [
+            b for b in self.backends.values() if isinstance(b, Records) and (names is None or b.name in names)
+        ]
+        answers = await asyncio.gather(
+            *(b.records(csat_since, wrapups_since) for b in capable), return_exceptions=True
+        )
+        read: dict[str, tuple[list[CsatRecord], list[WrapUpRecord]]] = {}
+        problems: dict[str, str] = {}
+        for backend, answer in zip(capable, answers, strict=True):
+            if isinstance(answer, asyncio.CancelledError):
+                raise answer
+            if isinstance(answer, BackendError | OSError):
+                problems[backend.name] = sanitize(str(answer) or type(answer).__name__, single_line=True)
+            elif isinstance(answer, BaseException):
+                # An adapter's bug leaves the board without its records, not without a board.
+                log.error("backend %s: records failed", backend.name, exc_info=answer)
+                problems[backend.name] = sanitize(f"{type(answer).__name__}: {answer}", single_line=True)
+            else:
+                csat, wrapups = answer
+                read[backend.name] = await asyncio.to_thread(_clean_records, csat, wrapups)
+        return RecordsRead(read, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsRead:
+    """What `Hub.records` read: each backend's records by its name, and why the others gave none."""
+
+    records: dict[str, tuple[list[CsatRecord], list[WrapUpRecord]]]
+    problems: dict[str, str]  # backend name -> what went wrong, sanitised
+
+
+def _clean_records(
+    csat: Sequence[CsatRecord], wrapups: Sequence[WrapUpRecord]
+) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+    return [clean_csat(r) for r in csat], [clean_wrapup(r) for r in wrapups]
 
 
 @dataclass(frozen=True, slots=True)

@@ -645,6 +645,8 @@ class StandardisteApp(PlainNotify):
                 supports=self.hub.supports,
                 bell=self.config.bell,
                 queue_figures=self.hub.queue_figures,
+                # A help desk's CSAT comes by no event: the board reads it, as `supervise` does.
+                records=self.hub.records,
             )
         )
 

@@ -64,6 +64,7 @@ from ...core.sla import SlaPolicy
 from ...core.store import Store
 from ...core.trends import TOTAL, Trends
 from ..dialogs import PickDialog, TextDialog
+from .records import RECORDS_EVERY, BoardRecords, ReadRecords, merged, problem_text
 
 Supports = Callable[[CommandKind, Conversation | None], bool]
 ALWAYS_SHOWN = (Channel.PHONE, Channel.CHAT, Channel.EMAIL)
@@ -103,6 +104,9 @@ class _Data:
     agents: list[Agent]
     wrapups: list[WrapUpRecord]
     csat: list[CsatRecord]
+    # What the board read from the backends itself (Records), the store's copies of them not counted again.
+    read_csat: tuple[CsatRecord, ...] = ()
+    read_wrapups: tuple[WrapUpRecord, ...] = ()
 
 
 class WallboardScreen(Screen[None]):
@@ -143,6 +147,9 @@ class WallboardScreen(Screen[None]):
     /* The telephony's own queue figures (a backend with QueueFigures, e.g. Zendesk Talk), when there are. */
     WallboardScreen #wb-telephony { height: auto; padding: 0 1; }
     WallboardScreen #wb-telephony.-empty { display: none; }
+    /* The backends whose CSAT and wrap-ups the board could not read (Records), by name. */
+    WallboardScreen #wb-records { height: auto; padding: 0 1; }
+    WallboardScreen #wb-records.-empty { display: none; }
     /* A large screen shows everything at once: two columns, the long tables take the height left. */
     WallboardScreen.-wide #wb-main { layout: horizontal; height: 1fr; }
     WallboardScreen.-wide #wb-left { width: 3fr; height: 100%; }
@@ -169,6 +176,8 @@ class WallboardScreen(Screen[None]):
         bell: bool = True,
         queue_figures: Callable[[], Awaitable[Sequence[QueueActivity]]] | None = None,
         queue_every: float = 10.0,
+        records: ReadRecords | None = None,
+        records_every: float = RECORDS_EVERY,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -189,6 +198,10 @@ class WallboardScreen(Screen[None]):
         # they cost the backend requests (Zendesk: one a read), not only the console's CPU.
         self.queue_figures = queue_figures
         self.queue_every = queue_every
+        # The CSAT and wrap-ups of the backends that keep them (Hub.records), read by the board itself when
+        # opened over the console: a help desk's answers come by no event, so the store lacks them.
+        self.records = BoardRecords(records, records_every) if records is not None else None
+        self._records_busy = False
         self.trends = Trends()
         self.tracker = AlertTracker()
         self.figures: Figures | None = None
@@ -204,6 +217,7 @@ class WallboardScreen(Screen[None]):
                     yield ChannelTile(channel, id=f"tile-{channel.value}")
             yield ChannelLine(id="wb-minor")
             yield Static(id="wb-telephony", classes="-empty")
+            yield Static(id="wb-records", classes="-empty")
             yield AlertBar(id="wb-alerts")
             with Horizontal(id="wb-main"):
                 with Vertical(id="wb-left"):
@@ -235,6 +249,8 @@ class WallboardScreen(Screen[None]):
         if self.queue_figures is not None:
             self.call_later(self._read_queue)
             self.set_interval(self.queue_every, self._read_queue, name="wallboard-telephony")
+        if self.records is not None:
+            self.call_later(self._check_records)
         # The board itself takes the keys (scrolling); focusing a table would scroll the tiles away.
         self.query_one("#wb-body").focus()
 
@@ -255,21 +271,27 @@ class WallboardScreen(Screen[None]):
 
     def _copy(self) -> _Data:
         """Copies taken on the event loop: the worker thread must not iterate dicts the loop is changing."""
+        read_csat, read_wrapups = self.records.extra() if self.records is not None else ((), ())
         return _Data(
             list(self.store.conversations.values()),
             list(self.store.agents.values()),
             list(self.store.wrapups),
             list(self.store.csat),
+            read_csat,
+            read_wrapups,
         )
 
     def _compute(self, data: _Data, now: float) -> tuple[Figures, list[Alert]]:
         day_start = local_day_start(now, self.tz)
         goal = self.alert_config.live.service_level or 0.8
+        # Merged here, in the worker thread: at a busy week's records the look-up is not free.
+        wrapups = merged(data.wrapups, data.read_wrapups) if data.read_wrapups else data.wrapups
+        csat = merged(data.csat, data.read_csat) if data.read_csat else data.csat
         figures = compute(
             data.conversations,
             data.agents,
-            data.wrapups,
-            data.csat,
+            wrapups,
+            csat,
             now=now,
             policy=self.policy,
             day_start=day_start,
@@ -280,6 +302,7 @@ class WallboardScreen(Screen[None]):
         return figures, evaluate(figures, self.alert_config)
 
     def _tick(self) -> None:
+        self._check_records()
         if self._busy:
             return
         self._busy = True
@@ -315,6 +338,37 @@ class WallboardScreen(Screen[None]):
         line = self.query_one("#wb-telephony", Static)
         line.set_class(not found and not problem, "-empty")
         line.update(telephony_text(found, problem))
+
+    def _check_records(self) -> None:
+        """Read the records of the connected backends that are due (never read, back from down, or read
+        `records_every` ago), in a worker: the network never holds up a key."""
+        if self.records is None or self._records_busy or self._closed:
+            return
+        connected = [name for name, s in self.store.links.items() if s.state is LinkState.CONNECTED]
+        now = self.clock()
+        due = self.records.due(connected, now)
+        if due:
+            self._records_busy = True
+            self.run_worker(self._read_records(due, now), group="wallboard-records", exit_on_error=False)
+
+    async def _read_records(self, names: list[str], now: float) -> None:
+        assert self.records is not None
+        try:
+            changed = await self.records.refresh(names, now, self.tz)
+        except Exception as error:  # Hub.records names what failed; this is for what it did not foresee
+            for name in names:
+                self.records.problems[name] = f"{type(error).__name__}: {error}"
+            changed = True
+        finally:
+            self._records_busy = False
+        if self._closed:
+            return
+        problems = self.records.problems
+        line = self.query_one("#wb-records", Static)
+        line.set_class(not problems, "-empty")
+        line.update(problem_text(problems, self.records.read_at, self.records.every, self.tz))
+        if changed:
+            self._tick()  # the figures with them now, not at the next second
 
     def _show(self, figures: Figures, alerts: list[Alert]) -> None:
         self._busy = False

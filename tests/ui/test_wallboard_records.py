@@ -1,0 +1,127 @@
+"""The wallboard opened with W inside a console of three workspaces (the local one, a Zendesk account and a
+Chatwoot account, over the fake servers of tests/zendesk_fake/ and tests/chatwoot_fake.py) shows the CSAT of
+all three, as `standardiste supervise` shows each: it reads the optional `Records` of every backend that
+keeps them (Hub.records), again while it is open, counts the local answers the store already holds from
+events and snapshots once, and names, sanitised, a backend whose records cannot be read."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from app_harness import Contact, seed, stays, wait_for
+from chatwoot_harness import fake_chatwoot
+from chatwoot_harness import make_backend as chatwoot_backend
+from standardiste.backends.base import LinkState
+from standardiste.backends.local import LocalBackend, Workspace
+from standardiste.console.core.config import load_config
+from standardiste.console.core.model import Channel, CsatRecord
+from standardiste.console.ui.app import StandardisteApp
+from standardiste.console.ui.wallboard.screen import WallboardScreen
+from standardiste.widgets.wallboard_tiles import CommentList, CsatTable
+from textual.widgets import Static
+from zendesk_harness import fake_zendesk
+from zendesk_harness import make_backend as zendesk_backend
+
+SIZE = (160, 50)
+# The board reads a minute apart; a test cannot wait minutes for a second read.
+EVERY = 0.3
+# Within this a count that took a record twice (the store's and the read one) would have shown it: several
+# reads of every backend.
+A_DUPLICATE_WOULD_SHOW = 6 * EVERY
+
+
+def shown_week(screen: WallboardScreen, row: str = "all") -> str:
+    """The wallboard's CSAT table as drawn: the "n 7d" cell of a row ("all", "ch:chat", ...)."""
+    table = screen.query_one(CsatTable)
+    if row not in {str(r.value) for r in table.rows}:
+        return ""
+    return str(table.get_cell(row, "n 7d"))
+
+
+def records_line(screen: WallboardScreen) -> Static:
+    return screen.query_one("#wb-records", Static)
+
+
+async def test_the_console_wallboard_counts_every_workspace_csat_once_and_names_one_it_cannot_read(
+    tmp_path: Path,
+) -> None:
+    now = time.time()
+    [chat] = seed(tmp_path / "workspace.db", [Contact(Channel.CHAT, "Jean Dupont", "fr", "Colis", age=30)], now=now)
+    ws = Workspace(tmp_path / "workspace.db")
+    # The local answer is in the store from the snapshot, and read again from the backend: counted once.
+    ws.record_csat(CsatRecord(chat, Channel.CHAT, 3, "moyen", now - 600, "alice"))
+    config_path = tmp_path / "config.toml"
+    config_path.write_text('agent = "alice"\nname = "Alice"\nsupervisor = true\nbell = false\n', encoding="utf-8")
+    config = load_config(config_path)
+    async with fake_zendesk() as zd, fake_chatwoot() as cw:
+        ticket = zd.add_ticket("email", "Rated", "hello")
+        zd.customer_rates(ticket, "good", "merci", at=now - 120)
+        zd.customer_rates(ticket, "bad", "trop lent", at=now - 60)
+        display = cw.add_conversation("chat", "Rated", "hi", broadcast=False)
+        cw.customer_rates(display, 4, "bien", at=now - 300)
+        backends = [
+            LocalBackend(tmp_path / "workspace.db", agent_id="alice"),
+            # Signed in as the account's admin: Zendesk lets admins only list satisfaction ratings.
+            zendesk_backend(zd, tmp_path / "zd", name="desk", email="sam@example.test"),
+            chatwoot_backend(cw, tmp_path / "cw", name="chat"),
+        ]
+        app = StandardisteApp(config, backends, drafts_path=tmp_path / "drafts.db", outbox_path=tmp_path / "o.db")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(
+                lambda: all(
+                    name in app.store.links and app.store.links[name].state is LinkState.CONNECTED
+                    for name in ("local", "desk", "chat")
+                ),
+                timeout=15,
+                pilot=pilot,
+            )
+            assert len(app.store.csat) == 1  # the console's store: the local answer only
+            await pilot.press("W")
+            await wait_for(lambda: isinstance(app.screen, WallboardScreen), pilot=pilot)
+            screen = app.screen
+            assert isinstance(screen, WallboardScreen) and screen.records is not None
+            screen.records.every = EVERY
+            await wait_for(lambda: shown_week(screen) == "4", timeout=10, pilot=pilot)
+            assert screen.figures is not None and screen.figures.csat.week.count == 4
+            assert shown_week(screen, "ch:chat") == "2" and shown_week(screen, "ch:email") == "2"
+            comments = str(screen.query_one(CommentList).render())
+            assert all(words in comments for words in ("moyen", "merci", "trop lent", "bien"))
+            assert records_line(screen).has_class("-empty")
+            assert len(app.store.csat) == 1, "the board's reads stay out of the console's store"
+
+            # Read again and again: the local answer (store and read) and each help desk's stay counted once.
+            reads = dict(screen.records.read_at)
+            await wait_for(lambda: all(screen.records.read_at[n] > reads[n] for n in reads), pilot=pilot)
+            await stays(lambda: shown_week(screen) == "4", A_DUPLICATE_WOULD_SHOW, pilot)
+
+            # New answers: a help desk's is found by the next read, a local one arrives as an event and is
+            # read too, and is counted once.
+            cw.customer_rates(display, 5, "super", at=time.time())
+            ws.record_csat(CsatRecord(chat, Channel.CHAT, 1, "nul", time.time(), "alice"))
+            await wait_for(lambda: shown_week(screen) == "6", timeout=10, pilot=pilot)
+            await wait_for(lambda: len(app.store.csat) == 2, pilot=pilot)  # the local one, by its event
+            await stays(lambda: shown_week(screen) == "6", A_DUPLICATE_WOULD_SHOW, pilot)
+            assert shown_week(screen, "ch:chat") == "4"
+
+            # Chatwoot answers its survey list with an error: the board says so by name, its text stripped of
+            # control sequences, counts what it read there last, and the line goes once it reads again.
+            cw.fail("GET", r"/csat_survey_responses", 500, body={"error": "boom \x1b]0;owned\x07 here"}, times=1000)
+            await wait_for(lambda: not records_line(screen).has_class("-empty"), timeout=10, pilot=pilot)
+            said = str(records_line(screen).render())
+            assert "chat: CSAT and wrap-ups cannot be read" in said and "desk" not in said
+            assert "\x1b" not in said and "\x07" not in said and cw.token not in said
+            assert records_line(screen).display
+            await stays(lambda: shown_week(screen) == "6", A_DUPLICATE_WOULD_SHOW, pilot)
+            cw.faults.clear()
+            await wait_for(lambda: records_line(screen).has_class("-empty"), timeout=10, pilot=pilot)
+            assert shown_week(screen) == "6"
+
+            await pilot.press("escape")  # back to the workspace; open again: read at once, the same figures
+            await wait_for(lambda: not isinstance(app.screen, WallboardScreen), pilot=pilot)
+            await pilot.press("W")
+            await wait_for(lambda: isinstance(app.screen, WallboardScreen) and app.screen is not screen, pilot=pilot)
+            again = app.screen
+            assert isinstance(again, WallboardScreen)
+            await wait_for(lambda: shown_week(again) == "6", timeout=10, pilot=pilot)
+    ws.close()
