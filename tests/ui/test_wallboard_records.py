@@ -125,3 +125,26 @@ async def test_the_console_wallboard_counts_every_workspace_csat_once_and_names_
             assert isinstance(again, WallboardScreen)
             await wait_for(lambda: shown_week(again) == "6", timeout=10, pilot=pilot)
     ws.close()
+
+
+async def test_supervise_reads_a_help_desk_again_while_it_runs_and_keeps_each_answer_once(tmp_path: Path) -> None:
+    """`standardiste supervise` over Zendesk: a rating given after the board opened is counted at its next
+    read, in the board and in the app's store, and the ratings read before are not counted again."""
+    from datetime import UTC
+
+    from standardiste.console.ui.wallboard.app import WallboardApp
+
+    now = time.time()
+    async with fake_zendesk() as zd:
+        ticket = zd.add_ticket("email", "Rated", "hello")
+        zd.customer_rates(ticket, "good", "merci", at=now - 120)
+        app = WallboardApp(zendesk_backend(zd, tmp_path / "zd", email="sam@example.test"), tz=UTC, bell=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            assert isinstance(screen, WallboardScreen) and screen.records is not None
+            screen.records.every = EVERY
+            await wait_for(lambda: shown_week(screen) == "1", timeout=10, pilot=pilot)
+            zd.customer_rates(ticket, "bad", "trop lent", at=time.time())
+            await wait_for(lambda: shown_week(screen) == "2", timeout=10, pilot=pilot)
+            await stays(lambda: shown_week(screen) == "2" and len(app.store.csat) == 2, A_DUPLICATE_WOULD_SHOW, pilot)
+            assert sorted(r.score for r in app.store.csat) == [1, 5]

@@ -1,23 +1,25 @@
 """`standardiste supervise`: the wallboard (screen.py) alone, as its own Textual app, over a backend built
 by `__main__` (for the local workspace: one that watches, and may act, without joining the routing pool).
+
+The board reads the backend's records (the optional `Records`) once it is connected and every minute after,
+as it does when opened over the console (records.py); here what it reads also goes into the app's store,
+each record once whether it was read, came as an event, or both.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import tzinfo
 from typing import Any
 
 from textual.screen import Screen
 
-from ....backends.base import Backend, BackendStatus, Command, CsatRecorded, Event, LinkState, WrappedUp
-from ....backends.optional import Records
+from ....backends.base import Backend, Command, CsatRecorded, Event, WrappedUp
 from ...core.alerts import AlertConfig
 from ...core.config import Config
-from ...core.hub import Hub
-from ...core.metrics import WEEK_SECONDS, local_day_start
+from ...core.hub import Hub, RecordsRead
 from ...core.model import CsatRecord, WrapUpRecord
 from ...core.routing import RoutingRules
 from ...core.sla import SlaPolicy
@@ -62,8 +64,8 @@ class WallboardApp(PlainNotify):
         }
         self._theme_name = theme
         self._config = config  # its warnings are said at start, as the console says them
-        self._loaded: set[CsatRecord | WrapUpRecord] = set()
-        self._records_requested = False
+        # What the last read of each backend's records gave: its events for them are not applied again.
+        self._loaded: dict[str, set[CsatRecord | WrapUpRecord]] = {}
 
     async def on_mount(self) -> None:
         from ....themes import THEMES
@@ -86,6 +88,7 @@ class WallboardApp(PlainNotify):
             read_only=self.read_only,
             on_command=self._send,
             supports=self.hub.supports,
+            records=self._read_records,
             **self._screen_options,
         )
 
@@ -97,27 +100,29 @@ class WallboardApp(PlainNotify):
             first = await self.hub.queue.get()
             events = [e for e in [*first, *self.hub.drain()] if not self._seen(e)]
             self.store.apply(events, self.clock())
-            connected = any(isinstance(e, BackendStatus) and e.state is LinkState.CONNECTED for e in events)
-            if connected and not self._records_requested:
-                # After the snapshot: a record is then either read here or arrives as an event (or both,
-                # which `_seen` and `_merge` sort out), never neither.
-                self._records_requested = True
-                if isinstance(self.backend, Records):
-                    self.run_worker(self._read_records(self.backend), group="records", exit_on_error=False)
 
     def _seen(self, event: Event) -> bool:
-        return isinstance(event, CsatRecorded | WrappedUp) and event.record in self._loaded
+        return isinstance(event, CsatRecorded | WrappedUp) and any(
+            event.record in loaded for loaded in self._loaded.values()
+        )
 
-    async def _read_records(self, backend: Records) -> None:
-        now = self.clock()
-        csat, wrapups = await backend.records(now - WEEK_SECONDS, min(local_day_start(now), now - 3600))
-        self._merge(csat, wrapups)
+    async def _read_records(self, csat_since: float, wrapups_since: float, names: Collection[str]) -> RecordsRead:
+        """The screen's reading (it asks once the backend is connected, so after its snapshot: a record is
+        then read, or arrives as an event, or both, never neither), also kept in the store."""
+        answer = await self.hub.records(csat_since, wrapups_since, names)
+        for name, (csat, wrapups) in answer.records.items():
+            self._merge(name, csat, wrapups)
+        return answer
 
-    def _merge(self, csat: list[CsatRecord], wrapups: list[WrapUpRecord]) -> None:
-        have_csat, have_wrapups = set(self.store.csat), set(self.store.wrapups)
-        self._loaded = set(csat) | set(wrapups)
+    def _merge(self, backend: str, csat: list[CsatRecord], wrapups: list[WrapUpRecord]) -> None:
+        # Known by conversation and time, as the store keeps a snapshot's records: a read that finds again
+        # what an event brought, or what the last read loaded, adds nothing.
+        have_csat = {(r.conversation_id, r.at) for r in self.store.csat}
+        have_wrapups = {(r.conversation_id, r.at) for r in self.store.wrapups}
+        self._loaded[backend] = set(csat) | set(wrapups)
         self.store.load_records(
-            [r for r in csat if r not in have_csat], [r for r in wrapups if r not in have_wrapups]
+            [r for r in csat if (r.conversation_id, r.at) not in have_csat],
+            [r for r in wrapups if (r.conversation_id, r.at) not in have_wrapups],
         )
 
     def _send(self, command: Command) -> None:
