@@ -15,20 +15,16 @@ from standardiste.console.core.model import Channel
 from standardiste.console.ui.app import StandardisteApp
 from standardiste.widgets.status_bar import StatusBar
 from zendesk_fake import FakeZendesk
-from zendesk_harness import make_backend
+from zendesk_harness import fake_zendesk, make_backend
 
 SIZE = (160, 50)
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeZendesk]:
-    fake = FakeZendesk(export_window=1.0)
-    await fake.start()
-    try:
+    # The shared fake: its export's window 1 s, and no request outside Zendesk's API reference at the end.
+    async with fake_zendesk() as fake:
         yield fake
-    finally:
-        await fake.stop()
-    assert fake.violations == [], "requests outside Zendesk's API reference"
 
 
 async def test_a_reply_from_the_keyboard_is_a_zendesk_comment_and_zendesk_down_is_said(
