@@ -18,6 +18,8 @@ Stasis. So, in a team:
   written down (`answered`: a call in talk is never taken back, even from a console that died);
 - the end of a call is written once (`finish`, conditional on its state): a caller who hangs up while
   waiting is abandoned in one row, which every console then shows as missed;
+- a transfer to an agent whose console is alive hands the call over (`offer`: `offered` to that agent, who
+  alone may claim it; not taken within `OFFER_SECONDS`, the holder gives it back);
 - a callback request is a row too (its channel `cb-<id>`): anyone takes it, and it stays with the agent who
   did, in every console, until that agent is done with it.
 
@@ -36,63 +38,43 @@ import asyncio
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from ..local.database import is_postgres
+from .team_claims import Claims
+from .team_rows import (
+    ABANDONED,
+    COLUMNS,
+    ENDED,
+    KEEP_ENDED_SECONDS,
+    LEASE_SECONDS,
+    NOTIFY_CHANNEL,
+    OFFER_SECONDS,
+    OFFERED,
+    TAKEN,
+    WAITING,
+    Row,
+    row_of,
+)
 from .team_schema import migrate
 
-WAITING, TAKEN, ABANDONED, ENDED = "waiting", "taken", "abandoned", "ended"
-# Handed by its taker to another agent (a transfer), for that agent's console to take.
-OFFERED = "offered"
-# An offer nobody took in this long (the agent's console gone meanwhile) goes back to the team.
-OFFER_SECONDS = 5.0
-# How long a lease or a console's session lasts unrenewed (teamwork.py renews them): a console that died
-# hands the customers' application on, and the calls it was ringing for go back to the team, after this.
-LEASE_SECONDS = 2.0
-# Ended rows stay readable this long, so that a console polling less often still sees how a call ended.
-KEEP_ENDED_SECONDS = 120.0
-# Where a write tells the consoles on PostgreSQL that the queue changed (the payload: the pbx).
-NOTIFY_CHANNEL = "standardiste_asterisk"
-# The claim's console is not alive: no member row of its session renewed lately (`?` = now).
-_CLAIMER_DEAD = (
-    "NOT EXISTS (SELECT 1 FROM asterisk_members WHERE asterisk_members.pbx = asterisk_queue.pbx"
-    " AND asterisk_members.session = asterisk_queue.session AND asterisk_members.until_at >= ?)"
-)
-# A claim the holder gives back: a dead console's whose phone never answered, or an offer not taken.
-_TO_GIVE_BACK = (
-    f"((state = '{TAKEN}' AND answered_at IS NULL AND {_CLAIMER_DEAD})"
-    f" OR (state = '{OFFERED}' AND changed_at < ?))"
-)
-_COLUMNS = "channel, args, caller_name, caller_number, created_at, state, owner, said, session, answered_at"
+__all__ = [
+    "ABANDONED",
+    "ENDED",
+    "KEEP_ENDED_SECONDS",
+    "LEASE_SECONDS",
+    "NOTIFY_CHANNEL",
+    "OFFERED",
+    "OFFER_SECONDS",
+    "TAKEN",
+    "WAITING",
+    "Row",
+    "TeamQueue",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    channel: str
-    args: tuple[str, ...]
-    caller_name: str
-    caller_number: str
-    created_at: float
-    state: str
-    owner: str | None
-    # What the customer said while waiting (the channel variable STANDARDISTE_MESSAGES), as the holder saw it.
-    said: str = ""
-    session: str | None = None  # the console that claimed it
-    answered_at: float | None = None  # its taker's phone answered
-
-    @property
-    def is_callback(self) -> bool:
-        return self.channel.startswith("cb-")
-
-
-def _row(found: tuple[Any, ...]) -> Row:
-    channel, args, name, number, created, state, owner, said, session, answered = found
-    return Row(channel, tuple(args.split(",")), name, number, created, state, owner, said, session, answered)
-
-
-class TeamQueue:
+class TeamQueue(Claims):
     """The shared table of one PBX's customers' application (`pbx` = the adapter's workspace id), as seen
     by one console (`session`)."""
 
@@ -163,19 +145,11 @@ class TeamQueue:
     def _rows(self) -> list[Row]:
         since = self.clock() - KEEP_ENDED_SECONDS
         found = self._ws.db.execute(
-            f"SELECT {_COLUMNS} FROM asterisk_queue"
+            f"SELECT {COLUMNS} FROM asterisk_queue"
             " WHERE pbx = ? AND (state IN (?, ?, ?) OR changed_at >= ?) ORDER BY created_at",
             (self.pbx, WAITING, TAKEN, OFFERED, since),
         ).fetchall()
-        return [_row(r) for r in found]
-
-    def _orphans(self) -> list[Row]:
-        found = self._ws.db.execute(
-            f"SELECT {_COLUMNS} FROM asterisk_queue WHERE pbx = ? AND channel NOT LIKE 'cb-%'"
-            f" AND {_TO_GIVE_BACK} ORDER BY created_at",
-            (self.pbx, self.clock(), self.clock() - OFFER_SECONDS),
-        ).fetchall()
-        return [_row(r) for r in found]
+        return [row_of(r) for r in found]
 
     # ------------------------------------------------------------------------------------------ the API
 
@@ -240,151 +214,6 @@ class TeamQueue:
         )
         return row is not None
 
-    async def claim(self, channel: str, agent: str) -> str | None:
-        """Make `agent` (on this console) the one who takes the call: None when won (or this console's
-        already), else who has it (an agent, or `abandoned`/`ended` when it is over)."""
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET state = ?, owner = ?, session = ?, answered_at = NULL, changed_at = ?"
-            " WHERE pbx = ? AND channel = ? AND ((state = ? AND owner IS NULL) OR (state = ? AND owner = ?)"
-            " OR (state = ? AND owner = ? AND session = ?)) RETURNING owner",
-            (
-                TAKEN,
-                agent,
-                self.session,
-                self.clock(),
-                self.pbx,
-                channel,
-                WAITING,
-                OFFERED,
-                agent,
-                TAKEN,
-                agent,
-                self.session,
-            ),
-        )
-        if row is not None:
-            return None
-        found = await self._run(
-            self._one,
-            "SELECT state, owner FROM asterisk_queue WHERE pbx = ? AND channel = ?",
-            (self.pbx, channel),
-            notify=False,
-        )
-        if found is None:
-            return "nobody: the call is not in the team's queue"
-        state, owner = found
-        return str(owner) if state in (TAKEN, OFFERED) and owner else str(state)
-
-    async def answered(self, channel: str) -> bool:
-        """This console's phone answered the call it claimed: False when the claim is not its own any more
-        (taken back while this console could not renew its session)."""
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET answered_at = ?, changed_at = ? WHERE pbx = ? AND channel = ?"
-            " AND state = ? AND session = ? RETURNING channel",
-            (self.clock(), self.clock(), self.pbx, channel, TAKEN, self.session),
-        )
-        return row is not None
-
-    async def offer(self, channel: str, agent: str) -> bool:
-        """Hand the call this console claimed to `agent` (a transfer), for their console to take: False when
-        the claim is not this console's any more."""
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET state = ?, owner = ?, session = NULL, changed_at = ? WHERE pbx = ?"
-            " AND channel = ? AND state = ? AND session = ? RETURNING channel",
-            (OFFERED, agent, self.clock(), self.pbx, channel, TAKEN, self.session),
-        )
-        return row is not None
-
-    async def live(self, agent: str) -> bool:
-        """A console of `agent` is alive in the team (it would take a call handed to them)."""
-        found = await self._run(
-            self._one,
-            "SELECT session FROM asterisk_members WHERE pbx = ? AND agent = ? AND until_at >= ?",
-            (self.pbx, agent, self.clock()),
-            notify=False,
-        )
-        return found is not None
-
-    async def mine(self, channel: str) -> bool:
-        """The call is this console's claim (not given back meanwhile by the holder)."""
-        found = await self._run(
-            self._one,
-            "SELECT channel FROM asterisk_queue WHERE pbx = ? AND channel = ? AND state = ? AND session = ?",
-            (self.pbx, channel, TAKEN, self.session),
-            notify=False,
-        )
-        return found is not None
-
-    async def adopt(self, channel: str, agent: str) -> bool:
-        """A call `agent` claimed from an earlier console (a restart) is this console's now, unless another
-        live console has it meanwhile (it was taken back): True when it is this console's."""
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET session = ? WHERE pbx = ? AND channel = ? AND state = ? AND owner = ?"
-            f" AND (session = ? OR session IS NULL OR {_CLAIMER_DEAD}) RETURNING channel",
-            (self.session, self.pbx, channel, TAKEN, agent, self.session, self.clock()),
-            notify=False,
-        )
-        return row is not None
-
-    async def orphans(self) -> list[Row]:
-        """Calls claimed by a console that is not alive any more, whose phone never answered: the holder
-        gives them back (`take_over`, then as its own claim)."""
-        return list(await self._run(self._orphans))
-
-    async def take_over(self, channel: str) -> bool:
-        """The claim of a dead console is this console's (to give back): True for the one that got it.
-        Never once its phone answered: of this and that console's `answered` (it may only have been cut
-        off from the database), exactly one wins."""
-        row = await self._run(
-            self._one,
-            f"UPDATE asterisk_queue SET state = ?, session = ? WHERE pbx = ? AND channel = ? AND {_TO_GIVE_BACK}"
-            " RETURNING channel",
-            (TAKEN, self.session, self.pbx, channel, self.clock(), self.clock() - OFFER_SECONDS),
-            notify=False,
-        )
-        return row is not None
-
-    async def release(self, channel: str, args: list[str] | None = None) -> bool:
-        """The call this console claimed waits for anyone again (its phone did not answer, a transfer to a
-        queue: `args` then name the queue it waits in now)."""
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET state = ?, owner = NULL, session = NULL, answered_at = NULL,"
-            " changed_at = ?, args = coalesce(?, args) WHERE pbx = ? AND channel = ? AND state = ?"
-            " AND session = ? RETURNING channel",
-            (WAITING, self.clock(), ",".join(args) if args else None, self.pbx, channel, TAKEN, self.session),
-        )
-        return row is not None
-
-    async def finish(self, channel: str, state: str, *, mine: bool = True) -> bool:
-        """The call is over (`abandoned` or `ended`), written once: True for the one write that did it.
-        A waiting call, or (`mine`) the one this console claimed."""
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET state = ?, changed_at = ? WHERE pbx = ? AND channel = ?"
-            " AND ((state = ? AND owner IS NULL) OR (state = ? AND session = ?)) RETURNING channel",
-            (state, self.clock(), self.pbx, channel, WAITING, TAKEN, self.session if mine else ""),
-        )
-        return row is not None
-
-    async def gone(self, channel: str) -> bool:
-        """The caller's channel was destroyed (the holder hears it, wherever the call is): a waiting call is
-        abandoned; one claimed by a console that died is abandoned if its phone never answered, else ended.
-        A live console's call is its own to end. True for the one write that did it."""
-        now = self.clock()
-        row = await self._run(
-            self._one,
-            "UPDATE asterisk_queue SET state = CASE WHEN answered_at IS NULL THEN ? ELSE ? END, changed_at = ?"
-            " WHERE pbx = ? AND channel = ? AND ((state = ? AND owner IS NULL) OR state = ?"
-            f" OR (state = ? AND {_CLAIMER_DEAD})) RETURNING channel",
-            (ABANDONED, ENDED, now, self.pbx, channel, WAITING, OFFERED, TAKEN, now),
-        )
-        return row is not None
-
     async def rows(self) -> list[Row]:
         """The calls waiting or being taken, and those that ended lately, oldest first."""
         return list(await self._run(self._rows))
@@ -399,9 +228,9 @@ class TeamQueue:
             chunk = channels[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             found += [
-                _row(r)
+                row_of(r)
                 for r in self._ws.db.execute(
-                    f"SELECT {_COLUMNS} FROM asterisk_queue WHERE pbx = ? AND channel IN ({marks})",
+                    f"SELECT {COLUMNS} FROM asterisk_queue WHERE pbx = ? AND channel IN ({marks})",
                     (self.pbx, *chunk),
                 ).fetchall()
             ]
