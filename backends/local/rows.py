@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ...console.core.model import (
@@ -67,7 +68,9 @@ def _tags_to_text(tags: Iterable[str]) -> str:
     return ",".join(sorted({t.strip().lower() for t in tags if t.strip()}))
 
 
+@lru_cache(maxsize=4096)
 def _tags_from_text(text: str) -> tuple[str, ...]:
+    """One tuple for each set of tags, shared by every row that has it (a bounded cache: tags are free text)."""
     return tuple(sys.intern(t) for t in text.split(",")) if text else ()
 
 
