@@ -189,8 +189,8 @@ def _window(
     for sql in (
         "SELECT m.conversation_id, MIN(w.rank), c.created_at, m.id, MAX(w.n) FROM ("
         + _NEWEST.format("search_messages")
-        + ") w CROSS JOIN messages m ON m.id = w.rowid CROSS JOIN conversations c ON c.id = m.conversation_id"
-        + f"{condition} GROUP BY m.conversation_id",
+        + ") w CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = w.rowid "
+        f"CROSS JOIN conversations c ON c.id = m.conversation_id{condition} GROUP BY m.conversation_id",
         "SELECT c.id, w.rank, c.created_at, NULL, w.n FROM ("
         + _NEWEST.format("search_heads")
         + f") w CROSS JOIN conversations c ON c.id = w.rowid{condition}",
@@ -218,7 +218,8 @@ def _every_match(
     best: dict[int, _Candidate] = {}
     for sql in (
         "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
-        "CROSS JOIN messages m ON m.id = s.rowid CROSS JOIN conversations c ON c.id = m.conversation_id "
+        "CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = s.rowid "
+        "CROSS JOIN conversations c ON c.id = m.conversation_id "
         f"WHERE search_messages MATCH ?{condition} GROUP BY m.conversation_id",
         "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
         f"WHERE search_heads MATCH ?{condition}",

@@ -56,6 +56,9 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS conversations_search_queue ON conversations (lower(queue), created_at, id)",
     "CREATE INDEX IF NOT EXISTS conversations_search_priority ON conversations (priority, created_at, id)",
     "CREATE INDEX IF NOT EXISTS conversations_search_owner ON conversations (lower(assignee), created_at, id)",
+    # A message's conversation for search.py's joins, from an index and not from the messages' rows, which
+    # hold the bodies and mails: 43,000 matches of "pa" under `lang:de` joined in 61 ms, not 97.
+    "CREATE INDEX IF NOT EXISTS messages_search_conversation ON messages (id, conversation_id)",
     # Snoozed now: few, of the conversations whose snooze is set at all.
     "CREATE INDEX IF NOT EXISTS conversations_search_snoozed ON conversations (snoozed_until) "
     "WHERE snoozed_until IS NOT NULL",
@@ -116,7 +119,9 @@ def _clause(name: str, values: list[str], *, me: str | None, now: float) -> Clau
     if name == "queue":
         return _equal("conversations_search_queue", "lower(c.queue)", values)
     if name == "prio":
-        return _equal("conversations_search_priority", "c.priority", [int(Priority[v.upper()]) for v in values])
+        return _equal(
+            "conversations_search_priority", "c.priority", [int(Priority[v.upper()]) for v in values]
+        )
     if name == "state":
         states = [v for v in values if v != "snoozed"]
         clause = _equal("conversations_search_state", "c.state", states) if states else Clause("", [])
@@ -124,7 +129,9 @@ def _clause(name: str, values: list[str], *, me: str | None, now: float) -> Clau
         if "snoozed" in values:  # as views.py: snoozed now, whatever the state
             parts.append("(c.snoozed_until IS NOT NULL AND c.snoozed_until > ?)")
             clause.args.append(now)
-            clause.walks.append(Walk("conversations_search_snoozed", "c.snoozed_until > ?", (now,), ordered=False))
+            clause.walks.append(
+                Walk("conversations_search_snoozed", "c.snoozed_until > ?", (now,), ordered=False)
+            )
         clause.sql = "(" + " OR ".join(parts) + ")"
         return clause
     if name == "tag":
@@ -160,7 +167,9 @@ def _clause(name: str, values: list[str], *, me: str | None, now: float) -> Clau
 
 def _tag_walk(words: list[str]) -> Walk:
     phrase = '"' + " ".join(words) + '"'  # tokens hold letters and digits only: no FTS5 syntax
-    return Walk("", "c.id IN (SELECT rowid FROM search_tags WHERE search_tags MATCH ?)", (phrase,), ordered=False)
+    return Walk(
+        "", "c.id IN (SELECT rowid FROM search_tags WHERE search_tags MATCH ?)", (phrase,), ordered=False
+    )
 
 
 def where(found: Sequence[Clause]) -> tuple[str, list[Any]]:
@@ -239,7 +248,8 @@ def _by_recency(db: Any, found: list[Clause], limit: int) -> list[Row]:
     cheaper than the index walk row by row)."""
     condition, args = where(found)
     bound = db.execute(
-        "SELECT created_at FROM conversations ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?", (RECENT - 1,)
+        "SELECT created_at FROM conversations ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?",
+        (RECENT - 1,),
     ).fetchone()
     if bound is None:  # fewer than RECENT in all: the scan reads them all anyway
         rows = []
@@ -260,7 +270,9 @@ def _rarest(db: Any, found: Sequence[Clause], candidates: list[int]) -> int:
     """Of clauses each passed by CAP conversations or more, the one that the fewest of SAMPLE conversations
     spread evenly over the ids pass (a walk led by it reads the fewest rows when the others reject many)."""
     # Two subqueries: SQLite reads min or max from the end of the table, not both in one pass.
-    lo, hi = db.execute("SELECT (SELECT min(id) FROM conversations), (SELECT max(id) FROM conversations)").fetchone()
+    lo, hi = db.execute(
+        "SELECT (SELECT min(id) FROM conversations), (SELECT max(id) FROM conversations)"
+    ).fetchone()
     step = max(1, (hi - lo) // SAMPLE)
     sums = ", ".join(f"sum(CASE WHEN {found[n].sql} THEN 1 ELSE 0 END)" for n in candidates)
     args = [a for n in candidates for a in found[n].args]
@@ -272,4 +284,16 @@ def _rarest(db: Any, found: Sequence[Clause], candidates: list[int]) -> int:
     return min(zip(shares, range(len(candidates)), candidates, strict=True))[2]
 
 
-__all__ = ["CAP", "INDEXES", "RECENT", "TAGS", "TAGS_FILL", "Clause", "Walk", "clauses", "newest", "passes_none", "where"]
+__all__ = [
+    "CAP",
+    "INDEXES",
+    "RECENT",
+    "TAGS",
+    "TAGS_FILL",
+    "Clause",
+    "Walk",
+    "clauses",
+    "newest",
+    "passes_none",
+    "where",
+]
