@@ -12,11 +12,13 @@ from pathlib import Path
 from app_harness import Contact, seed, stays, wait_for
 from chatwoot_harness import fake_chatwoot
 from chatwoot_harness import make_backend as chatwoot_backend
-from standardiste.backends.base import LinkState
+from standardiste.backends.base import LinkState, Unavailable
 from standardiste.backends.local import LocalBackend, Workspace
 from standardiste.console.core.config import load_config
-from standardiste.console.core.model import Channel, CsatRecord
+from standardiste.console.core.hub import Hub
+from standardiste.console.core.model import Channel, CsatRecord, WrapUpRecord
 from standardiste.console.ui.app import StandardisteApp
+from standardiste.console.ui.wallboard.records import BoardRecords, merged, problem_text
 from standardiste.console.ui.wallboard.screen import WallboardScreen
 from standardiste.widgets.wallboard_tiles import CommentList, CsatTable
 from textual.widgets import Static
@@ -148,3 +150,68 @@ async def test_supervise_reads_a_help_desk_again_while_it_runs_and_keeps_each_an
             await wait_for(lambda: shown_week(screen) == "2", timeout=10, pilot=pilot)
             await stays(lambda: shown_week(screen) == "2" and len(app.store.csat) == 2, A_DUPLICATE_WOULD_SHOW, pilot)
             assert sorted(r.score for r in app.store.csat) == [1, 5]
+
+
+# ------------------------------------------------------------------------------- the parts, without a screen
+
+
+class Keeping:
+    """A backend with the optional `Records`: what `answer` says, or `error` raised."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.answer: tuple[list[CsatRecord], list[WrapUpRecord]] = ([], [])
+        self.error: BaseException | None = None
+        self.asked: list[tuple[float, float]] = []
+
+    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+        self.asked.append((csat_since, wrapups_since))
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+def hub_over(*keeping: Keeping) -> Hub:
+    return Hub(list(keeping))  # type: ignore[arg-type]  # only `records` is asked: the hub is not started
+
+
+async def test_hub_records_reads_the_named_backends_that_keep_records_cleans_them_and_names_failures() -> None:
+    good, down, buggy, other = Keeping("good"), Keeping("down"), Keeping("buggy"), Keeping("other")
+    good.answer = ([CsatRecord("good:1", Channel.CHAT, 2, "bad \x1b[2J words \u202e", 100.0)], [])
+    down.error = Unavailable("cannot reach desk.example \x1b]0;x\x07")
+    buggy.error = KeyError("oops")
+    hub = hub_over(good, down, buggy, other)
+    read = await hub.records(10.0, 20.0, ["good", "down", "buggy", "elsewhere"])
+    assert good.asked == down.asked == [(10.0, 20.0)] and other.asked == []
+    [record] = read.records["good"][0]
+    assert "\x1b" not in record.comment and "\u202e" not in record.comment and "words" in record.comment
+    assert set(read.problems) == {"down", "buggy"}
+    assert "cannot reach desk.example" in read.problems["down"] and "\x1b" not in read.problems["down"]
+    assert read.problems["buggy"].startswith("KeyError")
+    assert set(read.records) == {"good"}
+    assert set((await hub.records(10.0, 20.0)).records) == {"good", "other"}  # no names: every one
+
+
+async def test_board_records_reads_what_is_due_keeps_a_failing_backends_last_read_and_merges_once() -> None:
+    desk = Keeping("desk")
+    first = CsatRecord("desk:1", Channel.EMAIL, 5, "", 1000.0)
+    desk.answer = ([first], [])
+    hub = hub_over(desk)
+    board = BoardRecords(lambda c, w, names: hub.records(c, w, names), every=60.0)
+    assert board.due(["desk"], 2000.0) == ["desk"]
+    assert await board.refresh(["desk"], 2000.0)
+    assert board.due(["desk"], 2030.0) == [] and board.due(["desk"], 2060.0) == ["desk"]
+    assert board.due([], 2030.0) == [] and board.due(["desk"], 2031.0) == ["desk"]  # back from down: now
+    desk.error = Unavailable("gone")
+    await board.refresh(["desk"], 2100.0)
+    assert board.extra() == ((first,), ()) and "gone" in board.problems["desk"]
+    said = str(problem_text(board.problems, board.read_at, board.every))
+    assert "desk: CSAT and wrap-ups cannot be read: gone" in said and "every 60 s" in said
+    desk.error = None
+    await board.refresh(["desk"], 2200.0)
+    assert board.problems == {}
+    # The store's copy (same conversation, same time) wins; what it lacks is added, once.
+    in_store = CsatRecord("desk:1", Channel.EMAIL, 5, "", 1000.0, customer_id="from-an-event")
+    later = CsatRecord("desk:2", Channel.EMAIL, 1, "", 1500.0)
+    assert merged([in_store], [first, later, later]) == [in_store, later]
+    assert merged([in_store], []) == [in_store]
