@@ -95,6 +95,11 @@ RECORDS_SECONDS = 7 * 24 * 3600.0
 # memory it once held). At 5,000 changes a second a read every 0.2 s holds about 1,000.
 READ_LIMIT = 5_000
 _CHUNK = 500
+# SQLite's page cache on the console's connection, in KiB (the default is 2 MB). The console reads the file
+# in one scan (the snapshot), then rows by id (the change feed), which a bigger cache barely helps: the tree's
+# inner pages fit in this, and the leaves of 1,000 scattered rows miss in 2 MB too. At 100k conversations the
+# default's 2 MB stayed full after the snapshot.
+PAGE_CACHE_KIB = 512
 
 
 def default_agent(agent_id: str, name: str | None = None) -> Agent:
@@ -247,6 +252,8 @@ class LocalBackend(Backend):
             raise
         except Exception as error:  # a locked, unreadable or corrupt file; a server that does not answer
             raise Unavailable(f"cannot open the workspace {shown(self.path)}: {error}") from error
+        if self._ws.dialect == "sqlite":
+            await self._run(self._ws.db.execute, f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         if self._ws.shared:
             self._listener = ChangeListener(str(self.path), password)
             try:
