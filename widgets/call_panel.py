@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from ..console.core.model import Channel, Conversation, Customer, State
 from ..console.core.sanitize import sanitize
 from ..console.core.sla import format_duration
 from .key_hints import keys_in_force
+from .steady_static import SteadyStatic
 
 # What each state offers: (action, what it does). The keys are the ones bound now (widgets/key_hints.py).
 CALL_KEYS: dict[State, tuple[tuple[str, str], ...]] = {
@@ -28,7 +27,20 @@ CALL_KEYS: dict[State, tuple[tuple[str, str], ...]] = {
 MEMORY = 64  # calls whose state change is remembered
 
 
-class CallPanel(Static):
+def _grid(rows: list[tuple[str, Text]]) -> Text:
+    """Labels in bold, padded to the widest, two spaces, then the value: one Text, not a Rich Table, whose
+    height each layout pass measured by rendering it (a layout when a call opens cost ~20 ms)."""
+    width = max(len(label) for label, _ in rows)
+    lines = Text(no_wrap=True, overflow="ellipsis")
+    for index, (label, value) in enumerate(rows):
+        if index:
+            lines.append("\n")
+        lines.append(label.ljust(width) + "  ", style="bold")
+        lines.append_text(value)
+    return lines
+
+
+class CallPanel(SteadyStatic):
     DEFAULT_CSS = """
     CallPanel { height: auto; border: round $secondary; padding: 0 1; }
     CallPanel.-ringing { border: heavy $warning; }
@@ -42,36 +54,30 @@ class CallPanel(Static):
         self._entered: dict[str, tuple[State, float]] = {}
 
     def show(self, conversation: Conversation, customer: Customer | None, now: float) -> None:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
         name = sanitize(conversation.customer_name, single_line=True)
         number = customer.phone if customer else ""
         if conversation.channel is Channel.CALLBACK:
             number = conversation.callback_number or number
-        table.add_row("Caller", Text(name))
-        table.add_row("Number", Text(sanitize(number, single_line=True) or "unknown"))
-        table.add_row("Language", conversation.language.upper())
         state = conversation.state.value.replace("_", " ")
         if conversation.muted:
             state += " · muted"
-        table.add_row(
-            "State", Text(state, style="bold reverse" if conversation.state is State.RINGING else "bold")
-        )
-        for label, since in self._clocks(conversation):
-            table.add_row(label, format_duration(now - since))
+        rows: list[tuple[str, Text]] = [
+            ("Caller", Text(name)),
+            ("Number", Text(sanitize(number, single_line=True) or "unknown")),
+            ("Language", Text(conversation.language.upper())),
+            ("State", Text(state, style="bold reverse" if conversation.state is State.RINGING else "bold")),
+        ]
+        rows += [(label, Text(format_duration(now - since))) for label, since in self._clocks(conversation)]
         if conversation.callback_at:
             from datetime import datetime
 
-            table.add_row(
-                "Wished time", datetime.fromtimestamp(conversation.callback_at).strftime("%a %H:%M")
-            )
+            wished = datetime.fromtimestamp(conversation.callback_at).strftime("%a %H:%M")
+            rows.append(("Wished time", Text(wished)))
         keys = self.key_hint(conversation)
         if keys:
-            table.add_row("Keys", Text(keys, style="italic"))
+            rows.append(("Keys", Text(keys, style="italic")))
         self.set_class(conversation.state is State.RINGING, "-ringing")
-        self.update(table)
-
+        self.update(_grid(rows))
 
     def key_hint(self, conversation: Conversation) -> str:
         offered = CALL_KEYS.get(conversation.state, ())

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from rich.console import Group
 from rich.text import Text
-from textual.widgets import Static
 
 from ..console.core.model import Conversation, CsatRecord, Customer
 from ..console.core.sanitize import sanitize
 from .queue_list import CHANNEL_LABEL
+from .steady_static import SteadyStatic
 
 
-class CustomerCard(Static):
+class CustomerCard(SteadyStatic):
     DEFAULT_CSS = """
     CustomerCard { height: auto; max-height: 14; border: round $primary 60%; padding: 0 1; }
     """
@@ -53,4 +52,5 @@ class CustomerCard(Static):
             if survey is not None:
                 line.append(f"  CSAT {survey.score}/5", style="bold")
             lines.append(line)
-        self.update(Group(*lines))
+        # One Text, shown again only when it changed (a second `show` when the customer arrives is common).
+        self.update(Text("\n").join(lines))

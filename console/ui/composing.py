@@ -150,10 +150,10 @@ class Composing:
         app.send(TypingCommand(conversation_id=conversation.id, typing=typing))
 
     def opened(self, message: Composer.Opened) -> None:
-        self.view.set_class(True, "-composing")  # the screen gives the composer room on small terminals
+        self.view.show_composing(True)  # the screen gives the composer room on small terminals
 
     def closed(self, message: Composer.Closed) -> None:
-        self.view.set_class(False, "-composing")
+        self.view.show_composing(False)
         if message.left:
             self._say_typing(False)
             self.view.queue.focus()

@@ -69,6 +69,13 @@ EMPTY_MESSAGE = (
 )
 
 
+# The backend capability each action needs: asked for every binding each time the bindings in force are
+# listed (key hints, the call panel's keys, `?`), so a lookup, not a walk through ACTIONS.
+_COMMAND_OF: dict[str, CommandKind] = {
+    action.action: action.command for action in reversed(ACTIONS) if action.command is not None
+}
+
+
 class ViewBar(SteadyLine):
     DEFAULT_CSS = """
     ViewBar { height: 1; background: $boost; padding: 0 1; }
@@ -92,17 +99,13 @@ class WorkspaceScreen(Screen[None]):
     WorkspaceScreen #left { width: 3fr; min-width: 60; }
     WorkspaceScreen #detail { width: 2fr; border-left: vkey $primary 50%; }
     WorkspaceScreen.-narrow #left { min-width: 0; }
-    WorkspaceScreen.-narrow #detail { display: none; border-left: none; }
-    WorkspaceScreen.-narrow.-detail-open #detail { display: block; }
-    WorkspaceScreen.-narrow.-detail-open #left { display: none; }
+    WorkspaceScreen.-narrow #detail { border-left: none; }
     WorkspaceScreen #empty { padding: 1 2; color: $foreground 60%; display: none; }
     WorkspaceScreen.-empty #empty { display: block; }
     WorkspaceScreen #nothing-open { padding: 1 2; color: $foreground 60%; }
     WorkspaceScreen.-narrow CustomerCard { max-height: 5; }
     WorkspaceScreen.-composing CustomerCard { display: none; }
-    WorkspaceScreen.-narrow.-composing CallPanel { display: none; }
     WorkspaceScreen CallPanel { display: none; }
-    WorkspaceScreen.-call CallPanel { display: block; }
     """
 
     def __init__(self) -> None:
@@ -115,6 +118,11 @@ class WorkspaceScreen(Screen[None]):
         self._rows_moved = False
         self._rows_touched: set[str] = set()
         self._empty_message = EMPTY_MESSAGE
+        # Which panes show is set on the panes themselves (`_arrange`), not by classes on the screen: a
+        # screen's class changed restyles every widget (~40 ms at 160×45), and enter, esc and moving between
+        # a call and a mail would each pay it.
+        self.detail_open = False  # on a narrow screen: the detail covers the list
+        self._showing_call = False
         # The parts that do the work, each given the siblings it uses (no part reaches another through the screen).
         self.marks = MarkedRows(self)
         self.closing = ClosingFlow(self, self.marks)
@@ -192,6 +200,17 @@ class WorkspaceScreen(Screen[None]):
 
     def _update_layout(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Show the panes and detail parts that the width, the open detail and the contact call for."""
+        if not self.query("#left"):
+            return  # not composed yet
+        narrow = self.has_class("-narrow")
+        self.query_one("#left").display = not (narrow and self.detail_open)
+        self.query_one("#detail").display = not narrow or self.detail_open
+        composing = self.has_class("-composing")
+        self.query_one(CallPanel).display = self._showing_call and not (narrow and composing)
 
     # ------------------------------------------------------------------------------------------ live data
 
@@ -341,7 +360,7 @@ class WorkspaceScreen(Screen[None]):
         cid = self.queue.cursor_id
         if cid:
             self.open_conversation(cid)
-            self.add_class("-detail-open")
+            self.show_detail()
 
     def action_back(self) -> None:
         composer = self.query_one(Composer)
@@ -350,8 +369,8 @@ class WorkspaceScreen(Screen[None]):
             self.queue.focus()
         elif self.marks.clear():
             pass
-        elif self.has_class("-detail-open"):
-            self.remove_class("-detail-open")
+        elif self.detail_open:
+            self.hide_detail()
             self.queue.focus()
         elif self.views[self.current].filter.text:
             self.filtering.apply("")
@@ -388,15 +407,23 @@ class WorkspaceScreen(Screen[None]):
         self.open_conversation(conversation_id)
         self.show_detail()
 
+    def show_composing(self, composing: bool) -> None:
+        self.set_class(composing, "-composing")
+        self._arrange()
+
     def show_detail(self) -> None:
-        self.add_class("-detail-open")
+        if not self.detail_open:
+            self.detail_open = True
+            self._arrange()
 
     def hide_detail(self) -> None:
-        self.remove_class("-detail-open")
+        if self.detail_open:
+            self.detail_open = False
+            self._arrange()
 
     def on_queue_list_selected(self, message: QueueList.Selected) -> None:
         self.open_conversation(message.conversation_id)
-        self.add_class("-detail-open")
+        self.show_detail()
 
     # ------------------------------------------------------------------------------------------ detail
 
@@ -412,7 +439,7 @@ class WorkspaceScreen(Screen[None]):
         highlighted. The pane is brought to that row now, so that what the action opens shows it. On a
         narrow screen with the detail open the list is hidden: what the agent sees is the open one."""
         found = self.finding.outside
-        if self.has_class("-narrow") and self.has_class("-detail-open") and self.open_id:
+        if self.has_class("-narrow") and self.detail_open and self.open_id:
             cid: str | None = self.open_id
         elif found is not None and found[0] == self.open_id and found[1] == self.queue.cursor_id:
             cid = self.open_id  # a search result outside the view, opened: still what the agent sees
@@ -460,7 +487,9 @@ class WorkspaceScreen(Screen[None]):
             app.store.viewers(conversation.id, besides=app.me),
         )
         is_call = conversation.channel in (Channel.PHONE, Channel.CALLBACK)
-        self.set_class(is_call, "-call")
+        if is_call != self._showing_call:
+            self._showing_call = is_call
+            self._arrange()
         if is_call:
             self.query_one(CallPanel).show(
                 conversation, app.store.customers.get(conversation.customer_id), now
@@ -695,9 +724,7 @@ class WorkspaceScreen(Screen[None]):
         """Disable keys the backend cannot honour (they show greyed in the footer and in `?`)."""
         if action == "offer":  # off when no offer shows: ctrl+o / ctrl+n then reach the focused widget
             return self.query_one(OfferBanner).showing
-        for console_action in ACTIONS:
-            if console_action.action == action and console_action.command is not None:
-                if not self.main.hub_ready:
-                    return True
-                return True if self.main.hub.supports(console_action.command) else None
-        return True
+        command = _COMMAND_OF.get(action)
+        if command is None or not self.main.hub_ready:
+            return True
+        return True if self.main.hub.supports(command) else None

@@ -1,0 +1,162 @@
+"""Keys beyond the cursor, at 100k, in a real pseudo-terminal: opening a conversation, switching views, filtering.
+
+    .venv/bin/python bench/keys.py [--count 100000] [--rounds 20] [--smoke]
+
+Each key is sent after a quiet moment (no repaint for 0.15 s, so a clock tick is never taken for the
+answer), and timed from writing it to the pty until the screen shows what the key asked for, read off a
+terminal emulator (pyte) as a person reads it, not to the first byte of output:
+- open: `j` and `enter` together, until the next row's subject heads the detail pane; `esc` back;
+- view: `2` (the phone queue) until its tab is the active one, then `1` back to the unified queue;
+- filter echo: each letter typed in the `/` prompt until it shows in the prompt;
+- filter applied: from the last letter of `lang:de` until the view bar shows the filter and the count it
+  leaves (the list is filtered once the agent pauses: 0.12 s of debounce at this size, included).
+Target (issue 16): p95 ≤ 16 ms for open and view, and for each filter keystroke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyte
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pty import COLUMNS, ROWS, PtyProcess, percentile
+
+
+class Screen:
+    """What the terminal shows, fed from the child's output as it arrives."""
+
+    def __init__(self, child: PtyProcess) -> None:
+        self.child = child
+        self.screen = pyte.Screen(COLUMNS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+        self.index = 0
+        self.sent = 0.0
+
+    def until(self, shows: re.Pattern[str], timeout: float = 10.0) -> float:
+        """The arrival time of the output after which some line matches `shows`."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.child.lock:
+                fresh = self.child.chunks[self.index :]
+            for when, data in fresh:
+                self.index += 1
+                self.stream.feed(data)
+                if any(shows.search(line) for line in self.screen.display):
+                    return when
+            time.sleep(0.001)
+        raise TimeoutError(f"{shows.pattern!r} did not show in {timeout} s")
+
+    def feed(self) -> None:
+        """Everything written so far, on the screen."""
+        with self.child.lock:
+            fresh = self.child.chunks[self.index :]
+        self.index += len(fresh)
+        for _, data in fresh:
+            self.stream.feed(data)
+
+    def settle(self) -> None:
+        self.child.quiet_for(0.15)
+        self.feed()
+
+    def timed(self, key: bytes, shows: re.Pattern[str]) -> float:
+        self.settle()
+        self.sent, _ = self.child.send(key)
+        return self.until(shows) - self.sent
+
+    def since_sent(self, shows: re.Pattern[str]) -> float:
+        """From the last key sent until the screen shows `shows` (a later answer to that same key)."""
+        return self.until(shows) - self.sent
+
+    def cursor(self) -> int:
+        """The highlighted row's number, from the view bar's `N/total`."""
+        found = re.search(r"^ (\d+)/\d+ │", self.line_with(r"^ \d+/\d+ │"))
+        return int(found.group(1)) if found else 1
+
+    def row_ref(self, n: int) -> str:
+        """The order number (#…) in the subject of the list's row `n` (1-based, the list scrolled to the top)."""
+        lines = self.screen.display
+        header = next(i for i, line in enumerate(lines) if line.startswith("Chan."))
+        found = re.search(r"#\d+", lines[header + n].split("▏")[0])
+        return found.group(0) if found else ""
+
+    def line_with(self, pattern: str) -> str:
+        return next((line for line in self.screen.display if re.search(pattern, line)), "")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true", help="2,000 rows, 3 rounds")
+    args = parser.parse_args()
+    if args.smoke:
+        args.count, args.rounds = 2000, 3
+    from _data import make_workspace
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        db = make_workspace(tmp / "bench.db", args.count)
+        (tmp / "config.toml").write_text('agent = "bench"\nbell = false\n', encoding="utf-8")
+        env = dict(
+            os.environ,
+            TERM="xterm-256color",
+            COLUMNS=str(COLUMNS),
+            LINES=str(ROWS),
+            STANDARDISTE_CONFIG=str(tmp / "config.toml"),
+            STANDARDISTE_DATA=str(tmp / "data"),
+        )
+        child = PtyProcess([sys.executable, "-m", "standardiste", "--db", str(db), "--agent", "bench"], env)
+        screen = Screen(child)
+        opened: list[float] = []
+        views: list[float] = []
+        echoes: list[float] = []
+        filtered: list[float] = []
+        try:
+            screen.until(re.compile(rf"All {args.count}\b"), timeout=180)
+            time.sleep(1.0)
+            for round_ in range(args.rounds):
+                # open: `j` and `enter` at once, until the detail's head shows the row below's subject.
+                below = screen.row_ref(screen.cursor() + 1)
+                opened.append(screen.timed(b"j\r", re.compile(rf"▏ .*{re.escape(below)}")))
+                screen.timed(b"\x1b", re.compile(r"▶1 All"))
+                if round_ % 5 == 4:
+                    screen.timed(b"g", re.compile(r"^ 1/"))  # back to the top: the rows stay on screen
+                views.append(screen.timed(b"2", re.compile(r"▶2 Phone")))
+                views.append(screen.timed(b"1", re.compile(r"▶1 All")))
+            for _ in range(max(1, args.rounds // 4)):
+                screen.timed(b"/", re.compile(r"lter: words, or lang"))
+                typed = ""
+                for letter in "lang:de":
+                    typed += letter
+                    echo = re.compile(rf"^ {re.escape(typed)}\s*$")  # the prompt line, as typed
+                    echoes.append(screen.timed(letter.encode(), echo))
+                # The view bar shows the filter once it is applied (after a pause at this size).
+                filtered.append(screen.since_sent(re.compile(r"▶1 All \d+.*/ lang:de\b")))
+                screen.timed(b"\r", re.compile(r"⏎  Open"))  # the prompt closed: the screen's keys again
+                screen.timed(b"\x1b", re.compile(rf"▶1 All {args.count}\b"))
+        finally:
+            child.stop()
+        print(f"{args.count:,} conversations, {COLUMNS}×{ROWS} pty, keys until the screen shows their answer")
+        for label, values in (
+            ("open (enter)", opened),
+            ("switch view (2, 1)", views),
+            ("filter keystroke echo", echoes),
+            ("filter applied (after the pause)", filtered),
+        ):
+            if values:
+                print(
+                    f"{label:34} p50 {percentile(values, 0.5) * 1000:6.1f} ms   "
+                    f"p95 {percentile(values, 0.95) * 1000:6.1f} ms   ({len(values)} keys)"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
