@@ -24,10 +24,11 @@ from ...console.core.search_text import SNIPPET_CHARS, day_start, snippet_of
 from ...console.core.search_text import clean as _clean
 from ..optional import SearchHit
 from .rows import qualify
-from .search_fields import INDEXES, TAGS, TAGS_FILL, Clause, clauses, newest, passes_none, where
+from .search_columns import NAMES, NAMES_FILL, TAGS, TAGS_FILL
+from .search_fields import INDEXES, Clause, clauses, newest, passes_none, where
 
 # A new version rebuilds, on open, the index tables changed since the version a file holds (TABLES).
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"
 TOKENIZE = "unicode61 remove_diacritics 2"
 # The prefix lengths FTS5 keeps an index for: a word typed letter by letter is a prefix query at each key
 # from the third letter (MIN_PREFIX), and a prefix without its own index makes FTS5 merge the doclists of
@@ -77,6 +78,7 @@ SCHEMA = (
     "INSERT INTO search_heads (rowid, subject, customer) SELECT id, subject, customer_name || ' ' || NEW.email "
     "FROM conversations WHERE customer_id = NEW.id; END",
     *TAGS,
+    *NAMES,
     *INDEXES,
 )
 # Each index table: the version that last changed it, and how it is filled from the tables' text. A file
@@ -94,6 +96,7 @@ TABLES = {
         "COALESCE(u.email, '') FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id",
     ),
     "search_tags": (4, TAGS_FILL),  # 4: made
+    "search_names": (6, NAMES_FILL),  # 6: made
 }
 
 

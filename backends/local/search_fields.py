@@ -3,9 +3,9 @@
 `clauses` turns a query's fields into SQL over `conversations c`, one `Clause` per field, written once for
 SQLite and PostgreSQL (search.py joins them for both). On the file, each field that an index can find also
 says how: one `Walk` per value, which reads that value's conversations newest first from an index of
-(value, created_at, id) and stops at the limit, or, for a tag, which lists the conversations whose tags
-hold its words (`search_tags`, an FTS5 index of the tags column). Tags have no B-tree index of their own:
-a column holds a comma-separated list.
+(value, created_at, id) and stops at the limit, or, for a tag or a piece of a customer's name, which lists
+the conversations that may pass from a word index of that column (search_columns.py): a B-tree cannot
+find a tag in a comma-separated list, nor a piece inside a name.
 
 Fields alone (`newest`) start from the field that the fewest conversations pass, counted up to `CAP` in
 its index: at a million conversations, an old `state:solved` or a value being typed (`lang:d`, passes none)
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...console.core.model import Priority
-from ...console.core.search_query import SearchQuery, tokens
+from ...console.core.search_query import SearchQuery
 from ...console.core.search_text import day_start
+from .search_columns import name_match, tag_match
 
 # A field passed by fewer conversations than this (counted in its index, which stops there) leads; a tag
 # leads only then, as its conversations are read in id order and sorted (a B-tree walk is already sorted).
@@ -29,24 +30,6 @@ CAP = 5_000
 RECENT = 20_000
 # Several fields each passed by CAP conversations or more: the one that leads is the rarest in this many.
 SAMPLE = 500
-
-# The tags, one FTS5 row per tagged conversation (rowid = its id), for `tag:` (the words of a tag find the
-# conversations that may hold it; its clause then checks each). Not ranked: no lengths kept (columnsize=0).
-# Kept by triggers in the write's transaction, as the other indexes (search.py).
-TAGS = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search_tags USING fts5(tags, content='conversations', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 2', columnsize=0)",
-    "CREATE TRIGGER IF NOT EXISTS search_tags_ins AFTER INSERT ON conversations WHEN NEW.tags != '' "
-    "BEGIN INSERT INTO search_tags (rowid, tags) VALUES (NEW.id, NEW.tags); END",
-    # The old tags out before the new in, in one trigger (the order of two is not defined).
-    "CREATE TRIGGER IF NOT EXISTS search_tags_upd AFTER UPDATE OF tags ON conversations "
-    "WHEN OLD.tags IS NOT NEW.tags BEGIN "
-    "INSERT INTO search_tags (search_tags, rowid, tags) SELECT 'delete', OLD.id, OLD.tags WHERE OLD.tags != ''; "
-    "INSERT INTO search_tags (rowid, tags) SELECT NEW.id, NEW.tags WHERE NEW.tags != ''; END",
-    "CREATE TRIGGER IF NOT EXISTS search_tags_del AFTER DELETE ON conversations WHEN OLD.tags != '' "
-    "BEGIN INSERT INTO search_tags (search_tags, rowid, tags) VALUES ('delete', OLD.id, OLD.tags); END",
-)
-TAGS_FILL = "INSERT INTO search_tags (rowid, tags) SELECT id, tags FROM conversations WHERE tags != ''"
 
 # Created on every open (IF NOT EXISTS): at a million conversations, about a second each the first time.
 INDEXES = (
@@ -71,10 +54,11 @@ class Walk:
     (`tag` walks hold a superset: their clause checks each one). `ordered` when the index yields them
     newest first."""
 
-    index: str
+    index: str  # a B-tree index of conversations, or "" for a word index (`fts`)
     sql: str
     args: tuple[Any, ...]
     ordered: bool = True
+    fts: str = ""  # search_columns.py's table that lists the conversations, with `args[0]` to match
 
 
 @dataclass(slots=True)
@@ -139,13 +123,7 @@ def _clause(name: str, values: list[str], *, me: str | None, now: float) -> Clau
             "(" + " OR ".join("instr(',' || c.tags || ',', ?) > 0" for _ in values) + ")",
             [f",{v}," for v in values],
         )
-        for value in values:
-            words = tokens(value)
-            if not words:  # punctuation only: nothing for the word index to look up
-                clause.walks.clear()
-                break
-            clause.walks.append(_tag_walk(words))
-        return clause
+        return _looked_up(clause, "search_tags", [tag_match(v) for v in values])
     if name == "owner":
         parts, args, walks = [], [], []
         for value in values:
@@ -159,17 +137,22 @@ def _clause(name: str, values: list[str], *, me: str | None, now: float) -> Clau
                 walks.append(Walk("conversations_search_owner", "lower(c.assignee) = ?", (who,)))
         return Clause("(" + " OR ".join(parts) + ")", args, walks)
     if name == "customer":
-        return Clause(
+        clause = Clause(
             "(" + " OR ".join("instr(lower(c.customer_name), ?) > 0" for _ in values) + ")", list(values)
         )
+        return _looked_up(clause, "search_names", [name_match(v) for v in values])
     raise ValueError(f"no SQL for the field {name!r}")  # search_query.FIELDS and this list go together
 
 
-def _tag_walk(words: list[str]) -> Walk:
-    phrase = '"' + " ".join(words) + '"'  # tokens hold letters and digits only: no FTS5 syntax
-    return Walk(
-        "", "c.id IN (SELECT rowid FROM search_tags WHERE search_tags MATCH ?)", (phrase,), ordered=False
-    )
+def _looked_up(clause: Clause, table: str, matches: list[str | None]) -> Clause:
+    """The clause with a walk per value through a word index, unless one value cannot be looked up there
+    (then none leads: the clause is an OR, and one value unlisted would be lost)."""
+    if all(matches):
+        clause.walks = [
+            Walk("", f"c.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)", (m,), False, table)
+            for m in matches
+        ]
+    return clause
 
 
 def where(found: Sequence[Clause]) -> tuple[str, list[Any]]:
@@ -204,7 +187,7 @@ def newest(db: Any, found: list[Clause], limit: int) -> list[Row]:
     for walk in found[lead].walks:
         indexed = f" INDEXED BY {walk.index}" if walk.index else ""
         sql = f"{_SELECT}{indexed} WHERE {walk.sql}{' AND ' + condition if condition else ''}"
-        # The tag's walk lists a superset: its own clause is checked too.
+        # A word index lists a superset: the field's own clause is checked too.
         check = [found[lead]] if not walk.index else []
         extra, extra_args = where(check)
         sql += f" AND {extra}" if extra else ""
@@ -233,7 +216,7 @@ def _count(db: Any, clause: Clause, found: Sequence[Clause], *, cap: int = CAP) 
             )
             params: tuple[Any, ...] = (*walk.args, *args, cap - total)
         else:
-            sql = "SELECT count(*) FROM (SELECT 1 FROM search_tags WHERE search_tags MATCH ? LIMIT ?)"
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM {walk.fts} WHERE {walk.fts} MATCH ? LIMIT ?)"
             params = (*walk.args, cap - total)
         total += db.execute(sql, params).fetchone()[0]
         if total >= cap:
@@ -288,8 +271,6 @@ __all__ = [
     "CAP",
     "INDEXES",
     "RECENT",
-    "TAGS",
-    "TAGS_FILL",
     "Clause",
     "Walk",
     "clauses",

@@ -118,6 +118,13 @@ QUERIES: dict[str, Any] = {
     "tag:refund,vip": lambda r: "refund,vip" in r.tags,
     "customer:müll": lambda r: "müll" in r.customer_name.lower(),
     "customer:zzz": lambda r: False,
+    "customer:ars": lambda r: "ars" in r.customer_name.lower(),
+    "customer:du": lambda r: "du" in r.customer_name.lower(),
+    'customer:"a m"': lambda r: "a m" in r.customer_name.lower(),
+    "customer:lars customer:dupont": lambda r: (
+        "lars" in r.customer_name.lower() or "dupont" in r.customer_name.lower()
+    ),
+    "customer:jean state:solved": lambda r: "jean" in r.customer_name.lower() and r.state == "solved",
     "lang:de state:solved": lambda r: r.language.lower() == "de" and r.state == "solved",
     "channel:phone owner:none tag:vip": lambda r: (
         r.channel == "phone" and r.assignee is None and tagged(r, "vip")
@@ -185,6 +192,20 @@ def test_the_tags_index_follows_edits_and_deletes(ws: Workspace) -> None:
         ws.db.execute("INSERT INTO search_tags (search_tags) VALUES ('integrity-check')")
 
 
+def test_the_names_index_follows_edits_and_deletes(ws: Workspace) -> None:
+    one = ws.create_conversation(channel=Channel.EMAIL, customer=Customer("c1", "Jean Dupont"), subject="x")
+    two = ws.create_conversation(channel=Channel.EMAIL, customer=Customer("c2", "Ola Nordmann"), subject="y")
+    assert search_in(ws, "customer:dupo") == [f"local:{one}"]
+    ws.update_conversation(one, customer_name="Jean Durand")
+    ws.update_conversation(two, state=State.SOLVED)  # not a name change: the index is left alone
+    assert search_in(ws, "customer:dupo") == [] and search_in(ws, "customer:duran") == [f"local:{one}"]
+    assert search_in(ws, "customer:dman") == [f"local:{two}"]  # inside a word
+    ws.db.execute("DELETE FROM conversations WHERE id = ?", (two,))
+    assert search_in(ws, "customer:nordm") == []
+    if ws.dialect == "sqlite":
+        ws.db.execute("INSERT INTO search_names (search_names) VALUES ('integrity-check')")
+
+
 def test_an_older_file_builds_only_the_index_tables_changed_since_on_open(
     file_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,10 +223,9 @@ def test_an_older_file_builds_only_the_index_tables_changed_since_on_open(
     current = int(search_module.INDEX_VERSION)
     ws.db.execute("UPDATE meta SET value = ? WHERE key = 'search_index'", (str(current - 1),))
     ws.close()
-    # The messages' and heads' indexes are older than that: filling them again would fail here.
-    tables = {
-        name: (current - 1, "SELECT no_such_function()") for name in ("search_messages", "search_heads")
-    }
+    # The other indexes are older than that: filling them again would fail here.
+    others = ("search_messages", "search_heads", "search_names")
+    tables = {name: (current - 1, "SELECT no_such_function()") for name in others}
     tables["search_tags"] = (current, search_module.TABLES["search_tags"][1])
     monkeypatch.setattr(search_module, "TABLES", tables)
     reopened = Workspace(file_path)
