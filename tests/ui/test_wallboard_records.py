@@ -6,6 +6,7 @@ events and snapshots once, and names, sanitised, a backend whose records cannot 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -215,3 +216,44 @@ async def test_board_records_reads_what_is_due_keeps_a_failing_backends_last_rea
     later = CsatRecord("desk:2", Channel.EMAIL, 1, "", 1500.0)
     assert merged([in_store], [first, later, later]) == [in_store, later]
     assert merged([in_store], []) == [in_store]
+
+
+class Slow(Keeping):
+    """A help desk that takes its time over its week of answers (until `go` is set)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.go = asyncio.Event()
+
+    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+        await self.go.wait()
+        return await super().records(csat_since, wrapups_since)
+
+
+async def test_a_slow_backend_holds_up_no_other_backends_records_on_the_board() -> None:
+    from standardiste.backends.base import BackendStatus
+    from standardiste.console.core.store import Store
+    from standardiste.console.ui.plain_ui import PlainNotify
+
+    now = time.time()
+    slow, fast = Slow("slow"), Keeping("fast")
+    slow.answer = ([CsatRecord("slow:1", Channel.EMAIL, 5, "", now - 60)], [])
+    fast.answer = ([CsatRecord("fast:1", Channel.CHAT, 4, "", now - 60)], [])
+    hub = hub_over(slow, fast)
+    store = Store()
+    store.apply([BackendStatus("slow", LinkState.CONNECTED), BackendStatus("fast", LinkState.CONNECTED)])
+
+    class Host(PlainNotify):
+        def on_mount(self) -> None:
+            self.push_screen(WallboardScreen(store, records=hub.records, bell=False))
+
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.screen, WallboardScreen), pilot=pilot)
+        screen = app.screen
+        assert isinstance(screen, WallboardScreen)
+        await wait_for(lambda: shown_week(screen, "ch:chat") == "1", pilot=pilot)
+        assert shown_week(screen) == "1" and slow.asked == []
+        slow.go.set()
+        await wait_for(lambda: shown_week(screen) == "2", pilot=pilot)
+        assert shown_week(screen, "ch:email") == "1"

@@ -8,8 +8,9 @@ time (the key the store uses when a snapshot is sent again). What was read is ke
 put into the console's store, so that closing the board leaves the console's figures as they were.
 
 A backend is read when it is connected and has not been read for `every` seconds (and again as soon as it
-comes back after being down); one read at a time. One that cannot answer keeps what it gave last, and the
-board says so by name (`problem_text`). No Textual here: the screen runs `read` in a worker.
+comes back after being down); each on its own, one read of it at a time, so that a slow help desk holds up
+no other's figures. One that cannot answer keeps what it gave last, and the board says so by name
+(`problem_text`). No Textual here: the screen runs `refresh` in a worker per backend.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class BoardRecords:
     held: dict[str, tuple[tuple[CsatRecord, ...], tuple[WrapUpRecord, ...]]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     read_at: dict[str, float] = field(default_factory=dict)  # backend name -> when it was last asked
-    reading: bool = False
+    reading: set[str] = field(default_factory=set)  # the backends being read now
 
     def due(self, connected: Iterable[str], now: float) -> list[str]:
         """The connected backends to read now: never read, or not for `every` seconds. A backend that is
@@ -56,18 +57,22 @@ class BoardRecords:
         up = set(connected)
         for name in [n for n in self.read_at if n not in up]:
             del self.read_at[name]
-        return sorted(n for n in up if now - self.read_at.get(n, float("-inf")) >= self.every)
+        return sorted(
+            n for n in up if n not in self.reading and now - self.read_at.get(n, float("-inf")) >= self.every
+        )
 
     async def refresh(self, names: Collection[str], now: float, tz: tzinfo | None = None) -> bool:
-        """Read these backends' records (those of them that keep any); True when something was read."""
-        if self.reading or not names:
+        """Read these backends' records (those of them that keep any); True when something was read. The
+        caller takes `due` names: one being read already is not asked twice at once."""
+        names = [n for n in names if n not in self.reading]
+        if not names:
             return False
-        self.reading = True
+        self.reading.update(names)
         try:
             csat_since, wrapups_since = window(now, tz)
             answer = await self.read(csat_since, wrapups_since, names)
         finally:
-            self.reading = False
+            self.reading.difference_update(names)
         for name in names:
             self.read_at[name] = now
         for name, (csat, wrapups) in answer.records.items():

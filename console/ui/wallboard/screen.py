@@ -201,7 +201,6 @@ class WallboardScreen(Screen[None]):
         # The CSAT and wrap-ups of the backends that keep them (Hub.records), read by the board itself when
         # opened over the console: a help desk's answers come by no event, so the store lacks them.
         self.records = BoardRecords(records, records_every) if records is not None else None
-        self._records_busy = False
         self.trends = Trends()
         self.tracker = AlertTracker()
         self.figures: Figures | None = None
@@ -342,25 +341,23 @@ class WallboardScreen(Screen[None]):
     def _check_records(self) -> None:
         """Read the records of the connected backends that are due (never read, back from down, or read
         `records_every` ago), in a worker: the network never holds up a key."""
-        if self.records is None or self._records_busy or self._closed:
+        if self.records is None or self._closed:
             return
         connected = [name for name, s in self.store.links.items() if s.state is LinkState.CONNECTED]
         now = self.clock()
-        due = self.records.due(connected, now)
-        if due:
-            self._records_busy = True
-            self.run_worker(self._read_records(due, now), group="wallboard-records", exit_on_error=False)
+        for name in self.records.due(connected, now):
+            # One worker a backend: a help desk slow to page its week holds up no other's figures.
+            self.records.reading.add(name)
+            self.run_worker(self._read_records(name, now), group="wallboard-records", exit_on_error=False)
 
-    async def _read_records(self, names: list[str], now: float) -> None:
+    async def _read_records(self, name: str, now: float) -> None:
         assert self.records is not None
+        self.records.reading.discard(name)  # marked when the worker was made, so no tick made a second one
         try:
-            changed = await self.records.refresh(names, now, self.tz)
+            changed = await self.records.refresh([name], now, self.tz)
         except Exception as error:  # Hub.records names what failed; this is for what it did not foresee
-            for name in names:
-                self.records.problems[name] = f"{type(error).__name__}: {error}"
+            self.records.problems[name] = f"{type(error).__name__}: {error}"
             changed = True
-        finally:
-            self._records_busy = False
         if self._closed:
             return
         problems = self.records.problems
