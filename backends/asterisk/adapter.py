@@ -27,8 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from ...console.core.model import Channel, Conversation, Customer, Message
-from ..base import Backend, BackendContext, BackendError, Capabilities, Event, Snapshot, Unavailable
-from ..local.database import as_target, shown
+from ..base import (
+    Backend,
+    BackendContext,
+    BackendError,
+    Capabilities,
+    Event,
+    Snapshot,
+    Unavailable,
+)
+from ..local.database import as_target, has_password, is_postgres, shown
+from ..setting import Setting
 from ..settings import secret_name
 from .ari import Ari, stop_task
 from .calls import Call
@@ -55,6 +64,7 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
         agent_id: str,
         data_dir: Path,
         secret: Callable[[], str],
+        team_password: Callable[[], str | None] | None = None,
     ) -> None:
         self.name = name
         self.config = settings
@@ -71,13 +81,34 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
         self._out: asyncio.Queue[list[Event] | BaseException | None] = asyncio.Queue()
         self._processor: asyncio.Task[None] | None = None
         self._rebuilt = False
-        self.team = TeamQueue(settings.team, self.workspace_id) if settings.team else None
+        self.team = (
+            TeamQueue(settings.team, self.workspace_id, password=team_password) if settings.team else None
+        )
         self._queue_ari = None
         self._team_init()
 
     @classmethod
+    def secrets_for(cls, table: Mapping[str, Any]) -> list[Setting]:
+        """ARI's password; and the team's PostgreSQL password when `team` is a database whose DSN has none."""
+        team = table.get("team")
+        needs_team = isinstance(team, str) and is_postgres(team.strip()) and not has_password(team.strip())
+        return [s for s in cls.settings if s.secret and (s.name != "team_password" or needs_team)]
+
+    @classmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: BackendContext) -> AsteriskBackend:
         parsed = parse_settings(name, settings)
+        team_key = secret_name(name, SETTINGS, "team_password")
+
+        def team_password() -> str | None:
+            if not is_postgres(parsed.team) or has_password(parsed.team):
+                return None
+            try:
+                return context.secret(team_key)
+            except (
+                Exception
+            ):  # nothing stored, or no keyring: PGPASSWORD, PGPASSFILE or ~/.pgpass may have it
+                return None
+
         return cls(
             name,
             parsed,
@@ -85,6 +116,7 @@ class AsteriskBackend(CallCommands, Restarts, Backend):
             data_dir=context.data_dir,
             # Asked for at connect: a missing password is an AuthError the console shows, not a crash.
             secret=lambda: context.secret(secret_name(name, SETTINGS, "password")),
+            team_password=team_password,
         )
 
     @property

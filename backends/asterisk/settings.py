@@ -51,6 +51,11 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         help="the team's shared workspace (a local workspace file or postgresql://...): several consoles on one queue",
     ),
+    Setting(
+        "team_password",
+        secret=True,
+        help="the team's PostgreSQL password, when its DSN has none (or PGPASSWORD, or ~/.pgpass)",
+    ),
 )
 
 

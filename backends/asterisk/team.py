@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -78,8 +79,19 @@ class TeamQueue(Claims):
     """The shared table of one PBX's customers' application (`pbx` = the adapter's workspace id), as seen
     by one console (`session`)."""
 
-    def __init__(self, target: str, pbx: str, *, session: str = "", clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        target: str,
+        pbx: str,
+        *,
+        session: str = "",
+        clock: Any = time.time,
+        password: Callable[[], str | None] | None = None,
+    ) -> None:
         self.target, self.pbx, self.clock = target, pbx, clock
+        # PostgreSQL's password when the DSN has none (asked for at open: the keyring, or None for libpq's
+        # own PGPASSWORD and ~/.pgpass).
+        self.password = password or (lambda: None)
         self.session = session or uuid.uuid4().hex
         self.notifies = is_postgres(target)  # else the consoles poll
         self._pool: ThreadPoolExecutor | None = None
@@ -99,7 +111,7 @@ class TeamQueue(Claims):
             return
         from ..local.workspace import Workspace
 
-        ws = Workspace(self.target)
+        ws = Workspace(self.target, password=self.password() if self.notifies else None)
         try:
             migrate(ws)
         except BaseException:

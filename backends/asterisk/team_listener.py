@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class TeamListener:
-    def __init__(self, dsn: str, pbx: str) -> None:
-        self.dsn, self.pbx = dsn, pbx
+    def __init__(self, dsn: str, pbx: str, password: str | None = None) -> None:
+        self.dsn, self.pbx, self.password = dsn, pbx, password
         self.heard = asyncio.Event()
         self._conn: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -34,8 +34,13 @@ class TeamListener:
     async def start(self) -> None:
         import psycopg
 
+        extra = {"password": self.password} if self.password else {}
         self._conn = await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, application_name="standardiste-asterisk-listen", connect_timeout=10
+            self.dsn,
+            autocommit=True,
+            application_name="standardiste-asterisk-listen",
+            connect_timeout=10,
+            **extra,
         )
         await self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
         self._task = asyncio.create_task(self._listen(), name="asterisk-team-listen")

@@ -104,7 +104,7 @@ class Teamwork(TeamCalls):
             return False  # a listener that could not start is tried again after a while, not every round
         self._listen_tried = time.monotonic()
         await self._stop_listener()
-        listener = TeamListener(self.team.target, self.team.pbx)
+        listener = TeamListener(self.team.target, self.team.pbx, await asyncio.to_thread(self.team.password))
         try:
             await listener.start()
         except Exception as error:  # the database away: polled meanwhile, tried again next round

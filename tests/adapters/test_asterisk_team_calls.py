@@ -390,3 +390,59 @@ async def test_a_call_transferred_to_an_agent_is_taken_on_that_agents_console_wi
             "the end everywhere",
         )
         assert latest(bob_tail)[conversation_id].state is State.WRAP_UP
+
+
+async def test_a_team_on_postgresql_behind_a_password_takes_it_from_the_keyring_not_the_config(
+    asterisk: AsteriskServer, tmp_path: Path, pg_dsn: str
+) -> None:
+    """`team = "postgresql://agent_pw@..."` without a password: `standardiste login` asks for it (the
+    adapter's secrets_for), the console gives it to the team's connection and listener; without it, the
+    console says it cannot open the team's queue, without any password in the words."""
+    from postgres_server import PASSWORD, PASSWORD_ROLE
+    from standardiste.backends.asterisk import AsteriskBackend
+    from standardiste.backends.base import AuthError, BackendContext, Unavailable
+
+    dsn = pg_dsn.replace("postgresql://postgres@", f"postgresql://{PASSWORD_ROLE}@")
+    table = {
+        "url": asterisk.url,
+        "user": asterisk.user,
+        "app": asterisk.app,
+        "queues": ["sales"],
+        "phone": "Local/alice@agent-phones",
+        "team": dsn,
+    }
+    asked = [s.name for s in AsteriskBackend.secrets_for(table)]
+    assert asked == ["password", "team_password"]
+    assert [s.name for s in AsteriskBackend.secrets_for({**table, "team": str(tmp_path / "t.db")})] == [
+        "password"
+    ]
+    with_password = dsn.replace(f"{PASSWORD_ROLE}@", f"{PASSWORD_ROLE}:{PASSWORD}@")
+    assert [s.name for s in AsteriskBackend.secrets_for({**table, "team": with_password})] == ["password"]
+
+    def console(secrets: dict[str, str]) -> AsteriskBackend:
+        def secret(key: str) -> str:
+            if key not in secrets:
+                raise AuthError(f"no secret {key}")
+            return secrets[key]
+
+        context = BackendContext(agent_id="alice", data_dir=tmp_path / "alice", secret=secret)
+        return AsteriskBackend.from_config("pbx", table, context)
+
+    refused = console({"pbx": asterisk.password})
+    with pytest.raises(Unavailable, match="cannot open the team's queue") as error:
+        await refused.connect()
+    assert PASSWORD not in str(error.value)
+    await refused.close()
+
+    backend = console({"pbx": asterisk.password, "pbx/team_password": PASSWORD})
+    await backend.connect()
+    try:
+        async with watching(backend) as tail:
+            await eventually(
+                lambda: backend._listener is not None and backend._listener.alive, 5, "listening"
+            )
+            await asyncio.to_thread(call, asterisk, "+33610007801", "Behind A Password")
+            await tail.wait_for(lambda: latest(tail), 5, "the call")
+    finally:
+        await backend.close()
+        await asyncio.to_thread(asterisk.hang_up_all)
