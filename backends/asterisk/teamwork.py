@@ -27,10 +27,9 @@ from .team_listener import TeamListener
 
 log = logging.getLogger(__name__)
 
-# On a file: how often a console reads the shared queue and renews its lease. On PostgreSQL: how often it
-# renews (it reads when told), and how often it reads all the same (a notification lost). How long a lease
-# or a console's session lasts unrenewed (a console that died hands the customers' application on, and the
-# calls it was ringing for go back to the team, after this).
+# On a file: how often a console reads the shared queue and renews its session and the lease. On
+# PostgreSQL: how often it renews (it reads when told), and how often it reads all the same (a notification
+# lost). Both well inside LEASE_SECONDS (team_rows.py), after which an unrenewed console counts as gone.
 POLL_SECONDS = 0.2
 RENEW_SECONDS = 0.5
 CATCH_UP_SECONDS = 2.0
