@@ -80,6 +80,9 @@ SCHEMA = (
     *TAGS,
     *NAMES,
     *INDEXES,
+    # A message's conversation for the joins below, from an index and not from the messages' rows, which
+    # hold the bodies and mails: 43,000 matches of "pa" under `lang:de` joined in 61 ms, not 97.
+    "CREATE INDEX IF NOT EXISTS messages_search_conversation ON messages (id, conversation_id)",
 )
 # Each index table: the version that last changed it, and how it is filled from the tables' text. A file
 # of an older version rebuilds only the tables changed since (the tags take seconds at a million

@@ -39,9 +39,6 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS conversations_search_queue ON conversations (lower(queue), created_at, id)",
     "CREATE INDEX IF NOT EXISTS conversations_search_priority ON conversations (priority, created_at, id)",
     "CREATE INDEX IF NOT EXISTS conversations_search_owner ON conversations (lower(assignee), created_at, id)",
-    # A message's conversation for search.py's joins, from an index and not from the messages' rows, which
-    # hold the bodies and mails: 43,000 matches of "pa" under `lang:de` joined in 61 ms, not 97.
-    "CREATE INDEX IF NOT EXISTS messages_search_conversation ON messages (id, conversation_id)",
     # Snoozed now: few, of the conversations whose snooze is set at all.
     "CREATE INDEX IF NOT EXISTS conversations_search_snoozed ON conversations (snoozed_until) "
     "WHERE snoozed_until IS NOT NULL",
