@@ -23,8 +23,9 @@ from ...console.core.search_query import SearchQuery
 from ...console.core.search_text import day_start
 from .search_columns import name_match, tag_match
 
-# A field passed by fewer conversations than this (counted in its index, which stops there) leads; a tag
-# leads only then, as its conversations are read in id order and sorted (a B-tree walk is already sorted).
+# A field passed by fewer conversations than this (counted in its index, which stops there) leads; a tag or
+# a customer leads only then, as a word index lists its conversations in id order, to be sorted (a B-tree
+# walk is already sorted, and stops at the limit).
 CAP = 5_000
 # Fields alone with no index to lead: the newest RECENT conversations are looked at first.
 RECENT = 20_000
@@ -48,8 +49,8 @@ INDEXES = (
 @dataclass(frozen=True, slots=True)
 class Walk:
     """One value of a field read from its index: `sql` holds for exactly the conversations of that value
-    (`tag` walks hold a superset: their clause checks each one). `ordered` when the index yields them
-    newest first."""
+    (a word index's walk for a superset: the field's clause checks each one). `ordered` when the index
+    yields them newest first."""
 
     index: str  # a B-tree index of conversations, or "" for a word index (`fts`)
     sql: str
@@ -182,7 +183,9 @@ def newest(db: Any, found: list[Clause], limit: int) -> list[Row]:
     condition, args = where(rest)
     rows: dict[int, Row] = {}
     for walk in found[lead].walks:
-        indexed = f" INDEXED BY {walk.index}" if walk.index else ""
+        # A word index's walk: by rowid from its list (NOT INDEXED keeps the planner from walking another
+        # field's index instead and probing the list for each row).
+        indexed = f" INDEXED BY {walk.index}" if walk.index else " NOT INDEXED"
         sql = f"{_SELECT}{indexed} WHERE {walk.sql}{' AND ' + condition if condition else ''}"
         # A word index lists a superset: the field's own clause is checked too.
         check = [found[lead]] if not walk.index else []
