@@ -6,10 +6,15 @@ are never stale after a crash, whichever process wrote:
   an external-content index over `messages` (the text is not stored twice);
 - `search_heads`: one row per conversation (rowid = its id): the subject, and the customer's name and email.
 
+The fields (`lang:de`, `tag:refund`) are SQL over the conversations with indexes of their own, and fields
+alone are planned over those indexes (search_fields.py; the tags' and names' word indexes are in
+search_columns.py, kept by triggers as these are).
+
 A workspace made before search existed gets the indexes on its next open, filled in the same transaction
-that creates them (`ensure_index`). Words AND within one message or one head; one hit per conversation, the
-best-ranked (bm25) of its rows; the snippet is that row's text around the first match, sanitised, with the
-spans of the matching words so that a UI highlights them without markup.
+that creates them (`ensure_index`); one of an older index version rebuilds the tables changed since
+(`TABLES`). Words AND within one message or one head; one hit per conversation, the best-ranked (bm25) of
+its rows; the snippet is that row's text around the first match, sanitised, with the spans of the
+matching words so that a UI highlights them without markup.
 """
 
 from __future__ import annotations
