@@ -46,6 +46,7 @@ class Teamwork(TeamCalls):
     _swept: float
     _listener: TeamListener | None
     _listen_tried: float
+    _duties: asyncio.Task[None] | None
     team_reads: int
 
     def _team_init(self) -> None:
@@ -58,6 +59,7 @@ class Teamwork(TeamCalls):
         self._team_poke = asyncio.Event()
         self._listener = None
         self._offers = {}
+        self._duties = None
         self._listen_tried = float("-inf")
         self.team_reads = 0  # how many times the shared queue was read (the bench and the tests count)
 
@@ -71,6 +73,9 @@ class Teamwork(TeamCalls):
         task, self._team_task = self._team_task, None
         if task is not None:
             await stop_task(task)
+        duties, self._duties = self._duties, None
+        if duties is not None:
+            await stop_task(duties)
         for offer in list(self._offers.values()):
             await stop_task(offer)  # a call handed to this agent, being taken: given back below
         await self._stop_listener()
@@ -158,11 +163,24 @@ class Teamwork(TeamCalls):
             await self._drop_queue()
         if holding and self._queue_ari is None:
             await self._hold_queue()
-        elif holding:
+        elif holding and (self._duties is None or self._duties.done()):
+            # Beside the round, not in it: a slow Asterisk must not hold up this console's renewals (its
+            # session lapsing would make the next holder give back the calls it rings for).
+            self._duties = asyncio.create_task(self._holder_duties(), name=f"asterisk-holder-{self.name}")
+
+    async def _holder_duties(self) -> None:
+        """The holder gives back the calls of consoles gone while their phone rang, and now and then marks
+        the waiting calls whose caller is gone."""
+        assert self.team is not None
+        try:
             for row in await self.team.orphans():
                 await self._take_back(row)
             if time.monotonic() - self._swept > SWEEP_SECONDS:
                 await self._sweep(await self.team.rows())
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a lost database or Asterisk: tried again next round
+            log.warning("%s: the holder's round: %s", self.name, error)
 
     # ------------------------------------------------------------------------ the customers' application
 
