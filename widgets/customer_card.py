@@ -53,4 +53,5 @@ class CustomerCard(SteadyStatic):
                 line.append(f"  CSAT {survey.score}/5", style="bold")
             lines.append(line)
         # One Text, shown again only when it changed (a second `show` when the customer arrives is common).
-        self.update(Text("\n").join(lines))
+        card = Text("\n").join(lines)
+        self.update(card)

@@ -7,6 +7,7 @@ was assigned, closed or snoozed. Nothing here is paced to suit the console.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -58,6 +59,52 @@ def test_a_reply_typed_ahead_after_a_filter_goes_to_the_filtered_customer(
         time.sleep(0.5)
         assert console.outbound() == [(local_id(emma), "Hello Emma, thanks")]
         assert _untouched(console, john)  # no letter of the reply fell through into a command on John
+    finally:
+        console.close()
+
+
+def _fill(db: Path, count: int) -> None:
+    """`count` more open emails that no filter below matches: past 20k the filter runs in slices."""
+    created = time.time() - 3600
+    with sqlite3.connect(db) as connection:
+        connection.executemany(
+            "INSERT INTO conversations (channel, state, subject, customer_id, customer_name, language, queue, "
+            "priority, tags, created_at, updated_at, last_customer_at) "
+            "VALUES ('email', 'new', 'Parcel question', ?, 'Filler Person', 'fi', 'general', 1, '', ?, ?, ?)",
+            [(f"filler-{i}", created - i, created - i, created - i) for i in range(count)],
+        )
+
+
+@pytest.mark.parametrize(
+    ("gap", "pause"),
+    [(0.0, 0.0), (0.04, 0.0), (0.0, 0.14), (0.0, 1.0)],
+    ids=["burst", "typed", "enter-mid-pass", "enter-after-pass"],
+)
+def test_at_25k_a_filter_typed_ahead_is_applied_before_the_keys_after_enter(
+    tmp_path: Path, gap: float, pause: float
+) -> None:
+    """25,000 conversations: the filter waits for a pause in the typing, then runs in slices between which
+    keys are read. `/Emma` enter `r` and the reply go to Emma whether enter comes before the pass, during it
+    (`pause` just past the 0.12 s wait) or after it: enter applies the filter before `r` is read."""
+    db = tmp_path / "workspace.db"
+    john, emma = seed(db, JOHN_EMMA, now=time.time())
+    _fill(db, 25_000)
+    console = PtyConsole(tmp_path, db, size=(140, 40))
+    try:
+        console.read_until("All 25002", timeout=60)
+        keys = "/Emma\rrHello Emma, thanks\x13"
+        if pause:
+            console.write("/Emma")
+            time.sleep(pause)
+            keys = keys.removeprefix("/Emma")
+        if gap:
+            console.type(keys, gap)
+        else:
+            console.write(keys)
+        wait(lambda: console.outbound() != [], 20, "no reply was sent")
+        time.sleep(0.5)
+        assert console.outbound() == [(local_id(emma), "Hello Emma, thanks")]
+        assert _untouched(console, john)
     finally:
         console.close()
 
