@@ -1,5 +1,6 @@
-"""Three agents' consoles as three processes on one real Asterisk and one team's queue on a real PostgreSQL
-(docs/asterisk.md, "A team"): the team's consoles hear of each change by LISTEN/NOTIFY.
+"""Three agents' consoles as three processes on one real Asterisk and one team's queue, on a real PostgreSQL
+(the consoles hear of each change by LISTEN/NOTIFY) and on a file shared by the three processes (they poll
+it) (docs/asterisk.md, "A team"):
 
 - The three race for every one of twelve callers: each call is taken exactly once, and Asterisk's bridges
   agree (the caller with one agent's phone, in the winner's application).
@@ -32,6 +33,13 @@ pytestmark = pytest.mark.xdist_group("asterisk")
 __all__ = ["asterisk"]
 
 CHILD = Path(__file__).with_name("asterisk_team_console.py")
+
+
+@pytest.fixture(params=["postgres", "file"])
+def team_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "file":
+        return str(tmp_path / "team.sqlite")
+    return str(request.getfixturevalue("pg_dsn"))
 
 
 class Console:
@@ -175,12 +183,12 @@ def agent_legs(server: AsteriskServer, native: str) -> list[str]:
     return [c["id"] for c in server.ari("GET", "/channels") if c["id"].startswith(f"{native}-agent")]
 
 
-async def test_three_console_processes_on_one_postgresql_queue_take_each_call_once(
-    asterisk: AsteriskServer, tmp_path: Path, pg_dsn: str
+async def test_three_console_processes_on_one_team_queue_take_each_call_once(
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
 ) -> None:
     callers = 12
     agents = {agent: {"mode": "auto"} for agent in ("alice", "bob", "carol")}
-    async with team_of(asterisk, tmp_path, pg_dsn, agents) as team:
+    async with team_of(asterisk, tmp_path, team_target, agents) as team:
         placed = await asyncio.gather(*(asyncio.to_thread(call, asterisk, n) for n in range(callers)))
         anyone = next(iter(team.values()))
 
@@ -213,18 +221,18 @@ async def test_three_console_processes_on_one_postgresql_queue_take_each_call_on
         )
         assert len(lags) == callers * len(team)
         print(
-            f"\n{callers} calls placed at once in 3 processes: taken "
+            f"\n{callers} calls placed at once in 3 processes ({'file' if '://' not in team_target else 'postgresql'}): taken "
             f"{sorted(len(ids) for ids in by_agent.values())}; each rang in every console "
             f"{lags[len(lags) // 2] * 1000:.0f} ms (median), {lags[-1] * 1000:.0f} ms (max) after it was placed"
         )
 
 
 async def test_a_console_killed_while_its_phone_rings_gives_the_call_back_to_the_team(
-    asterisk: AsteriskServer, tmp_path: Path, pg_dsn: str
+    asterisk: AsteriskServer, tmp_path: Path, team_target: str
 ) -> None:
     noanswer = {"phone": "Local/noanswer@agent-phones", "ring": 20.0}
     agents: dict[str, dict[str, Any]] = {"alice": noanswer, "bob": {}, "carol": {}}
-    async with team_of(asterisk, tmp_path, pg_dsn, agents) as team:
+    async with team_of(asterisk, tmp_path, team_target, agents) as team:
         alice, bob, carol = team["alice"], team["bob"], team["carol"]
         await asyncio.to_thread(call, asterisk, 1)
         first = await bob.wait_for(lambda: next(iter(bob.calls()), None), 5, "the call")
@@ -232,26 +240,32 @@ async def test_a_console_killed_while_its_phone_rings_gives_the_call_back_to_the
         await alice.wait_for(lambda: first in alice.calls(), 5, "the call in alice's")
         alice.send(f"accept {first}")
         for console in (bob, carol):
-            await console.wait_for(lambda c=console: c.calls()[first]["assignee"] == "alice", 5, "alice's")
+            await console.wait_for(
+                lambda c=console: c.calls().get(first, {}).get("assignee") == "alice", 5, "alice's"
+            )
         legs = await bob.wait_for(lambda: agent_legs(asterisk, native), 5, "alice's phone ringing")
         assert {leg.split(";")[0] for leg in legs} == {f"{native}-agent1"}  # a Local phone: two halves
         alice.kill()
         killed = time.monotonic()
         for console in (bob, carol):
             await console.wait_for(
-                lambda c=console: c.calls()[first]["assignee"] is None, 8, "the call back for anyone"
+                lambda c=console: c.calls().get(first, {}).get("assignee") is None,
+                8,
+                "the call back for anyone",
             )
         given_back = time.monotonic() - killed
-        assert bob.calls()[first]["state"] == "ringing"
+        assert bob.calls().get(first, {}).get("state") == "ringing"
         assert not await asyncio.to_thread(agent_legs, asterisk, native)  # her phone stopped ringing
         bob.send(f"accept {first}")
         await bob.wait_for(lambda: first in bob.won(), 10, "bob taking it")
-        await carol.wait_for(lambda: carol.calls()[first]["assignee"] == "bob", 5, "bob's in carol's")
+        await carol.wait_for(
+            lambda: carol.calls().get(first, {}).get("assignee") == "bob", 5, "bob's in carol's"
+        )
 
         # alice's console again, on the same data: the call it was taking is bob's now, not taken back.
-        alice = team["alice"] = await start_console(asterisk, tmp_path, pg_dsn, "alice", **noanswer)
+        alice = team["alice"] = await start_console(asterisk, tmp_path, team_target, "alice", **noanswer)
         await alice.wait_for(lambda: alice.calls().get(first, {}).get("assignee") == "bob", 10, "bob's")
-        assert bob.calls()[first]["state"] == "connected"
+        assert bob.calls().get(first, {}).get("state") == "connected"
         bridge = await asyncio.to_thread(asterisk.ari, "GET", f"/bridges/{asterisk.app}-{native}")
         assert native in bridge["channels"] and any(
             c.startswith(f"{native}-agent") for c in bridge["channels"]
@@ -262,13 +276,13 @@ async def test_a_console_killed_while_its_phone_rings_gives_the_call_back_to_the
         second = await bob.wait_for(lambda: next((c for c in bob.calls() if c != first), None), 5, "call 2")
         await alice.wait_for(lambda: second in alice.calls(), 5, "call 2 in alice's")
         alice.send(f"accept {second}")
-        await bob.wait_for(lambda: bob.calls()[second]["assignee"] == "alice", 5, "alice's")
+        await bob.wait_for(lambda: bob.calls().get(second, {}).get("assignee") == "alice", 5, "alice's")
         await bob.wait_for(lambda: agent_legs(asterisk, split_id(second)[1]), 5, "alice's phone ringing")
         alice.kill()
         await asyncio.to_thread(asterisk.ari, "DELETE", f"/channels/{second_caller['id']}")
         for console in (bob, carol):
             await console.wait_for(
-                lambda c=console: c.calls()[second]["state"] == "abandoned", 8, "the missed call"
+                lambda c=console: c.calls().get(second, {}).get("state") == "abandoned", 8, "the missed call"
             )
         assert not await asyncio.to_thread(agent_legs, asterisk, split_id(second)[1])
         print(
