@@ -222,6 +222,36 @@ async def test_a_caller_hanging_up_while_waiting_is_a_missed_call(
     assert any("missed call" in m.body for m in await pbx.history(call.id))
 
 
+async def test_a_caller_hanging_up_while_the_agents_phone_rings_is_missed_and_the_agent_told(
+    asterisk: AsteriskServer, tmp_path: Path
+) -> None:
+    backend = make_backend(asterisk, tmp_path / "data", agent="carol", ring_seconds=10.0)  # never answers
+    await backend.connect()
+    try:
+        async with watching(backend) as tail:
+            call = await ringing(tail, asterisk, "Gina Impatient")
+            native = split_id(call.id)[1]
+            accepting = asyncio.create_task(backend.perform(Accept(conversation_id=call.id)))
+
+            def legs() -> list[str]:
+                return [
+                    c["id"] for c in asterisk.ari("GET", "/channels") if c["id"].startswith(f"{native}-agent")
+                ]
+
+            await tail.wait_for(lambda: (latest(tail, call.id) or call).assignee == "carol", 5, "carol's")
+            assert await asyncio.to_thread(legs)  # her phone rings
+            await asyncio.to_thread(asterisk.ari, "DELETE", f"/channels/{native}")
+            with pytest.raises(Conflict, match="the caller hung up before the phone answered"):
+                await asyncio.wait_for(accepting, 5)
+            missed = await state_of(tail, call.id, State.ABANDONED)
+            assert missed.assignee is None
+            assert sum("missed call" in m.body for m in await backend.history(call.id)) == 1
+            await tail.wait_for(lambda: not legs(), 5, "her phone to stop ringing")
+    finally:
+        await backend.close()
+        await asyncio.to_thread(asterisk.hang_up_all)
+
+
 async def test_transfer_to_another_agent_and_back_to_a_queue(
     asterisk: AsteriskServer, pbx: AsteriskBackend
 ) -> None:
