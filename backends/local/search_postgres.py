@@ -138,7 +138,9 @@ def _by_filters(db: Any, where: str, args: list[Any], limit: int) -> list[Search
         f"WHERE {where} ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
         (*args, limit),
     ).fetchall()
-    return [SearchHit(qualify(cid), 0.0, clean(f"{subject} — {name}"), (), None) for cid, subject, name in rows]
+    return [
+        SearchHit(qualify(cid), 0.0, clean(f"{subject} — {name}"), (), None) for cid, subject, name in rows
+    ]
 
 
 def _hit(
