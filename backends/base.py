@@ -28,6 +28,7 @@ Each adapter documents how its system maps onto this in its own package docstrin
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -55,6 +56,8 @@ from ..console.core.model import (
 )
 
 ENTRY_POINT_GROUP = "standardiste.backends"
+# The tones a `SendDtmf` may carry (the console checks them before sending, the adapter again).
+DTMF_DIGITS = re.compile(r"[0-9*#A-Da-dwW]{1,40}")
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -88,6 +91,7 @@ class CommandKind(StrEnum):
     TYPING = "typing"
     VIEWING = "viewing"
     MERGE = "merge"
+    SEND_DTMF = "send_dtmf"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,6 +291,15 @@ class Merge(Command):
 
     kind: ClassVar[CommandKind] = CommandKind.MERGE
     other_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendDtmf(Command):
+    """Tones on a live call, as if keyed on the agent's phone (an IVR menu, a PIN): 0-9 * # A-D, `w` a 0.5 s
+    pause, `W` 1 s. `DTMF_DIGITS` is what an adapter accepts; it refuses anything else with `Invalid`."""
+
+    kind: ClassVar[CommandKind] = CommandKind.SEND_DTMF
+    digits: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ from .base import (
     RequestCsat,
     Resume,
     ScheduleCallback,
+    SendDtmf,
     SetPresence,
     SetPriority,
     SetSkills,
@@ -112,8 +113,9 @@ class Traffic(Protocol):
 
 # Kinds that act on the agent, not on a conversation.
 AGENT_KINDS = frozenset({CommandKind.PRESENCE, CommandKind.SET_SKILLS})
-# Kinds whose success changes nothing the console shows: the survey's answer comes later, as CsatRecorded.
-NO_VISIBLE_CHANGE = frozenset({CommandKind.REQUEST_CSAT})
+# Kinds whose success changes nothing the console shows: the survey's answer comes later, as CsatRecorded;
+# tones reach the customer's line and change no state of the call (nor its transcript: a PIN is among them).
+NO_VISIBLE_CHANGE = frozenset({CommandKind.REQUEST_CSAT, CommandKind.SEND_DTMF})
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ _RECIPES: dict[CommandKind, _Recipe] = {
     CommandKind.HOLD: _Recipe(_PHONE, (CommandKind.ACCEPT,)),
     CommandKind.RESUME: _Recipe(_PHONE, (CommandKind.ACCEPT, CommandKind.HOLD)),
     CommandKind.MUTE: _Recipe(_PHONE, (CommandKind.ACCEPT,)),
+    CommandKind.SEND_DTMF: _Recipe(_PHONE, (CommandKind.ACCEPT,)),
     CommandKind.HANG_UP: _Recipe(_PHONE, (CommandKind.ACCEPT,)),
     CommandKind.END_CHAT: _Recipe((Channel.CHAT,), (CommandKind.ACCEPT,)),
     CommandKind.WRAP_UP: _Recipe(_PHONE, (CommandKind.ACCEPT, CommandKind.HANG_UP)),
@@ -183,6 +186,7 @@ def build_command(
         CommandKind.TYPING: lambda: Typing(**common, typing=True),
         CommandKind.VIEWING: lambda: Viewing(**common),
         CommandKind.MERGE: lambda: Merge(**common, other_id=(other or conversation).id),
+        CommandKind.SEND_DTMF: lambda: SendDtmf(**common, digits="1234#"),
     }
     return factories[kind]()
 

@@ -62,8 +62,9 @@ class Ari:
         return Unavailable(f"lost {where} during {what}: {reason}")
 
     async def request(self, method: str, path: str, *, what: str = "", **params: Any) -> Any:
-        """The JSON reply (None for 204), or a typed error: 401 AuthError, 404 NotFound, 409 Conflict,
-        400/422 Invalid, 5xx and network failures Unavailable."""
+        """The JSON reply (None for 204), or a typed error: 401 AuthError, 404 NotFound, 409 Conflict and
+        412 (a channel in a state that does not allow it) Conflict, 400/422 Invalid, 5xx and network failures
+        Unavailable."""
         what = what or f"{method} {path}"
         body = params.pop("json", None)
         try:
@@ -85,7 +86,7 @@ class Ari:
             )
         if status == 404:
             raise NotFound(text)
-        if status == 409:
+        if status in (409, 412):
             raise Conflict(text)
         if status in (400, 422):
             raise Invalid(text)

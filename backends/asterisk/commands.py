@@ -1,5 +1,6 @@
 """What the agent asks of a call (the contract's commands), each an ARI request or a change kept in the local
-file: accept, hold and resume, mute, transfer, hang up, wrap up, notes and callbacks (docs/asterisk.md's table).
+file: accept, hold and resume, mute, tones (DTMF), transfer, hang up, wrap up, notes and callbacks
+(docs/asterisk.md's table).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from ...console.core.model import WAITING_STATES, Channel, Conversation, Direction, State, WrapUpRecord
 from ..base import (
+    DTMF_DIGITS,
     Accept,
     CallbackOutcome,
     Command,
@@ -26,6 +28,7 @@ from ..base import (
     PlaceCallback,
     Resume,
     ScheduleCallback,
+    SendDtmf,
     Transfer,
     WrappedUp,
     WrapUp,
@@ -34,6 +37,8 @@ from .calls import Call
 from .state import LIVE
 from .teamwork import Teamwork
 
+_UPPER_LETTERS = str.maketrans("abcd", "ABCD")  # not w: `w` is half a second's pause, `W` a whole one
+
 SUPPORTED = frozenset(
     {
         CommandKind.NOTE,
@@ -41,6 +46,7 @@ SUPPORTED = frozenset(
         CommandKind.HOLD,
         CommandKind.RESUME,
         CommandKind.MUTE,
+        CommandKind.SEND_DTMF,
         CommandKind.HANG_UP,
         CommandKind.TRANSFER,
         CommandKind.WRAP_UP,
@@ -71,6 +77,7 @@ class CallCommands(Teamwork):
             Hold: self._hold,
             Resume: self._resume,
             Mute: self._mute,
+            SendDtmf: self._send_dtmf,
             HangUp: self._hang_up,
             Transfer: self._transfer,
             WrapUp: self._wrap_up,
@@ -187,6 +194,27 @@ class CallCommands(Teamwork):
         await self.ari.request(method, f"/channels/{call.agent_leg}/mute", what="mute", direction="in")
         self._emit([self._update(call, muted=command.muted)])
         return CommandResult(True, call.conversation, detail="muted" if command.muted else "unmuted")
+
+    async def _send_dtmf(self, command: SendDtmf, call: Call, agent: str) -> CommandResult:
+        if not DTMF_DIGITS.fullmatch(command.digits):
+            raise Invalid("tones are 1 to 40 of 0-9 * # A-D, w (a 0.5 s pause) and W (1 s)")
+        self._phone_call(call, State.CONNECTED, State.ON_HOLD)
+        if call.channel is None:
+            raise Conflict(f"{call.conversation.id}: the customer is gone")
+        # Played out on the customer's channel (a callback's dialled leg), so the far end hears them as
+        # keyed by the agent. ARI plays them in the channel's own thread and answers at once; the digits
+        # stay out of the detail, which is kept on disk with the key (a PIN is among them).
+        await self.ari.request(
+            "POST",
+            f"/channels/{call.channel}/dtmf",
+            what="tones",
+            # a-d as A-D: a Local channel passes the letter through as typed, and the far end expects A-D
+            dtmf=command.digits.translate(_UPPER_LETTERS),
+            between=100,
+            duration=100,
+        )
+        tones = sum(1 for digit in command.digits if digit not in "wW")
+        return CommandResult(True, call.conversation, detail=f"sent {tones} tone{'s' if tones != 1 else ''}")
 
     async def _hang_up(self, command: HangUp, call: Call, agent: str) -> CommandResult:
         if call.conversation.is_closed or call.conversation.state is State.WRAP_UP:
