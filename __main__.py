@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="insert N contacts at once, spread over past hours, then go on",
     )
+    simulate.add_argument(
+        "--backfill-hours",
+        type=float,
+        default=8.0,
+        metavar="H",
+        help="the backfill's contacts are spread over the past H hours (default 8: a day's shift; "
+        "a workspace of months: most contacts closed long ago)",
+    )
     simulate.add_argument("--scenario", type=Path, metavar="FILE.jsonl", help="replay a scenario file")
     simulate.add_argument("--duration", type=float, help="stop after this many seconds")
     simulate.add_argument(
@@ -300,6 +308,7 @@ def _simulate(args: argparse.Namespace) -> int:
             profile=args.profile,
             seed=args.seed,
             backfill=args.backfill,
+            backfill_hours=args.backfill_hours,
             scenario=args.scenario,
             duration=args.duration,
         )

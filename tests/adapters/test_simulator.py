@@ -592,6 +592,25 @@ def test_run_simulator_runs_until_stopped_and_reports(
     assert time.monotonic() - started < 5.0
 
 
+def test_simulate_backfills_months_with_backfill_hours(tmp_path: Path) -> None:
+    """`simulate --backfill N --backfill-hours H`: N contacts over H hours. Over two months most are closed
+    long ago, as in a workspace that has run for a season: the console loads only the last day's."""
+    from standardiste.__main__ import main
+
+    db = tmp_path / "w.db"
+    argv = ["simulate", "--db", str(db), "--backfill", "3000", "--backfill-hours", "1440"]
+    assert main([*argv, "--duration", "0.1", "--rate", "0", "--seed", "5"]) == 0
+    now = time.time()
+    total, oldest, open_, recent = rows(
+        db,
+        "SELECT COUNT(*), MIN(created_at), SUM(closed_at IS NULL), SUM(closed_at >= ?) FROM conversations",
+        (now - 86400,),
+    )[0]
+    assert total == 3000
+    assert oldest < now - 50 * 86400  # type: ignore[operator]
+    assert open_ + recent < 0.1 * total  # type: ignore[operator]
+
+
 def test_bad_profile_or_rate_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="profile"):
         Simulator(tmp_path / "w.db", profile="easter")

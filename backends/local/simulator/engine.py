@@ -399,6 +399,7 @@ def run_simulator(
     scenario: Path | None,
     duration: float | None = None,
     stop: threading.Event | None = None,
+    backfill_hours: float = 8.0,
 ) -> None:
     """`standardiste simulate`: blocks until `stop` is set, `duration` has passed, the scenario is over, or
     Ctrl-C. Raises `ScenarioError` (every bad line listed) before writing anything if the scenario is bad."""
@@ -414,7 +415,7 @@ def run_simulator(
         print(f"simulating into {db}: {what}, seed {sim.seed} (Ctrl-C stops)", flush=True)
         if backfill:
             started = time.perf_counter()
-            sim.backfill(backfill)
+            sim.backfill(backfill, hours=backfill_hours)
             print(f"backfilled {backfill} contacts in {time.perf_counter() - started:.1f} s", flush=True)
         reporter = threading.Thread(target=_report, args=(sim, stop), daemon=True)
         reporter.start()
