@@ -16,7 +16,14 @@ from .steady_static import SteadyStatic
 CALL_KEYS: dict[State, tuple[tuple[str, str], ...]] = {
     State.RINGING: (("accept", "answer"), ("hang_up", "decline")),
     State.QUEUED: (("accept", "answer"),),
-    State.CONNECTED: (("hold", "hold"), ("mute", "mute"), ("transfer", "transfer"), ("hang_up", "hang up"), ("note", "note")),
+    State.CONNECTED: (
+        ("hold", "hold"),
+        ("mute", "mute"),
+        ("dtmf", "tones"),
+        ("transfer", "transfer"),
+        ("hang_up", "hang up"),
+        ("note", "note"),
+    ),
     State.ON_HOLD: (("hold", "resume"), ("transfer", "transfer"), ("hang_up", "hang up")),
     State.WRAP_UP: (("close", "wrap up with a disposition"),),
     State.REQUESTED: (("dial", "dial now"), ("schedule", "schedule")),

@@ -212,6 +212,15 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ),
     ConsoleAction("call.mute", "m", "mute", "Mute", "Mute or unmute the call", "Call", CommandKind.MUTE),
     ConsoleAction(
+        "call.dtmf",
+        "number_sign",
+        "dtmf",
+        "Tones",
+        "Key tones into the customer's line (an IVR menu, a PIN): :dtmf 1234",
+        "Call",
+        CommandKind.SEND_DTMF,
+    ),
+    ConsoleAction(
         "call.hang_up",
         "H",
         "hang_up",

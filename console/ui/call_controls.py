@@ -1,11 +1,22 @@
-"""The call the agent is on: hold and resume, mute, hang up; a callback request: dial it, schedule it."""
+"""The call the agent is on: hold and resume, mute, tones (DTMF), hang up; a callback request: dial it,
+schedule it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ...backends.base import CommandKind, HangUp, Hold, Mute, PlaceCallback, Resume, ScheduleCallback
+from ...backends.base import (
+    DTMF_DIGITS,
+    CommandKind,
+    HangUp,
+    Hold,
+    Mute,
+    PlaceCallback,
+    Resume,
+    ScheduleCallback,
+    SendDtmf,
+)
 from ..core.model import Channel, Conversation, State
 from ..core.sla import parse_when
 from .dialogs import TextDialog
@@ -40,6 +51,31 @@ class CallControls:
             self.view.send(
                 Mute(conversation_id=call.id, muted=not call.muted), done="Unmuted" if call.muted else "Muted"
             )
+
+    def dtmf(self, digits: str | None = None) -> None:
+        """Key tones into the customer's line (an IVR menu, a PIN): asks for them unless given (`:dtmf 1234`)."""
+        call = self._call()
+        if call is None or not self.view.guard(call, CommandKind.SEND_DTMF):
+            return
+        if call.state not in (State.CONNECTED, State.ON_HOLD):
+            self.view.notify("Tones go on a call you are on.", severity="warning")
+            return
+        if digits is not None:
+            self.dtmf_on(call.id, digits)
+            return
+        self.view.ask(
+            TextDialog("Tones to send (0-9 * # A-D, w pauses 0.5 s, W 1 s)", placeholder="1234#"),
+            lambda text: text and self.dtmf_on(call.id, text),
+        )
+
+    def dtmf_on(self, cid: str, text: str) -> None:
+        digits = text.strip()
+        if not DTMF_DIGITS.fullmatch(digits):
+            self.view.notify(
+                "Not tones: up to 40 of 0-9 * # A-D, w (0.5 s pause), W (1 s).", severity="warning"
+            )
+            return
+        self.view.send(SendDtmf(conversation_id=cid, digits=digits), done=f"Sent tones {digits}")
 
     def hang_up(self) -> None:
         call = self._call()

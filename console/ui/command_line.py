@@ -37,6 +37,7 @@ WORDS: tuple[LineWord, ...] = (
     LineWord("snooze", "a time span (30m, 2h, 1d)", lambda _: ["snooze 1h"]),
     LineWord("tag", "tags to add (+tag) or remove (-tag)", lambda _: ["tag "]),
     LineWord("transfer", "an agent or a queue", lambda _: ["transfer "]),
+    LineWord("dtmf", "tones: 0-9 * # A-D, w / W a pause", lambda _: ["dtmf "]),
     LineWord("filter", "filter words (as after /)", lambda _: ["filter "]),
     LineWord("search", "words to search for (as in ctrl+f)", lambda _: ["search "]),
     LineWord("messages", "nothing", lambda _: ["messages"]),

@@ -569,6 +569,7 @@ class WorkspaceScreen(Screen[None]):
             "snooze": lambda a: self.edits.snooze_for(a[0] if a else "1h"),
             "tag": self.edits.tags_from_words,
             "transfer": lambda a: self.edits.transfer_to(a[0]) if a else self.edits.transfer(),
+            "dtmf": lambda a: self.calls.dtmf("".join(a) if a else None),
             "status": lambda a: self.edits.set_state(a[0] if a else ""),
             "filter": lambda a: self.filtering.apply(" ".join(a)),
             "search": lambda a: self.finding.search(" ".join(a)),
@@ -647,6 +648,9 @@ class WorkspaceScreen(Screen[None]):
 
     def action_mute(self) -> None:
         self.calls.mute()
+
+    def action_dtmf(self) -> None:
+        self.calls.dtmf()
 
     def action_hang_up(self) -> None:
         self.calls.hang_up()
