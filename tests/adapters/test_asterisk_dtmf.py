@@ -213,3 +213,53 @@ async def test_aris_refusals_of_tones_come_back_typed(asterisk: AsteriskServer, 
             await pbx.ari.request("POST", f"/channels/{customer_side}/dtmf", dtmf="1")
         with pytest.raises(Invalid, match="400"):
             await pbx.ari.request("POST", f"/channels/{split_id(call.id)[1]}/dtmf")
+
+
+async def test_in_a_team_the_console_that_took_the_call_keys_its_tones(
+    asterisk: AsteriskServer, tmp_path: Path
+) -> None:
+    """Two consoles of a team (docs/asterisk.md, "A team"): the call moved into alice's application takes her
+    tones on the customer's line; bob's console is told it is hers."""
+    team = str(tmp_path / "team.sqlite")
+    made = {
+        agent: make_backend(
+            asterisk,
+            tmp_path / agent,
+            agent=agent,
+            phone=f"Local/{agent}@agent-phones",
+            agent_phones=[],
+            team=team,
+        )
+        for agent in ("alice", "bob")
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        tails: dict[str, Tail] = {}
+        for agent, backend in made.items():
+            await backend.connect()
+            stack.push_async_callback(backend.close)
+            tails[agent] = await stack.enter_async_context(watching(backend))
+        stack.push_async_callback(asyncio.to_thread, asterisk.hang_up_all)
+        ear = await stack.enter_async_context(Ear(asterisk))
+        await eventually(lambda: any(b._queue_ari is not None for b in made.values()), 5, "a queue holder")
+
+        name = "Tomas Team"
+        customer_side = (
+            await asyncio.to_thread(
+                asterisk.call, number_of(name), name, "queue-sales", context="from-customer-team"
+            )
+        )["id"]
+        call = await tails["alice"].arrival(name, 5)
+        await tails["bob"].arrival(name, 5)
+        await asyncio.to_thread(ear.listen, customer_side)
+        await made["alice"].perform(Accept(conversation_id=call.id))
+        await state_of(tails["alice"], call.id, State.CONNECTED)
+        await tails["bob"].wait_for(
+            lambda: (c := latest(tails["bob"], call.id)) is not None and c.assignee == "alice",
+            5,
+            "alice's call",
+        )
+
+        with pytest.raises(Conflict, match="alice"):
+            await made["bob"].perform(SendDtmf(conversation_id=call.id, digits="9"))
+        await made["alice"].perform(SendDtmf(conversation_id=call.id, digits="314#"))
+        await ear.hears(customer_side, "314#")
