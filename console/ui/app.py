@@ -353,7 +353,9 @@ class StandardisteApp(PlainNotify):
     def send(self, command: Command, *, undo: bool = False, done: str = "") -> None:
         """Send a command through the outbox (journalled first); with `undo`, hold it `undo_seconds` first."""
         delay = self.config.undo_seconds if undo else 0.0
-        if self.outbox is None or command.kind in (CommandKind.TYPING, CommandKind.VIEWING):
+        # Tones are sent now or never: a PIN is not written to the outbox's file, and a phone menu that moved
+        # on must not hear them again later.
+        if self.outbox is None or command.kind in (CommandKind.TYPING, CommandKind.VIEWING, CommandKind.SEND_DTMF):
             self.run_worker(self._perform(command, done), group="commands")
             return
         self.run_worker(self._submit(command, delay, done), group="commands")

@@ -75,7 +75,7 @@ class CallControls:
                 "Not tones: up to 40 of 0-9 * # A-D, w (0.5 s pause), W (1 s).", severity="warning"
             )
             return
-        self.view.send(SendDtmf(conversation_id=cid, digits=digits), done=f"Sent tones {digits}")
+        self.view.send(SendDtmf(conversation_id=cid, digits=digits), done=f"Sent {len(digits)} tones")  # not the digits: they may be a PIN
 
     def hang_up(self) -> None:
         call = self._call()
