@@ -15,7 +15,6 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -39,9 +38,8 @@ from ...widgets.offer_banner import OfferBanner
 from ...widgets.prompt_line import PromptCandidates, PromptLine
 from ...widgets.queue_list import QueueHeader, QueueList
 from ...widgets.status_bar import StatusBar
-from ...widgets.steady_static import SteadyLine
 from ...widgets.transcript import Transcript
-from ...widgets.view_tabs import Tab, fit_tabs
+from ...widgets.view_bar import ViewBar
 from ..core.model import Channel, Conversation, Message
 from ..core.store import Changes
 from ..core.views import VIEW_SCOPES, ViewSet
@@ -51,6 +49,7 @@ from .closing_flow import ClosingFlow
 from .command_line import split
 from .composing import Composing
 from .conversation_edits import ConversationEdits
+from .empty_list import EMPTY_MESSAGE, empty_list_message
 from .filtering import Filtering
 from .finding import Finding
 from .marked_rows import MarkedRows
@@ -63,10 +62,6 @@ if TYPE_CHECKING:
     from .host import ConsoleHost
 
 NARROW = 110
-EMPTY_MESSAGE = (
-    "Nothing waiting for you. New calls, chats and mail appear here as they arrive.\n"
-    "n takes the next item · 6 shows everyone's · ? lists the keys"
-)
 
 
 # The backend capability each action needs: asked for every binding each time the bindings in force are
@@ -74,12 +69,6 @@ EMPTY_MESSAGE = (
 _COMMAND_OF: dict[str, CommandKind] = {
     action.action: action.command for action in reversed(ACTIONS) if action.command is not None
 }
-
-
-class ViewBar(SteadyLine):
-    DEFAULT_CSS = """
-    ViewBar { height: 1; background: $boost; padding: 0 1; }
-    """
 
 
 class WorkspaceScreen(Screen[None]):
@@ -286,40 +275,14 @@ class WorkspaceScreen(Screen[None]):
 
     def _show_empty_message(self, text: str, errors: list[str]) -> None:
         """An empty list says why: nothing waiting, or nothing matching the filter typed."""
-        if text:
-            title = VIEW_SCOPES[self.current][0]
-            message = f"No match for “{text}” in {title}."
-            if errors:
-                message += "\n⚠ " + "; ".join(errors)
-            message += "\nesc clears the filter · 6 searches everyone's · 1 the unified queue"
-        elif self.current == "snoozed":
-            message = "Nothing snoozed. z snoozes the highlighted item; it waits here until it wakes."
-        else:
-            message = EMPTY_MESSAGE
+        message = empty_list_message(self.current, text, errors)
         if message != self._empty_message:
             self._empty_message = message
             # The filter is the agent's typing: plain text, never markup.
             self.query_one("#empty", Static).update(Text(message))
 
     def _draw_view_bar(self) -> None:
-        view = self.views[self.current]
-        bar = self.query_one(ViewBar)
-        position = f"{self.queue.cursor + 1}/{len(view)} │  " if len(view) else "0/0 │  "
-        flt = f"   / {view.filter.text}" if view.filter.text else ""
-        if view.filter.errors:
-            flt += "  ⚠ " + "; ".join(view.filter.errors)
-        marks = self.queue.mark_count
-        if marks:
-            flt += f"   * {marks} marked"
-        tabs = [
-            Tab(str(index), title, len(self.views[name]), name == self.current)
-            for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1)
-        ]
-        # The filter may be cut (ellipsis), the active view never: the tabs get what the position leaves,
-        # less a little of the filter so that one is seen.
-        room = (bar.content_region.width or 200) - cell_len(position) - min(cell_len(flt), 12)
-        line = position + fit_tabs(tabs, max(10, room)) + flt
-        bar.update(Text(line, no_wrap=True, overflow="ellipsis"))
+        self.query_one(ViewBar).show(self.views, self.current, self.queue.cursor, self.queue.mark_count)
 
     # ------------------------------------------------------------------------------------------ moving
 
