@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from asterisk_server import AsteriskServer, asterisk, free_port
+from helpdesk_harness import MemoryKeyring
+from helpdesk_harness import memory_keyring as shared_memory_keyring
 from helpers.asterisk_kit import make_backend
-from keyring.backend import KeyringBackend
 from standardiste.backends.asterisk import AsteriskBackend, parse_settings
 from standardiste.backends.base import AuthError, BackendContext, Invalid, Unavailable, available_backends
 from standardiste.backends.testing import watching
@@ -41,33 +41,10 @@ TABLE: dict[str, Any] = {
 }
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
 @pytest.fixture
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv("STANDARDISTE_SECRET_PBX", raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
+    with shared_memory_keyring(monkeypatch, "pbx") as backend:
         yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def test_the_adapter_is_found_by_its_entry_point() -> None:
