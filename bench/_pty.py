@@ -11,6 +11,7 @@ import subprocess
 import termios
 import threading
 import time
+from pathlib import Path
 
 import psutil
 
@@ -156,6 +157,19 @@ class PtyProcess:
         self._stop = True
         self._reader.join(timeout=1)
         os.close(self.master)
+
+
+def console_env(tmp: Path) -> dict[str, str]:
+    """The environment of a console under benchmark: this pty's size, and its own config and data in `tmp`."""
+    (tmp / "config.toml").write_text('agent = "bench"\nbell = false\n', encoding="utf-8")
+    return dict(
+        os.environ,
+        TERM="xterm-256color",
+        COLUMNS=str(COLUMNS),
+        LINES=str(ROWS),
+        STANDARDISTE_CONFIG=str(tmp / "config.toml"),
+        STANDARDISTE_DATA=str(tmp / "data"),
+    )
 
 
 def percentile(values: list[float], share: float) -> float:

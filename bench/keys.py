@@ -16,7 +16,6 @@ Target (issue 16): p95 ≤ 16 ms for open and view, and for each filter keystrok
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 import pyte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pty import COLUMNS, ROWS, PtyProcess, percentile
+from _pty import COLUMNS, ROWS, PtyProcess, console_env, percentile
 
 
 class Screen:
@@ -103,15 +102,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         db = make_workspace(tmp / "bench.db", args.count)
-        (tmp / "config.toml").write_text('agent = "bench"\nbell = false\n', encoding="utf-8")
-        env = dict(
-            os.environ,
-            TERM="xterm-256color",
-            COLUMNS=str(COLUMNS),
-            LINES=str(ROWS),
-            STANDARDISTE_CONFIG=str(tmp / "config.toml"),
-            STANDARDISTE_DATA=str(tmp / "data"),
-        )
+        env = console_env(tmp)
         child = PtyProcess([sys.executable, "-m", "standardiste", "--db", str(db), "--agent", "bench"], env)
         screen = Screen(child)
         opened: list[float] = []

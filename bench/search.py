@@ -97,21 +97,13 @@ def console_start(path: Path, runs: int = 3) -> tuple[float, float]:
     import re
 
     import pyte
-    from _pty import COLUMNS, ROWS, PtyProcess
+    from _pty import COLUMNS, ROWS, PtyProcess, console_env
 
     loaded = re.compile(r"^ \d+/[1-9]\d* │")
     times, peaks = [], []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        (tmp / "config.toml").write_text('agent = "bench"\nbell = false\n', encoding="utf-8")
-        env = dict(
-            os.environ,
-            TERM="xterm-256color",
-            COLUMNS=str(COLUMNS),
-            LINES=str(ROWS),
-            STANDARDISTE_CONFIG=str(tmp / "config.toml"),
-            STANDARDISTE_DATA=str(tmp / "data"),
-        )
+        env = console_env(tmp)
         for _ in range(runs):
             child = PtyProcess([sys.executable, "-m", "standardiste", "--db", str(path), "--agent", "bench"], env)
             screen = pyte.Screen(COLUMNS, ROWS)
