@@ -327,8 +327,14 @@ async def test_a_note_is_kept_once_per_key_and_the_customers_lines_arrive_in_ord
         native = split_id(call.id)[1]
         await asyncio.to_thread(traffic.says, native, "my order 42 is late")
         await asyncio.to_thread(traffic.says, native, "<b>bold</b> [red]markup[/red]")
+        # The customer's two lines (the call's own "incoming call" line is a message too: not counted).
         await tail.wait_for(
-            lambda: len([e for e in tail.events if isinstance(e, MessageAdded)]) >= 2, 5, "two lines"
+            lambda: sum(
+                isinstance(e, MessageAdded) and e.message.direction is Direction.INBOUND for e in tail.events
+            )
+            >= 2,
+            5,
+            "two lines",
         )
         first = await pbx.perform(Note(conversation_id=call.id, body="VIP", key="k1"))
         again = await pbx.perform(Note(conversation_id=call.id, body="VIP", key="k1"))
