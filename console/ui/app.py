@@ -46,6 +46,7 @@ from .host import StoreListener, Ticking
 from .key_order import KeyOrder, OrderedKey
 from .plain_ui import PlainNotify
 from .pump_stats import PumpStats
+from .quit_flow import QuitFlow
 from .workspace_screen import WorkspaceScreen
 
 if TYPE_CHECKING:
@@ -56,8 +57,6 @@ if TYPE_CHECKING:
 FRAME = 1 / 30
 # How often drafts that a full disk kept in memory are tried again.
 DRAFTS_RETRY_SECONDS = 3.0
-# Quitting waits this long for the sends it flushed out of their undo window (then they wait in the journal).
-QUIT_FLUSH_SECONDS = 8.0
 # Events applied between two yields to the event loop (a few ms of work at most).
 SLICE = 200
 
@@ -92,7 +91,7 @@ class StandardisteApp(PlainNotify):
         self._pump_task: asyncio.Task[None] | None = None
         self.outbox: Outbox | None = None
         self._undoable: list[tuple[int, str]] = []
-        self._quit_dialog: Any = None
+        self._quitting = QuitFlow(self)
         # Writes failing for their storage (a full disk): said in the status line, retried, never a crash.
         self.storage = StorageTrouble()
         self._done_texts: dict[int, str] = {}
@@ -438,52 +437,8 @@ class StandardisteApp(PlainNotify):
     # ------------------------------------------------------------------------------------------ quitting
 
     async def action_quit(self) -> None:
-        """Quit at once when nothing is cut off; else ask, saying what ("1 live chat, 1 reply in its undo
-        window"). On yes, what waits in its undo window is sent first. ctrl+q again in the dialog is yes."""
-        if self._quit_dialog is not None:
-            return  # asked already
-        from .quitting import QuitDialog, cut_off
-
-        drafts = self.draft_keeper.drafts
-        unsaved = len(drafts.unwritten) if drafts is not None else 0  # kept in memory by a full disk
-        what = cut_off(self.store.conversations.values(), self.me, [e.kind for e in self._held()], unsaved)
-        if not what:
-            await self._quit()
-            return
-        self._quit_dialog = QuitDialog(f"Quit now? It cuts off {what}; held sends go at once.")
-        self.push_screen(self._quit_dialog, self._quit_answered)
-
-    def _quit_answered(self, yes: bool | None) -> None:
-        self._quit_dialog = None
-        if yes:
-            self.run_worker(self._quit(), group="quit", exclusive=True)
-
-    def _held(self) -> list[OutboxEntry]:
-        """Entries still in their undo window that this console could send now."""
-        if self.outbox is None:
-            return []
-        from ..core.outbox import EntryState
-
-        now = time.time()
-        return [
-            e
-            for e in self.outbox.pending()
-            # Delivered by another console of this agent: quitting this one cuts nothing off.
-            if e.state is EntryState.SCHEDULED and e.due_at > now and self.outbox.delivers(e)
-        ]
-
-    async def _quit(self) -> None:
-        held = self._held()
-        if self.outbox is not None and held:
-            outbox = self.outbox
-            self.notify(f"Sending {len(held)} held before quitting…", timeout=QUIT_FLUSH_SECONDS)
-            waits = [outbox.wait(e.id, timeout=QUIT_FLUSH_SECONDS) for e in held if outbox.send_now(e.id)]
-            # Not sent in time (a backend down): it stays journalled and goes at the next start.
-            await asyncio.gather(*waits, return_exceptions=True)
-        drafts = self.draft_keeper.drafts
-        if drafts is not None and len(drafts.unwritten):
-            await asyncio.to_thread(drafts.flush)  # a last try: maybe there is space now
-        self.exit()
+        """Quit at once when nothing is cut off; else ask, saying what (quit_flow.py)."""
+        await self._quitting.ask()
 
     def undo_last(self) -> None:
         self.run_worker(self._undo_last(), group="undo")
