@@ -16,6 +16,7 @@ from ..core.views import Filter, FilterPass
 if TYPE_CHECKING:
     from textual.timer import Timer
 
+    from ..core.store import Changes
     from .workspace_view import WorkspaceView
 
 # Below this many conversations a filter pass is quick enough to run on every key.
@@ -75,16 +76,18 @@ class Filtering:
         view.queue.set_view(shown)
         view.refresh_chrome()
 
-    def store_changed(self, ids: set[str], *, reloaded: bool = False) -> None:
+    def store_changed(self, changes: Changes) -> None:
         """Conversations changed while a pass runs: judged again when it is installed. After a new
-        snapshot every row may have changed: the pass starts again over the new rows."""
+        snapshot every row may have changed: the pass starts again over the new rows. (Every batch of a
+        flood comes here: nothing is done unless a pass runs.)"""
         running = self._pass
         if running is None:
             return
-        if reloaded:
+        if changes.reloaded:
             self._start(running.text, self._pass_view)
         else:
-            running.changed |= ids
+            running.changed |= changes.conversations
+            running.changed |= changes.removed
 
     # ------------------------------------------------------------------------------------------ passes
 

@@ -224,7 +224,7 @@ class WorkspaceScreen(Screen[None]):
             self._rows_moved = self._rows_moved or moved
             self._rows_touched |= changes.conversations
         self._rows_touched |= changes.typing
-        self.filtering.store_changed(changes.conversations | changes.removed, reloaded=changes.reloaded)
+        self.filtering.store_changed(changes)
         if self.open_id:
             for message in changes.messages:
                 if message.conversation_id == self.open_id:
