@@ -376,6 +376,16 @@ class SnapshotLoaded(Event):
     snapshot: Snapshot
 
 
+@dataclass(frozen=True, slots=True)
+class HeadLoaded(Event):
+    """The first rows of a backend's queue (the optional `QueueHead`), read before its snapshot. `complete`:
+    the head holds every open conversation. The snapshot that follows replaces it."""
+
+    backend: str
+    snapshot: Snapshot
+    complete: bool
+
+
 class LinkState(StrEnum):
     CONNECTED = "connected"
     CONNECTING = "connecting"

@@ -27,6 +27,7 @@ from .base import Conflict
 if TYPE_CHECKING:
     from ..console.core.model import Conversation, CsatRecord, WrapUpRecord
     from ..console.core.routing import RoutingRules
+    from .base import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,22 @@ class Offers(Protocol):
 
 
 @runtime_checkable
+class QueueHead(Protocol):
+    async def queue_head(self, limit: int) -> Snapshot:
+        """The first `limit` open conversations of what `snapshot()` would give, in the queue's order
+        (console/core/views.py `queue_key`; all open ones when there are fewer), with the agents and `me`.
+
+        Read before the snapshot, so that the console draws its first screen while the rest is read: it
+        shows these rows, exactly placed, and nothing that could sort between them until the snapshot lands.
+        A backend whose server cannot read in that order must not offer this."""
+        ...
+
+
+@runtime_checkable
 class Records(Protocol):
-    async def records(self, csat_since: float, wrapups_since: float) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
+    async def records(
+        self, csat_since: float, wrapups_since: float
+    ) -> tuple[list[CsatRecord], list[WrapUpRecord]]:
         """CSAT answers recorded since `csat_since` and wrap-ups since `wrapups_since`, oldest first."""
         ...
 

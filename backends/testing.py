@@ -558,6 +558,26 @@ class BackendContract:
                 continue
             raise AssertionError(f"split_id({bad!r}) did not refuse it")
 
+    async def test_a_queue_head_is_the_snapshot_s_first_open_rows_in_queue_order(
+        self, backend: Backend, traffic: Traffic
+    ) -> None:
+        """`QueueHead` (optional): what the console draws before the snapshot must be its exact beginning."""
+        from ..console.core.views import queue_key
+        from .optional import QueueHead
+
+        if not isinstance(backend, QueueHead):
+            return  # the console waits for the snapshot: nothing to check
+        async with watching(backend) as tail:
+            channels = [self._channel(traffic, backend, ()) for _ in range(3)]
+            await self._conversations(traffic, tail, [(f"head-{n}", c, "ann") for n, c in enumerate(channels)])
+        snapshot = await backend.snapshot()
+        opened = sorted((c for c in snapshot.conversations if not c.is_closed), key=queue_key)
+        for limit in (1, 2, len(opened) + 1):
+            head = (await backend.queue_head(limit)).conversations
+            assert len(head) == min(limit, len(opened))
+            assert [queue_key(c) for c in head] == [queue_key(c) for c in opened[:limit]]
+            assert {c.id for c in head} <= {c.id for c in snapshot.conversations}
+
     async def test_events_resume_after_a_dropped_link(self, backend: Backend, traffic: Traffic) -> None:
         from ..console.core.hub import Hub
         from ..console.core.store import Store

@@ -18,7 +18,8 @@ class ViewBar(SteadyLine):
 
     def show(self, views: ViewSet, current: str, cursor: int, marks: int) -> None:
         view = views[current]
-        position = f"{cursor + 1}/{len(view)} │  " if len(view) else "0/0 │  "
+        more = "+" if view.partial else ""  # the rest of a snapshot is still being read
+        position = f"{cursor + 1}/{len(view)}{more} │  " if len(view) else f"0/0{more} │  "
         # The filter is the agent's typing, its errors are ours: plain text, never markup.
         flt = f"   / {view.filter.text}" if view.filter.text else ""
         if view.filter.errors:
@@ -26,7 +27,7 @@ class ViewBar(SteadyLine):
         if marks:
             flt += f"   * {marks} marked"
         tabs = [
-            Tab(str(index), title, len(views[name]), name == current)
+            Tab(str(index), title, len(views[name]), name == current, views[name].partial)
             for index, (name, (title, _)) in enumerate(VIEW_SCOPES.items(), start=1)
         ]
         # The filter may be cut (ellipsis), the active view never: the tabs get what the position leaves,

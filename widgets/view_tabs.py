@@ -20,14 +20,15 @@ class Tab:
     title: str
     count: int
     active: bool
+    more: bool = False  # rows may be missing after the count (a snapshot still being read)
 
 
 def _full(tab: Tab) -> str:
-    return f"{'▶' if tab.active else ' '}{tab.key} {tab.title} {tab.count}"
+    return f"{'▶' if tab.active else ' '}{tab.key} {tab.title} {tab.count}{'+' if tab.more else ''}"
 
 
 def _short(tab: Tab) -> str:
-    return _full(tab) if tab.active else f"{tab.key}:{tab.count}"
+    return _full(tab) if tab.active else f"{tab.key}:{tab.count}{'+' if tab.more else ''}"
 
 
 def fit_tabs(tabs: Sequence[Tab], width: int) -> str:

@@ -382,6 +382,16 @@ class LocalBackend(Backend):
 
         return await self._run(read)
 
+    async def queue_head(self, limit: int) -> Snapshot:
+        """QueueHead (backends/optional.py): the queue's first rows, read by its index before the snapshot."""
+
+        def read() -> Snapshot:
+            return Snapshot(
+                conversations=self.ws.queue_head(limit), agents=self.ws.agents(), me=self.agent_id
+            )
+
+        return await self._run(read)
+
     async def events(self) -> AsyncIterator[Sequence[Event]]:
         while not self._closed.is_set():
             try:

@@ -38,6 +38,7 @@ from ...console.core.model import (
 )
 from . import migrations, search
 from .database import SchemaTooNew, Target, as_target, is_postgres, shown
+from .queue_head import HEAD_WHERE, ORDER, QUEUE_INDEX
 from .rows import (
     AGENT_COLUMNS,
     CONVERSATION_COLUMNS,
@@ -78,9 +79,7 @@ class Workspace:
     """One connection to the workspace (a file, or a PostgreSQL database). Not thread-safe: one thread per
     instance. `target` is what `database.as_target` gives: a `Path`, or a `postgresql://` DSN."""
 
-    def __init__(
-        self, target: Target | str, *, clock: Any = time.time, password: str | None = None
-    ) -> None:
+    def __init__(self, target: Target | str, *, clock: Any = time.time, password: str | None = None) -> None:
         self.target: Target = as_target(target) if isinstance(target, str) else target
         self.clock = clock
         self.db: Any
@@ -124,9 +123,12 @@ class Workspace:
             return  # nothing to create: a read-only role (a supervisor) opens it too
         with self.transaction():
             stored = migrations.stored_version(self.db, self.dialect)  # again, under the writers' lock
-            script = files(__package__).joinpath(migrations.SCHEMA_FILE[self.dialect]).read_text(encoding="utf-8")
+            script = (
+                files(__package__).joinpath(migrations.SCHEMA_FILE[self.dialect]).read_text(encoding="utf-8")
+            )
             for statement in _split_sql(script):
                 self.db.execute(statement)
+            self.db.execute(QUEUE_INDEX)  # its text is built from the console's queue order (queue_head.py)
             if self.dialect == "sqlite":
                 # The full-text index (search.py): created, and filled for an older file, in this transaction.
                 search.ensure_index(self.db)
@@ -257,6 +259,12 @@ class Workspace:
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [conversation_from_row(r) for r in self.db.execute(sql, (cutoff,))]
+
+    def queue_head(self, limit: int) -> list[Conversation]:
+        """The first `limit` open conversations in the queue's order (queue_head.py), all when fewer."""
+        sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {HEAD_WHERE} ORDER BY {ORDER} LIMIT ?"
+        rows = self.db.execute(sql, (self.now() - RECENT_SECONDS, int(limit)))
+        return [conversation_from_row(r) for r in rows]
 
     def conversations_of_customer(self, customer_id: str) -> list[Conversation]:
         rows = self.db.execute(
@@ -541,7 +549,8 @@ class Workspace:
 
     def remember_command(self, key: str, result: str) -> None:
         self.db.execute(
-            "INSERT INTO command_keys (key, result, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (key, result, self.now())
+            "INSERT INTO command_keys (key, result, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (key, result, self.now()),
         )
 
     # ------------------------------------------------------------------------------------------ change feed
@@ -579,7 +588,9 @@ def _split_sql(script: str) -> list[str]:
         if (
             stripped.endswith(";")
             and joined.count("$$") % 2 == 0
-            and (not joined.lstrip().upper().startswith("CREATE TRIGGER") or stripped.upper().endswith("END;"))
+            and (
+                not joined.lstrip().upper().startswith("CREATE TRIGGER") or stripped.upper().endswith("END;")
+            )
         ):
             statements.append(joined)
             current = []

@@ -25,6 +25,7 @@ from ...backends.base import (
     CommandKind,
     CommandResult,
     Event,
+    HeadLoaded,
     Invalid,
     LinkState,
     RateLimited,
@@ -32,7 +33,7 @@ from ...backends.base import (
     Unsupported,
     split_id,
 )
-from ...backends.optional import QueueActivity, QueueFigures, Records, Search, SearchHit
+from ...backends.optional import QueueActivity, QueueFigures, QueueHead, Records, Search, SearchHit
 from ...backends.retry import Backoff
 from .model import Attachment, Conversation, CsatRecord, Customer, Message, WrapUpRecord
 from .sanitize import sanitize
@@ -49,10 +50,14 @@ from .untrusted import (
 
 log = logging.getLogger(__name__)
 QUEUE_BATCHES = 4
+# Rows of a backend's queue read before its snapshot (QueueHead): more than the tallest terminal shows.
+HEAD_ROWS = 200
 
 
 class Hub:
-    def __init__(self, backends: Sequence[Backend]) -> None:
+    def __init__(self, backends: Sequence[Backend], *, heads: bool = True) -> None:
+        """`heads`: read each `QueueHead` backend's first screenful before its snapshot (the agents' console;
+        a wallboard counts the whole queue, so it waits for the snapshot)."""
         if not backends:
             raise Invalid("no backend configured")
         self.backends = {backend.name: backend for backend in backends}
@@ -61,6 +66,8 @@ class Hub:
         self.queue: asyncio.Queue[Sequence[Event]] = asyncio.Queue(maxsize=QUEUE_BATCHES)
         self._tasks: list[asyncio.Task[None]] = []
         self.me: dict[str, str] = {}
+        self._heads = heads
+        self._snapshotted: set[str] = set()  # a head is read once, before a backend's first snapshot
 
     @property
     def primary(self) -> Backend:
@@ -96,6 +103,14 @@ class Hub:
             await self.queue.put([BackendStatus(backend.name, LinkState.CONNECTING)])
             try:
                 await backend.connect()
+                if self._heads and backend.name not in self._snapshotted and isinstance(backend, QueueHead):
+                    # The first screenful, so that the console draws it while the snapshot is read.
+                    head = await backend.queue_head(HEAD_ROWS)
+                    if head.me:
+                        self.me[backend.name] = head.me
+                    complete = len(head.conversations) < HEAD_ROWS
+                    await self.queue.put([HeadLoaded(backend.name, clean_snapshot(head), complete)])
+                    del head
                 snapshot = await backend.snapshot()
                 if snapshot.me:
                     self.me[backend.name] = snapshot.me
@@ -104,6 +119,7 @@ class Hub:
                     BackendStatus(backend.name, LinkState.CONNECTED),
                 ]
                 await self.queue.put(batch)
+                self._snapshotted.add(backend.name)
                 # Not kept while the event stream runs: these held every conversation of the snapshot, so each
                 # one an update replaced stayed in memory (100k: +10 MB through a 12 s flood).
                 del snapshot, batch

@@ -109,6 +109,15 @@ class SortedIds:
         else:
             del lists[pos], maxes[pos]
 
+    def count_at_most(self, bound: Any) -> int:
+        """How many items have a key of at most `bound`: they come first."""
+        key = self._key
+        lists, maxes = self._lists, self._maxes
+        pos = bisect_right(maxes, bound, key=key)
+        if pos == len(maxes):
+            return self._len
+        return self._positions()[pos] + bisect_right(lists[pos], bound, key=key)
+
     def _find(self, item: str) -> tuple[int, int] | None:
         """(sublist, index) of `item`, searched among the items of its key."""
         key = self._key

@@ -18,6 +18,7 @@ from ...backends.base import (
     CsatRecorded,
     CustomerUpdated,
     Event,
+    HeadLoaded,
     LinkState,
     MessageAdded,
     Snapshot,
@@ -111,6 +112,9 @@ class Store:
         self._by_customer: dict[str, str | tuple[str, ...] | list[str]] = {}
         # conversation id -> agents who have it open or are typing in it
         self._watchers: dict[str, set[str]] = {}
+        # backend -> the last row of the head it sent (None: the head held all its open rows), until its
+        # snapshot lands: the views show only what no missing row can sort before (ViewSet.rebuild).
+        self.heads: dict[str, Conversation | None] = {}
         self.version = 0
 
     # ------------------------------------------------------------------------------------------ loading
@@ -201,9 +205,18 @@ class Store:
         stamp = time.time() if now is None else now
         for event in events:
             match event:
-                case SnapshotLoaded(backend=backend, snapshot=snapshot):
+                case (
+                    SnapshotLoaded(backend=backend, snapshot=snapshot)
+                    | HeadLoaded(backend=backend, snapshot=snapshot)
+                ):
                     # A new snapshot of a backend replaces what the store held of it: what it no longer has
-                    # (mail deleted while the link was down) goes, as it would after a restart.
+                    # (mail deleted while the link was down) goes, as it would after a restart. A head is
+                    # replaced the same way by the snapshot that follows it.
+                    if isinstance(event, HeadLoaded):
+                        last = snapshot.conversations[-1] if snapshot.conversations else None
+                        self.heads[backend] = None if event.complete else last
+                    else:
+                        self.heads.pop(backend, None)
                     prefix = backend + ":"
                     held = {cid for cid in self.conversations if cid.startswith(prefix)}
                     loaded = self.load(snapshot)

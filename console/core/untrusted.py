@@ -27,6 +27,7 @@ from ...backends.base import (
     CsatRecorded,
     CustomerUpdated,
     Event,
+    HeadLoaded,
     MessageAdded,
     Snapshot,
     SnapshotLoaded,
@@ -125,7 +126,11 @@ def clean_csat(r: CsatRecord) -> CsatRecord:
 
 
 def clean_wrapup(r: WrapUpRecord) -> WrapUpRecord:
-    return r if _clean(r.disposition) and _clean_text(r.note) else replace(r, disposition=line(r.disposition), note=sanitize(r.note))
+    return (
+        r
+        if _clean(r.disposition) and _clean_text(r.note)
+        else replace(r, disposition=line(r.disposition), note=sanitize(r.note))
+    )
 
 
 def clean_snapshot(s: Snapshot) -> Snapshot:
@@ -158,6 +163,8 @@ def clean_event(event: Event) -> Event:
         return WrappedUp(clean_wrapup(event.record))
     if isinstance(event, SnapshotLoaded):
         return SnapshotLoaded(event.backend, clean_snapshot(event.snapshot))
+    if isinstance(event, HeadLoaded):
+        return HeadLoaded(event.backend, clean_snapshot(event.snapshot), event.complete)
     if isinstance(event, BackendStatus) and not _clean(event.detail):
         return replace(event, detail=line(event.detail))
     return event

@@ -71,6 +71,8 @@ def queue_key(conversation: Conversation) -> SortKey:
 
 
 _CLOSED_MIDDLE = (_ordered(0.0) << 72) | (128 << 64)
+# Above every open row's key, below every closed one's: all a complete head bounds.
+CLOSED_TIER = (90 << 136) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,26 +231,40 @@ class View:
         self.now = 0.0
         self.next_wake = FAR_FUTURE
         self._snoozed = scope.snoozed  # hide | only | any (a `state:snoozed` filter: its matcher decides)
+        # While a backend's snapshot is still read after its head (ViewSet.rebuild): only the rows of key up to
+        # this are shown, as no row still missing can sort before them. None: every row is shown.
+        self.bound: SortKey | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Rows may be missing after the ones shown (a snapshot is still being read)."""
+        return self.bound is not None
 
     def __len__(self) -> int:
-        return len(self._ids)
+        if self.bound is None:
+            return len(self._ids)
+        return self._ids.count_at_most(self.bound)
 
     def __contains__(self, conversation_id: str) -> bool:
-        return conversation_id in self.keys and conversation_id in self._ids
+        return self.index_of(conversation_id) is not None
 
     def id_at(self, index: int) -> str:
+        if self.bound is not None and index >= len(self):
+            raise IndexError("past the rows known so far")
         return self._ids[index]
 
     def ids(self) -> list[str]:
-        return list(self._ids)
+        ids = list(self._ids)
+        return ids if self.bound is None else ids[: len(self)]
 
     def index_of(self, conversation_id: str) -> int | None:
         if conversation_id not in self.keys:
             return None
         try:
-            return self._ids.index(conversation_id)
+            index = self._ids.index(conversation_id)
         except ValueError:
             return None
+        return None if self.bound is not None and index >= len(self) else index
 
     # ------------------------------------------------------------------------------------------ membership
 
@@ -375,7 +391,19 @@ class ViewSet:
     def __contains__(self, name: object) -> bool:
         return name in self.views
 
-    def rebuild(self, conversations: Mapping[str, Conversation], now: float) -> None:
+    def rebuild(
+        self,
+        conversations: Mapping[str, Conversation],
+        now: float,
+        heads: Mapping[str, Conversation | None] | None = None,
+    ) -> None:
+        """Every view refilled. `heads` (Store.heads): the backends whose snapshot is still read after
+        their head, each with the head's last row (None: it held all their open rows). Until they land,
+        the views show only the rows no missing one can sort before."""
+        bounds = [CLOSED_TIER if last is None else queue_key(last) for last in (heads or {}).values()]
+        bound = min(bounds) if bounds else None
+        for view in self.views.values():
+            view.bound = bound
         self.keys.clear()
         self.keys.update((cid, queue_key(c)) for cid, c in conversations.items())
         self.live_waiting = {cid: c.created_at for cid, c in conversations.items() if self._live_waiting(c)}

@@ -156,7 +156,9 @@ class StandardisteApp(PlainNotify):
 
             offers = next((b for b in self.hub.backends.values() if isinstance(b, Offers)), None)
             if offers is None:
-                self.notify("Push mode needs a backend that makes offers: press n to take work.", severity="warning")
+                self.notify(
+                    "Push mode needs a backend that makes offers: press n to take work.", severity="warning"
+                )
             else:
                 from ...widgets.offer_banner import OfferBanner
 
@@ -219,7 +221,7 @@ class StandardisteApp(PlainNotify):
                 chunk = events[start : start + SLICE]
                 started = time.perf_counter()
                 changes = self.store.apply(chunk, self.clock())
-                if changes.reloaded:
+                if changes.reloaded and not self.store.heads:
                     # 100k rows just loaded: keep the cyclic collector from walking them again and again
                     # (its full passes were the longest pauses under a flood). They are long-lived anyway.
                     gc.collect()
@@ -354,7 +356,11 @@ class StandardisteApp(PlainNotify):
         delay = self.config.undo_seconds if undo else 0.0
         # Tones are sent now or never: a PIN is not written to the outbox's file, and a phone menu that moved
         # on must not hear them again later.
-        if self.outbox is None or command.kind in (CommandKind.TYPING, CommandKind.VIEWING, CommandKind.SEND_DTMF):
+        if self.outbox is None or command.kind in (
+            CommandKind.TYPING,
+            CommandKind.VIEWING,
+            CommandKind.SEND_DTMF,
+        ):
             self.run_worker(self._perform(command, done), group="commands")
             return
         self.run_worker(self._submit(command, delay, done), group="commands")

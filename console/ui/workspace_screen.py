@@ -204,7 +204,7 @@ class WorkspaceScreen(Screen[None]):
     # ------------------------------------------------------------------------------------------ live data
 
     def rebuild_views(self) -> None:
-        self.views.rebuild(self.main.store.conversations, self.main.clock())
+        self.views.rebuild(self.main.store.conversations, self.main.clock(), self.main.store.heads)
         self.queue.rows_changed()
         self.refresh_chrome()
 
@@ -212,7 +212,7 @@ class WorkspaceScreen(Screen[None]):
         """A batch of events reached the store: update views in place, keep the cursor, refresh what shows."""
         store = self.main.store
         if changes.reloaded or len(changes.conversations) > 20_000:  # one sort beats 20k insertions
-            self.views.rebuild(store.conversations, self.main.clock())
+            self.views.rebuild(store.conversations, self.main.clock(), store.heads)
             self._rows_moved = True
         else:
             moved = self.views.update(

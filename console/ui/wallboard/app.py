@@ -52,7 +52,7 @@ class WallboardApp(PlainNotify):
         self.clock = clock
         self.store = Store()
         self.backend = backend
-        self.hub = Hub([self.backend])
+        self.hub = Hub([self.backend], heads=False)  # its counts are of the whole queue
         self.read_only = read_only
         self._screen_options: dict[str, Any] = {
             "policy": policy,
