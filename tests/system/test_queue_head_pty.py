@@ -42,8 +42,7 @@ def test_keys_typed_on_the_head_act_on_the_rows_it_showed(tmp_path: Path) -> Non
         console.read_until("/200+ ", timeout=60)
         head = console.screen_text()
         console.write("j\rrHello Emma, from the head\x13")  # row 2, open, reply, send: typed at once
-        console.read_until(f"All {FILLER + 2}", timeout=60)
-        wait(lambda: console.outbound() != [], 20, "no reply was sent")
+        wait(lambda: console.outbound() != [], 60, "no reply was sent")
         time.sleep(0.5)
         assert console.outbound() == [(local_id(emma), "Hello Emma, from the head")]
         shown = head[head.index("/200+ ") :]

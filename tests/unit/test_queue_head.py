@@ -102,14 +102,8 @@ def test_a_complete_head_shows_every_open_row_but_no_closed_one() -> None:
     assert _views(store)["missed"].ids() == ["mail:3"]
 
 
-async def test_the_hub_sends_the_head_first_and_only_before_the_first_snapshot(tmp_path: Path) -> None:
-    ws = Workspace(tmp_path / "hub.db")
-    someone = Customer(id="c1", name="Emma")
-    for n in range(HEAD_ROWS + 5):
-        ws.create_conversation(channel=Channel.EMAIL, customer=someone, subject=f"s{n}")
-    ws.close()
-    backend = LocalBackend(tmp_path / "hub.db", agent_id="ann")
-    hub = Hub([backend])
+async def _kinds_until_snapshot(hub: Hub) -> list[type]:
+    """The types of the events the hub queues, up to its first snapshot."""
     await hub.start()
     kinds: list[type] = []
     try:
@@ -118,6 +112,18 @@ async def test_the_hub_sends_the_head_first_and_only_before_the_first_snapshot(t
                 kinds.extend(type(e) for e in await hub.queue.get())
     finally:
         await hub.close()
+    return kinds
+
+
+async def test_the_hub_sends_the_head_first_and_only_before_the_first_snapshot(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "hub.db")
+    someone = Customer(id="c1", name="Emma")
+    for n in range(HEAD_ROWS + 5):
+        ws.create_conversation(channel=Channel.EMAIL, customer=someone, subject=f"s{n}")
+    ws.close()
+    backend = LocalBackend(tmp_path / "hub.db", agent_id="ann")
+    hub = Hub([backend])
+    kinds = await _kinds_until_snapshot(hub)
     heads = [k for k in kinds if k is HeadLoaded]
     assert heads == [HeadLoaded] and kinds.index(HeadLoaded) < kinds.index(SnapshotLoaded)
     assert hub.me["local"] == "ann"
@@ -139,12 +145,5 @@ def test_counting_the_rows_up_to_a_key_matches_a_plain_count(keys: list[int], bo
 async def test_a_wallboard_s_hub_reads_no_head(tmp_path: Path) -> None:
     Workspace(tmp_path / "board.db").close()
     hub = Hub([LocalBackend(tmp_path / "board.db", agent_id="sup")], heads=False)
-    await hub.start()
-    kinds: list[type] = []
-    try:
-        async with asyncio.timeout(20):
-            while SnapshotLoaded not in kinds:
-                kinds.extend(type(e) for e in await hub.queue.get())
-    finally:
-        await hub.close()
+    kinds = await _kinds_until_snapshot(hub)
     assert HeadLoaded not in kinds
