@@ -246,7 +246,9 @@ class View:
         return self._ids.count_at_most(self.bound)
 
     def __contains__(self, conversation_id: str) -> bool:
-        return self.index_of(conversation_id) is not None
+        if self.bound is not None:
+            return self.index_of(conversation_id) is not None
+        return conversation_id in self.keys and conversation_id in self._ids  # no positions computed
 
     def id_at(self, index: int) -> str:
         if self.bound is not None and index >= len(self):
