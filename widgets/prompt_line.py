@@ -46,8 +46,9 @@ class PromptCandidates(Static):
 
 class PromptLine(Input):
     DEFAULT_CSS = """
-    PromptLine, PromptLine:focus { height: 1; border: none; padding: 0 1; background: $panel; color: $foreground 70%; }
-    PromptLine.-open { background: $boost; color: $foreground; }
+    PromptLine { height: 1; border: none; padding: 0 1; background: $panel; color: $foreground 70%; }
+    /* Open means focused: a class of its own restyled the line a second time on every `/` and esc. */
+    PromptLine:focus { height: 1; border: none; padding: 0 1; background: $boost; color: $foreground; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
@@ -76,7 +77,6 @@ class PromptLine(Input):
         )
         self.value = value
         self.cursor_position = len(value)
-        self.add_class("-open")
         self.screen.set_focus(self)
 
     def on_mount(self) -> None:
@@ -86,7 +86,6 @@ class PromptLine(Input):
         """Back to idle; the filter's text stays shown (it is still applied) unless `clear`."""
         was = self.mode
         self.mode = "idle"  # from here on, changes to the value are not typing
-        self.remove_class("-open")
         if clear or was == "command":
             self.value = ""
         self.placeholder = self.HINT
