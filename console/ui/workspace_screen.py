@@ -113,6 +113,7 @@ class WorkspaceScreen(Screen[None]):
         self._header_stale = False
         self._rows_moved = False
         self._rows_touched: set[str] = set()
+        self._agents_moved = False
         self._empty_message = EMPTY_MESSAGE
         # Which panes show is set on the panes themselves (`_arrange`), not by classes on the screen: a
         # screen's class changed restyles every widget (~40 ms at 160×45), and enter, esc and moving between
@@ -231,6 +232,8 @@ class WorkspaceScreen(Screen[None]):
             self._rows_moved = self._rows_moved or moved
             self._rows_touched |= changes.conversations
         self._rows_touched |= changes.typing
+        # Another agent opening or leaving a conversation changes its row's owner column (a collision).
+        self._agents_moved = self._agents_moved or bool(changes.agents)
         self.filtering.store_changed(changes)
         if self.open_id:
             for message in changes.messages:
@@ -250,7 +253,9 @@ class WorkspaceScreen(Screen[None]):
             self.queue.rows_changed()
         elif self._rows_touched:
             self.queue.rows_updated(self._rows_touched)
-        self._rows_moved = False
+        if self._agents_moved and not self._rows_moved:
+            self.queue.refresh_live()
+        self._rows_moved = self._agents_moved = False
         self._rows_touched = set()
         if self._header_stale:
             self._header_stale = False
@@ -266,7 +271,7 @@ class WorkspaceScreen(Screen[None]):
         if view.next_wake <= now:
             view.rebuild(self.main.store.conversations.values(), now)
             self.queue.rows_changed()
-        self.queue.refresh()
+        self.queue.refresh_live()
         self.refresh_chrome()
         if self.open_id:
             self._show_header()
