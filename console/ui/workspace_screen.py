@@ -33,6 +33,7 @@ from ...backends.base import (
 )
 from ...widgets.call_panel import CallPanel
 from ...widgets.composer import Composer
+from ...widgets.cropped_compositor import CroppedCompositor
 from ...widgets.customer_card import CustomerCard
 from ...widgets.detail_header import DetailHeader
 from ...widgets.key_hints import KeyHints
@@ -106,6 +107,7 @@ class WorkspaceScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._compositor = CroppedCompositor()  # renders only the lines an update covers
         self.views: ViewSet
         self.current = "all"
         self.open_id: str | None = None
