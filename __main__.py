@@ -58,6 +58,14 @@ def version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """Looks the version up only when asked: importlib.metadata cost every start 6 ms."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"{parser.prog} {version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .console.core.logfile import log_path
 
@@ -67,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG.format(log=log_path()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("-V", "--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--db",
         help="the workspace: a file (default: in your user data directory), or a team's PostgreSQL database "
