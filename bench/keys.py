@@ -116,7 +116,13 @@ def main() -> int:
                 # open: `j` and `enter` at once, until the detail's head shows the row below's subject.
                 below = screen.row_ref(screen.cursor() + 1)
                 opened.append(screen.timed(b"j\r", re.compile(rf"▏ .*{re.escape(below)}")))
-                screen.timed(b"\x1b", re.compile(r"▶1 All"))
+                # Back to the list. At this width the list kept the keys and stays as it is: esc may
+                # change nothing on screen (nothing is redrawn that did not change), so no answer to wait for.
+                # A key sent within ESCDELAY (0.1 s) of it would make alt+key of the two.
+                screen.settle()
+                screen.child.send(b"\x1b")
+                time.sleep(0.25)
+                screen.settle()
                 if round_ % 5 == 4:
                     screen.timed(b"g", re.compile(r"^ 1/"))  # back to the top: the rows stay on screen
                 views.append(screen.timed(b"2", re.compile(r"▶2 Phone")))

@@ -22,7 +22,7 @@ from textual import events
 from textual.dom import NoScreen
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -202,6 +202,9 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # No repaint by the reactive itself: a move repaints the two rows it touches, not the 45 on screen.
     cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
+    # The list's own size is the pane's, whatever its number of rows: Textual's declaration laid the whole
+    # screen out again each time the count changed (each filter applied, each new conversation of a flood).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     class _QueueMessage(Message):
         def __init__(self, queue: QueueList) -> None:
@@ -318,7 +321,10 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
                 self.refresh_line(index)
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.view))
+        size = Size(self.size.width, len(self.view))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._scroll_update(size)  # what the layout pass did for a list: clamp the scroll to the rows
 
     def on_resize(self) -> None:
         self._resize()

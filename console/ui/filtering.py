@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..core.views import Filter, FilterPass
+from .terminal_keys import KEYS_READ
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 _EVERY_KEY = 20_000
 _DEBOUNCE = 0.12  # seconds without a key before a pass starts
 _SLICE_SECONDS = 0.002  # of judging rows between two looks at the keys: a key's messages wait a slice per hop
+_KEY_GRACE = 0.02  # seconds after a key is read during which a pass makes no step
 
 
 class Filtering:
@@ -106,6 +108,10 @@ class Filtering:
     async def _run(self, running: FilterPass) -> None:
         step = 2_000
         while self._pass is running and not running.done:
+            if KEYS_READ.within(_KEY_GRACE):
+                # A key on its way (most likely one more letter, which cancels this pass): let it by.
+                await asyncio.sleep(_KEY_GRACE / 4)
+                continue
             started = time.perf_counter()
             running.step(step)
             spent = time.perf_counter() - started

@@ -15,18 +15,42 @@ Everything else is Textual's own parsing. The console's driver uses it (see `ins
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._xterm_parser import XTermParser
+from textual.message import Message
 
 ESC = "\x1b"
 # After ESC these begin longer sequences (CSI, SS3, DCS, OSC, APC, PM, SOS): never read as esc + key.
 SEQUENCE_STARTS = frozenset("[OP]_^X")
 
 
+class KeysRead:
+    """When the terminal last sent keys, written by the driver's input thread as it reads them.
+
+    Work that runs in slices on the interpreter that draws (a filter pass over 100k rows) steps aside
+    while a key read is on its way to its handler: a key crosses a few turns of the event loop, and a
+    2 ms slice in each turn made a letter typed in the prompt wait 6 ms before the app even saw it."""
+
+    def __init__(self) -> None:
+        self.at = 0.0  # time.monotonic(); one float, assigned whole: safe to read from another thread
+
+    def within(self, seconds: float) -> bool:
+        return time.monotonic() - self.at < seconds
+
+
+KEYS_READ = KeysRead()
+
+
 class EscPrefixParser(XTermParser):
+    def feed(self, data: str) -> Iterable[Message]:
+        if data:
+            KEYS_READ.at = time.monotonic()
+        return super().feed(data)
+
     def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
         if len(sequence) == 2 and sequence[0] == ESC:
             second = sequence[1]

@@ -92,3 +92,27 @@ async def test_the_cursor_row_still_says_where_the_keys_go(tmp_path: Path) -> No
         await pilot.press("escape")
         await pilot.pause()
         assert cursor_background() == focused
+
+
+async def test_a_letter_typed_in_the_prompt_lays_nothing_out(tmp_path: Path, counts: Counts) -> None:
+    """Input sets its virtual size on every letter, the list on every new count: Textual's declarations
+    of both laid the whole screen out again."""
+    seed(tmp_path / "workspace.db")
+    app = make_app(tmp_path, clock=lambda: T0)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(lambda: len(app.store.conversations) == 8, pilot=pilot)
+        await pilot.press("slash")
+        await pilot.pause(0.3)
+        prompt = app.workspace.query_one(PromptLine)
+        for letter in "john":  # the list filtered on every key (a small queue): 8 rows, then 1
+            counts.layouts = 0
+            await pilot.press(letter)
+            await pilot.pause()
+            assert counts.layouts == 0, letter
+        assert prompt.value == "john"
+        assert len(app.workspace.views["all"]) == 1
+        prompt.insert_text_at_cursor(" " + "x" * 199)  # longer than the line: it scrolls within it
+        await pilot.press("y")
+        await pilot.pause()
+        assert prompt.value.endswith("x" * 199 + "y")
+        assert prompt.scroll_offset.x > 0
