@@ -13,7 +13,8 @@ from textual.widgets import Static
 
 
 class SteadyStatic(Static):
-    """Skips an `update` with the same text; keeps Static's layout pass for content that may change height."""
+    """Skips an `update` with the same text; asks for a layout pass only when the content's height changed
+    (a detail header or a customer card of `height: auto` showing another conversation of as many lines)."""
 
     fixed_height = False  # True in subclasses whose CSS gives them a height that does not follow content
 
@@ -26,7 +27,17 @@ class SteadyStatic(Static):
             self._shown = content.copy()
         else:
             self._shown = None
-        super().update(content, layout=layout and not self.fixed_height)
+        if not layout or self.fixed_height:
+            super().update(content, layout=False)
+            return
+        width = self.content_region.width
+        before = self._content_height(width) if self.is_mounted and width else None
+        super().update(content, layout=False)
+        if before is None or self._content_height(width) != before:
+            self.refresh(layout=True)  # its height follows its content, which now has another height
+
+    def _content_height(self, width: int) -> int:
+        return self.get_content_height(self.content_region.size, self.app.size, width)
 
 
 class SteadyLine(SteadyStatic):

@@ -15,7 +15,7 @@ from datetime import datetime
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -67,6 +67,9 @@ class Transcript(ScrollView, can_focus=True):
     Transcript > .transcript--quote { color: $foreground 45%; }
     Transcript > .transcript--warning { color: $error; text-style: bold; }
     """
+    # Its size is the pane's, whatever the length of the thread: Textual's declaration laid the whole screen
+    # out again for each conversation opened. A scrollbar that comes or goes still asks for a layout.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     unfolded: reactive[bool] = reactive(False)
 
@@ -114,7 +117,10 @@ class Transcript(ScrollView, can_focus=True):
             lines.extend(self._message_lines(message, width))
             lines.append(("", "inbound"))
         self._lines = lines
-        self.virtual_size = Size(width, len(lines))
+        size = Size(width, len(lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._scroll_update(size)  # scrollbars and the scroll's bounds, as the layout pass did
         self.refresh()
 
     def _message_lines(self, message: Message, width: int) -> list[tuple[str, str]]:
