@@ -335,19 +335,18 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             self._cursor_id = self.view.id_at(0)
 
     def _on_focus(self, event: events.Focus) -> None:
-        # Textual's own handler repaints the whole list; only the cursor's row looks different with focus.
-        event.prevent_default()
-        self.has_focus = True
-        self.refresh_line(self.cursor)
-        if self.parent is not None:
-            self.parent.post_message(events.DescendantFocus(self))
+        self._focus_moved(event, True, events.DescendantFocus(self))
 
     def _on_blur(self, event: events.Blur) -> None:
+        self._focus_moved(event, False, events.DescendantBlur(self))
+
+    def _focus_moved(self, event: events.Event, focused: bool, tell_parent: events.Event) -> None:
+        # Textual's own handlers repaint the whole list; only the cursor's row looks different with focus.
         event.prevent_default()
-        self.has_focus = False
+        self.has_focus = focused
         self.refresh_line(self.cursor)
         if self.parent is not None:
-            self.parent.post_message(events.DescendantBlur(self))
+            self.parent.post_message(tell_parent)
 
     def watch_has_focus(self, _has_focus: bool) -> None:
         """No restyle: no rule styles the list by `:focus` (render_line picks the cursor's style), and
