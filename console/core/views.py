@@ -354,8 +354,12 @@ class FilterPass:
     def step(self, count: int) -> bool:
         """Judge the next `count` rows; whether every row is judged."""
         rows = self._rows[self._pos : self._pos + count]
-        accepts = self._shadow.accepts
-        self._accepted.extend(c.id for c in rows if accepts(c))
+        accepts, keys = self._shadow.accepts, self.view.keys
+        accepted = [c.id for c in rows if c.id in keys and accepts(c)]
+        # Each slice's rows sorted here, in the slice: `install` then sorts a run of sorted runs, which
+        # Timsort merges (about 3× fewer comparisons than 88k ids in no order: 28 ms held the keys).
+        accepted.sort(key=keys.__getitem__)
+        self._accepted.extend(accepted)
         self._pos += len(rows)
         return self.done
 
@@ -363,9 +367,9 @@ class FilterPass:
         """The whole result in place of the view's rows (every row judged first, if some are left)."""
         self.step(len(self._rows))
         shadow, keys, changed = self._shadow, self.view.keys, self.changed
-        shadow._ids = SortedIds(
-            keys.__getitem__, (cid for cid in self._accepted if cid not in changed and cid in keys)
-        )
+        # The rows judged were in `keys` then; one the store removed or changed since is in `changed`.
+        kept = [cid for cid in self._accepted if cid not in changed] if changed else self._accepted
+        shadow._ids = SortedIds(keys.__getitem__, kept)
         for cid in changed:
             conversation = conversations.get(cid)
             if conversation is not None and cid in keys:
