@@ -81,19 +81,28 @@ class PtyProcess:
 
     def wait_for(self, marker: bytes, timeout: float = 60.0, since: int = 0) -> float:
         """The arrival time of the chunk that completed `marker` in the output after chunk `since`."""
+        return self.wait_for_first([marker], timeout, since)[1]
+
+    def wait_for_first(
+        self, markers: list[bytes], timeout: float = 60.0, since: int = 0
+    ) -> tuple[bytes, float]:
+        """The first of `markers` to appear in the output after chunk `since`, and the arrival time of the
+        chunk that completed it."""
         deadline = time.perf_counter() + timeout
+        keep = max(len(marker) for marker in markers) + 4096
         seen = b""
         index = since
         while time.perf_counter() < deadline:
             with self.lock:
                 fresh = self.chunks[index:]
             for when, data in fresh:
-                seen = seen[-len(marker) - 4096 :] + data
+                seen = seen[-keep:] + data
                 index += 1
-                if marker in seen:
-                    return when
+                for marker in markers:
+                    if marker in seen:
+                        return marker, when
             time.sleep(0.002)
-        raise TimeoutError(f"{marker!r} did not appear in {timeout} s")
+        raise TimeoutError(f"none of {markers!r} appeared in {timeout} s")
 
     def wait_for_screen(self, text: str, timeout: float = 60.0) -> float:
         """The arrival time of the chunk after which the terminal *shows* `text` on one of its lines.

@@ -195,10 +195,12 @@ def main() -> int:
 
         child = PtyProcess(console_argv, env)
         try:
-            child.wait_for(f"/{HEAD_ROWS}+".encode(), timeout=180)  # the view bar while only the head is in
-            head = time.perf_counter() - child.started
-            child.wait_for(f"All {args.count}".encode(), timeout=180)
-            loaded = time.perf_counter() - child.started
+            # The view bar says "/200+" while only the head is in; a small workspace may be whole by the first
+            # frame, and then the head and the whole queue arrive together.
+            whole = f"All {args.count}".encode()
+            first, when = child.wait_for_first([f"/{HEAD_ROWS}+".encode(), whole], timeout=180)
+            head = when - child.started
+            loaded = head if first == whole else child.wait_for(whole, timeout=180) - child.started
             print(
                 f"the queue's first {HEAD_ROWS} rows on screen {head:.2f} s after start, "
                 f"all {args.count:,} conversations {loaded:.2f} s (target: usable within 0.6 s)"
