@@ -22,7 +22,18 @@ class SortedIds:
 
     def __init__(self, key: Callable[[str], Any], ids: Iterable[str] = ()) -> None:
         self._key = key
-        ordered = sorted(ids, key=key)  # stable: equal keys keep the order they came in
+        self._fill(sorted(ids, key=key))  # stable: equal keys keep the order they came in
+
+    @classmethod
+    def from_sorted(cls, key: Callable[[str], Any], ordered: list[str]) -> SortedIds:
+        """Ids already in the order of `key` (not checked: a wrong order breaks every search), taken as they
+        are: no key read per id."""
+        made = cls.__new__(cls)
+        made._key = key
+        made._fill(ordered)
+        return made
+
+    def _fill(self, ordered: list[str]) -> None:
         self._lists: list[list[str]] = [ordered[i : i + LOAD] for i in range(0, len(ordered), LOAD)]
         self._maxes: list[str] = [sub[-1] for sub in self._lists]
         self._len = len(ordered)

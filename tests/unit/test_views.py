@@ -10,7 +10,7 @@ from standardiste.backends.base import ConversationUpserted, Snapshot
 from standardiste.console.core.model import INITIAL_STATE, STATES_BY_CHANNEL, Channel, Conversation, Priority
 from standardiste.console.core.sla import SlaPolicy
 from standardiste.console.core.store import Store
-from standardiste.console.core.views import VIEW_SCOPES, Filter, ViewSet
+from standardiste.console.core.views import VIEW_SCOPES, Filter, View, ViewSet
 
 NOW = 1_764_000_000.0
 
@@ -109,3 +109,38 @@ def test_snoozed_items_hide_until_they_wake() -> None:
     assert views["all"].next_wake == NOW + 30
     views.rebuild(store.conversations, NOW + 31)
     assert views["all"].ids() == [c.id]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_a_rebuild_without_filters_takes_what_each_view_would_take_row_by_row(seed: int) -> None:
+    """ViewSet.rebuild judges alike rows once (core/views.py, _rebuild_unfiltered): each view must hold, in
+    order, exactly what its own `accepts` takes row by row, and note the same wake time; the live waits too."""
+    rng = random.Random(seed)
+    conversations = []
+    for i in range(80):
+        c = _conversation(rng, i)
+        c = c.evolve(
+            state=rng.choice(STATES_BY_CHANNEL[c.channel]),
+            assignee=rng.choice([None, "alice", "bob"]),
+            snoozed_until=rng.choice([None, None, NOW + rng.randrange(1, 900), NOW - 60]),
+        )
+        conversations.append(c)
+    store = Store()
+    store.load(Snapshot(conversations=conversations))
+    scopes = {name: scope for name, (_, scope) in VIEW_SCOPES.items()}
+    views = ViewSet(scopes, me="alice", sla=SlaPolicy())
+    views.rebuild(store.conversations, NOW)
+
+    ordered = sorted(store.conversations.values(), key=lambda c: views.keys[c.id])
+    for name, scope in scopes.items():
+        one = View(name, scope, me="alice", keys=views.keys, sla=SlaPolicy())
+        one.rebuild(ordered, NOW)
+        assert views[name].ids() == one.ids(), name
+        assert views[name].next_wake == one.next_wake, name
+    expected_live = {
+        c.id: c.created_at
+        for c in ordered
+        if c.channel.is_live and c.is_waiting and c.assignee in (None, "alice")
+    }
+    assert views.live_waiting == expected_live
