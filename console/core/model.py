@@ -234,12 +234,12 @@ class Conversation:
 
 def intern_conversation(conversation: Conversation) -> Conversation:
     """Share the repeated short strings of a conversation with every other row (memory at 100k)."""
-    assignee = conversation.assignee
+    assignee, tags = conversation.assignee, conversation.tags
     if (
         conversation.language is sys.intern(conversation.language)
         and conversation.queue is sys.intern(conversation.queue)
         and (assignee is None or assignee is sys.intern(assignee))
-        and all(t is sys.intern(t) for t in conversation.tags)
+        and (not tags or all(t is sys.intern(t) for t in tags))
     ):
         return conversation  # already shared (the adapter interned it): no copy
     return replace(

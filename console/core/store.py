@@ -121,9 +121,17 @@ class Store:
 
     def load(self, snapshot: Snapshot) -> Changes:
         changes = Changes()
-        for conversation in snapshot.conversations:
-            self._put(intern_conversation(conversation))
-            changes.conversations.add(conversation.id)
+        conversations, by_customer, loaded = self.conversations, self._by_customer, changes.conversations
+        for conversation in snapshot.conversations:  # 100k rows: the common case inline, one dict op each
+            conversation = intern_conversation(conversation)
+            cid = conversation.id
+            if cid in conversations:
+                self._put(conversation)
+            else:
+                conversations[cid] = conversation
+                if by_customer.setdefault(conversation.customer_id, cid) is not cid:
+                    self._index(conversation.customer_id, cid)
+            loaded.add(cid)
         for agent in snapshot.agents:
             self._put_agent(agent, changes)
         for customer in snapshot.customers:
@@ -220,11 +228,14 @@ class Store:
                     prefix = backend + ":"
                     held = {cid for cid in self.conversations if cid.startswith(prefix)}
                     loaded = self.load(snapshot)
-                    for gone in held - {c.id for c in snapshot.conversations}:
+                    for gone in held - loaded.conversations:
                         removed = self.conversations.pop(gone)
                         self._unindex(removed.customer_id, gone)
                         changes.removed.add(gone)
-                    changes.conversations |= loaded.conversations
+                    if changes.conversations:
+                        changes.conversations |= loaded.conversations
+                    else:  # the first load of a batch: 100k ids not copied into an empty set
+                        changes.conversations = loaded.conversations
                     changes.agents |= loaded.agents
                     changes.reloaded = True
                 case ConversationUpserted(conversation=conversation):
