@@ -96,8 +96,39 @@ def prompt_latencies(child: PtyProcess, keys: int, stop_at: float) -> list[float
     return latencies
 
 
-def flood(db: Path, rate: int, seconds: float, count: int, done: dict[str, float]) -> None:
-    """Another process's writes: `rate` conversation updates per second, in batches every 20 ms."""
+PROBE_EVERY = 0.25  # seconds between two probes of the flood's write-to-screen latency
+
+# A probe: the subject of the queue's first row (under the cursor since the start) becomes a new one, which
+# shows on the screen the agent sees whatever else the flood moves.
+_PROBE = "UPDATE conversations SET subject = ?, version = version + 1 WHERE id = ?"
+
+
+def first_row(db: Path, agent: str) -> int:
+    """The row id of the first conversation of the All view: the queue's first that is nobody's or `agent`'s."""
+    from standardiste.backends.local import Workspace
+    from standardiste.backends.local.rows import local_id
+
+    ws = Workspace(db)
+    try:
+        return next(local_id(c.id) for c in ws.queue_head(HEAD_PROBE_ROWS) if c.assignee in (None, agent))
+    finally:
+        ws.close()
+
+
+HEAD_PROBE_ROWS = 50
+
+
+def flood(
+    db: Path,
+    rate: int,
+    seconds: float,
+    count: int,
+    done: dict[str, float],
+    probes: list[tuple[bytes, float]] | None = None,
+    probe_row: int = 0,
+) -> None:
+    """Another process's writes: `rate` conversation updates per second, in batches every 20 ms; with
+    `probes`, a probe (`_PROBE`) in a batch every PROBE_EVERY s, kept as (its subject, its commit's time)."""
     connection = sqlite3.connect(db, timeout=30, isolation_level=None)
     connection.execute("PRAGMA busy_timeout = 30000")
     rng = random.Random(7)
@@ -105,23 +136,43 @@ def flood(db: Path, rate: int, seconds: float, count: int, done: dict[str, float
     started = time.perf_counter()
     done["wall_start"] = time.time()
     tick = 0.02
+    next_probe = 0.5
     while (elapsed := time.perf_counter() - started) < seconds:
         due = int(rate * elapsed) - written
         if due > 0:
             ids = [(time.time(), rng.randrange(1, count + 1)) for _ in range(due)]
+            probe = None
+            if probes is not None and elapsed >= next_probe:
+                next_probe += PROBE_EVERY
+                probe = f"probe {len(probes):04d} of the flood"
             connection.execute("BEGIN IMMEDIATE")
             connection.executemany(
                 "UPDATE conversations SET updated_at = ?, unread = unread + 1, "
                 "version = version + 1 WHERE id = ?",
                 ids,
             )
+            if probe is not None:
+                connection.execute(_PROBE, (probe, probe_row))
             connection.execute("COMMIT")
+            if probe is not None and probes is not None:
+                probes.append((probe.encode(), time.perf_counter()))
             written += due
         time.sleep(tick)
     done["written"] = written
     done["seconds"] = time.perf_counter() - started
     done["wall_end"] = time.time()
     connection.close()
+
+
+def probe_latencies(child: PtyProcess, probes: list[tuple[bytes, float]], since: int) -> list[float | None]:
+    """Seconds from each probe's commit to the chunk of output that completed its subject (None: never)."""
+    latencies: list[float | None] = []
+    for subject, committed in probes:
+        try:
+            latencies.append(child.wait_for(subject, timeout=0.01, since=since) - committed)
+        except TimeoutError:
+            latencies.append(None)
+    return latencies
 
 
 def rest_rss(child: PtyProcess, seconds: float = 3.0) -> float:
@@ -212,15 +263,19 @@ def main() -> int:
                 f"max {max(moves) * 1000:.1f} ms (target p95 ≤ 16 ms)"
             )
             done: dict[str, float] = {}
+            probes: list[tuple[bytes, float]] = []
             writer = threading.Thread(
-                target=flood, args=(db, args.rate, args.flood_seconds, args.count, done)
+                target=flood,
+                args=(db, args.rate, args.flood_seconds, args.count, done, probes, first_row(db, "bench")),
             )
             events_start = time.perf_counter()
+            flood_from, _ = child.output_since(0)
             writer.start()
             time.sleep(1.0)
             under_flood = prompt_latencies(child, args.keys, events_start + args.flood_seconds - 0.5)
             writer.join()
             time.sleep(1.0)  # let the console drain what is left
+            on_screen = probe_latencies(child, probes, flood_from)
         finally:
             child.stop()
         stats = json.loads((tmp / "stats.json").read_text())
@@ -235,6 +290,18 @@ def main() -> int:
             f"{len(in_window)} batches, longest batch {stats['longest_batch_seconds'] * 1000:.0f} ms "
             f"(target ≥ 5,000/s)"
         )
+        if on_screen:
+            seen = [latency for latency in on_screen if latency is not None]
+            print(
+                f"a change written under the flood, to the screen ({len(on_screen)} probes, "
+                f"{len(on_screen) - len(seen)} never shown): "
+                + (
+                    f"p50 {percentile(seen, 0.5) * 1000:.0f} ms, p95 {percentile(seen, 0.95) * 1000:.0f} ms, "
+                    f"max {max(seen) * 1000:.0f} ms (target: within 250 ms)"
+                    if seen
+                    else "none shown"
+                )
+            )
         if under_flood:
             print(
                 f"keystroke to frame under the flood (/, {len(under_flood)} keys): "
