@@ -36,6 +36,7 @@ from ...widgets.composer import Composer
 from ...widgets.cropped_compositor import CroppedCompositor
 from ...widgets.customer_card import CustomerCard
 from ...widgets.detail_header import DetailHeader
+from ...widgets.frame_timer import QuickFrames
 from ...widgets.key_hints import KeyHints
 from ...widgets.offer_banner import OfferBanner
 from ...widgets.prompt_line import PromptCandidates, PromptLine
@@ -74,7 +75,7 @@ _COMMAND_OF: dict[str, CommandKind] = {
 }
 
 
-class WorkspaceScreen(Screen[None]):
+class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, one a period at most
     BINDINGS = [action.binding() for action in ACTIONS if not action.id.startswith("app.")] + [
         action.binding() for action in ACTIONS if action.id.startswith("app.")
     ]
