@@ -209,9 +209,21 @@ def prefer_quick_frames(environ: MutableMapping[str, str]) -> None:
     environ.setdefault("TEXTUAL_FPS", "120")
 
 
+def hand_over_sooner() -> None:
+    """The interpreter lets a waiting thread in after 1 ms of another's work, not 5. The terminal's keys are
+    read, and its frames written, by Textual's threads: while the drawing thread judged 100k rows for a
+    filter, a key waited for the lock once per step of its reading (select, read, parse, post), 5 ms each,
+    and echoed 30 to 90 ms late (tests/unit/test_switch_interval.py, bench/keys.py)."""
+    sys.setswitchinterval(SWITCH_SECONDS)
+
+
+SWITCH_SECONDS = 0.001
+
+
 def main(argv: list[str] | None = None) -> int:
     respect_dumb_terminal(os.environ)
     prefer_quick_frames(os.environ)
+    hand_over_sooner()
     args = build_parser().parse_args(argv)
     from .console.core.logfile import setup_logging
 
