@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     respect_dumb_terminal(os.environ)
     prefer_quick_frames(os.environ)
     hand_over_sooner()
+    from .console.core.native_heap import share_one_heap
+
+    share_one_heap()  # before any thread starts (console/core/native_heap.py)
     args = build_parser().parse_args(argv)
     from .console.core.logfile import setup_logging
 

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from .native_heap import give_back
+
 _lock = threading.Lock()
 _holders = 0
 _was_enabled = True
@@ -40,5 +42,6 @@ def long_lived() -> Iterator[None]:
             _holders -= 1
             if _holders == 0:
                 gc.freeze()
+                give_back()  # what the block freed (a snapshot's raw rows) back to the system
                 if _was_enabled:
                     gc.enable()
