@@ -220,7 +220,31 @@ def hand_over_sooner() -> None:
 SWITCH_SECONDS = 0.001
 
 
+_SUBCOMMANDS = frozenset({"simulate", "supervise", "search", "backends", "login"})
+_NO_CONSOLE = frozenset({"-h", "--help", "-V", "--version", "--demo"})
+
+
+def read_ahead(argv: list[str]) -> None:
+    """The console of a workspace file named by `--db`: its open conversations read by a second process while
+    this one starts (backends/local_prefetch.py), forked here, before any import of the console. Not for a
+    subcommand, the demo (a new workspace) or a PostgreSQL workspace."""
+    named = None
+    for index, token in enumerate(argv):
+        if token in _SUBCOMMANDS or token in _NO_CONSOLE:
+            return
+        if token == "--db" and index + 1 < len(argv):
+            named = argv[index + 1]
+        elif token.startswith("--db="):
+            named = token.removeprefix("--db=")
+    if named is None or "://" in named:
+        return
+    from .backends.local_prefetch import start
+
+    start(Path(named).expanduser())
+
+
 def main(argv: list[str] | None = None) -> int:
+    read_ahead(sys.argv[1:] if argv is None else argv)
     respect_dumb_terminal(os.environ)
     prefer_quick_frames(os.environ)
     hand_over_sooner()

@@ -37,6 +37,7 @@ from ...console.core.model import (
     WrapUpRecord,
 )
 from ...console.core.routing import RoutingRules
+from .. import local_prefetch
 from ..base import (
     AgentUpdated,
     AuthError,
@@ -79,6 +80,7 @@ from .rows import (
     BACKEND_NAME,
     CONVERSATION_COLUMNS,
     MESSAGE_COLUMNS,
+    SCHEMA_VERSION,
     agent_from_row,
     conversation_from_row,
     customer_from_row,
@@ -381,10 +383,13 @@ class LocalBackend(Backend):
 
     async def snapshot(self) -> Snapshot:
         def read() -> Snapshot:
-            self._seq = self.ws.last_change()
             with long_lived():  # 100k rows decoded without the collector walking them (core/collector.py)
+                conversations = self._prefetched()
+                if conversations is None:
+                    self._seq = self.ws.last_change()
+                    conversations = self.ws.conversations()
                 return Snapshot(
-                    conversations=self.ws.conversations(),
+                    conversations=conversations,
                     agents=self.ws.agents(),
                     me=self.agent_id,
                     csat=self.ws.csat(since=time.time() - RECORDS_SECONDS),
@@ -392,6 +397,21 @@ class LocalBackend(Backend):
                 )
 
         return await self._run(read)
+
+    def _prefetched(self) -> list[Conversation] | None:
+        """The rows a reader process read at the console's start (local_prefetch.py), if it read this file
+        as it is now (its schema); the change log's position with them."""
+        prefetch = local_prefetch.claim(self.path) if isinstance(self.path, Path) else None
+        taken = prefetch.take() if prefetch is not None else None
+        if taken is None or taken.schema_version != SCHEMA_VERSION:
+            return None
+        try:
+            # Record by record: the raw rows of one record at most are held beside the conversations.
+            conversations = [conversation_from_row(row) for record in taken.records for row in record]
+        except (EOFError, ValueError, TypeError, KeyError):  # a record cut short or not rows of this schema
+            return None
+        self._seq = taken.seq
+        return conversations
 
     async def queue_head(self, limit: int) -> Snapshot:
         """QueueHead (backends/optional.py): the queue's first rows, read by its index before the snapshot."""

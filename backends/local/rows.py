@@ -31,18 +31,14 @@ from ...console.core.model import (
 )
 from ..base import Invalid, split_id
 from ..base import qualify as qualify_id
+
+# The row's columns are defined in local_columns.py (local_prefetch.py reads them before any import).
+from ..local_columns import CONVERSATION_COLUMNS as CONVERSATION_COLUMNS
+from ..local_columns import RECENT_SECONDS as RECENT_SECONDS
 from .migrations import CURRENT
 
 BACKEND_NAME = "local"
 SCHEMA_VERSION = str(CURRENT)  # as meta.schema_version holds it
-
-CONVERSATION_COLUMNS = (
-    "id, channel, state, subject, customer_id, customer_name, language, queue, priority, tags, assignee, "
-    "created_at, updated_at, first_response_at, last_customer_at, answered_at, closed_at, sla_due_at, "
-    "snoozed_until, callback_number, callback_at, unread, muted, version"
-)
-# Conversations loaded into the console: everything open, and what closed in the last day (history, metrics).
-RECENT_SECONDS = 24 * 3600
 
 
 def qualify(row_id: int | str) -> str:

@@ -36,6 +36,7 @@ from ...console.core.model import (
     State,
     WrapUpRecord,
 )
+from ..local_columns import LOADED_WHERE
 from . import migrations, search
 from .database import SchemaTooNew, Target, as_target, is_postgres, shown
 from .queue_head import HEAD_WHERE, ORDER, QUEUE_INDEX
@@ -255,7 +256,7 @@ class Workspace:
     def conversations(self, *, since: float | None = None, limit: int | None = None) -> list[Conversation]:
         """Open conversations, and those closed after `since` (default: the last day)."""
         cutoff = self.now() - RECENT_SECONDS if since is None else since
-        sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE closed_at IS NULL OR closed_at >= ?"
+        sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {LOADED_WHERE}"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [conversation_from_row(r) for r in self.db.execute(sql, (cutoff,))]
