@@ -90,7 +90,10 @@ asyncio.run(main())
 """
 
 
-def _run(path: Path, mode: str) -> dict[str, object]:
+def _run(tmp_path: Path, mode: str) -> dict[str, object]:
+    """The scenario `mode` on a new workspace of eight conversations, in a fresh interpreter."""
+    path = tmp_path / f"{mode}.db"
+    seed(path)
     result = subprocess.run(
         [sys.executable, "-c", SCENARIO, str(path), mode], capture_output=True, text=True, timeout=60
     )
@@ -99,9 +102,7 @@ def _run(path: Path, mode: str) -> dict[str, object]:
 
 
 def test_the_snapshot_from_the_reader_is_the_one_the_backend_would_read(tmp_path: Path) -> None:
-    path = tmp_path / "workspace.db"
-    seed(path)
-    found = _run(path, "plain")
+    found = _run(tmp_path, "plain")
     assert found["used"] is True
     assert found["from_child"] == [True]
     assert found["count"] == 8
@@ -109,9 +110,7 @@ def test_the_snapshot_from_the_reader_is_the_one_the_backend_would_read(tmp_path
 
 
 def test_a_change_written_around_the_read_reaches_the_console(tmp_path: Path) -> None:
-    path = tmp_path / "workspace.db"
-    seed(path)
-    found = _run(path, "written-after")
+    found = _run(tmp_path, "written-after")
     assert found["used"] is True
     assert found["from_child"] == [True]
     subjects = found["subjects"]
@@ -123,10 +122,8 @@ def test_a_change_written_around_the_read_reaches_the_console(tmp_path: Path) ->
 def test_a_child_that_failed_read_another_schema_or_wrote_short_leaves_the_backend_to_read_the_file(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "workspace.db"
-    seed(path)
     for mode in ("failing", "old-schema", "cut-short"):
-        found = _run(path, mode)
+        found = _run(tmp_path, mode)
         assert found["from_child"] == [False], mode
         assert found["count"] == 8, mode
         assert found["subjects"] == found["direct"], mode
