@@ -153,7 +153,9 @@ def _read(path: Path, out: BinaryIO) -> None:
 
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     try:
-        db.execute("PRAGMA busy_timeout = 10000")
+        # A file locked by a writer (a journal other than WAL, being migrated) fails the child soon, and the
+        # console reads the file itself, rather than waiting on its reader.
+        db.execute("PRAGMA busy_timeout = 2000")
         db.execute("BEGIN")  # the rows and the change log's position from the same moment
         (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
         found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
