@@ -38,12 +38,11 @@ _BUFFER = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class Prefetched:
-    """What the child read in one read transaction: the change log's position, the schema version, the
-    rows' cutoff, and the rows (CONVERSATION_COLUMNS), a record at a time."""
+    """What the child read in one read transaction: the change log's position, the schema version and the
+    rows (CONVERSATION_COLUMNS), a record at a time."""
 
     seq: int
     schema_version: str | None
-    cutoff: float
     records: Iterator[list[tuple[Any, ...]]]
 
 
@@ -71,11 +70,11 @@ class Prefetch:
             os.lseek(self._fd, 0, os.SEEK_SET)
             data = os.fdopen(self._fd, "rb", buffering=_BUFFER)  # closes the file once read
         try:
-            seq, version, cutoff = _load(data)
+            seq, version = _load(data)
         except (EOFError, ValueError, TypeError):
             data.close()
             return None
-        return Prefetched(int(seq), version, float(cutoff), _records(data))
+        return Prefetched(int(seq), version, _records(data))
 
     def drop(self) -> None:
         """Not wanted: the child reaped and what it wrote freed."""
@@ -159,9 +158,11 @@ def _read(path: Path, out: BinaryIO) -> None:
         db.execute("BEGIN")  # the rows and the change log's position from the same moment
         (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
         found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        cutoff = time.time() - RECENT_SECONDS
-        _dump((int(seq), None if found is None else str(found[0]), cutoff), out)
-        rows = db.execute(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {LOADED_WHERE}", (cutoff,))
+        _dump((int(seq), None if found is None else str(found[0])), out)
+        rows = db.execute(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {LOADED_WHERE}",
+            (time.time() - RECENT_SECONDS,),
+        )
         while record := rows.fetchmany(ROWS_PER_RECORD):
             _dump(record, out)
         _dump(None, out)

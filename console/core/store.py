@@ -26,6 +26,7 @@ from ...backends.base import (
     TypingChanged,
     WrappedUp,
 )
+from .collector import long_lived
 from .model import Agent, Conversation, CsatRecord, Customer, Message, WrapUpRecord, intern_conversation
 
 # A typing indicator not refreshed for this long is stale (the customer closed the tab).
@@ -119,6 +120,7 @@ class Store:
 
     # ------------------------------------------------------------------------------------------ loading
 
+    @long_lived()  # a snapshot's rows live on: not walked by the collector (collector.py)
     def load(self, snapshot: Snapshot) -> Changes:
         changes = Changes()
         conversations, by_customer, loaded = self.conversations, self._by_customer, changes.conversations

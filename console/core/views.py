@@ -15,6 +15,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .collector import long_lived
 from .model import EMAIL_LIKE, Channel, Conversation, Priority, State
 from .sla import SlaPolicy, SlaState
 from .sorted_ids import SortedIds
@@ -407,6 +408,7 @@ class ViewSet:
     def __contains__(self, name: object) -> bool:
         return name in self.views
 
+    @long_lived()  # 100k keys and ids that live on: not walked by the collector (collector.py)
     def rebuild(
         self,
         conversations: Mapping[str, Conversation],

@@ -27,12 +27,9 @@ from ...backends.base import (
     CommandKind,
     CommandResult,
     ConversationUpserted,
-    HeadLoaded,
     SetPresence,
-    SnapshotLoaded,
 )
 from ...themes import SHORT_NAMES, THEMES
-from ..core.collector import long_lived
 from ..core.config import Config, save_setting
 from ..core.draft_keeper import DraftKeeper
 from ..core.hub import Hub
@@ -235,18 +232,13 @@ class StandardisteApp(PlainNotify):
             for start in range(0, len(events), SLICE):
                 chunk = events[start : start + SLICE]
                 started = time.perf_counter()
-                # A snapshot's 100k rows are placed in the store and every view without the cyclic collector
-                # walking them as they come, nor again and again under a flood (its full passes were the
-                # longest pauses): they are long-lived (core/collector.py).
-                loading = any(isinstance(event, SnapshotLoaded | HeadLoaded) for event in chunk)
-                with long_lived() if loading else contextlib.nullcontext():
-                    changes = self.store.apply(chunk, self.clock())
-                    if changes:
-                        self._announce(changes.new_conversations)
-                        self.workspace.apply_changes(changes, draw=False)
-                        for screen in self.screen_stack:
-                            if isinstance(screen, StoreListener) and screen is not self.workspace:
-                                screen.store_changed(changes)
+                changes = self.store.apply(chunk, self.clock())
+                if changes:
+                    self._announce(changes.new_conversations)
+                    self.workspace.apply_changes(changes, draw=False)
+                    for screen in self.screen_stack:
+                        if isinstance(screen, StoreListener) and screen is not self.workspace:
+                            screen.store_changed(changes)
                 self.stats.record(len(chunk), time.perf_counter() - started)
                 if start + SLICE < len(events):
                     await asyncio.sleep(0)

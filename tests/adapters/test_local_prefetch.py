@@ -28,13 +28,13 @@ if mode == "failing":
     local_prefetch._read = _fail
 if mode == "old-schema":
     def _old(path, out):
-        local_prefetch._dump((0, "0", 0.0), out)
+        local_prefetch._dump((0, "0"), out)
         local_prefetch._dump(None, out)
     local_prefetch._read = _old
 if mode == "cut-short":
     def _cut(path, out):
         from standardiste.backends.local.rows import SCHEMA_VERSION
-        local_prefetch._dump((0, SCHEMA_VERSION, 0.0), out)
+        local_prefetch._dump((0, SCHEMA_VERSION), out)
         out.write((1000).to_bytes(8, "little") + b"not a thousand bytes of rows")
     local_prefetch._read = _cut
 started = local_prefetch.start(path)
