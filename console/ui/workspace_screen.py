@@ -6,17 +6,16 @@ back). Everything is reachable from the keyboard; every key is an action of `act
 The screen holds the bindings (most keys work wherever the focus is: the list, the detail, the composer, and
 the screen is the one ancestor they share), moves the cursor and shows what it is on. The work itself is done
 by parts it composes, each owning one kind of work and written against `WorkspaceView`: composing, taking
-work, the call, closing, editing attributes, the marked rows. Each `action_*` below names the part it goes to.
+work, the call, closing, editing attributes, the marked rows, the open conversation's detail. Each `action_*`
+below names the part it goes to.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,9 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...backends.base import (
-    BackendError,
     CommandKind,
-    Viewing,
 )
 from ...widgets.call_panel import CallPanel
 from ...widgets.composer import Composer
@@ -44,7 +41,7 @@ from ...widgets.queue_list import QueueHeader, QueueList
 from ...widgets.status_bar import StatusBar
 from ...widgets.transcript import Transcript
 from ...widgets.view_bar import ViewBar
-from ..core.model import Channel, Conversation, Message
+from ..core.model import Conversation
 from ..core.store import Changes
 from ..core.views import VIEW_SCOPES, ViewSet
 from .actions import ACTIONS, BY_NAME
@@ -53,6 +50,7 @@ from .closing_flow import ClosingFlow
 from .command_line import split
 from .composing import Composing
 from .conversation_edits import ConversationEdits
+from .detail_pane import DetailPane
 from .empty_list import EMPTY_MESSAGE, empty_list_message
 from .filtering import Filtering
 from .finding import Finding
@@ -127,6 +125,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
         self.marks = MarkedRows(self)
         self.closing = ClosingFlow(self, self.marks)
         self.composing = Composing(self, self.closing)
+        self.detail = DetailPane(self, self.composing)
         self.taking = TakingWork(self, self.marks, self.composing)
         self.calls = CallControls(self)
         self.edits = ConversationEdits(self, self.marks)
@@ -262,7 +261,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
         self._rows_touched = set()
         if self._header_stale:
             self._header_stale = False
-            self._show_header()
+            self.detail.show_header()
         self.refresh_chrome()
 
     def tick(self) -> None:
@@ -277,7 +276,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
         self.queue.refresh_live()
         self.refresh_chrome()
         if self.open_id:
-            self._show_header()
+            self.detail.show_header()
 
     def refresh_chrome(self) -> None:
         app = self.main
@@ -436,79 +435,12 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
         return conversation
 
     def open_conversation(self, cid: str) -> None:
-        conversation = self.main.store.conversations.get(cid)
-        if conversation is None:
-            return
-        changed = cid != self.open_id
-        self.open_id = cid
-        self.query_one("#nothing-open").display = False
-        self._show_header()
-        if changed:
-            self.query_one(Transcript).show([], conversation.channel)
-            self._load_history(cid)
-            if conversation.customer_id not in self.main.store.customers:
-                self._load_customer(conversation)
-            self._announce_viewing(cid)
-            self.composing.restore_draft(cid)
+        self.detail.open(cid)
 
-    def _show_header(self) -> None:
-        app = self.main
-        conversation = app.store.conversations.get(self.open_id or "")
-        headers = self.query(DetailHeader)  # none while the console closes (a late worker may call)
-        if conversation is None or not headers:
-            return
-        now = app.clock()
-        headers.first().show(
-            conversation,
-            now,
-            app.config.sla.deadline(conversation),
-            "customer" in app.store.typing(conversation.id, now),
-            app.store.viewers(conversation.id, besides=app.me),
-        )
-        is_call = conversation.channel in (Channel.PHONE, Channel.CALLBACK)
-        if is_call != self._showing_call:
-            self._showing_call = is_call
+    def show_call_panel(self, shown: bool) -> None:
+        if shown != self._showing_call:
+            self._showing_call = shown
             self._arrange()
-        if is_call:
-            self.query_one(CallPanel).show(
-                conversation, app.store.customers.get(conversation.customer_id), now
-            )
-        history = app.store.of_customer(conversation.customer_id) if conversation.customer_id else []
-        self.query_one(CustomerCard).show(
-            app.store.customers.get(conversation.customer_id),
-            conversation.customer_name,
-            history,
-            conversation.id,
-        )
-
-    @work(exclusive=True, group="history")
-    async def _load_history(self, cid: str) -> None:
-        try:
-            messages: list[Message] = await self.main.hub.history(cid)
-        except BackendError as error:
-            self.notify(f"Cannot load the conversation: {error}", severity="error")
-            return
-        conversation = self.main.store.conversations.get(cid)
-        # The answer may come back after the agent moved on, or while the console is closing.
-        transcripts = self.query(Transcript)
-        if cid == self.open_id and conversation is not None and transcripts:
-            transcripts.first().show(messages, conversation.channel)
-
-    @work(group="customer")
-    async def _load_customer(self, conversation: Conversation) -> None:
-        """Customers are fetched when one of their conversations opens, not 30k of them at start."""
-        with contextlib.suppress(BackendError):
-            customer = await self.main.hub.customer(conversation)
-            if customer is not None:
-                self.main.store.customers[customer.id] = customer
-                if self.open_id == conversation.id:
-                    self._show_header()
-
-    @work(group="viewing")
-    async def _announce_viewing(self, cid: str) -> None:
-        if self.main.hub.supports(CommandKind.VIEWING, self.main.store.conversations.get(cid)):
-            with contextlib.suppress(BackendError):
-                await self.main.hub.perform(Viewing(conversation_id=cid))
 
     def action_unfold(self) -> None:
         transcript = self.query_one(Transcript)

@@ -1,10 +1,10 @@
 """What the workspace's parts may ask of the screen they work in: one typed protocol.
 
 The agent's actions are handled by parts that each own one kind of work: composing.py, taking_work.py,
-call_controls.py, closing_flow.py, conversation_edits.py, marked_rows.py, finding.py and filtering.py. They
-are plain objects composed by `WorkspaceScreen`, not mixins of it: each one is written against this protocol
-and against the siblings it is given, so that what a part uses of the screen is written down here, and a
-part can be tested on a small view.
+call_controls.py, closing_flow.py, conversation_edits.py, marked_rows.py, finding.py, filtering.py and
+detail_pane.py. They are plain objects composed by `WorkspaceScreen`, not mixins of it: each one is written
+against this protocol and against the siblings it is given, so that what a part uses of the screen is written
+down here, and a part can be tested on a small view.
 """
 
 from __future__ import annotations
@@ -59,6 +59,14 @@ class WorkspaceView(Protocol):
         ...
 
     def hide_detail(self) -> None: ...
+
+    def show_call_panel(self, shown: bool) -> None:
+        """The call panel in the detail (a call or a callback is open), or not."""
+        ...
+
+    def query(self, selector: Any) -> Any: ...
+
+    def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
 
     def show_taken(self, conversation_id: str) -> None: ...
 
