@@ -5,6 +5,7 @@ are never stale after a crash, whichever process wrote:
 - `search_messages`: the bodies of customer and agent messages and of internal notes (not system lines),
   an external-content index over `messages` (the text is not stored twice);
 - `search_heads`: one row per conversation (rowid = its id): the subject, and the customer's name and email.
+Each row of both also holds its conversation's language and channel as words (search_facets.py).
 
 The fields (`lang:de`, `tag:refund`) are SQL over the conversations with indexes of their own, and fields
 alone are planned over those indexes (search_fields.py; the tags' and names' word indexes are in
@@ -30,10 +31,11 @@ from ...console.core.search_text import clean as _clean
 from ..optional import SearchHit
 from .rows import qualify
 from .search_columns import NAMES, NAMES_FILL, TAGS, TAGS_FILL
+from .search_facets import RANKS, REINDEX_ON_CHANGE, VIEW, facet_match, facets_of, index_match
 from .search_fields import INDEXES, Clause, clauses, newest, passes_none, where
 
 # A new version rebuilds, on open, the index tables changed since the version a file holds (TABLES).
-INDEX_VERSION = "6"
+INDEX_VERSION = "7"
 TOKENIZE = "unicode61 remove_diacritics 2"
 # The prefix lengths FTS5 keeps an index for: a word typed letter by letter is a prefix query at each key
 # from the third letter (MIN_PREFIX), and a prefix without its own index makes FTS5 merge the doclists of
@@ -50,29 +52,42 @@ BROAD = 2_000
 _HEAD_TEXT = (
     "NEW.customer_name || ' ' || COALESCE((SELECT email FROM customers WHERE id = NEW.customer_id), '')"
 )
+_HEAD_INSERT = (
+    f"INSERT INTO search_heads (rowid, subject, customer, facets) VALUES (NEW.id, NEW.subject, {_HEAD_TEXT}, "
+    f"{facets_of('NEW')})"
+)
+# A message's facets are its conversation's, read when it is indexed and when it leaves the index (the
+# conversation outlives its messages: a message's row refers to it).
+_MESSAGE_FACETS = f"(SELECT {facets_of('c')} FROM conversations c WHERE c.id = {{0}}.conversation_id)"
 # Executed on every open (cheap: IF NOT EXISTS); the fill runs when meta has no `search_index` of this version.
 SCHEMA = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_messages USING fts5(body, content='messages', "
-    f"content_rowid='id', tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_heads USING fts5(subject, customer, tokenize='{TOKENIZE}', "
-    f"prefix='{PREFIXES}')",
+    VIEW,
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_messages USING fts5(body, facets, "
+    f"content='search_message_text', content_rowid='id', tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_heads USING fts5(subject, customer, facets, "
+    f"tokenize='{TOKENIZE}', prefix='{PREFIXES}')",
     "CREATE TRIGGER IF NOT EXISTS search_messages_ins AFTER INSERT ON messages WHEN NEW.direction != 'system' "
-    "BEGIN INSERT INTO search_messages (rowid, body) VALUES (NEW.id, NEW.body); END",
+    "BEGIN INSERT INTO search_messages (rowid, body, facets) "
+    f"VALUES (NEW.id, NEW.body, {_MESSAGE_FACETS.format('NEW')}); END",
     "CREATE TRIGGER IF NOT EXISTS search_messages_del AFTER DELETE ON messages WHEN OLD.direction != 'system' "
-    "BEGIN INSERT INTO search_messages (search_messages, rowid, body) VALUES ('delete', OLD.id, OLD.body); END",
+    "BEGIN INSERT INTO search_messages (search_messages, rowid, body, facets) "
+    f"VALUES ('delete', OLD.id, OLD.body, {_MESSAGE_FACETS.format('OLD')}); END",
     # One trigger, the old text out before the new in: the order of two triggers is not defined, and
     # an FTS5 'delete' after the insert would drop the new row's length record (a "malformed" index).
-    "CREATE TRIGGER IF NOT EXISTS search_messages_upd AFTER UPDATE OF body, direction ON messages BEGIN "
-    "INSERT INTO search_messages (search_messages, rowid, body) SELECT 'delete', OLD.id, OLD.body "
-    "WHERE OLD.direction != 'system'; "
-    "INSERT INTO search_messages (rowid, body) SELECT NEW.id, NEW.body WHERE NEW.direction != 'system'; END",
-    "CREATE TRIGGER IF NOT EXISTS search_heads_ins AFTER INSERT ON conversations "
-    f"BEGIN INSERT INTO search_heads (rowid, subject, customer) VALUES (NEW.id, NEW.subject, {_HEAD_TEXT}); END",
+    "CREATE TRIGGER IF NOT EXISTS search_messages_upd AFTER UPDATE OF body, direction, conversation_id "
+    "ON messages BEGIN "
+    "INSERT INTO search_messages (search_messages, rowid, body, facets) "
+    f"SELECT 'delete', OLD.id, OLD.body, {_MESSAGE_FACETS.format('OLD')} WHERE OLD.direction != 'system'; "
+    f"INSERT INTO search_messages (rowid, body, facets) SELECT NEW.id, NEW.body, {_MESSAGE_FACETS.format('NEW')} "
+    "WHERE NEW.direction != 'system'; END",
+    REINDEX_ON_CHANGE,
+    f"CREATE TRIGGER IF NOT EXISTS search_heads_ins AFTER INSERT ON conversations BEGIN {_HEAD_INSERT}; END",
     # Only when the indexed text changes: most updates (state, owner, timers) leave the index alone.
-    "CREATE TRIGGER IF NOT EXISTS search_heads_upd AFTER UPDATE OF subject, customer_name, customer_id "
-    "ON conversations WHEN OLD.subject IS NOT NEW.subject OR OLD.customer_name IS NOT NEW.customer_name "
-    "OR OLD.customer_id IS NOT NEW.customer_id BEGIN DELETE FROM search_heads WHERE rowid = OLD.id; "
-    f"INSERT INTO search_heads (rowid, subject, customer) VALUES (NEW.id, NEW.subject, {_HEAD_TEXT}); END",
+    "CREATE TRIGGER IF NOT EXISTS search_heads_upd AFTER UPDATE OF subject, customer_name, customer_id, "
+    "language, channel ON conversations WHEN OLD.subject IS NOT NEW.subject "
+    "OR OLD.customer_name IS NOT NEW.customer_name OR OLD.customer_id IS NOT NEW.customer_id "
+    "OR OLD.language IS NOT NEW.language OR OLD.channel IS NOT NEW.channel "
+    f"BEGIN DELETE FROM search_heads WHERE rowid = OLD.id; {_HEAD_INSERT}; END",
     # Fields alone (`state:solved`, `after:`): the newest conversations that pass, walked newest first.
     "CREATE INDEX IF NOT EXISTS conversations_created ON conversations (created_at, id)",
     "CREATE TRIGGER IF NOT EXISTS search_heads_del AFTER DELETE ON conversations "
@@ -80,8 +95,8 @@ SCHEMA = (
     "CREATE TRIGGER IF NOT EXISTS search_heads_email AFTER UPDATE OF email ON customers "
     "WHEN OLD.email IS NOT NEW.email BEGIN "
     "DELETE FROM search_heads WHERE rowid IN (SELECT id FROM conversations WHERE customer_id = NEW.id); "
-    "INSERT INTO search_heads (rowid, subject, customer) SELECT id, subject, customer_name || ' ' || NEW.email "
-    "FROM conversations WHERE customer_id = NEW.id; END",
+    "INSERT INTO search_heads (rowid, subject, customer, facets) SELECT c.id, c.subject, "
+    f"c.customer_name || ' ' || NEW.email, {facets_of('c')} FROM conversations c WHERE c.customer_id = NEW.id; END",
     *TAGS,
     *NAMES,
     *INDEXES,
@@ -93,15 +108,16 @@ SCHEMA = (
 # of an older version rebuilds only the tables changed since (the tags take seconds at a million
 # conversations, the messages about a minute).
 TABLES = {
-    # 3: prefix indexes of 3 to 6 letters; 5: of 7 and 8 too.
+    # 3: prefix indexes of 3 to 6 letters; 5: of 7 and 8 too; 7: the facets (search_facets.py).
     "search_messages": (
-        5,
-        "INSERT INTO search_messages (rowid, body) SELECT id, body FROM messages WHERE direction != 'system'",
+        7,
+        "INSERT INTO search_messages (rowid, body, facets) SELECT id, body, facets FROM search_message_text",
     ),
     "search_heads": (
-        5,
-        "INSERT INTO search_heads (rowid, subject, customer) SELECT c.id, c.subject, c.customer_name || ' ' || "
-        "COALESCE(u.email, '') FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id",
+        7,
+        "INSERT INTO search_heads (rowid, subject, customer, facets) SELECT c.id, c.subject, c.customer_name "
+        f"|| ' ' || COALESCE(u.email, ''), {facets_of('c')} FROM conversations c "
+        "LEFT JOIN customers u ON u.id = c.customer_id",
     ),
     "search_tags": (4, TAGS_FILL),  # 4: made
     "search_names": (6, NAMES_FILL),  # 6: made
@@ -134,10 +150,13 @@ def ensure_index(db: sqlite3.Connection) -> None:
         db.execute(f'DROP TRIGGER "{name}"')
     for name in stale:
         db.execute(f"DROP TABLE IF EXISTS {name}")
+    db.execute("DROP VIEW IF EXISTS search_message_text")  # its text may have changed with the version
     for statement in SCHEMA:
         db.execute(statement)
     for name in stale:
         db.execute(TABLES[name][1])
+        if name in RANKS:
+            db.execute(f"INSERT INTO {name} ({name}, rank) VALUES ('rank', ?)", (RANKS[name],))
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('search_index', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (INDEX_VERSION,),
@@ -157,16 +176,18 @@ def search(
         raise SearchError("; ".join(query.errors))
     now = time.time() if now is None else now
     found = clauses(query, me=me, now=now)
-    match = query.match()
-    if match is None:
+    words = query.match()
+    if words is None:
         return _by_filters(db, found, limit)
     if passes_none(db, found):  # `lang:d refund`, as typed: no conversation is in that language
         return []
     condition, args = where(found)
     try:
-        best = _window(db, match, condition, args, limit)
-        if best is None:  # the window held too few: over every match, filtered and grouped by SQLite
-            best = _every_match(db, match, condition, args, limit)
+        # The newest matches of the words alone first: a facet costs bm25 a count of every row of its value
+        # (a third of the file for `channel:email`), and the window needs none when the field is common.
+        best = _window(db, _matches(words, ""), condition, args, limit)
+        if best is None:  # the window held too few: every match of the words and facets, filtered by SQLite
+            best = _every_match(db, _matches(words, facet_match(query)), condition, args, limit)
     except sqlite3.OperationalError as error:
         if "fts5" in str(error) or "syntax" in str(error):
             raise SearchError(f"cannot search for {text!r}: {error}") from error
@@ -176,6 +197,12 @@ def search(
 
 # One candidate: (conversation id, bm25, created_at of the conversation, message id or None).
 _Candidate = tuple[int, float, float, int | None]
+# The MATCH text of the messages' index and of the heads' (search_facets.index_match).
+_Matches = tuple[str, str]
+
+
+def _matches(words: str, facets: str) -> _Matches:
+    return index_match("search_messages", words, facets), index_match("search_heads", words, facets)
 
 
 def _best_first(candidates: Iterable[_Candidate]) -> list[_Candidate]:
@@ -189,7 +216,7 @@ _NEWEST = "SELECT rowid, rank, count(*) OVER () AS n FROM (SELECT rowid, rank FR
 
 
 def _window(
-    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int
+    db: sqlite3.Connection, match: _Matches, where: str, args: list[Any], limit: int
 ) -> list[_Candidate] | None:
     """The best row per conversation among the newest BROAD matches of each index, filtered, joined and
     grouped by SQLite; None when an index held more matches than that and the window gave fewer than
@@ -197,16 +224,20 @@ def _window(
     condition = f" WHERE {where}" if where else ""
     best: dict[int, _Candidate] = {}
     full = False
-    for sql in (
-        "SELECT m.conversation_id, MIN(w.rank), c.created_at, m.id, MAX(w.n) FROM ("
-        + _NEWEST.format("search_messages")
-        + ") w CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = w.rowid "
-        f"CROSS JOIN conversations c ON c.id = m.conversation_id{condition} GROUP BY m.conversation_id",
-        "SELECT c.id, w.rank, c.created_at, NULL, w.n FROM ("
-        + _NEWEST.format("search_heads")
-        + f") w CROSS JOIN conversations c ON c.id = w.rowid{condition}",
+    for index_match_text, sql in zip(
+        match,
+        (
+            "SELECT m.conversation_id, MIN(w.rank), c.created_at, m.id, MAX(w.n) FROM ("
+            + _NEWEST.format("search_messages")
+            + ") w CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = w.rowid "
+            f"CROSS JOIN conversations c ON c.id = m.conversation_id{condition} GROUP BY m.conversation_id",
+            "SELECT c.id, w.rank, c.created_at, NULL, w.n FROM ("
+            + _NEWEST.format("search_heads")
+            + f") w CROSS JOIN conversations c ON c.id = w.rowid{condition}",
+        ),
+        strict=True,
     ):
-        rows = db.execute(sql, (match, BROAD, *args)).fetchall()
+        rows = db.execute(sql, (index_match_text, BROAD, *args)).fetchall()
         # No row left by the filters: the window may have been full.
         full = full or not rows or max(row[4] for row in rows) >= BROAD
         for cid, rank, created, mid, _ in rows:
@@ -220,22 +251,26 @@ def _window(
 
 
 def _every_match(
-    db: sqlite3.Connection, match: str, where: str, args: list[Any], limit: int
+    db: sqlite3.Connection, match: _Matches, where: str, args: list[Any], limit: int
 ) -> list[_Candidate]:
     """Every match of both indexes, filtered and reduced to one row per conversation by SQLite itself (a
     join, not a Python loop over every match). CROSS JOIN keeps the index the outer loop: left to choose,
     the planner may walk every unowned conversation and probe the index for each."""
     condition = f" AND {where}" if where else ""
     best: dict[int, _Candidate] = {}
-    for sql in (
-        "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
-        "CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = s.rowid "
-        "CROSS JOIN conversations c ON c.id = m.conversation_id "
-        f"WHERE search_messages MATCH ?{condition} GROUP BY m.conversation_id",
-        "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
-        f"WHERE search_heads MATCH ?{condition}",
+    for index_match_text, sql in zip(
+        match,
+        (
+            "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
+            "CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = s.rowid "
+            "CROSS JOIN conversations c ON c.id = m.conversation_id "
+            f"WHERE search_messages MATCH ?{condition} GROUP BY m.conversation_id",
+            "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
+            f"WHERE search_heads MATCH ?{condition}",
+        ),
+        strict=True,
     ):
-        for candidate in db.execute(sql, (match, *args)):
+        for candidate in db.execute(sql, (index_match_text, *args)):
             seen = best.get(candidate[0])
             if seen is None or candidate[1] < seen[1]:
                 best[candidate[0]] = candidate
