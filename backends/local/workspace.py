@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from ...console.core.model import (
@@ -503,7 +504,8 @@ class Workspace:
             "WHERE at >= ? ORDER BY id",
             (since,),
         )
-        return [WrapUpRecord(qualify(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        # The agents' ids and the dispositions repeat in every record: one string each, shared.
+        return [WrapUpRecord(qualify(r[0]), intern(r[1]), intern(r[2]), r[3], r[4], r[5]) for r in rows]
 
     def record_csat(self, record: CsatRecord) -> None:
         with self.transaction():
@@ -530,7 +532,10 @@ class Workspace:
             "WHERE at >= ? ORDER BY id",
             (since,),
         )
-        return [CsatRecord(qualify(r[0]), Channel(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        return [
+            CsatRecord(qualify(r[0]), Channel(r[1]), r[2], r[3], r[4], r[5] and intern(r[5]), r[6])
+            for r in rows
+        ]
 
     def request_csat(self, conversation_id: str | int) -> None:
         with self.transaction():

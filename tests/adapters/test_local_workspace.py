@@ -537,6 +537,28 @@ async def test_connect_registers_the_agent_and_snapshot_returns_the_workspace(
     assert [c.id for c in await backend.customer_history("cust-1")] == [qualify(row_id)]
 
 
+async def test_the_snapshot_sends_the_weeks_surveys_and_the_days_wrapups(
+    workspace_path: Path, backend: LocalBackend
+) -> None:
+    # What the wallboard counts (metrics.py): CSAT of the week; wrap-ups of its day and of the last hour.
+    now, day = time.time(), 24 * 3600.0
+    ws = Workspace(workspace_path)
+    try:
+        row = qualify(new(ws, Channel.CHAT))
+        for at in (now - 2 * day, now - 60.0, now - 30.0):
+            ws.record_wrapup(WrapUpRecord(row, "alice", "resolved", "", at, 60.0))
+        for at in (now - 8 * day, now - 3 * day):
+            ws.record_csat(CsatRecord(row, Channel.CHAT, 4, "", at, "alice"))
+    finally:
+        ws.close()
+    snapshot = await backend.snapshot()
+    assert [round(r.at - now) for r in snapshot.wrapups] == [-60, -30]
+    assert [round((r.at - now) / day) for r in snapshot.csat] == [-3]
+    first, second = snapshot.wrapups
+    # Each record's agent and disposition are the strings every other record holds (memory at 1M).
+    assert first.agent_id is second.agent_id and first.disposition is second.disposition
+
+
 async def test_a_returning_agent_comes_back_available(workspace_path: Path) -> None:
     ws = Workspace(workspace_path)
     try:
