@@ -72,6 +72,15 @@ class QueueHead(Protocol):
 
 
 @runtime_checkable
+class ConnectProgress(Protocol):
+    """A backend whose `connect` can take long (a workspace file rebuilding its search index after an
+    upgrade: a minute at a million conversations) says what it is doing meanwhile. The hub sets the
+    callback before connecting; the backend may call it from any thread, with a line of its own text."""
+
+    on_connect_progress: Callable[[str], None] | None
+
+
+@runtime_checkable
 class Records(Protocol):
     async def records(
         self, csat_since: float, wrapups_since: float

@@ -101,7 +101,10 @@ class StatusBar(SteadyLine):
         trouble = [s for s in store.links.values() if s.state is not LinkState.CONNECTED]
         for status in trouble:
             retry = f", retrying in {status.retry_in:.0f}s" if status.retry_in else ""
-            what = "connecting" if status.state is LinkState.CONNECTING else f"cannot reach: {status.detail}"
+            if status.state is LinkState.CONNECTING:
+                what = f"connecting: {status.detail}" if status.detail else "connecting"
+            else:
+                what = f"cannot reach: {status.detail}"
             text.append(f"  │ ⚠ {status.backend}: {what}{retry}", style="bold")
         self.set_class(bool(storage_text) or any(s.state is LinkState.DOWN for s in trouble), "-trouble")
         self.update(text)

@@ -169,6 +169,8 @@ class LocalBackend(Backend):
         self._session = Session.new(self.agent_id) if register else None
         # Told when writing to the file fails for its storage (the error) and when it works again (None).
         self.on_write_trouble: Callable[[BaseException | None], None] | None = None
+        # Set by the hub (optional.ConnectProgress): told when opening the file takes long.
+        self.on_connect_progress: Callable[[str], None] | None = None
         self._write_failed = False
         self._workspace_id = ""
 
@@ -256,12 +258,18 @@ class LocalBackend(Backend):
             raise Unavailable("the local workspace is not open")
         return self._ws
 
+    def _connect_progress(self, detail: str) -> None:
+        if self.on_connect_progress is not None:
+            self.on_connect_progress(detail)
+
     async def connect(self) -> None:
         self._closed.clear()  # the hub closes and connects again after a failure: the new stream must run
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-workspace")
         try:
             password = await self._run(self._the_password)
-            self._ws = await self._run(partial(Workspace, self.path, password=password))
+            self._ws = await self._run(
+                partial(Workspace, self.path, password=password, on_progress=self._connect_progress)
+            )
         except SchemaTooNew as error:  # not retryable: a newer console made it
             raise Invalid(str(error)) from error
         except Unavailable:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ...console.core.search_query import SearchQuery, Term, parse
@@ -124,8 +124,12 @@ TABLES = {
 }
 
 
-def ensure_index(db: sqlite3.Connection) -> None:
-    """Create the indexes and triggers, and fill them once. Call inside the schema's write transaction."""
+REBUILDING = "rebuilding the search index once after an upgrade: about a minute a million messages"
+
+
+def ensure_index(db: sqlite3.Connection, *, on_rebuild: Callable[[str], None] | None = None) -> None:
+    """Create the indexes and triggers, and fill them once. Call inside the schema's write transaction.
+    `on_rebuild` is told (REBUILDING) before an index of a file that holds conversations is filled."""
     assert db.in_transaction, "the index is created and filled in one transaction"
     row = db.execute("SELECT value FROM meta WHERE key = 'search_index'").fetchone()
     held = int(row[0]) if row is not None and row[0].isdigit() else 0
@@ -148,6 +152,8 @@ def ensure_index(db: sqlite3.Connection) -> None:
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'search_*'"
     ).fetchall():
         db.execute(f'DROP TRIGGER "{name}"')
+    if on_rebuild is not None and db.execute("SELECT 1 FROM conversations LIMIT 1").fetchone():
+        on_rebuild(REBUILDING)
     for name in stale:
         db.execute(f"DROP TABLE IF EXISTS {name}")
     db.execute("DROP VIEW IF EXISTS search_message_text")  # its text may have changed with the version

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
@@ -81,9 +81,19 @@ class Workspace:
     """One connection to the workspace (a file, or a PostgreSQL database). Not thread-safe: one thread per
     instance. `target` is what `database.as_target` gives: a `Path`, or a `postgresql://` DSN."""
 
-    def __init__(self, target: Target | str, *, clock: Any = time.time, password: str | None = None) -> None:
+    def __init__(
+        self,
+        target: Target | str,
+        *,
+        clock: Any = time.time,
+        password: str | None = None,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_progress`: told, in a line, when opening takes long (the search index rebuilt once after an
+        upgrade)."""
         self.target: Target = as_target(target) if isinstance(target, str) else target
         self.clock = clock
+        self._on_progress = on_progress
         self.db: Any
         if is_postgres(self.target):
             from .postgres import PgConnection
@@ -133,7 +143,7 @@ class Workspace:
             self.db.execute(QUEUE_INDEX)  # its text is built from the console's queue order (queue_head.py)
             if self.dialect == "sqlite":
                 # The full-text index (search.py): created, and filled for an older file, in this transaction.
-                search.ensure_index(self.db)
+                search.ensure_index(self.db, on_rebuild=self._on_progress)
             else:
                 from .search_postgres import SCHEMA as SEARCH_SCHEMA
 

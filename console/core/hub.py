@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import zip_longest
 
@@ -33,7 +33,15 @@ from ...backends.base import (
     Unsupported,
     split_id,
 )
-from ...backends.optional import QueueActivity, QueueFigures, QueueHead, Records, Search, SearchHit
+from ...backends.optional import (
+    ConnectProgress,
+    QueueActivity,
+    QueueFigures,
+    QueueHead,
+    Records,
+    Search,
+    SearchHit,
+)
 from ...backends.retry import Backoff
 from .model import Attachment, Conversation, CsatRecord, Customer, Message, WrapUpRecord
 from .sanitize import sanitize
@@ -99,6 +107,8 @@ class Hub:
 
     async def _run(self, backend: Backend) -> None:
         backoff = Backoff(base=1.0, cap=30.0)
+        if isinstance(backend, ConnectProgress):
+            backend.on_connect_progress = self._progress_of(backend.name)
         while True:
             await self.queue.put([BackendStatus(backend.name, LinkState.CONNECTING)])
             try:
@@ -142,6 +152,16 @@ class Hub:
             with contextlib.suppress(Exception):
                 await backend.close()
             await asyncio.sleep(delay)
+
+    def _progress_of(self, name: str) -> Callable[[str], None]:
+        """A backend's word on a long connect, from whichever thread it calls: a CONNECTING status with it."""
+        loop = asyncio.get_running_loop()
+
+        def said(detail: str) -> None:
+            status = BackendStatus(name, LinkState.CONNECTING, sanitize(detail, single_line=True))
+            asyncio.run_coroutine_threadsafe(self.queue.put([status]), loop)
+
+        return said
 
     # ------------------------------------------------------------------------------------------ routing
 

@@ -51,7 +51,7 @@ from .command_line import split
 from .composing import Composing
 from .conversation_edits import ConversationEdits
 from .detail_pane import DetailPane
-from .empty_list import EMPTY_MESSAGE, empty_list_message
+from .empty_list import STARTING_MESSAGE, empty_list_message
 from .filtering import Filtering
 from .finding import Finding
 from .marked_rows import MarkedRows
@@ -115,7 +115,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
         self._rows_moved = False
         self._rows_touched: set[str] = set()
         self._agents_moved = False
-        self._empty_message = EMPTY_MESSAGE
+        self._empty_message = STARTING_MESSAGE
         # Which panes show is set on the panes themselves (`_arrange`), not by classes on the screen: a
         # screen's class changed restyles every widget (~40 ms at 160×45), and enter, esc and moving between
         # a call and a mail would each pay it.
@@ -151,7 +151,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
             with Vertical(id="left"):
                 yield ViewBar(id="viewbar")
                 yield QueueHeader(id="queue-header")
-                yield Static(Text(EMPTY_MESSAGE), id="empty")
+                yield Static(Text(STARTING_MESSAGE), id="empty")
                 yield QueueList(
                     app.store, self.views["all"], me=app.me, sla=app.config.sla, clock=app.clock, id="queue"
                 )
@@ -289,7 +289,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
 
     def _show_empty_message(self, text: str, errors: list[str]) -> None:
         """An empty list says why: nothing waiting, or nothing matching the filter typed."""
-        message = empty_list_message(self.current, text, errors)
+        message = empty_list_message(self.current, text, errors, self.main.store.links)
         if message != self._empty_message:
             self._empty_message = message
             # The filter is the agent's typing: plain text, never markup.

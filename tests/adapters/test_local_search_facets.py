@@ -106,8 +106,10 @@ def test_a_file_indexed_before_the_facets_gets_them_on_open(file_path: Path) -> 
     ws.db.execute("CREATE VIRTUAL TABLE search_heads USING fts5(subject, customer)")
     ws.db.execute("UPDATE meta SET value = '6' WHERE key = 'search_index'")
     ws.close()
-    reopened = Workspace(file_path)
+    told: list[str] = []
+    reopened = Workspace(file_path, on_progress=told.append)
     try:
+        assert told == [search_module.REBUILDING]  # the console says why it takes a minute at 1M
         assert ids(reopened, "lang:de mein") == [f"local:{row}"] and ids(reopened, "lang:fr mein") == []
         assert ids(reopened, "channel:email paket") == [f"local:{row}"]
         weights = reopened.db.execute("SELECT v FROM search_messages_config WHERE k = 'rank'").fetchone()
@@ -135,3 +137,30 @@ def _steps(db: sqlite3.Connection, run: Any) -> int:
 @pytest.fixture
 def file_path(tmp_path: Path) -> Path:
     return tmp_path / "workspace.db"
+
+
+def test_a_new_or_current_file_opens_without_a_word_of_rebuilding(file_path: Path) -> None:
+    told: list[str] = []
+    Workspace(file_path, on_progress=told.append).close()  # new: empty indexes made, nothing to fill
+    ws = Workspace(file_path, on_progress=told.append)
+    conversation(ws, "x", "y", ANNA)
+    ws.close()
+    Workspace(file_path, on_progress=told.append).close()  # current: nothing rebuilt
+    assert told == []
+
+
+async def test_the_backend_passes_the_rebuild_on_to_the_hub(file_path: Path) -> None:
+    from standardiste.backends.local import LocalBackend
+
+    ws = Workspace(file_path)
+    conversation(ws, "x", "y", ANNA)
+    ws.db.execute("UPDATE meta SET value = '6' WHERE key = 'search_index'")
+    ws.close()
+    backend = LocalBackend(file_path, agent_id="alice")
+    told: list[str] = []
+    backend.on_connect_progress = told.append
+    await backend.connect()
+    try:
+        assert told == [search_module.REBUILDING]
+    finally:
+        await backend.close()
