@@ -6,11 +6,11 @@ the facets follow a conversation changed by hand, leave the ranking alone, and n
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_steps import vm_steps
 from standardiste.backends.local import Workspace
 from standardiste.backends.local import search as search_module
 from standardiste.backends.local.search import search
@@ -52,12 +52,12 @@ def test_a_language_rare_among_the_matches_reads_its_own_rows_only(
     more_swedish(1_000)
     assert ids(ws, "lang:de pa") == [f"local:{german}"]
     assert ids(ws, "lang:sv pa ist") == []
-    before = _steps(ws.db, lambda: ids(ws, "lang:de pa"))
+    before = vm_steps(ws.db, lambda: ids(ws, "lang:de pa"))
     more_swedish(2_000)
     # The window of the newest "pa" holds no German row, so every match is looked at. Without the facets
     # that joins every one: 2,000 more Swedish matches are about 110,000 more steps. With them, FTS5
     # intersects "pa" with the German rows: a few more index pages read.
-    assert _steps(ws.db, lambda: ids(ws, "lang:de pa")) < before + 10_000
+    assert vm_steps(ws.db, lambda: ids(ws, "lang:de pa")) < before + 10_000
 
 
 def test_a_typed_word_never_matches_a_facet(ws: Workspace) -> None:
@@ -117,21 +117,6 @@ def test_a_file_indexed_before_the_facets_gets_them_on_open(file_path: Path) -> 
         check(reopened)
     finally:
         reopened.close()
-
-
-def _steps(db: sqlite3.Connection, run: Any) -> int:
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    db.set_progress_handler(count, 10)
-    try:
-        run()
-    finally:
-        db.set_progress_handler(None, 0)
-    return steps[0] * 10
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ compared with the same filter written in Python. PostgreSQL (its planner's choic
 from __future__ import annotations
 
 import random
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_steps import vm_steps
 from standardiste.backends.local import Workspace, search_fields, search_postgres
 from standardiste.backends.local import search as search_module
 from standardiste.backends.local.search import search
@@ -256,27 +256,12 @@ def test_an_old_field_alone_does_not_read_every_conversation(file_path: Path) ->
                 [("solved" if n < 3 else "open", float(n), float(n)) for n in range(3_000)],
             )
         assert len(search_in(ws, "state:solved")) == 3
-        full = _steps(ws.db, lambda: ws.db.execute("SELECT count(*) FROM conversations WHERE +state = 'solved'").fetchone())  # fmt: skip
-        assert _steps(ws.db, lambda: search_in(ws, "state:solved")) < full / 20
-        assert _steps(ws.db, lambda: search_in(ws, "lang:d")) < full / 20
-        assert _steps(ws.db, lambda: search_in(ws, "tag:r")) < full / 20
+        full = vm_steps(ws.db, lambda: ws.db.execute("SELECT count(*) FROM conversations WHERE +state = 'solved'").fetchone())  # fmt: skip
+        assert vm_steps(ws.db, lambda: search_in(ws, "state:solved")) < full / 20
+        assert vm_steps(ws.db, lambda: search_in(ws, "lang:d")) < full / 20
+        assert vm_steps(ws.db, lambda: search_in(ws, "tag:r")) < full / 20
     finally:
         ws.close()
-
-
-def _steps(db: sqlite3.Connection, run: Any) -> int:
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    db.set_progress_handler(count, 10)
-    try:
-        run()
-    finally:
-        db.set_progress_handler(None, 0)
-    return steps[0] * 10
 
 
 @pytest.fixture
