@@ -68,6 +68,7 @@ class DetailPane:
             conversation.customer_name,
             history,
             conversation.id,
+            app.store.csat_by_conversation,  # this contact's survey, and each past one's score
         )
 
     async def _load_history(self, cid: str) -> None:

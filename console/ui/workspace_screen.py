@@ -241,7 +241,13 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
             for message in changes.messages:
                 if message.conversation_id == self.open_id:
                     self.query_one(Transcript).add(message)
-            if self.open_id in changes.conversations or self.open_id in changes.typing or changes.agents:
+            # A survey answered (records) shows on the customer card: this contact's, or a past one's.
+            if (
+                self.open_id in changes.conversations
+                or self.open_id in changes.typing
+                or changes.agents
+                or changes.records
+            ):
                 self._header_stale = True
         if draw:
             self.draw()

@@ -13,12 +13,17 @@ from standardiste.backends.local import Workspace
 from standardiste.console.core.model import Attachment, Channel, CsatRecord, Direction, EmailHeaders
 from standardiste.console.ui.workspace_screen import WorkspaceScreen
 from standardiste.widgets.composer import Composer
+from standardiste.widgets.customer_card import CustomerCard
 from standardiste.widgets.offer_banner import OfferBanner
 
 SIZE = (160, 50)
 UNDO_SECONDS = 1.5
 # How long an undone reply is watched for: its window, plus a second for a delivery that would be late.
 PAST_THE_UNDO_WINDOW = UNDO_SECONDS + 1.0
+
+
+def _plain(widget: object) -> str:
+    return str(widget.render().plain)  # type: ignore[attr-defined]
 
 
 def _said(app: object, words: str) -> bool:
@@ -153,6 +158,8 @@ async def test_an_email_reply_all_with_cc_a_note_tags_and_solve(tmp_path: Path) 
             CsatRecord(mail, Channel.EMAIL, 4, "quick, thanks", app.clock(), "alice", "cust-0")
         )
         await wait_for(lambda: mail in app.store.csat_by_conversation, pilot=pilot)
+        card = app.workspace.query_one(CustomerCard)
+        await wait_for(lambda: "This contact's survey: 4/5 quick, thanks" in _plain(card), pilot=pilot)
     with sqlite3.connect(db) as connection:
         email = connection.execute(
             "SELECT email FROM messages WHERE conversation_id = ? AND direction = 'outbound'",

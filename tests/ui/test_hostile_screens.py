@@ -8,16 +8,19 @@ are checked: no control or bidi character, no link, no click action, and no cras
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from app_harness import drawn_lines, make_app, wait_for, wait_for_screen
-from hostile_text import screen_problems
+from hostile_text import hostile, screen_problems
 from hostile_workspace import CONFIG, seed_hostile
 from standardiste.backends.local import Workspace
 from standardiste.console.core.model import (
     Channel,
+    CsatRecord,
     Customer,
 )
+from standardiste.widgets.customer_card import CustomerCard
 
 
 class Walk:
@@ -64,9 +67,19 @@ async def test_every_screen_draws_hostile_text_as_plain_text(tmp_path: Path) -> 
             await wait_for(lambda cid=cid: screen.open_id == cid, pilot=pilot)
             await walk.check(f"opened {cid}")
         email = next(cid for cid in ids if app.store.conversations[cid].channel is Channel.EMAIL)
+        # A survey answered now, its comment hostile: the customer card shows it with the conversation.
+        answered = Workspace(tmp_path / "workspace.db")
+        answered.record_csat(
+            CsatRecord(email, Channel.EMAIL, 2, hostile(5, "comment "), time.time(), "agent0")
+        )
+        answered.close()
+        await wait_for(lambda: email in app.store.csat_by_conversation, pilot=pilot)
         assert screen.queue.select_id(email)
         await pilot.press("enter")
         await wait_for(lambda: screen.open_id == email, pilot=pilot)
+        card = screen.query_one(CustomerCard)
+        await wait_for(lambda: "This contact's survey: 2/5" in str(card.render().plain), pilot=pilot)  # type: ignore[union-attr]
+        await walk.check("survey on the customer card")
         # Dialogs: each opened, checked, closed.
         for step, keys in [
             ("merge", ("ctrl+g",)),
