@@ -159,7 +159,11 @@ class Hub:
 
         def said(detail: str) -> None:
             status = BackendStatus(name, LinkState.CONNECTING, sanitize(detail, single_line=True))
-            asyncio.run_coroutine_threadsafe(self.queue.put([status]), loop)
+            put = self.queue.put([status])
+            try:
+                asyncio.run_coroutine_threadsafe(put, loop)
+            except RuntimeError:  # the loop is closed: the console quit while the backend was opening
+                put.close()
 
         return said
 

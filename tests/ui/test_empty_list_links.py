@@ -4,6 +4,7 @@ workspace is open (an index rebuilt after an upgrade, a server that is down), th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from app_harness import make_app, seed, wait_for
@@ -95,3 +96,27 @@ def test_a_filter_and_the_snoozed_view_name_what_is_not_in_yet() -> None:
     assert empty_list_message("all", "", [], links).startswith("Nothing to show: zendesk cannot be reached")
     assert empty_list_message("all", "", [], {"local": links["local"]}).startswith("Nothing waiting for you")
     assert empty_list_message("all", "", [], {}).startswith("Nothing to show yet: connecting")
+
+
+def test_a_word_after_the_console_quit_is_dropped_quietly(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    from standardiste.console.core.hub import Hub
+
+    async def made() -> tuple[Hub, Callable[[str], None]]:
+        hub = Hub([LocalBackend(tmp_path / "workspace.db", agent_id="alice")])
+        return hub, hub._progress_of("local")
+
+    loop = asyncio.new_event_loop()
+    hub, said = loop.run_until_complete(made())
+    said("rebuilding\x1b[2J the index")  # as from the backend's thread: queued, its text sanitised
+    loop.run_until_complete(asyncio.sleep(0.01))
+    [status] = hub.queue.get_nowait()
+    assert status.detail == "rebuilding the index"
+    loop.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        said("still rebuilding")  # the console has quit: no error in the opening thread, nothing left over
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
