@@ -45,10 +45,8 @@ def empty_list_message(
     if not missing:
         return EMPTY_MESSAGE
     yet = " yet" if len(missing) == len(links) else ""
-    return (
-        f"Nothing to show{yet}: {_states(missing)}.\n"
-        "What it holds appears here as soon as it is read · ? lists the keys"
-    )
+    what = "What it holds appears" if len(missing) == 1 else "What they hold appear"
+    return f"Nothing to show{yet}: {_states(missing)}.\n{what} here once read · ? lists the keys"
 
 
 def _states(missing: list[BackendStatus]) -> str:
