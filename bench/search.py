@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from standardiste.backends.local import Workspace
 from standardiste.backends.local.search import search
+from standardiste.backends.local.search_pair import open_second
 
 # What agents type: an order's subject words in the shop's languages, a customer, a phrase, fields.
 QUERIES = (
@@ -70,8 +71,10 @@ def build(path: Path, size: int) -> float:
 
 
 def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Milliseconds per search, by query and by typed prefix."""
+    """Milliseconds per search, by query and by typed prefix, read as the console reads: the heads' index on a
+    second connection beside the messages' (search_pair.py)."""
     ws = Workspace(path)
+    second = open_second(str(path))
     try:
         timings: dict[str, list[float]] = {}
         typed_timings: dict[str, list[float]] = {}
@@ -82,12 +85,13 @@ def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, 
                     started = time.perf_counter()
                     # A half-typed field ("state:so") is refused: the console shows the error.
                     with contextlib.suppress(ValueError):
-                        search(ws.db, typed, limit=50)
+                        search(ws.db, typed, limit=50, heads_db=second)
                     elapsed = (time.perf_counter() - started) * 1000
                     timings.setdefault(query, []).append(elapsed)
                     typed_timings.setdefault(typed, []).append(elapsed)
         return timings, typed_timings
     finally:
+        second.close()
         ws.close()
 
 
@@ -107,7 +111,9 @@ def console_start(path: Path, runs: int = 3) -> tuple[float, float, float]:
         tmp = Path(name)
         env = console_env(tmp)
         for _ in range(runs):
-            child = PtyProcess([sys.executable, "-m", "standardiste", "--db", str(path), "--agent", "bench"], env)
+            child = PtyProcess(
+                [sys.executable, "-m", "standardiste", "--db", str(path), "--agent", "bench"], env
+            )
             screen = pyte.Screen(COLUMNS, ROWS)
             stream = pyte.ByteStream(screen)
             index, shown, seen = 0, None, None

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import getpass
 import hashlib
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -88,6 +89,7 @@ from .rows import (
     message_from_row,
     qualify,
 )
+from .search_pair import open_second
 from .sessions import GONE_AFTER, HEARTBEAT, Heartbeat, Session
 from .workspace import Change, Workspace
 
@@ -171,6 +173,7 @@ class LocalBackend(Backend):
         self.on_write_trouble: Callable[[BaseException | None], None] | None = None
         # Set by the hub (optional.ConnectProgress): told when opening the file takes long.
         self.on_connect_progress: Callable[[str], None] | None = None
+        self._search_heads: sqlite3.Connection | None = None  # opened at the first search of the file
         self._write_failed = False
         self._workspace_id = ""
 
@@ -347,6 +350,9 @@ class LocalBackend(Backend):
                     await self._run(ws.set_agent_activity, self.agent_id, viewing=None, typing_in=None)
             await self._run(ws.close)
             self._ws = None
+        if self._search_heads is not None:
+            await self._run(self._search_heads.close)
+            self._search_heads = None
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
@@ -382,8 +388,14 @@ class LocalBackend(Backend):
         (search_postgres.py); owner:me is this agent."""
 
         def found() -> list[SearchHit]:
-            engine = search_postgres.search if self.ws.dialect == "postgres" else search.search
-            hits = engine(self.ws.db, query, limit=limit, me=self.agent_id)
+            if self.ws.dialect == "postgres":
+                hits = search_postgres.search(self.ws.db, query, limit=limit, me=self.agent_id)
+            else:
+                if self._search_heads is None:  # the heads' index read beside the messages' (search_pair.py)
+                    self._search_heads = open_second(str(self.ws.path))
+                hits = search.search(
+                    self.ws.db, query, limit=limit, me=self.agent_id, heads_db=self._search_heads
+                )
             return [replace(hit, conversation=self.ws.conversation(hit.conversation_id)) for hit in hits]
 
         try:

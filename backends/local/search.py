@@ -33,6 +33,7 @@ from .rows import qualify
 from .search_columns import NAMES, NAMES_FILL, TAGS, TAGS_FILL
 from .search_facets import RANKS, REINDEX_ON_CHANGE, VIEW, facet_match, facets_of, index_match
 from .search_fields import INDEXES, Clause, clauses, newest, passes_none, where
+from .search_pair import both
 
 # A new version rebuilds, on open, the index tables changed since the version a file holds (TABLES).
 INDEX_VERSION = "7"
@@ -174,9 +175,17 @@ class SearchError(ValueError):
 
 
 def search(
-    db: sqlite3.Connection, text: str, *, limit: int = 50, me: str | None = None, now: float | None = None
+    db: sqlite3.Connection,
+    text: str,
+    *,
+    limit: int = 50,
+    me: str | None = None,
+    now: float | None = None,
+    heads_db: sqlite3.Connection | None = None,
 ) -> list[SearchHit]:
-    """The `limit` best conversations for `text` (search_query.py's language), best first."""
+    """The `limit` best conversations for `text` (search_query.py's language), best first. `heads_db`: a
+    second connection to the file, on which the heads' index is read while `db` reads the messages'
+    (search_pair.py)."""
     query = parse(text)
     if query.errors:
         raise SearchError("; ".join(query.errors))
@@ -191,9 +200,9 @@ def search(
     try:
         # The newest matches of the words alone first: a facet costs bm25 a count of every row of its value
         # (a third of the file for `channel:email`), and the window needs none when the field is common.
-        best = _window(db, _matches(words, ""), condition, args, limit)
+        best = _window(db, heads_db, _matches(words, ""), condition, args, limit)
         if best is None:  # the window held too few: every match of the words and facets, filtered by SQLite
-            best = _every_match(db, _matches(words, facet_match(query)), condition, args, limit)
+            best = _every_match(db, heads_db, _matches(words, facet_match(query)), condition, args, limit)
     except sqlite3.OperationalError as error:
         if "fts5" in str(error) or "syntax" in str(error):
             raise SearchError(f"cannot search for {text!r}: {error}") from error
@@ -222,7 +231,12 @@ _NEWEST = "SELECT rowid, rank, count(*) OVER () AS n FROM (SELECT rowid, rank FR
 
 
 def _window(
-    db: sqlite3.Connection, match: _Matches, where: str, args: list[Any], limit: int
+    db: sqlite3.Connection,
+    heads_db: sqlite3.Connection | None,
+    match: _Matches,
+    where: str,
+    args: list[Any],
+    limit: int,
 ) -> list[_Candidate] | None:
     """The best row per conversation among the newest BROAD matches of each index, filtered, joined and
     grouped by SQLite; None when an index held more matches than that and the window gave fewer than
@@ -230,20 +244,20 @@ def _window(
     condition = f" WHERE {where}" if where else ""
     best: dict[int, _Candidate] = {}
     full = False
-    for index_match_text, sql in zip(
-        match,
-        (
-            "SELECT m.conversation_id, MIN(w.rank), c.created_at, m.id, MAX(w.n) FROM ("
-            + _NEWEST.format("search_messages")
-            + ") w CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = w.rowid "
-            f"CROSS JOIN conversations c ON c.id = m.conversation_id{condition} GROUP BY m.conversation_id",
-            "SELECT c.id, w.rank, c.created_at, NULL, w.n FROM ("
-            + _NEWEST.format("search_heads")
-            + f") w CROSS JOIN conversations c ON c.id = w.rowid{condition}",
-        ),
-        strict=True,
+    messages_sql = (
+        "SELECT m.conversation_id, MIN(w.rank), c.created_at, m.id, MAX(w.n) FROM ("
+        + _NEWEST.format("search_messages")
+        + ") w CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = w.rowid "
+        f"CROSS JOIN conversations c ON c.id = m.conversation_id{condition} GROUP BY m.conversation_id"
+    )
+    heads_sql = (
+        "SELECT c.id, w.rank, c.created_at, NULL, w.n FROM ("
+        + _NEWEST.format("search_heads")
+        + f") w CROSS JOIN conversations c ON c.id = w.rowid{condition}"
+    )
+    for rows in both(
+        db, heads_db, (messages_sql, (match[0], BROAD, *args)), (heads_sql, (match[1], BROAD, *args))
     ):
-        rows = db.execute(sql, (index_match_text, BROAD, *args)).fetchall()
         # No row left by the filters: the window may have been full.
         full = full or not rows or max(row[4] for row in rows) >= BROAD
         for cid, rank, created, mid, _ in rows:
@@ -257,26 +271,30 @@ def _window(
 
 
 def _every_match(
-    db: sqlite3.Connection, match: _Matches, where: str, args: list[Any], limit: int
+    db: sqlite3.Connection,
+    heads_db: sqlite3.Connection | None,
+    match: _Matches,
+    where: str,
+    args: list[Any],
+    limit: int,
 ) -> list[_Candidate]:
     """Every match of both indexes, filtered and reduced to one row per conversation by SQLite itself (a
     join, not a Python loop over every match). CROSS JOIN keeps the index the outer loop: left to choose,
     the planner may walk every unowned conversation and probe the index for each."""
     condition = f" AND {where}" if where else ""
     best: dict[int, _Candidate] = {}
-    for index_match_text, sql in zip(
-        match,
-        (
-            "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
-            "CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = s.rowid "
-            "CROSS JOIN conversations c ON c.id = m.conversation_id "
-            f"WHERE search_messages MATCH ?{condition} GROUP BY m.conversation_id",
-            "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
-            f"WHERE search_heads MATCH ?{condition}",
-        ),
-        strict=True,
-    ):
-        for candidate in db.execute(sql, (index_match_text, *args)):
+    messages_sql = (
+        "SELECT m.conversation_id, MIN(s.rank), c.created_at, m.id FROM search_messages s "
+        "CROSS JOIN messages m INDEXED BY messages_search_conversation ON m.id = s.rowid "
+        "CROSS JOIN conversations c ON c.id = m.conversation_id "
+        f"WHERE search_messages MATCH ?{condition} GROUP BY m.conversation_id"
+    )
+    heads_sql = (
+        "SELECT c.id, s.rank, c.created_at, NULL FROM search_heads s CROSS JOIN conversations c ON c.id = s.rowid "
+        f"WHERE search_heads MATCH ?{condition}"
+    )
+    for rows in both(db, heads_db, (messages_sql, (match[0], *args)), (heads_sql, (match[1], *args))):
+        for candidate in rows:
             seen = best.get(candidate[0])
             if seen is None or candidate[1] < seen[1]:
                 best[candidate[0]] = candidate
