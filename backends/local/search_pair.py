@@ -47,11 +47,14 @@ def both(
     return found, other
 
 
-def open_second(path: str) -> sqlite3.Connection:
-    """A second connection to the workspace file for the heads' index, usable from any one thread at a time."""
+def open_second(path: str, *, cache_kib: int | None = None) -> sqlite3.Connection:
+    """A second connection to the workspace file for the heads' index, usable from any one thread at a time;
+    `cache_kib`: its page cache (SQLite's default, 2 MB, when None)."""
     db = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA busy_timeout = 60000")
     db.execute("PRAGMA query_only = ON")  # it reads the index, and nothing else
+    if cache_kib is not None:
+        db.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     return db
 
 
