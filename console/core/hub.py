@@ -148,6 +148,8 @@ class Hub:
                 detail = f"{type(error).__name__}: {error}"
                 asked = 0.0
             delay = max(backoff.next(), asked)
+            # A server's words (an IMAP NO, an HTTP error's body) reach the status line: sanitised here.
+            detail = sanitize(detail, single_line=True)
             await self.queue.put([BackendStatus(backend.name, LinkState.DOWN, detail, retry_in=delay)])
             with contextlib.suppress(Exception):
                 await backend.close()

@@ -120,3 +120,26 @@ def test_a_word_after_the_console_quit_is_dropped_quietly(tmp_path: Path) -> Non
         said("still rebuilding")  # the console has quit: no error in the opening thread, nothing left over
         gc.collect()
     assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+class HostileServer(LocalBackend):
+    """A server whose refusal carries terminal escapes and markup (its error text reaches the screen)."""
+
+    async def connect(self) -> None:
+        raise Unavailable(
+            "refused \x1b]52;c;ZXZpbA==\x07 [link=https://evil.example]here[/link] \x1b[2J\u202eok"
+        )
+
+
+async def test_a_backends_error_text_is_drawn_as_plain_safe_text(tmp_path: Path) -> None:
+    from app_harness import drawn_lines
+    from hostile_text import screen_problems
+
+    app = make_app(tmp_path, backend=HostileServer(tmp_path / "workspace.db", agent_id="alice"))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(lambda: "cannot be reached" in shown(app), pilot=pilot)
+        await pilot.pause()
+        assert screen_problems(drawn_lines(app.screen)) == []
+        assert "[link=https://evil.example]here[/link]" in shown(app)  # the words, as words: not a link
+        assert "\x1b" not in shown(app) and "\u202e" not in shown(app)
+        assert "\x1b" not in app.store.links["local"].detail  # clean in the store, for every reader
