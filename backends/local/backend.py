@@ -392,7 +392,8 @@ class LocalBackend(Backend):
                 hits = search_postgres.search(self.ws.db, query, limit=limit, me=self.agent_id)
             else:
                 if self._search_heads is None:  # the heads' index read beside the messages' (search_pair.py)
-                    self._search_heads = open_second(str(self.ws.path), cache_kib=PAGE_CACHE_KIB)
+                    with contextlib.suppress(sqlite3.Error):  # else one after the other, on the first
+                        self._search_heads = open_second(str(self.ws.path), cache_kib=PAGE_CACHE_KIB)
                 hits = search.search(
                     self.ws.db, query, limit=limit, me=self.agent_id, heads_db=self._search_heads
                 )

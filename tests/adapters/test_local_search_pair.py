@@ -97,3 +97,22 @@ async def test_the_backend_reads_both_at_once_and_closes_its_second_connection(
         await backend.close()
     with pytest.raises(sqlite3.ProgrammingError):  # closed with the backend
         second.execute("SELECT 1")
+
+
+async def test_without_a_second_connection_the_backend_still_searches(
+    ws: Workspace, workspace_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from standardiste.backends.local import backend as backend_module
+
+    def refused(path: str, **_: object) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(backend_module, "open_second", refused)
+    populate(ws)
+    backend = LocalBackend(workspace_path, agent_id="alice")
+    await backend.connect()
+    try:
+        hits = await backend.search("refund ")
+        assert [h.conversation_id for h in hits] == [h.conversation_id for h in search(ws.db, "refund ")]
+    finally:
+        await backend.close()
