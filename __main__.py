@@ -225,22 +225,47 @@ _NO_CONSOLE = frozenset({"-h", "--help", "-V", "--version", "--demo"})
 
 
 def read_ahead(argv: list[str]) -> None:
-    """The console of a workspace file named by `--db`: its open conversations read by a second process while
-    this one starts (backends/local_prefetch.py), forked here, before any import of the console. Not for a
-    subcommand, the demo (a new workspace) or a PostgreSQL workspace."""
-    named = None
+    """The console's workspace file read by a second process while this one starts (backends/local_prefetch.py),
+    forked here, before any import of the console (`ahead_path` says which file, if any)."""
+    path = ahead_path(argv)
+    if path is not None:
+        from .backends.local_prefetch import start
+
+        start(path)
+
+
+def ahead_path(argv: list[str]) -> Path | None:
+    """The file the console will open as its local workspace: the one `--db` names, or the default workspace
+    when the config names no `[workspaces]` (as `_console` decides). None for a subcommand, the demo (a new
+    workspace), a PostgreSQL workspace, or a config that names workspaces or cannot be read (the console then
+    says why)."""
+    named = config = None
     for index, token in enumerate(argv):
         if token in _SUBCOMMANDS or token in _NO_CONSOLE:
-            return
-        if token == "--db" and index + 1 < len(argv):
-            named = argv[index + 1]
+            return None
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if token == "--db" and following is not None:
+            named = following
         elif token.startswith("--db="):
             named = token.removeprefix("--db=")
-    if named is None or "://" in named:
-        return
-    from .backends.local_prefetch import start
+        elif token == "--config" and following is not None:
+            config = following
+        elif token.startswith("--config="):
+            config = token.removeprefix("--config=")
+    if named is not None:
+        return None if "://" in named else Path(named).expanduser()
+    import tomllib
 
-    start(Path(named).expanduser())
+    from .console.core.paths import config_path, data_path
+
+    path = Path(config).expanduser() if config else config_path()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    if raw.get("workspaces"):
+        return None  # the config's workspaces are opened, and the default file only with --db
+    return data_path() / "workspace.db"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,7 +345,7 @@ def _db(value: str | None, what: str = "--db") -> Path | str:
     would otherwise open a new, empty workspace, and an agent would wait a day in an empty queue. A new file
     in an existing directory is a new workspace."""
     from .backends.local.database import as_target
-    from .console.core.config import default_db_path
+    from .console.core.paths import default_db_path
 
     if value is None:
         return default_db_path()
@@ -461,8 +486,9 @@ def _supervise(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     from .backends.base import BackendContext
     from .backends.local import LocalBackend
-    from .console.core.config import ConfigError, data_dir, load_config
+    from .console.core.config import ConfigError, load_config
     from .console.core.logfile import app_exit_status
+    from .console.core.paths import data_dir
     from .console.ui.app import StandardisteApp
 
     try:

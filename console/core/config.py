@@ -8,45 +8,24 @@ gives an error naming the file and the key instead of a traceback.
 from __future__ import annotations
 
 import getpass
-import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import platformdirs
-
 from .config_keys import unknown_keys
+from .paths import config_path
 from .presence import PresenceRules
 from .routing import RoutingRules
 from .sla import SlaPolicy, parse_duration
 
-APP_NAME = "standardiste"
 DEFAULT_THEME = "standardiste-dark"
 _T = TypeVar("_T")
 
 
 class ConfigError(Exception):
     pass
-
-
-def config_path() -> Path:
-    override = os.environ.get("STANDARDISTE_CONFIG")
-    if override:
-        return Path(override).expanduser()
-    return platformdirs.user_config_path(APP_NAME) / "config.toml"
-
-
-def data_dir() -> Path:
-    override = os.environ.get("STANDARDISTE_DATA")
-    path = Path(override).expanduser() if override else platformdirs.user_data_path(APP_NAME)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def default_db_path() -> Path:
-    return data_dir() / "workspace.db"
 
 
 @dataclass(slots=True)

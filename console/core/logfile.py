@@ -24,7 +24,7 @@ from typing import Any
 
 import platformdirs
 
-from .config import APP_NAME
+from .paths import APP_NAME
 
 LOG_ENV = "STANDARDISTE_LOG"
 MAX_BYTES = 2_000_000
