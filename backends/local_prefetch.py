@@ -9,7 +9,8 @@ anonymous file as marshal records (60 ms to load against 280 ms to fetch, measur
 file, a migration, a child that failed) it reads the file itself, as before. Changes written after the
 child's read are in the change log past its position: the feed delivers them, as after any snapshot.
 
-Only on Linux (fork without exec elsewhere is unsafe or slow) and only for a file named on the command line.
+Only on Linux (fork without exec elsewhere is unsafe or slow), and only for the file the console will open as
+its local workspace (`__main__.ahead_path`: the one `--db` names, or the default one).
 """
 
 from __future__ import annotations
