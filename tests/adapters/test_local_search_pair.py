@@ -82,19 +82,25 @@ def test_the_two_indexes_are_read_at_the_same_time(ws: Workspace, workspace_path
         second.close()
 
 
-async def test_the_backend_reads_both_at_once_and_closes_its_second_connection(
-    ws: Workspace, workspace_path: Path
-) -> None:
+async def backend_search(ws: Workspace, workspace_path: Path) -> sqlite3.Connection | None:
+    """A backend on the populated file searches as one connection would; its second connection, as it
+    was before the backend closed."""
     populate(ws)
     backend = LocalBackend(workspace_path, agent_id="alice")
     await backend.connect()
     try:
         hits = await backend.search("refund ")
         assert [h.conversation_id for h in hits] == [h.conversation_id for h in search(ws.db, "refund ")]
-        second = backend._search_heads
-        assert second is not None
+        return backend._search_heads
     finally:
         await backend.close()
+
+
+async def test_the_backend_reads_both_at_once_and_closes_its_second_connection(
+    ws: Workspace, workspace_path: Path
+) -> None:
+    second = await backend_search(ws, workspace_path)
+    assert second is not None
     with pytest.raises(sqlite3.ProgrammingError):  # closed with the backend
         second.execute("SELECT 1")
 
@@ -108,11 +114,4 @@ async def test_without_a_second_connection_the_backend_still_searches(
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(backend_module, "open_second", refused)
-    populate(ws)
-    backend = LocalBackend(workspace_path, agent_id="alice")
-    await backend.connect()
-    try:
-        hits = await backend.search("refund ")
-        assert [h.conversation_id for h in hits] == [h.conversation_id for h in search(ws.db, "refund ")]
-    finally:
-        await backend.close()
+    assert await backend_search(ws, workspace_path) is None
