@@ -484,6 +484,16 @@ def _supervise(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
+    from .console.core.collector import begin_startup, end_startup
+
+    begin_startup()  # until the first frame (console/core/collector.py)
+    try:
+        return _open_console(args)
+    finally:
+        end_startup()
+
+
+def _open_console(args: argparse.Namespace) -> int:
     from .backends.base import BackendContext
     from .backends.local import LocalBackend
     from .console.core.config import ConfigError, load_config

@@ -30,6 +30,7 @@ from ...backends.base import (
     SetPresence,
 )
 from ...themes import SHORT_NAMES, THEMES
+from ..core.collector import end_startup
 from ..core.config import Config, save_setting
 from ..core.draft_keeper import DraftKeeper
 from ..core.hub import Hub
@@ -127,6 +128,7 @@ class StandardisteApp(PlainNotify):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         await self.push_screen(self.workspace)
+        self.call_after_refresh(end_startup)  # the collector, held off since the start (collector.py)
         # Paint first, then check the config and connect: the agent sees the console at once, and the
         # warnings and the data arrive into it.
         self.call_after_refresh(self._warn_about_config)
