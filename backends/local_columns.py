@@ -11,3 +11,7 @@ CONVERSATION_COLUMNS = (
 # Conversations loaded into the console: everything open, and what closed in the last day (history, metrics).
 RECENT_SECONDS = 24 * 3600
 LOADED_WHERE = "closed_at IS NULL OR closed_at >= ?"  # ? = now - RECENT_SECONDS
+AGENT_COLUMNS = (
+    "id, name, skills, capacity, presence, presence_reason, presence_since, viewing, typing_in, last_seen, "
+    "supervisor"
+)

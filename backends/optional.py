@@ -72,6 +72,16 @@ class QueueHead(Protocol):
 
 
 @runtime_checkable
+class ReadyHead(Protocol):
+    def ready_head(self, limit: int) -> Snapshot | None:
+        """The queue's head as `queue_head` gives it, when it was read before the console asked (a reader
+        process started with the console: backends/local_prefetch.py): taken at once, before `connect`, so
+        that the console's first frame shows the queue. None when there is none ready; the hub then reads
+        `queue_head` once connected. Called once, from the console's thread: it must not wait on a server."""
+        ...
+
+
+@runtime_checkable
 class ConnectProgress(Protocol):
     """A backend whose `connect` can take long (a workspace file rebuilding its search index after an
     upgrade: a minute at a million conversations) says what it is doing meanwhile. The hub sets the

@@ -112,6 +112,10 @@ _CHUNK = 500
 # inner pages fit in this, and the leaves of 1,000 scattered rows miss in 2 MB too. At 100k conversations the
 # default's 2 MB stayed full after the snapshot.
 PAGE_CACHE_KIB = 512
+# How long the console's first frame may wait for the reader process's head (local_prefetch.py). The child
+# has it ~30 ms after the start, the console asks ~200 ms after: a child still busy (a cold disk) is not
+# waited for, and the head then comes once connected, as without a reader.
+READY_HEAD_WAIT = 0.05
 
 
 def default_agent(agent_id: str, name: str | None = None) -> Agent:
@@ -437,6 +441,22 @@ class LocalBackend(Backend):
             return None
         self._seq = taken.seq
         return conversations
+
+    def ready_head(self, limit: int) -> Snapshot | None:
+        """ReadyHead (backends/optional.py): the head the reader process read at the console's start, if it read
+        this file as it is now (its schema) and as many rows as asked; the snapshot then takes the rest."""
+        prefetch = local_prefetch.peek(self.path) if isinstance(self.path, Path) else None
+        if prefetch is None or limit > local_prefetch.HEAD_ROWS:
+            return None
+        head = prefetch.head(READY_HEAD_WAIT)
+        if head is None or head.schema_version != SCHEMA_VERSION:
+            return None
+        try:
+            conversations = [conversation_from_row(row) for row in head.rows[:limit]]
+            agents = [agent_from_row(row) for row in head.agents]
+        except (ValueError, TypeError, KeyError, IndexError):  # not rows of this schema
+            return None
+        return Snapshot(conversations=conversations, agents=agents, me=self.agent_id)
 
     async def queue_head(self, limit: int) -> Snapshot:
         """QueueHead (backends/optional.py): the queue's first rows, read by its index before the snapshot."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .queue_head import QUEUE_INDEX
+from ..local_queue_order import QUEUE_INDEX
 
 # The newest version: the one schema.sql and schema_postgres.sql create. 2: full-text search on PostgreSQL
 # (search_postgres.py; the file's FTS5 index keeps a version of its own, search.py). 3: the queue's order as an
-# index (queue_head.py), so the first screenful is read before the rest.
+# index (backends/local_queue_order.py), so the first screenful is read before the rest.
 CURRENT = 3
 SCHEMA_FILE = {"sqlite": "schema.sql", "postgres": "schema_postgres.sql"}
 # version -> statements that take a workspace from version - 1 to it. Version 1 is the first.

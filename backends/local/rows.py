@@ -33,6 +33,7 @@ from ..base import Invalid, split_id
 from ..base import qualify as qualify_id
 
 # The row's columns are defined in local_columns.py (local_prefetch.py reads them before any import).
+from ..local_columns import AGENT_COLUMNS as AGENT_COLUMNS
 from ..local_columns import CONVERSATION_COLUMNS as CONVERSATION_COLUMNS
 from ..local_columns import RECENT_SECONDS as RECENT_SECONDS
 from .migrations import CURRENT
@@ -213,10 +214,6 @@ def agent_from_row(row: Sequence[Any]) -> Agent:
     )
 
 
-AGENT_COLUMNS = (
-    "id, name, skills, capacity, presence, presence_reason, presence_since, viewing, typing_in, last_seen, "
-    "supervisor"
-)
 MESSAGE_COLUMNS = "id, conversation_id, direction, author, body, created_at, attachments, email"
 
 

@@ -38,9 +38,9 @@ from ...console.core.model import (
     WrapUpRecord,
 )
 from ..local_columns import LOADED_WHERE
+from ..local_queue_order import HEAD_WHERE, ORDER, QUEUE_INDEX
 from . import migrations, search
 from .database import SchemaTooNew, Target, as_target, is_postgres, shown
-from .queue_head import HEAD_WHERE, ORDER, QUEUE_INDEX
 from .rows import (
     AGENT_COLUMNS,
     CONVERSATION_COLUMNS,
@@ -140,7 +140,9 @@ class Workspace:
             )
             for statement in _split_sql(script):
                 self.db.execute(statement)
-            self.db.execute(QUEUE_INDEX)  # its text is built from the console's queue order (queue_head.py)
+            self.db.execute(
+                QUEUE_INDEX
+            )  # its text is built from the console's queue order (backends/local_queue_order.py)
             if self.dialect == "sqlite":
                 # The full-text index (search.py): created, and filled for an older file, in this transaction.
                 search.ensure_index(self.db, on_rebuild=self._on_progress)
@@ -273,7 +275,7 @@ class Workspace:
         return [conversation_from_row(r) for r in self.db.execute(sql, (cutoff,))]
 
     def queue_head(self, limit: int) -> list[Conversation]:
-        """The first `limit` open conversations in the queue's order (queue_head.py), all when fewer."""
+        """The first `limit` open conversations in the queue's order (backends/local_queue_order.py), all when fewer."""
         sql = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {HEAD_WHERE} ORDER BY {ORDER} LIMIT ?"
         rows = self.db.execute(sql, (self.now() - RECENT_SECONDS, int(limit)))
         return [conversation_from_row(r) for r in rows]

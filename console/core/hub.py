@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import zip_longest
+from typing import cast
 
 from ...backends.base import (
     Backend,
@@ -38,6 +39,7 @@ from ...backends.optional import (
     QueueActivity,
     QueueFigures,
     QueueHead,
+    ReadyHead,
     Records,
     Search,
     SearchHit,
@@ -60,6 +62,10 @@ log = logging.getLogger(__name__)
 QUEUE_BATCHES = 4
 # Rows of a backend's queue read before its snapshot (QueueHead): more than the tallest terminal shows.
 HEAD_ROWS = 200
+# How long a request waits for the first connection of a backend whose head was shown before it (ReadyHead):
+# an agent may open a conversation of the first frame before the backend is connected, and its history must
+# then come once it is, not fail. Past this, the request goes through and says what the backend says.
+FIRST_LINK_WAIT = 15.0
 
 
 class Hub:
@@ -76,10 +82,30 @@ class Hub:
         self.me: dict[str, str] = {}
         self._heads = heads
         self._snapshotted: set[str] = set()  # a head is read once, before a backend's first snapshot
+        self._head_shown: set[str] = set()  # taken by `ready_heads`, before connecting
+        self._first_link = {name: asyncio.Event() for name in self.backends}  # set once each connects
 
     @property
     def primary(self) -> Backend:
         return next(iter(self.backends.values()))
+
+    def ready_heads(self) -> list[Event]:
+        """The heads the backends had read before the console asked (`ReadyHead`), for its first frame: each
+        shown so is not read again once connected."""
+        events: list[Event] = []
+        if not self._heads:
+            return events
+        for backend in self.backends.values():
+            if not isinstance(backend, ReadyHead) or backend.name in self._head_shown:
+                continue
+            head = backend.ready_head(HEAD_ROWS)
+            if head is None:
+                continue
+            self._head_shown.add(backend.name)
+            if head.me:
+                self.me[backend.name] = head.me
+            events.append(HeadLoaded(backend.name, clean_snapshot(head), len(head.conversations) < HEAD_ROWS))
+        return events
 
     async def start(self) -> None:
         for backend in self.backends.values():
@@ -113,7 +139,13 @@ class Hub:
             await self.queue.put([BackendStatus(backend.name, LinkState.CONNECTING)])
             try:
                 await backend.connect()
-                if self._heads and backend.name not in self._snapshotted and isinstance(backend, QueueHead):
+                self._first_link[backend.name].set()
+                if (
+                    self._heads
+                    and backend.name not in self._snapshotted
+                    and backend.name not in self._head_shown
+                    and isinstance(backend, QueueHead)
+                ):
                     # The first screenful, so that the console draws it while the snapshot is read.
                     head = await backend.queue_head(HEAD_ROWS)
                     if head.me:
@@ -178,6 +210,15 @@ class Hub:
             raise Invalid(f"no backend named {name!r} for {conversation_id}")
         return backend
 
+    async def _linked(self, backend: Backend) -> Backend:
+        """`backend`, once it has connected if the console showed its head before (`ready_heads`): the
+        conversations of the first frame are asked about only once the backend can answer."""
+        link = self._first_link[backend.name]
+        if backend.name in self._head_shown and not link.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(link.wait(), FIRST_LINK_WAIT)
+        return backend
+
     def supports(self, kind: CommandKind, conversation: Conversation | None = None) -> bool:
         if conversation is not None:
             backend = self.backends.get(conversation.backend)
@@ -190,27 +231,29 @@ class Hub:
             backend = self.backend_for(command.conversation_id)
             if not backend.capabilities.supports(command.kind):
                 raise Unsupported(f"{backend.name} cannot {command.kind.value.replace('_', ' ')}")
-            return clean_result(await backend.perform(command))
+            return clean_result(await (await self._linked(backend)).perform(command))
         capable = [b for b in self.backends.values() if b.capabilities.supports(command.kind)]
         if not capable:
             raise Unsupported(f"no backend can {command.kind.value.replace('_', ' ')}")
         result = CommandResult(True)
         for backend in capable:
-            result = await backend.perform(command)
+            result = await (await self._linked(backend)).perform(command)
         return clean_result(result)
 
     async def history(self, conversation_id: str) -> list[Message]:
-        return clean_messages(await self.backend_for(conversation_id).history(conversation_id))
+        backend = await self._linked(self.backend_for(conversation_id))
+        return clean_messages(await backend.history(conversation_id))
 
     async def customer(self, conversation: Conversation) -> Customer | None:
-        customer = await self.backend_for(conversation.id).customer(conversation.customer_id)
+        backend = await self._linked(self.backend_for(conversation.id))
+        customer = await backend.customer(conversation.customer_id)
         return clean_customer(customer) if customer is not None else None
 
     async def customer_history(self, customer_id: str) -> list[Conversation]:
         found: list[Conversation] = []
         for backend in self.backends.values():
             with contextlib.suppress(BackendError):
-                found.extend(await backend.customer_history(customer_id))
+                found.extend(await (await self._linked(backend)).customer_history(customer_id))
         return sorted(clean_conversations(found), key=lambda c: c.created_at, reverse=True)
 
     async def search(self, query: str, limit: int = 50) -> SearchResults:
@@ -220,7 +263,9 @@ class Hub:
         searchable = [b for b in self.backends.values() if isinstance(b, Search)]
         if not searchable:
             raise Unsupported("nothing here can be searched")
-        answers = await asyncio.gather(*(b.search(query, limit) for b in searchable), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(self._search(b, query, limit) for b in searchable), return_exceptions=True
+        )
         ranked: list[list[SearchHit]] = []
         problems: list[str] = []
         refused: Invalid | None = None
@@ -238,8 +283,13 @@ class Hub:
         merged = [hit for rank in zip_longest(*ranked) for hit in rank if hit is not None]
         return SearchResults(merged[:limit], problems)
 
+    async def _search(self, backend: Backend, query: str, limit: int) -> list[SearchHit]:
+        searching = cast(Search, await self._linked(backend))  # `search` keeps only the backends that are
+        return await searching.search(query, limit)
+
     async def attachment(self, conversation_id: str, attachment: Attachment) -> bytes:
-        return await self.backend_for(conversation_id).attachment(conversation_id, attachment)
+        backend = await self._linked(self.backend_for(conversation_id))
+        return await backend.attachment(conversation_id, attachment)
 
     async def queue_figures(self) -> list[QueueActivity]:
         """The phone queue as each backend's telephony counts it (the optional `QueueFigures`, e.g. Zendesk

@@ -127,6 +127,10 @@ class StandardisteApp(PlainNotify):
     async def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
+        # A head read before the console asked (the workspace file's reader process): in the first frame.
+        ready = self.hub.ready_heads()
+        if ready:
+            self.store.apply(ready, self.clock())
         await self.push_screen(self.workspace)
         self.call_after_refresh(end_startup)  # the collector, held off since the start (collector.py)
         # Paint first, then check the config and connect: the agent sees the console at once, and the

@@ -52,7 +52,7 @@ def test_the_head_is_the_queue_order_of_the_open_rows(tmp_path: Path, rows: list
 
 
 def test_the_head_is_read_by_the_index_not_by_sorting_every_row(tmp_path: Path) -> None:
-    from standardiste.backends.local.queue_head import HEAD_WHERE, ORDER
+    from standardiste.backends.local_queue_order import HEAD_WHERE, ORDER
 
     ws = Workspace(tmp_path / "plan.db")
     plan = ws.db.execute(
@@ -147,3 +147,48 @@ async def test_a_wallboard_s_hub_reads_no_head(tmp_path: Path) -> None:
     hub = Hub([LocalBackend(tmp_path / "board.db", agent_id="sup")], heads=False)
     kinds = await _kinds_until_snapshot(hub)
     assert HeadLoaded not in kinds
+
+
+class _ReadyBackend(LocalBackend):
+    """A workspace whose head was read before the console asked (as its reader process does)."""
+
+    def __init__(self, path: Path, head: Snapshot) -> None:
+        super().__init__(path, agent_id="ann")
+        self._ready = head
+        self.asked: list[int] = []
+
+    def ready_head(self, limit: int) -> Snapshot | None:
+        self.asked.append(limit)
+        return self._ready
+
+    async def queue_head(self, limit: int) -> Snapshot:
+        raise AssertionError("a head shown before connecting is not read again")
+
+
+async def test_a_head_ready_before_connecting_is_given_once_and_not_read_again(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ready.db")
+    ws.create_conversation(channel=Channel.CHAT, customer=Customer(id="c1", name="Emma"), subject="hello")
+    head = Snapshot(conversations=ws.queue_head(HEAD_ROWS), agents=[], me="ann")
+    ws.close()
+    backend = _ReadyBackend(tmp_path / "ready.db", head)
+    hub = Hub([backend])
+    ready = hub.ready_heads()
+    assert [type(event) for event in ready] == [HeadLoaded]
+    assert ready[0].complete and [c.subject for c in ready[0].snapshot.conversations] == ["hello"]
+    assert backend.asked == [HEAD_ROWS] and hub.me["local"] == "ann"
+    assert hub.ready_heads() == []
+    kinds = await _kinds_until_snapshot(hub)
+    assert HeadLoaded not in kinds and SnapshotLoaded in kinds
+
+
+def test_a_wallboard_takes_no_ready_head(tmp_path: Path) -> None:
+    Workspace(tmp_path / "board.db").close()
+    backend = _ReadyBackend(tmp_path / "board.db", Snapshot(conversations=[], agents=[], me="ann"))
+    assert Hub([backend], heads=False).ready_heads() == []
+    assert backend.asked == []
+
+
+def test_the_reader_process_reads_as_many_head_rows_as_the_hub_asks() -> None:
+    from standardiste.backends import local_prefetch
+
+    assert local_prefetch.HEAD_ROWS == HEAD_ROWS
