@@ -46,6 +46,7 @@ from ..base import (
     BackendContext,
     Capabilities,
     Command,
+    CommandKind,
     CommandResult,
     ConversationUpserted,
     CsatRecorded,
@@ -62,7 +63,7 @@ from ..base import (
 from ..optional import Offer, SearchHit
 from ..setting import Setting
 from ..settings import read_settings, secret_name
-from . import claims, commands, search, search_postgres, sent_files
+from . import claims
 from .database import (
     TRANSIENT_ERRORS,
     AccessRefused,
@@ -134,7 +135,11 @@ def default_agent(agent_id: str, name: str | None = None) -> Agent:
 
 class LocalBackend(Backend):
     name = BACKEND_NAME
-    capabilities = Capabilities(channels=frozenset(Channel), commands=commands.SUPPORTED)
+    # Every command but the phone's keypad: commands.py's handlers, imported at the first command rather than
+    # before the first frame (tests/adapters/test_local_lazy_imports.py holds the two together).
+    capabilities = Capabilities(
+        channels=frozenset(Channel), commands=frozenset(CommandKind) - {CommandKind.SEND_DTMF}
+    )
 
     def __init__(
         self,
@@ -391,6 +396,8 @@ class LocalBackend(Backend):
         """Search (backends/optional.py) over the full-text index: the file's (search.py), or PostgreSQL's
         (search_postgres.py); owner:me is this agent."""
 
+        from . import search, search_postgres  # the first search, not the first frame, pays for them
+
         def found() -> list[SearchHit]:
             if self.ws.dialect == "postgres":
                 hits = search_postgres.search(self.ws.db, query, limit=limit, me=self.agent_id)
@@ -505,6 +512,8 @@ class LocalBackend(Backend):
         self.require(command)
         if not command.agent_id:
             command = replace(command, agent_id=self.agent_id)
+        from . import commands  # and sent_files, with the email package: at the first command
+
         try:
             result = await self._run(commands.perform, self.ws, command)
         except (Unavailable, AuthError) as error:  # the storage failed, or refused a read-only role's write
@@ -529,6 +538,8 @@ class LocalBackend(Backend):
         """A customer's attachments and the files an agent sent (sent_files.py) live in the message's raw MIME;
         `ref` is `<message row>/<part index>`."""
         from email import message_from_bytes, policy
+
+        from . import sent_files
 
         if sent_files.is_file_here(attachment):
             # Sent before the bytes were kept with the reply: only a path on the sender's machine is known.

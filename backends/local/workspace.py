@@ -39,7 +39,7 @@ from ...console.core.model import (
 )
 from ..local_columns import LOADED_WHERE
 from ..local_queue_order import HEAD_WHERE, ORDER, QUEUE_INDEX
-from . import migrations, search
+from . import migrations
 from .database import SchemaTooNew, Target, as_target, is_postgres, shown
 from .rows import (
     AGENT_COLUMNS,
@@ -145,6 +145,8 @@ class Workspace:
             )  # its text is built from the console's queue order (backends/local_queue_order.py)
             if self.dialect == "sqlite":
                 # The full-text index (search.py): created, and filled for an older file, in this transaction.
+                from . import search  # imported here, at the connection, not before the console's first frame
+
                 search.ensure_index(self.db, on_rebuild=self._on_progress)
             else:
                 from .search_postgres import SCHEMA as SEARCH_SCHEMA

@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .search_screen import HistoryScreen, SearchScreen
-from .timeline_screen import TimelineScreen
-
 if TYPE_CHECKING:
     from ...backends.optional import SearchHit
     from ..core.model import Conversation
@@ -23,7 +20,11 @@ class Finding:
         # what the agent sees (and what a key acts on) is that one (`WorkspaceScreen.target`).
         self.outside: tuple[str, str | None] | None = None
 
+    # The screens are imported when first asked for: the console's first frame does not show them.
+
     def search(self, query: str = "") -> None:
+        from .search_screen import SearchScreen
+
         screen = SearchScreen(self.view.main, query)
         self.view.ask(screen, lambda hit: self._open_found(hit, screen.release))
 
@@ -31,6 +32,8 @@ class Finding:
         conversation = self._customer_of_target()
         if conversation is None:
             return
+        from .search_screen import HistoryScreen
+
         screen = HistoryScreen(
             self.view.main, conversation.customer_id, conversation.customer_name, conversation=conversation
         )
@@ -40,6 +43,8 @@ class Finding:
         conversation = self._customer_of_target()
         if conversation is None:
             return
+        from .timeline_screen import TimelineScreen
+
         app = self.view.main
         # The keys typed after T wait until the thread shows (T, k, enter in a burst open the line above).
         screen = TimelineScreen(
