@@ -4,7 +4,7 @@ One JSON object per line, `at` in seconds from the start of the replay. Blank li
 with `#` are ignored. The whole file is checked before anything is replayed and every problem is reported
 with its line number, so a typo on line 40 neither loses lines 1-39 nor half-applies the file. Besides the
 format, the checks cover what would fail later while writing: text that is not valid Unicode (a lone
-`\ud800` escape), numbers that are not finite or absurdly far, and email addresses no mail can carry.
+`\\ud800` escape), numbers that are not finite or absurdly far, and email addresses no mail can carry.
 `scenario_build.rehearse` then builds every contact and mail before the first write. The format is
 documented in README.md ("Scenario format").
 """
