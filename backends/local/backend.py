@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import getpass
 import hashlib
+import importlib
 import sqlite3
 import time
 import uuid
@@ -297,6 +298,9 @@ class LocalBackend(Backend):
             except DatabaseUnavailable as error:
                 raise Unavailable(str(error)) from error
         self._workspace_id = await self._run(self._own_workspace_id)
+        # The commands' module (with sent_files and the email package) is imported here, in the worker and after
+        # the first frame, so that neither that frame nor the event loop at the first command waits for it.
+        await self._run(importlib.import_module, f"{__package__}.commands")
         if self.register:
             await self._run(self._register_me)
         self._heartbeat = Heartbeat(
@@ -396,10 +400,12 @@ class LocalBackend(Backend):
         """Search (backends/optional.py) over the full-text index: the file's (search.py), or PostgreSQL's
         (search_postgres.py); owner:me is this agent."""
 
-        from . import search, search_postgres  # the first search, not the first frame, pays for them
+        from . import search  # loaded at the connection (Workspace.ensure_index)
 
         def found() -> list[SearchHit]:
             if self.ws.dialect == "postgres":
+                from . import search_postgres  # in the worker: a console on a file never imports it
+
                 hits = search_postgres.search(self.ws.db, query, limit=limit, me=self.agent_id)
             else:
                 if self._search_heads is None:  # the heads' index read beside the messages' (search_pair.py)
@@ -512,7 +518,7 @@ class LocalBackend(Backend):
         self.require(command)
         if not command.agent_id:
             command = replace(command, agent_id=self.agent_id)
-        from . import commands  # and sent_files, with the email package: at the first command
+        from . import commands  # imported at the connection (connect), not before the first frame
 
         try:
             result = await self._run(commands.perform, self.ws, command)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from standardiste.backends.base import CommandKind
 from standardiste.backends.local import commands
@@ -50,3 +51,34 @@ def test_the_backends_advertised_commands_are_the_ones_its_handlers_perform() ->
     # The capability is written out in backend.py so that commands.py is not imported to state it.
     assert LocalBackend.capabilities.commands == commands.SUPPORTED
     assert CommandKind.SEND_DTMF not in LocalBackend.capabilities.commands
+
+
+# The commands' module is imported by the connection, in the backend's worker: the first command (the
+# "viewing" mark sent at the first open) does not wait on the event loop for the email package to load.
+CONNECTED_IMPORTS = """
+import asyncio, json, sys
+from pathlib import Path
+from standardiste.backends.local.backend import LocalBackend
+
+async def main() -> None:
+    before = "standardiste.backends.local.commands" in sys.modules
+    backend = LocalBackend(Path(sys.argv[1]), agent_id="lazy")
+    await backend.connect()
+    try:
+        print(json.dumps([before, "standardiste.backends.local.commands" in sys.modules]))
+    finally:
+        await backend.close()
+
+asyncio.run(main())
+"""
+
+
+def test_the_connection_imports_the_commands_before_the_first_command(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CONNECTED_IMPORTS, str(tmp_path / "lazy.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == [False, True]
