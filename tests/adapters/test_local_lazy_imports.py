@@ -1,8 +1,8 @@
-"""What the console's first frame does not need is imported when first used (issue 16: lazy imports).
+"""What the console's first frame does not need is imported after it (issue 16: lazy imports).
 
 The local backend's commands (and sent_files, with the email package), its full-text search, and the
-search and timeline screens cost the first frame about 10 ms at every start; they are imported at the first
-command, search or screen instead."""
+search and timeline screens cost the first frame about 10 ms at every start. The commands and the search
+are now imported by the backend's connection, in its worker; the screens when first asked for."""
 
 from __future__ import annotations
 
