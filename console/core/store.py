@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...backends.base import (
     AgentUpdated,
@@ -28,11 +29,19 @@ from ...backends.base import (
 )
 from .collector import long_lived
 from .model import Agent, Conversation, CsatRecord, Customer, Message, WrapUpRecord, intern_conversation
+from .store_rows import (
+    CustomerIndex,
+    PreparedSnapshot,
+    drop_unloaded,
+    held_of,
+    index_customer,
+    merge_rows,
+    put_row,
+    unindex_customer,
+)
 
 # A typing indicator not refreshed for this long is stale (the customer closed the tab).
 TYPING_TTL = 6.0
-# A customer with more conversations than this has them in a list (see Store._by_customer).
-SMALL_CUSTOMER = 8
 # Records kept for the wallboard (CSAT, wrap-ups) beyond which the oldest are dropped.
 MAX_RECORDS = 200_000
 
@@ -52,6 +61,9 @@ class Changes:
     reloaded: bool = False  # a whole snapshot arrived: views rebuild rather than update
     # The state each changed conversation had before this batch (absent: it is new).
     previous: dict[str, Conversation] = field(default_factory=dict)
+    # A snapshot installed whole (Store.install): the views' order of the store's rows, computed with them off
+    # the event loop (views.queue_order), so that the views are not sorted again on it.
+    order: Any = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -64,36 +76,6 @@ class Changes:
             or self.links
             or self.reloaded
         )
-
-
-def _same(old: object, new: object) -> bool:
-    """Equal and of one type, so that taking `old` for `new` cannot be seen (not 1 for 1.0, not 0.0 for -0.0)."""
-    return old is not new and type(old) is type(new) and old == new and old != 0
-
-
-def share_unchanged(previous: Conversation, conversation: Conversation) -> None:
-    """Give the new version of a conversation the objects of the old one where their values are equal.
-
-    Under a flood most updates change a counter and a timestamp. Without this, each one would keep two copies
-    of the id (the store's and the views' dicts keep the key they were first given) and of the timestamps (the
-    views' sort keys hold the old ones), about 130 bytes a conversation. Anything else still holding the old
-    version (a batch being drawn) then shares the rest with the new one. `conversation` is new here (an
-    adapter's decoded row), and what changes is only which equal object a field points to.
-    """
-    if _same(previous.id, conversation.id):
-        conversation.id = previous.id
-    if _same(previous.subject, conversation.subject):
-        conversation.subject = previous.subject
-    if _same(previous.created_at, conversation.created_at):
-        conversation.created_at = previous.created_at
-    if _same(previous.sla_due_at, conversation.sla_due_at):
-        conversation.sla_due_at = previous.sla_due_at
-    if _same(previous.last_customer_at, conversation.last_customer_at):
-        conversation.last_customer_at = previous.last_customer_at
-    if _same(previous.updated_at, conversation.updated_at):
-        conversation.updated_at = previous.updated_at
-    if _same(previous.tags, conversation.tags):
-        conversation.tags = previous.tags
 
 
 class Store:
@@ -123,17 +105,12 @@ class Store:
     @long_lived()  # a snapshot's rows live on: not walked by the collector (collector.py)
     def load(self, snapshot: Snapshot) -> Changes:
         changes = Changes()
-        conversations, by_customer, loaded = self.conversations, self._by_customer, changes.conversations
-        for conversation in snapshot.conversations:  # 100k rows: the common case inline, one dict op each
-            conversation = intern_conversation(conversation)
-            cid = conversation.id
-            if cid in conversations:
-                self._put(conversation)
-            else:
-                conversations[cid] = conversation
-                if by_customer.setdefault(conversation.customer_id, cid) is not cid:
-                    self._index(conversation.customer_id, cid)
-            loaded.add(cid)
+        merge_rows(self.conversations, self._by_customer, list(snapshot.conversations), changes.conversations)
+        self._load_the_rest(snapshot, changes)
+        return changes
+
+    def _load_the_rest(self, snapshot: Snapshot, changes: Changes) -> None:
+        """A snapshot's agents, customers and records (its conversations are merged by `merge_rows`)."""
         for agent in snapshot.agents:
             self._put_agent(agent, changes)
         for customer in snapshot.customers:
@@ -147,6 +124,29 @@ class Store:
             self.wrapups.extend(r for r in snapshot.wrapups if (r.conversation_id, r.at) not in seen_wrap)
             changes.records = True
         self.version += 1
+
+    def rows_to_prepare(self) -> tuple[int, dict[str, Conversation], CustomerIndex]:
+        """What `store_rows.prepare_snapshot` copies in a worker thread: the version, the rows, the index."""
+        return self.version, self.conversations, self._by_customer
+
+    def install(self, prepared: PreparedSnapshot) -> Changes | None:
+        """A snapshot prepared off the event loop (store_rows.py), in one step; None when the store changed
+        since it was prepared (then `apply` takes the snapshot itself)."""
+        if prepared.version != self.version:
+            return None
+        event = prepared.event
+        changes = Changes(conversations=prepared.loaded, removed=prepared.removed, reloaded=True)
+        changes.order = prepared.order
+        self.heads.pop(event.backend, None)
+        self.conversations.clear()
+        self.conversations.update(prepared.conversations)
+        self._by_customer.clear()
+        self._by_customer.update(prepared.index)
+        loaded = Changes()  # as `apply` takes a snapshot: of what loading it changed, the agents
+        self._load_the_rest(event.snapshot, loaded)
+        changes.agents |= loaded.agents
+        self._trim_records()
+        self.version += 1
         return changes
 
     def load_records(self, csat: Iterable[CsatRecord] = (), wrapups: Iterable[WrapUpRecord] = ()) -> None:
@@ -155,33 +155,10 @@ class Store:
         self.version += 1
 
     def _index(self, customer_id: str, conversation_id: str) -> None:
-        index = self._by_customer
-        ids = index.get(customer_id)
-        if ids is None:
-            index[customer_id] = conversation_id
-        elif isinstance(ids, str):
-            index[customer_id] = (ids, conversation_id)
-        elif isinstance(ids, tuple):
-            index[customer_id] = (
-                (*ids, conversation_id) if len(ids) < SMALL_CUSTOMER else [*ids, conversation_id]
-            )
-        else:
-            ids.append(conversation_id)
+        index_customer(self._by_customer, customer_id, conversation_id)
 
     def _unindex(self, customer_id: str, conversation_id: str) -> None:
-        index = self._by_customer
-        ids = index.get(customer_id)
-        if ids is None:
-            return
-        if isinstance(ids, str):
-            if ids == conversation_id:
-                del index[customer_id]
-        elif isinstance(ids, tuple):
-            if conversation_id in ids:
-                rest = tuple(cid for cid in ids if cid != conversation_id)
-                index[customer_id] = rest[0] if len(rest) == 1 else rest
-        elif conversation_id in ids:
-            ids.remove(conversation_id)
+        unindex_customer(self._by_customer, customer_id, conversation_id)
 
     def _put_agent(self, agent: Agent, changes: Changes) -> None:
         """Keep the index of who has which conversation open, so each row can say it cheaply."""
@@ -199,14 +176,7 @@ class Store:
                 changes.typing.add(cid)
 
     def _put(self, conversation: Conversation) -> None:
-        previous = self.conversations.get(conversation.id)
-        if previous is not None:
-            if previous.customer_id != conversation.customer_id:
-                self._unindex(previous.customer_id, conversation.id)
-            share_unchanged(previous, conversation)
-        self.conversations[conversation.id] = conversation
-        if previous is None or previous.customer_id != conversation.customer_id:
-            self._index(conversation.customer_id, conversation.id)
+        put_row(self.conversations, self._by_customer, conversation)
 
     # ------------------------------------------------------------------------------------------ events
 
@@ -227,13 +197,11 @@ class Store:
                         self.heads[backend] = None if event.complete else last
                     else:
                         self.heads.pop(backend, None)
-                    prefix = backend + ":"
-                    held = {cid for cid in self.conversations if cid.startswith(prefix)}
+                    held = held_of(self.conversations, backend)
                     loaded = self.load(snapshot)
-                    for gone in held - loaded.conversations:
-                        removed = self.conversations.pop(gone)
-                        self._unindex(removed.customer_id, gone)
-                        changes.removed.add(gone)
+                    changes.removed |= drop_unloaded(
+                        self.conversations, self._by_customer, held, loaded.conversations
+                    )
                     if changes.conversations:
                         changes.conversations |= loaded.conversations
                     else:  # the first load of a batch: 100k ids not copied into an empty set
@@ -278,13 +246,16 @@ class Store:
                 case BackendStatus():
                     self.links[event.backend] = event
                     changes.links.append(event)
+        self._trim_records()
+        if changes:
+            self.version += 1
+        return changes
+
+    def _trim_records(self) -> None:
         if len(self.csat) > MAX_RECORDS:
             del self.csat[: len(self.csat) - MAX_RECORDS]
         if len(self.wrapups) > MAX_RECORDS:
             del self.wrapups[: len(self.wrapups) - MAX_RECORDS]
-        if changes:
-            self.version += 1
-        return changes
 
     # ------------------------------------------------------------------------------------------ queries
 

@@ -58,6 +58,20 @@ def _ordered(x: float) -> int:
     return bits ^ _ALL_BITS if bits & _SIGN else bits | _SIGN
 
 
+@dataclass(frozen=True, slots=True)
+class QueueOrder:
+    """Every row's sort key, and the rows in that order (stable: ties keep the store's order)."""
+
+    keys: dict[str, SortKey]
+    rows: list[Conversation]
+
+
+def queue_order(conversations: Mapping[str, Conversation]) -> QueueOrder:
+    """Sorted once (each view then takes its rows in this order); pure, so a worker thread may compute it."""
+    keys = {cid: queue_key(c) for cid, c in conversations.items()}
+    return QueueOrder(keys, sorted(conversations.values(), key=lambda c: keys[c.id]))
+
+
 def queue_key(conversation: Conversation) -> SortKey:
     """The unified queue's order: the tuple (rank, deadline, -priority, created) packed into one int, rank
     from bit 136, the deadline's 64 bits from bit 72, 128 - priority in 8 bits from bit 64 (priorities are
@@ -414,19 +428,22 @@ class ViewSet:
         conversations: Mapping[str, Conversation],
         now: float,
         heads: Mapping[str, Conversation | None] | None = None,
+        order: QueueOrder | None = None,
     ) -> None:
         """Every view refilled. `heads` (Store.heads): the backends whose snapshot is still read after
         their head, each with the head's last row (None: it held all their open rows). Until they land,
-        the views show only the rows no missing one can sort before."""
+        the views show only the rows no missing one can sort before. `order`: `queue_order(conversations)`
+        already computed (off the event loop, with a snapshot: Store.install)."""
         bounds = [CLOSED_TIER if last is None else queue_key(last) for last in (heads or {}).values()]
         bound = min(bounds) if bounds else None
         for view in self.views.values():
             view.bound = bound
+        if order is None or len(order.keys) != len(conversations):
+            order = queue_order(conversations)
         self.keys.clear()
-        self.keys.update((cid, queue_key(c)) for cid, c in conversations.items())
+        self.keys.update(order.keys)
         self._oldest = None
-        # Sorted once here (stable, so ties keep the store's order): each view takes its rows in this order.
-        ordered = sorted(conversations.values(), key=lambda c: self.keys[c.id])
+        ordered = order.rows
         plain = [view for view in self.views.values() if not view.filter]
         for view in self.views.values():
             if view.filter:

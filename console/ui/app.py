@@ -28,6 +28,7 @@ from ...backends.base import (
     CommandResult,
     ConversationUpserted,
     SetPresence,
+    SnapshotLoaded,
 )
 from ...themes import SHORT_NAMES, THEMES
 from ..core.collector import end_startup
@@ -37,6 +38,7 @@ from ..core.hub import Hub
 from ..core.model import Channel, Conversation, Presence, State
 from ..core.presence import idle_change, input_change
 from ..core.routing import Load, channel_refusal
+from ..core.snapshot_prep import is_big_snapshot, prepare, slices
 from ..core.storage import StorageTrouble
 from ..core.store import Store
 from ..core.views import VIEW_SCOPES
@@ -235,10 +237,20 @@ class StandardisteApp(PlainNotify):
                 await asyncio.sleep(wait)
             events = list(first) + self.hub.drain()
             last = time.monotonic()
-            for start in range(0, len(events), SLICE):
-                chunk = events[start : start + SLICE]
+            chunks = list(slices(events, SLICE))  # a big snapshot in a slice of its own (snapshot_prep.py)
+            for number, chunk in enumerate(chunks, 1):
+                prepared = None
+                if (
+                    len(chunk) == 1
+                    and isinstance(event := chunk[0], SnapshotLoaded)
+                    and is_big_snapshot(event)
+                ):
+                    # Merged and sorted in a thread, while the loop answers keys; installed in one step.
+                    prepared = await asyncio.to_thread(prepare, self.store, event)
                 started = time.perf_counter()
-                changes = self.store.apply(chunk, self.clock())
+                changes = self.store.install(prepared) if prepared is not None else None
+                if changes is None:
+                    changes = self.store.apply(chunk, self.clock())
                 if changes:
                     self._announce(changes.new_conversations)
                     self.workspace.apply_changes(changes, draw=False)
@@ -246,7 +258,7 @@ class StandardisteApp(PlainNotify):
                         if isinstance(screen, StoreListener) and screen is not self.workspace:
                             screen.store_changed(changes)
                 self.stats.record(len(chunk), time.perf_counter() - started)
-                if start + SLICE < len(events):
+                if number < len(chunks):
                     await asyncio.sleep(0)
             self.workspace.draw()
 

@@ -222,7 +222,7 @@ class WorkspaceScreen(QuickFrames, Screen[None]):  # a frame as soon as asked, o
         """A batch of events reached the store: update views in place, keep the cursor, refresh what shows."""
         store = self.main.store
         if changes.reloaded or len(changes.conversations) > 20_000:  # one sort beats 20k insertions
-            self.views.rebuild(store.conversations, self.main.clock(), store.heads)
+            self.views.rebuild(store.conversations, self.main.clock(), store.heads, changes.order)
             self._rows_moved = True
         else:
             moved = self.views.update(
